@@ -1,0 +1,176 @@
+package runbook
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (m *Machine) startWatch(at time.Time) {
+	s := &m.s
+	s.WatchStart, s.WatchLast, s.WatchPassed = at, at, false
+	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy = 0, nil, nil, nil
+}
+
+func (m *Machine) pollEffect() Effect {
+	var names []string
+	for _, p := range m.s.Proposals {
+		if p.Applied {
+			names = append(names, p.Name)
+		}
+	}
+	return PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart, Replacements: names}
+}
+
+// Impact reports whether the last watch reading showed anything broken.
+func (s State) Impact() bool {
+	return s.KeyUses > 0 || len(s.Denied) > 0 || len(s.Alarms) > 0 || len(s.Unhealthy) > 0
+}
+
+// WatchRemaining is how much of the window is left at the last reading.
+func (s State) WatchRemaining() time.Duration {
+	if s.WatchStart.IsZero() {
+		return s.WatchWindow
+	}
+	left := s.WatchWindow - s.WatchLast.Sub(s.WatchStart)
+	if left < 0 {
+		return 0
+	}
+	return left
+}
+
+func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
+	s := &m.s
+	if err := m.expect(e, StepWatch, "PollWatch"); err != nil {
+		return nil, err
+	}
+	m.settle("PollWatch")
+	if e.At.Before(s.WatchLast) {
+		return nil, refuse(s.Step, e, "a watch reading from %s is older than the last one", e.At.Format(time.RFC3339))
+	}
+	if s.WatchStart.IsZero() {
+		s.WatchStart = e.At
+	}
+	s.WatchLast = e.At
+	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy
+	// The window passes only when it ran its full length quietly: any use
+	// of the key or broken workload keeps the responder watching.
+	if !s.Impact() && s.WatchLast.Sub(s.WatchStart) >= s.WatchWindow {
+		s.WatchPassed, s.Step = true, StepDelete
+		return nil, nil
+	}
+	return []Effect{m.pollEffect()}, nil
+}
+
+func (m *Machine) lesson(reason string) string {
+	s := &m.s
+	var parts []string
+	if s.KeyUses > 0 {
+		parts = append(parts, fmt.Sprintf("%d use(s) of the key during the watch", s.KeyUses))
+	}
+	for _, d := range s.Denied {
+		parts = append(parts, fmt.Sprintf("%s denied %s", d.Principal, d.Action))
+	}
+	if len(s.Alarms) > 0 {
+		parts = append(parts, "alarms: "+strings.Join(s.Alarms, ", "))
+	}
+	if len(s.Unhealthy) > 0 {
+		parts = append(parts, "unhealthy: "+strings.Join(s.Unhealthy, ", "))
+	}
+	if len(parts) == 0 {
+		return reason
+	}
+	return reason + " (" + strings.Join(parts, "; ") + ")"
+}
+
+func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
+	s := &m.s
+	if s.Step != StepWatch && s.Step != StepDelete {
+		return nil, refuse(s.Step, e, "the key is deleted only after it was deactivated and watched")
+	}
+	if s.Key.Status != KeyInactive {
+		return nil, refuse(s.Step, e, "cannot delete: key is still active")
+	}
+	if s.KeyUses > 0 {
+		return nil, refuse(s.Step, e, "cannot delete: the key was used %d time(s) during the watch; find and move that caller, then restart the watch, or roll back", s.KeyUses)
+	}
+	if !s.WatchPassed {
+		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.WatchRemaining().Round(time.Second))
+	}
+	if m.isPending("DeleteKey") {
+		return nil, refuse(s.Step, e, "the deletion is already running")
+	}
+	if strings.TrimSpace(e.Typed) != LastFour(s.KeyID) {
+		return nil, refuse(s.Step, e, "cannot delete: the confirmation does not match; type the last four characters of the key ID")
+	}
+	return []Effect{DeleteKey{m.target()}}, nil
+}
+
+func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
+	s := &m.s
+	switch s.Step {
+	case StepDeactivate, StepWatch, StepDelete, StepHarden:
+	default:
+		return nil, refuse(s.Step, e, "the attacker's resources are removed once containment has begun (from deactivation on)")
+	}
+	if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, e.Resource) {
+		return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", e.Resource.Type, e.Resource.ID)
+	}
+	if containsResource(s.CleanedUp, e.Resource) {
+		return nil, refuse(s.Step, e, "%s %s was already cleaned up", e.Resource.Type, e.Resource.ID)
+	}
+	for _, p := range m.pending["CleanUpResource"] {
+		if sameResource(p.(CleanUpResource).Resource, e.Resource) {
+			return nil, refuse(s.Step, e, "the clean-up of %s is already running", e.Resource.ID)
+		}
+	}
+	return []Effect{CleanUpResource{Resource: e.Resource}}, nil
+}
+
+func (m *Machine) settleResource(r Resource) {
+	q := m.pending["CleanUpResource"]
+	for i, p := range q {
+		if sameResource(p.(CleanUpResource).Resource, r) {
+			m.pending["CleanUpResource"] = append(append([]Effect(nil), q[:i]...), q[i+1:]...)
+			if len(m.pending["CleanUpResource"]) == 0 {
+				delete(m.pending, "CleanUpResource")
+			}
+			return
+		}
+	}
+	m.settle("CleanUpResource")
+}
+
+func sameResource(a, b Resource) bool {
+	return a.Type == b.Type && a.ID == b.ID && a.Region == b.Region
+}
+
+func containsResource(rs []Resource, r Resource) bool {
+	for _, x := range rs {
+		if sameResource(x, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Machine) failed(e EffectFailed) error {
+	s := &m.s
+	q := m.pending[e.Effect]
+	if len(q) == 0 {
+		return refuse(s.Step, e, "%s failed but it was not running", e.Effect)
+	}
+	eff := q[0]
+	m.settle(e.Effect)
+	if e.Effect == "SweepCloudTrail" {
+		s.Sweeping = false
+	}
+	if e.Effect == "PollWatch" {
+		// A watch that cannot read its signals proves nothing: keep the
+		// window open until a reading succeeds.
+		s.WatchPassed = false
+	}
+	failed := e
+	s.Failed, s.LastError = append(append([]Effect(nil), s.Failed...), eff), &failed
+	return nil
+}

@@ -1,0 +1,197 @@
+package runbook
+
+import (
+	"fmt"
+	"time"
+)
+
+// DefaultWatchWindow is how long the watch runs after deactivation: AWS's
+// credential-compromise playbook advises watching CloudTrail for 30 minutes.
+const DefaultWatchWindow = 30 * time.Minute
+
+// DefaultSweepWindow is how far back the sweep looks: event history keeps 90 days.
+const DefaultSweepWindow = 90 * 24 * time.Hour
+
+// Config fixes what does not change during an incident.
+type Config struct {
+	Mode        Mode
+	WatchWindow time.Duration // zero means DefaultWatchWindow
+}
+
+// State is everything the machine knows. Read it through Machine.State;
+// only Apply changes it.
+type State struct {
+	Step   Step   `json:"step"`
+	Mode   Mode   `json:"mode"`
+	KeyID  string `json:"keyId"`
+	Caller Caller `json:"caller"`
+	// Identified is true once KeyIdentified arrived.
+	Identified bool      `json:"identified"`
+	Key        KeyFacts  `json:"key"`
+	Findings   []Finding `json:"findings,omitempty"`
+	DetectedAt time.Time `json:"detectedAt,omitzero"`
+
+	Investigation *Investigation `json:"investigation,omitempty"`
+	Sweeping      bool           `json:"sweeping"`
+	Proposals     []Proposal     `json:"proposals,omitempty"`
+	// Override is the written reason to deactivate with callers undecided.
+	Override string `json:"override,omitempty"`
+
+	WatchWindow   time.Duration `json:"watchWindow"`
+	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`
+	WatchStart    time.Time     `json:"watchStart,omitzero"`
+	WatchLast     time.Time     `json:"watchLast,omitzero"`
+	WatchPassed   bool          `json:"watchPassed"`
+	// KeyUses counts use of the key seen during the current watch.
+	KeyUses   int          `json:"keyUses"`
+	Denied    []DeniedCall `json:"denied,omitempty"`
+	Alarms    []string     `json:"alarms,omitempty"`
+	Unhealthy []string     `json:"unhealthy,omitempty"`
+	Rollbacks int          `json:"rollbacks"`
+	// Lessons keeps what a rolled-back watch taught, for the next proposal.
+	Lessons []string `json:"lessons,omitempty"`
+
+	DeletedAt time.Time   `json:"deletedAt,omitzero"`
+	CleanedUp []Resource  `json:"cleanedUp,omitempty"`
+	Checklist []CheckItem `json:"checklist,omitempty"`
+	Reason    string      `json:"reason,omitempty"` // abort reason or closing note
+
+	// Pending lists effects asked for and not yet answered.
+	Pending []string `json:"pending,omitempty"`
+	// Failed holds the effects that failed, which Retry runs again.
+	Failed    []Effect      `json:"-"`
+	LastError *EffectFailed `json:"lastError,omitempty"`
+}
+
+// Machine is the incident's state machine. The zero value is not usable;
+// build one with New.
+type Machine struct {
+	s State
+	// pending maps an effect name to the effects of that name in flight.
+	pending map[string][]Effect
+}
+
+// New returns a machine at intake.
+func New(cfg Config) *Machine {
+	w := cfg.WatchWindow
+	if w <= 0 {
+		w = DefaultWatchWindow
+	}
+	mode := cfg.Mode
+	if mode == "" {
+		mode = ModeLive
+	}
+	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w}, pending: map[string][]Effect{}}
+}
+
+// State returns a copy of the state. Slices are shared: do not modify them.
+func (m *Machine) State() State { return m.s }
+
+// Step is the current step.
+func (m *Machine) Step() Step { return m.s.Step }
+
+// Refusal is Apply's answer to an event the current state does not allow.
+// Reason is written for the responder: it says what blocks and what to do.
+type Refusal struct {
+	Step   Step
+	Event  string
+	Reason string
+}
+
+func (r *Refusal) Error() string { return r.Reason }
+
+func refuse(s Step, ev Event, format string, args ...any) error {
+	return &Refusal{Step: s, Event: ev.EventName(), Reason: fmt.Sprintf(format, args...)}
+}
+
+// Apply moves the machine by one event and returns the effects to carry
+// out. A refused event leaves the state exactly as it was.
+func (m *Machine) Apply(ev Event) ([]Effect, error) {
+	if ev == nil {
+		return nil, &Refusal{Step: m.s.Step, Event: "nil", Reason: "no event"}
+	}
+	if m.s.Step.Final() {
+		return nil, refuse(m.s.Step, ev, "the incident is %s: nothing more can happen in it (start a new one)", m.s.Step)
+	}
+	// Work on a copy so a refusal, wherever it happens, changes nothing.
+	next := *m
+	next.pending = clonePending(m.pending)
+	effects, err := next.apply(ev)
+	if err != nil {
+		return nil, err
+	}
+	if err := next.guardMutations(ev, effects); err != nil {
+		return nil, err
+	}
+	for _, e := range effects {
+		next.pending[e.EffectName()] = append(next.pending[e.EffectName()], e)
+	}
+	next.s.Pending = pendingNames(next.pending)
+	*m = next
+	return effects, nil
+}
+
+// guardMutations is the one place that keeps every mutating effect from
+// running against an account that is not the key's, or with the leaked
+// key's own credentials.
+func (m *Machine) guardMutations(ev Event, effects []Effect) error {
+	for _, e := range effects {
+		if !e.Mutates() {
+			continue
+		}
+		if !m.s.Identified {
+			return refuse(m.s.Step, ev, "cannot change anything before the key is identified")
+		}
+		if m.s.Caller.Account != m.s.Key.Account {
+			return refuse(m.s.Step, ev, "cannot change anything: your credentials are for account %s but the key belongs to account %s; run keyrunbook with credentials for %s",
+				orUnknown(m.s.Caller.Account), orUnknown(m.s.Key.Account), orUnknown(m.s.Key.Account))
+		}
+		if m.s.Caller.AccessKeyID != "" && m.s.Caller.AccessKeyID == m.s.KeyID {
+			return refuse(m.s.Step, ev, "cannot change anything: you are signed in with the leaked key itself; use other credentials")
+		}
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// settle removes one answered effect of the name from the pending set.
+func (m *Machine) settle(name string) {
+	if q := m.pending[name]; len(q) > 0 {
+		m.pending[name] = q[1:]
+		if len(m.pending[name]) == 0 {
+			delete(m.pending, name)
+		}
+	}
+}
+
+func (m *Machine) isPending(name string) bool { return len(m.pending[name]) > 0 }
+
+func clonePending(p map[string][]Effect) map[string][]Effect {
+	c := make(map[string][]Effect, len(p))
+	for k, v := range p {
+		c[k] = append([]Effect(nil), v...)
+	}
+	return c
+}
+
+func pendingNames(p map[string][]Effect) []string {
+	var names []string
+	for _, n := range effectOrder {
+		for range p[n] {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// effectOrder keeps Pending deterministic.
+var effectOrder = []string{
+	"IdentifyKey", "SweepCloudTrail", "ProposeReplacements", "ApplyReplacement", "VerifyMove",
+	"DeactivateKey", "PollWatch", "ReactivateKey", "DeleteKey", "CheckHardening", "CleanUpResource",
+}
