@@ -14,8 +14,8 @@ const DefaultSweepWindow = 90 * 24 * time.Hour
 
 // Config fixes what does not change during an incident.
 type Config struct {
-	Mode        Mode
-	WatchWindow time.Duration // zero means DefaultWatchWindow
+	Mode        Mode          `json:"mode"`
+	WatchWindow time.Duration `json:"watchWindow"` // zero means DefaultWatchWindow
 }
 
 // State is everything the machine knows. Read it through Machine.State;
@@ -84,8 +84,18 @@ func New(cfg Config) *Machine {
 	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w}, pending: map[string][]Effect{}}
 }
 
+// Clone returns an independent copy of the machine.
+func (m *Machine) Clone() *Machine {
+	c := *m
+	c.pending = clonePending(m.pending)
+	return &c
+}
+
 // State returns a copy of the state. Slices are shared: do not modify them.
 func (m *Machine) State() State { return m.s }
+
+// Config returns the configuration the machine was built with.
+func (m *Machine) Config() Config { return Config{Mode: m.s.Mode, WatchWindow: m.s.WatchWindow} }
 
 // Step is the current step.
 func (m *Machine) Step() Step { return m.s.Step }
@@ -123,8 +133,14 @@ func (m *Machine) Apply(ev Event) ([]Effect, error) {
 	if err := next.guardMutations(ev, effects); err != nil {
 		return nil, err
 	}
+	if next.s.Step != m.s.Step {
+		// A failure belongs to its step: retrying it elsewhere would replay
+		// a stale effect (a DeleteKey after the key was deleted another way).
+		next.s.Failed, next.s.LastError = nil, nil
+	}
 	for _, e := range effects {
 		next.pending[e.EffectName()] = append(next.pending[e.EffectName()], e)
+		next.s.Failed = dropFailed(next.s.Failed, e.EffectName())
 	}
 	next.s.Pending = pendingNames(next.pending)
 	*m = next
@@ -171,6 +187,16 @@ func (m *Machine) settle(name string) {
 }
 
 func (m *Machine) isPending(name string) bool { return len(m.pending[name]) > 0 }
+
+func dropFailed(failed []Effect, name string) []Effect {
+	var out []Effect
+	for _, f := range failed {
+		if f.EffectName() != name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 func clonePending(p map[string][]Effect) map[string][]Effect {
 	c := make(map[string][]Effect, len(p))

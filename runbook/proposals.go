@@ -174,6 +174,15 @@ func (m *Machine) settleProposal(name, callerID string) {
 	m.settle(name)
 }
 
+func (m *Machine) verifying(callerID string) bool {
+	for _, e := range m.pending["VerifyMove"] {
+		if e.(VerifyMove).Proposal.CallerID == callerID {
+			return true
+		}
+	}
+	return false
+}
+
 func cloneProposals(ps []Proposal) []Proposal { return append([]Proposal(nil), ps...) }
 
 func removeProposal(ps []Proposal, callerID string) []Proposal {

@@ -133,7 +133,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		var effects []Effect
 		for _, p := range s.Proposals {
-			if p.Applied && !p.Moved && !m.isPending("VerifyMove") {
+			if p.Applied && !p.Moved && !m.verifying(p.CallerID) {
 				c, _ := s.Investigation.Caller(p.CallerID)
 				effects = append(effects, VerifyMove{KeyID: s.KeyID, Proposal: p, Caller: c})
 			}

@@ -1,0 +1,93 @@
+package runbook
+
+import (
+	"testing"
+	"time"
+)
+
+const testKey = "AKIAIOSFODNN7EXAMPLE"
+
+var t0 = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+
+func fixtureInvestigation() Investigation {
+	return Investigation{
+		From: t0.Add(-DefaultSweepWindow), To: t0,
+		Callers: []UsageCaller{
+			{ID: "c-ec2", SourceIP: "54.1.2.3", Kind: CallerEC2, Label: LabelLegitimate, Resource: "i-0abc"},
+			{ID: "c-cron", SourceIP: "198.51.100.7", Kind: CallerOffAWS, Label: LabelLegitimate, Tool: "aws-cli"},
+			{ID: "c-evil", SourceIP: "203.0.113.66", Kind: CallerOffAWS, Label: LabelSuspicious},
+			{ID: "c-svc", SourceIP: "AWS Internal", Kind: CallerAWSService, Label: LabelLegitimate},
+		},
+		BlastRadius: []Resource{{Type: "iam-user", ID: "backup-admin", Action: "CreateUser", Time: t0.Add(-time.Hour)}},
+	}
+}
+
+const okPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListAllMyBuckets"],"Resource":"*"}]}`
+
+func fixtureProposals() []Proposal {
+	return []Proposal{
+		{CallerID: "c-ec2", Kind: ReplaceInstanceRole, Name: "keyrunbook-i-0abc-role", Target: "i-0abc", Policy: okPolicy},
+		{CallerID: "c-cron", Kind: ReplaceIAMUser, Name: "keyrunbook-cron", Target: "198.51.100.7", Policy: okPolicy},
+	}
+}
+
+func sameAccount() KeyIdentified {
+	return KeyIdentified{
+		Caller: Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/responder", AccessKeyID: "AKIARESPONDER2222222"},
+		Key:    KeyFacts{KeyID: testKey, Account: "111122223333", Root: true, Status: KeyActive},
+	}
+}
+
+// stage is a named point on the ordinary path, reached by the events of
+// every stage before it.
+type stage struct {
+	name   string
+	events []Event
+}
+
+var path = []stage{
+	{"intake", nil},
+	{"identifying", []Event{SubmitKey{KeyID: testKey}}},
+	{"identified", []Event{sameAccount()}},
+	{"sweeping", []Event{BeginInvestigation{From: t0.Add(-DefaultSweepWindow), To: t0}}},
+	{"investigated", []Event{SweepFinished{Investigation: fixtureInvestigation()}}},
+	{"proposing", []Event{BeginProposals{}}},
+	{"proposed", []Event{ProposalsReady{Proposals: fixtureProposals()}}},
+	{"decided", []Event{DecideProposal{CallerID: "c-ec2", Decision: DecisionApply}, DecideProposal{CallerID: "c-cron", Decision: DecisionApply}}},
+	{"applying", []Event{ApplyProposals{}}},
+	{"applied", []Event{ReplacementApplied{CallerID: "c-ec2", Created: []string{"role"}}, ReplacementApplied{CallerID: "c-cron", Created: []string{"user"}}}},
+	{"deactivate", []Event{ProceedToDeactivate{}}},
+	{"deactivating", []Event{ConfirmDeactivate{}}},
+	{"watching", []Event{KeyDeactivated{At: t0.Add(time.Hour)}}},
+	{"watched", []Event{WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}}},
+	{"deleting", []Event{ConfirmDelete{Typed: "MPLE"}}},
+	{"harden", []Event{KeyDeleted{At: t0.Add(2 * time.Hour)}}},
+	{"checked", []Event{HardeningChecked{Items: []CheckItem{{ID: "root-keys", OK: true}}}}},
+	{"closed", []Event{CloseIncident{}}},
+}
+
+// machineAt returns a machine that went along the path up to the stage.
+func machineAt(t *testing.T, name string) *Machine {
+	t.Helper()
+	m := New(Config{Mode: ModeTraining})
+	for _, st := range path {
+		for _, ev := range st.events {
+			if _, err := m.Apply(ev); err != nil {
+				t.Fatalf("reaching %s: %s refused: %v", name, ev.EventName(), err)
+			}
+		}
+		if st.name == name {
+			return m
+		}
+	}
+	t.Fatalf("no stage %q", name)
+	return nil
+}
+
+func effectNames(effects []Effect) []string {
+	var names []string
+	for _, e := range effects {
+		names = append(names, e.EffectName())
+	}
+	return names
+}
