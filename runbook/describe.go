@@ -1,0 +1,115 @@
+package runbook
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// describe turns one journal record into a timeline sentence. Unknown or
+// undecodable records fall back to their name: a report never fails on
+// a record it cannot phrase.
+func describe(rec Record) string {
+	if rec.Type == RecordIntent {
+		return "started: " + rec.Name
+	}
+	if rec.Name == "Configured" {
+		return "incident configured"
+	}
+	ev, err := DecodeEvent(rec.Name, rec.Data)
+	if err != nil {
+		return ""
+	}
+	switch e := ev.(type) {
+	case SubmitKey:
+		return "incident opened for key " + e.KeyID
+	case KeyIdentified:
+		return fmt.Sprintf("key belongs to %s in account %s (%s); responder %s", e.Key.Owner(), e.Key.Account, orDashS(string(e.Key.Status)), e.Caller.ARN)
+	case BeginInvestigation:
+		return fmt.Sprintf("CloudTrail sweep from %s to %s", stamp(e.From), stamp(e.To))
+	case SweepFinished:
+		inv := e.Investigation
+		return fmt.Sprintf("sweep done: %d events, %d callers, %d indicators, %d resources in the blast radius", inv.Events, len(inv.Callers), len(inv.Indicators), len(inv.BlastRadius))
+	case RelabelCaller:
+		return fmt.Sprintf("caller %s labelled %s", e.CallerID, e.Label)
+	case ProposalsReady:
+		return fmt.Sprintf("%d replacement(s) proposed", len(e.Proposals))
+	case EditProposal:
+		return fmt.Sprintf("proposal for %s edited: %s %s", e.Proposal.CallerID, e.Proposal.Kind, e.Proposal.Name)
+	case DecideProposal:
+		return fmt.Sprintf("caller %s: %s", e.CallerID, orDashS(string(e.Decision)))
+	case ReplacementApplied:
+		if e.DryRun {
+			return fmt.Sprintf("replacement for %s: dry-run, nothing created", e.CallerID)
+		}
+		return fmt.Sprintf("replacement for %s created: %s", e.CallerID, strings.Join(e.Created, ", "))
+	case CallerMoved:
+		if e.Moved {
+			return fmt.Sprintf("caller %s now calls as its replacement", e.CallerID)
+		}
+		return fmt.Sprintf("caller %s not yet seen under its replacement %s", e.CallerID, e.Detail)
+	case ProceedToDeactivate:
+		if e.Override != "" {
+			return "deactivation with callers undecided, override: " + e.Override
+		}
+		return "every legitimate caller has a replacement"
+	case ConfirmDeactivate:
+		return "deactivation confirmed"
+	case KeyDeactivated:
+		return dry(e.DryRun) + "key inactive at " + stamp(e.At)
+	case WatchObserved:
+		return fmt.Sprintf("watch at %s: %d key use(s), %d denied, %d alarm(s), %d unhealthy", stamp(e.At), e.KeyUses, len(e.Denied), len(e.Alarms), len(e.Unhealthy))
+	case RequestReactivate:
+		return "roll-back requested: " + e.Reason
+	case KeyReactivated:
+		return dry(e.DryRun) + "key active again at " + stamp(e.At)
+	case ConfirmDelete:
+		return "deletion confirmed by typing the key's last four characters"
+	case KeyDeleted:
+		return dry(e.DryRun) + "key deleted at " + stamp(e.At)
+	case CleanUp:
+		return fmt.Sprintf("clean-up of %s %s requested", e.Resource.Type, e.Resource.ID)
+	case ResourceCleanedUp:
+		return fmt.Sprintf("%s%s %s removed", dry(e.DryRun), e.Resource.Type, e.Resource.ID)
+	case HardeningChecked:
+		ok := 0
+		for _, it := range e.Items {
+			if it.OK {
+				ok++
+			}
+		}
+		return fmt.Sprintf("hardening checklist: %d of %d in order", ok, len(e.Items))
+	case CloseIncident:
+		return "incident closed " + e.Note
+	case Abort:
+		return "incident aborted: " + e.Reason
+	case EffectFailed:
+		msg := RedactString(e.Message)
+		if e.Action != "" {
+			return fmt.Sprintf("%s failed: missing permission %s (%s)", e.Effect, e.Action, msg)
+		}
+		return fmt.Sprintf("%s failed: %s", e.Effect, msg)
+	}
+	return ""
+}
+
+func dry(on bool) string {
+	if on {
+		return "DRY-RUN: "
+	}
+	return ""
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orDashS(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,195 @@
+package runbook
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// ReportSchema names the JSON report's format; it changes when a field's
+// meaning does.
+const ReportSchema = "keyrunbook.report/v1"
+
+// Report is an incident's record for the postmortem, built from its action
+// log alone. Its JSON form is the documented schema (see README.md).
+type Report struct {
+	Schema string `json:"schema"`
+	// Verified is false when the log's hash chain did not verify; the report
+	// then covers the good prefix and says so at the top.
+	Verified      bool   `json:"verified"`
+	VerifyProblem string `json:"verifyProblem,omitempty"`
+
+	Summary       ReportSummary     `json:"summary"`
+	Metrics       ReportMetrics     `json:"metrics"`
+	Timeline      []TimelineItem    `json:"timeline"`
+	Key           KeyFacts          `json:"key"`
+	Findings      []Finding         `json:"findings,omitempty"`
+	Investigation *Investigation    `json:"investigation,omitempty"`
+	Replacements  []Proposal        `json:"replacements,omitempty"`
+	Containment   ReportContainment `json:"containment"`
+	// ChangePlan lists the mutations dry-run did not send, in order.
+	ChangePlan []APICall       `json:"changePlan,omitempty"`
+	CleanedUp  []Resource      `json:"cleanedUp,omitempty"`
+	Checklist  []CheckItem     `json:"checklist,omitempty"`
+	Debrief    json.RawMessage `json:"debrief,omitempty"`
+}
+
+// ReportSummary is the report's first paragraph.
+type ReportSummary struct {
+	KeyID   string    `json:"keyId"`
+	Owner   string    `json:"owner"`
+	Account string    `json:"account"`
+	Mode    Mode      `json:"mode"`
+	Actor   string    `json:"actor,omitempty"`
+	Outcome string    `json:"outcome"` // closed, aborted, or "in progress at STEP"
+	Reason  string    `json:"reason,omitempty"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+}
+
+// ReportMetrics are the measures of AWS's credential-compromise playbook.
+// Durations are whole seconds; absent ones did not happen.
+type ReportMetrics struct {
+	DetectedAt     time.Time `json:"detectedAt,omitzero"`
+	ContainedAt    time.Time `json:"containedAt,omitzero"`
+	RecoveredAt    time.Time `json:"recoveredAt,omitzero"`
+	TimeToDetectS  *int64    `json:"timeToDetectSeconds,omitempty"`  // detected → intake
+	TimeToContainS *int64    `json:"timeToContainSeconds,omitempty"` // intake → key inactive
+	TimeToRecoverS *int64    `json:"timeToRecoverSeconds,omitempty"` // intake → closed
+}
+
+// ReportContainment is the deactivation, the watch and the deletion.
+type ReportContainment struct {
+	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`
+	Override      string        `json:"override,omitempty"`
+	Rollbacks     int           `json:"rollbacks"`
+	Lessons       []string      `json:"lessons,omitempty"`
+	WatchWindow   time.Duration `json:"watchWindowNs"`
+	WatchStart    time.Time     `json:"watchStart,omitzero"`
+	WatchLast     time.Time     `json:"watchLast,omitzero"`
+	WatchPassed   bool          `json:"watchPassed"`
+	KeyUses       int           `json:"keyUsesDuringWatch"`
+	DeletedAt     time.Time     `json:"deletedAt,omitzero"`
+}
+
+// TimelineItem is one line of the timeline: a transition, an AWS call, a
+// refusal.
+type TimelineItem struct {
+	Seq    int64     `json:"seq"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor,omitempty"`
+	Type   string    `json:"type"` // event, intent, result, refused, api-call, would-call
+	Step   string    `json:"step"`
+	Name   string    `json:"name"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// BuildReport folds an action log's records into a report. vr is the
+// log's verification; records are its good prefix.
+func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
+	if len(records) == 0 {
+		return nil, fmt.Errorf("the action log has no records")
+	}
+	m, _, err := fold(records)
+	if err != nil {
+		return nil, err
+	}
+	st := m.State()
+	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Key: st.Key, Findings: st.Findings}
+	r.Summary = ReportSummary{
+		KeyID: st.KeyID, Account: st.Key.Account, Mode: st.Mode, Actor: st.Caller.ARN,
+		Owner: st.Key.Owner(), Reason: st.Reason, Started: records[0].Time,
+	}
+	switch st.Step {
+	case StepClosed:
+		r.Summary.Outcome = "closed"
+	case StepAborted:
+		r.Summary.Outcome = "aborted"
+	default:
+		r.Summary.Outcome = "in progress at " + st.Step.Title()
+	}
+	if st.Step.Final() {
+		r.Summary.Ended = records[len(records)-1].Time
+	}
+	r.Investigation = st.Investigation
+	r.Replacements = st.Proposals
+	r.CleanedUp = st.CleanedUp
+	r.Checklist = st.Checklist
+	r.Containment = ReportContainment{
+		DeactivatedAt: st.DeactivatedAt, Override: st.Override, Rollbacks: st.Rollbacks, Lessons: st.Lessons,
+		WatchWindow: st.WatchWindow, WatchStart: st.WatchStart, WatchLast: st.WatchLast, WatchPassed: st.WatchPassed,
+		KeyUses: st.KeyUses, DeletedAt: st.DeletedAt,
+	}
+	r.Timeline, r.ChangePlan, r.Debrief = timeline(records)
+	r.Metrics = metrics(records, st)
+	return r, nil
+}
+
+func metrics(records []Record, st State) ReportMetrics {
+	var mt ReportMetrics
+	var intake time.Time
+	for _, rec := range records {
+		switch rec.Name {
+		case "SubmitKey":
+			if intake.IsZero() {
+				intake = rec.Time
+			}
+		case "KeyDeactivated":
+			if mt.ContainedAt.IsZero() {
+				// The log's own clock, like intake's: one clock for all metrics.
+				mt.ContainedAt = rec.Time
+			}
+		case "CloseIncident":
+			mt.RecoveredAt = rec.Time
+		}
+	}
+	if st.Step != StepClosed {
+		mt.RecoveredAt = time.Time{}
+	}
+	mt.DetectedAt = st.DetectedAt
+	secs := func(a, b time.Time) *int64 {
+		if a.IsZero() || b.IsZero() {
+			return nil
+		}
+		s := int64(b.Sub(a).Round(time.Second) / time.Second)
+		return &s
+	}
+	mt.TimeToDetectS = secs(mt.DetectedAt, intake)
+	mt.TimeToContainS = secs(intake, mt.ContainedAt)
+	mt.TimeToRecoverS = secs(intake, mt.RecoveredAt)
+	return mt
+}
+
+func timeline(records []Record) (items []TimelineItem, plan []APICall, debrief json.RawMessage) {
+	for _, rec := range records {
+		it := TimelineItem{Seq: rec.Seq, Time: rec.Time, Actor: rec.Actor, Type: string(rec.Type), Step: rec.Step, Name: rec.Name}
+		switch rec.Name {
+		case "Refused":
+			var ref struct {
+				Event  string `json:"event"`
+				Reason string `json:"reason"`
+			}
+			json.Unmarshal(rec.Data, &ref) //nolint:errcheck // a bad record shows as its name alone
+			it.Type, it.Name, it.Detail = "refused", ref.Event, ref.Reason
+		case "APICall":
+			var c APICall
+			json.Unmarshal(rec.Data, &c) //nolint:errcheck
+			it.Type, it.Name = "api-call", c.Service+":"+c.Operation
+			if c.WouldCall {
+				it.Type = "would-call"
+				plan = append(plan, c)
+			}
+			it.Detail = string(c.Input)
+			if c.Error != "" {
+				it.Detail = "error: " + c.Error
+			}
+		case "Debrief":
+			debrief = rec.Data
+			it.Detail = "training debrief"
+		default:
+			it.Detail = describe(rec)
+		}
+		items = append(items, it)
+	}
+	return items, plan, debrief
+}
