@@ -1,0 +1,22 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// notYet is the honest answer of a command whose work has not landed.
+func notYet(what string) error {
+	return usagef("%s is not yet available in this build", what)
+}
+
+func cmdReport(args []string, io streams) error { return notYet("report") }
+
+func cmdRespond(ctx context.Context, args []string, io streams) error { return notYet("respond") }
+
+func cmdTrain(ctx context.Context, args []string, io streams) error { return notYet("train") }
+
+func cmdSim(ctx context.Context, args []string, io streams) error {
+	_ = fmt.Sprint()
+	return notYet("sim serve")
+}
