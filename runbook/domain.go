@@ -125,14 +125,17 @@ type UsageCaller struct {
 	Kind      CallerKind `json:"kind"`
 	Label     Label      `json:"label"`
 	// Where it runs, when known: instance ID, function name, cluster/service.
-	Resource  string      `json:"resource,omitempty"`
-	Tool      string      `json:"tool,omitempty"` // aws-cli, boto3, terraform…
-	Regions   []string    `json:"regions"`
-	Actions   []ActionUse `json:"actions"`
-	FirstSeen time.Time   `json:"firstSeen"`
-	LastSeen  time.Time   `json:"lastSeen"`
-	Events    int         `json:"events"`
-	Errors    int         `json:"errors"`
+	Resource string `json:"resource,omitempty"`
+	// ResourceRegion is the region of Resource (an instance's, a function's),
+	// which the replacement acts in.
+	ResourceRegion string      `json:"resourceRegion,omitempty"`
+	Tool           string      `json:"tool,omitempty"` // aws-cli, boto3, terraform…
+	Regions        []string    `json:"regions"`
+	Actions        []ActionUse `json:"actions"`
+	FirstSeen      time.Time   `json:"firstSeen"`
+	LastSeen       time.Time   `json:"lastSeen"`
+	Events         int         `json:"events"`
+	Errors         int         `json:"errors"`
 	// Why is the classification's reason, in a sentence.
 	Why string `json:"why,omitempty"`
 }
@@ -242,9 +245,10 @@ const (
 type Proposal struct {
 	CallerID string          `json:"callerId"`
 	Kind     ReplacementKind `json:"kind"`
-	Name     string          `json:"name"`   // role or user name
-	Target   string          `json:"target"` // instance ID, function name, task family, host
-	Policy   string          `json:"policy"` // IAM policy JSON, least privilege
+	Name     string          `json:"name"`             // role or user name
+	Target   string          `json:"target"`           // instance ID, function name, task family, host
+	Region   string          `json:"region,omitempty"` // the target's region (EC2, Lambda, ECS)
+	Policy   string          `json:"policy"`           // IAM policy JSON, least privilege
 	// Attempted lists actions seen failing: attempted, not granted.
 	Attempted []string `json:"attempted,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
