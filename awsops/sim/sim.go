@@ -140,13 +140,17 @@ func (s *Sim) LeakedKeyID() string {
 	return s.keyRefs[s.sc.LeakedKey]
 }
 
-// KeyID resolves a scenario key ref (including keys created by steps that
-// have run) to its access key ID.
-func (s *Sim) KeyID(ref string) (string, bool) {
+// KeyCredentials resolves a scenario key ref (including keys created by
+// steps that have run) to its credentials, while the key exists: to play a
+// workload or the attacker by hand against a served sim.
+func (s *Sim) KeyCredentials(ref string) (accessKeyID, secret string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.keyRefs[ref]
-	return id, ok
+	k := s.acct.keys[s.keyRefs[ref]]
+	if k == nil {
+		return "", "", false
+	}
+	return k.id, k.secret, true
 }
 
 // ResponderCredentials are the keys a trainee acts with.
