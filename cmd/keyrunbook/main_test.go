@@ -133,3 +133,27 @@ func TestEveryCommandHasHelpWithAnExample(t *testing.T) {
 		t.Errorf("version: exit %d %q", code, out)
 	}
 }
+
+func TestReportFormats(t *testing.T) {
+	log := writeLog(t)
+	for _, tt := range []struct{ format, want string }{
+		{"md", "# Incident report: leaked access key AKIAIOSFODNN7EXAMPLE"},
+		{"json", `"schema": "keyrunbook.report/v1"`},
+		{"csv", "id,label,kind,source_ip"},
+	} {
+		code, out, errOut := call(t, "report", log, "--format", tt.format)
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("report --format %s: exit %d, stderr %q, output lacks %q", tt.format, code, errOut, tt.want)
+		}
+	}
+	if code, _, errOut := call(t, "report", log, "--format", "pdf"); code != 2 || !strings.Contains(errOut, "md, json or csv") {
+		t.Errorf("bad format: exit %d %q", code, errOut)
+	}
+	out := filepath.Join(t.TempDir(), "r.md")
+	if code, _, _ := call(t, "report", "--out", out, log); code != 0 {
+		t.Fatalf("report --out: exit %d", code)
+	}
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("report file: %v %v", st, err)
+	}
+}

@@ -10,8 +10,6 @@ func notYet(what string) error {
 	return usagef("%s is not yet available in this build", what)
 }
 
-func cmdReport(args []string, io streams) error { return notYet("report") }
-
 func cmdRespond(ctx context.Context, args []string, io streams) error { return notYet("respond") }
 
 func cmdTrain(ctx context.Context, args []string, io streams) error { return notYet("train") }
