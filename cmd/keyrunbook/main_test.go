@@ -157,3 +157,22 @@ func TestReportFormats(t *testing.T) {
 		t.Fatalf("report file: %v %v", st, err)
 	}
 }
+
+func TestSimServeRefusesBadArguments(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sim"}, "expected 'sim serve'"},
+		{[]string{"sim", "serve", "--addr", "10.0.0.1:4566"}, "must be a loopback address"},
+		{[]string{"sim", "serve", "--addr", "nonsense"}, "not host:port"},
+		{[]string{"sim", "serve", "--scenario", "nope"}, "no such scenario"},
+		{[]string{"sim", "serve", "--speed", "-1"}, "must not be negative"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := call(t, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 )
 
 // notYet is the honest answer of a command whose work has not landed.
@@ -13,8 +12,3 @@ func notYet(what string) error {
 func cmdRespond(ctx context.Context, args []string, io streams) error { return notYet("respond") }
 
 func cmdTrain(ctx context.Context, args []string, io streams) error { return notYet("train") }
-
-func cmdSim(ctx context.Context, args []string, io streams) error {
-	_ = fmt.Sprint()
-	return notYet("sim serve")
-}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
+)
+
+const simHelp = `
+keyrunbook sim serve [--addr 127.0.0.1:4566] [--scenario NAME | --scenario-file PATH] [--speed 1]
+
+Serves the simulated AWS account alone (IAM, STS, CloudTrail, EC2 over their
+real wire protocols), so any AWS client can be pointed at it. It prints the
+credentials to use. The simulated clock follows the wall clock, --speed
+simulated seconds per second; workloads keep calling on it. Only loopback
+addresses are accepted: the simulator is a training tool, not a server.
+
+Example:
+  keyrunbook sim serve --scenario root-key-ec2-onprem &
+  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… \
+    aws --endpoint-url http://127.0.0.1:4566 --region us-east-1 sts get-caller-identity
+`
+
+func cmdSim(ctx context.Context, args []string, io streams) error {
+	if len(args) == 0 || (args[0] != "serve" && args[0] != "--help" && args[0] != "-h") {
+		return usagef("sim: expected 'sim serve' (see 'keyrunbook sim serve --help')")
+	}
+	if args[0] != "serve" {
+		fmt.Fprint(io.out, strings.TrimLeft(simHelp, "\n"))
+		return nil
+	}
+	fs := newFlags("sim serve", simHelp, io.out)
+	addr := fs.String("addr", "127.0.0.1:4566", "loopback address to listen on")
+	scenario := fs.String("scenario", "root-key-ec2-onprem", "embedded scenario to load")
+	scenarioFile := fs.String("scenario-file", "", "scenario file to load instead (see README: scenario format)")
+	speed := fs.Float64("speed", 1, "simulated seconds per real second (0 stops the clock)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("sim serve: unexpected argument %q", fs.Arg(0))
+	}
+	if *speed < 0 {
+		return usagef("sim serve: --speed must not be negative")
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usagef("sim serve: --addr %q is not host:port", *addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("sim serve: --addr must be a loopback address (127.0.0.1, ::1 or localhost), not %q", host)
+	}
+	sc, err := loadScenario(*scenario, *scenarioFile)
+	if err != nil {
+		return err
+	}
+	s, err := sim.New(sc)
+	if err != nil {
+		return fmt.Errorf("start the simulated account: %w", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another simulator running? pick another --addr)", *addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	id, secret := s.ResponderCredentials()
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(io.out, "Simulated AWS account %s (%s) at %s\n", s.AccountID(), sc.Name, url)
+	fmt.Fprintf(io.out, "Leaked key of the scenario: %s\n\n", s.LeakedKeyID())
+	fmt.Fprintf(io.out, "Responder credentials (simulated, valid only here):\n  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n  export AWS_REGION=us-east-1\n  export AWS_ENDPOINT_URL=%s\n\n", id, secret, url)
+	fmt.Fprintf(io.out, "Press Ctrl+C to stop.\n")
+	go s.Follow(ctx, *speed)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shut)
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serve: %w", err)
+	}
+}
+
+// loadScenario loads an embedded scenario by name, or a file when given.
+func loadScenario(name, file string) (*sim.Scenario, error) {
+	if file == "" {
+		sc, err := sim.LoadScenario(name)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		return sc, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("open scenario file: %w", err)
+	}
+	defer f.Close()
+	sc, err := sim.ParseScenario(f)
+	if err != nil {
+		return nil, fmt.Errorf("scenario file %s: %w", file, err)
+	}
+	return sc, nil
+}
