@@ -1,0 +1,95 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+var deactivateKeyMap = struct {
+	Deactivate key.Binding
+}{
+	Deactivate: binding("enter", "deactivate (type yes)", "enter"),
+}
+
+func deactivateKeys(frame) []key.Binding {
+	return []key.Binding{deactivateKeyMap.Deactivate}
+}
+
+func deactivateUpdate(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
+	if key.Matches(k, deactivateKeyMap.Deactivate) {
+		return intent{event: runbook.ConfirmDeactivate{}}
+	}
+	it, _ := c.update(k, f.st)
+	return it
+}
+
+// keyTarget is the key as the machine's effects name it.
+func keyTarget(st runbook.State) runbook.KeyTarget {
+	return runbook.KeyTarget{KeyID: st.KeyID, User: st.Key.User, Root: st.Key.Root}
+}
+
+// replacementTally summarises the decisions: how many callers were moved,
+// exported, disowned.
+func replacementTally(ps []runbook.Proposal) string {
+	var applied, moved, exported, notOurs, undecided int
+	for _, p := range ps {
+		switch p.Decision {
+		case runbook.DecisionApply:
+			applied++
+			if p.Moved {
+				moved++
+			}
+		case runbook.DecisionExported:
+			exported++
+		case runbook.DecisionNotOurs:
+			notOurs++
+		default:
+			undecided++
+		}
+	}
+	s := fmt.Sprintf("%d applied (%d moved), %d exported, %d not ours", applied, moved, exported, notOurs)
+	if undecided > 0 {
+		s += fmt.Sprintf(", %d undecided", undecided)
+	}
+	return s
+}
+
+// deactivateView shows the one call that turns the key off, before it runs.
+func deactivateView(f frame, c cleanupList) string {
+	st, sty := f.st, f.sty
+	lines := []string{sty.Heading.Render("Deactivate") + sty.Muted.Render(" · turn the key off; reversible, nothing is deleted")}
+	pending := false
+	for _, n := range st.Pending {
+		pending = pending || n == "DeactivateKey"
+	}
+	switch {
+	case pending:
+		lines = append(lines, f.spin+" Deactivating, then reading the key's status back…")
+	case st.LastError != nil:
+		lines = append(lines, errorLines(f, st.LastError)...)
+	default:
+		lines = append(lines, wrapIndent("The key "+st.KeyID+" of "+st.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
+	}
+	lines = append(lines, wrapIndent(sty.Call.Render("  "+plannedCalls(runbook.DeactivateKey{KeyTarget: keyTarget(st)})[0].String()), f.w, "    ")...)
+	if st.Key.Root {
+		lines = append(lines, wrapIndent(sty.Warning.Render("! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead."), f.w, "  ")...)
+	}
+	lines = append(lines, kv(sty, "Replacements", replacementTally(st.Proposals)))
+	if st.Override != "" {
+		lines = append(lines, wrapIndent(sty.Warning.Render(fmt.Sprintf("! override: %q", st.Override)), f.w, "  ")...)
+	}
+	if st.Key.QuarantinePolicy != "" {
+		lines = append(lines, sty.Muted.Render("AWS's "+st.Key.QuarantinePolicy+" stays attached until closing."))
+	}
+	if st.Mode == runbook.ModeDryRun {
+		lines = append(lines, sty.Warning.Render("DRY-RUN: the call is journaled as would-call; the key stays active."))
+	}
+	lines = append(lines, "")
+	lines = append(lines, c.view(f, f.h-len(lines))...)
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,114 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// deleteView shows the call that deletes the key and takes the key's last
+// four characters as the confirmation the machine checks.
+type deleteView struct {
+	input textinput.Model
+	// armed is set once the field got the keyboard on entering the step.
+	armed bool
+	km    deleteKeys
+}
+
+type deleteKeys struct {
+	Delete, Leave, Edit, Rollback key.Binding
+}
+
+func newDeleteView(sty styles) deleteView {
+	in := textinput.New()
+	in.SetStyles(sty.inputStyles())
+	in.Prompt = "last four › "
+	in.Placeholder = "····"
+	in.CharLimit = 4
+	in.SetWidth(8)
+	return deleteView{input: in, km: deleteKeys{
+		Delete:   binding("enter", "delete the key", "enter"),
+		Leave:    binding("esc", "leave the field", "esc"),
+		Edit:     binding("i", "type the last four", "i"),
+		Rollback: binding("R", "roll back", "R"),
+	}}
+}
+
+// arm gives the field the keyboard when the step opens.
+func (v *deleteView) arm() {
+	v.armed = true
+	v.input.Reset()
+	v.input.Focus()
+}
+
+func (v *deleteView) update(k tea.KeyPressMsg, f frame, c *cleanupList) (intent, tea.Cmd) {
+	if !v.input.Focused() {
+		switch {
+		case key.Matches(k, v.km.Edit):
+			return intent{}, v.input.Focus()
+		case key.Matches(k, v.km.Rollback):
+			return intent{prompt: rollbackPrompt(f.st)}, nil
+		}
+		it, _ := c.update(k, f.st)
+		return it, nil
+	}
+	switch {
+	case key.Matches(k, v.km.Leave):
+		v.input.Blur()
+		return intent{}, nil
+	case key.Matches(k, v.km.Delete):
+		typed := v.input.Value()
+		v.input.Reset()
+		// The call is on screen and the last four typed: that is the
+		// confirmation, checked by the machine (a mismatch is refused).
+		return intent{event: runbook.ConfirmDelete{Typed: typed}, confirmed: true}, nil
+	}
+	var cmd tea.Cmd
+	v.input, cmd = v.input.Update(k)
+	return intent{}, cmd
+}
+
+func (v deleteView) keys(f frame, c cleanupList) []key.Binding {
+	if v.input.Focused() {
+		return []key.Binding{v.km.Delete, v.km.Leave}
+	}
+	return append([]key.Binding{v.km.Edit, v.km.Rollback}, c.keys(f)...)
+}
+
+func (v deleteView) view(f frame, c cleanupList) string {
+	st, sty := f.st, f.sty
+	lines := []string{sty.Heading.Render("Delete") + sty.Muted.Render(" · remove the key for good")}
+	check := func(ok bool, text string) string {
+		if ok {
+			return sty.OK.Render("✓ ") + text
+		}
+		return sty.Danger.Render("✗ ") + text
+	}
+	lines = append(lines,
+		check(st.Key.Status == runbook.KeyInactive, "the key is Inactive since "+stamp(st.DeactivatedAt)),
+		check(st.WatchPassed && st.KeyUses == 0, "the watch window ("+shortDur(st.WatchWindow)+") passed with no use of the key"),
+	)
+	pending := false
+	for _, n := range st.Pending {
+		pending = pending || n == "DeleteKey"
+	}
+	switch {
+	case pending:
+		lines = append(lines, f.spin+" Deleting the key…")
+	case st.LastError != nil:
+		lines = append(lines, errorLines(f, st.LastError)...)
+	}
+	lines = append(lines, "", "This call will be made:")
+	lines = append(lines, wrapIndent(sty.Call.Render("  "+plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String()), f.w, "    ")...)
+	lines = append(lines, wrapIndent(sty.Danger.Render("It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+"."), f.w, "")...)
+	if st.Mode == runbook.ModeDryRun {
+		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))
+	}
+	lines = append(lines, v.input.View(), "")
+	lines = append(lines, c.view(f, f.h-len(lines))...)
+	return strings.Join(lines, "\n")
+}

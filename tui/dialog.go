@@ -1,0 +1,208 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// promptSpec asks the responder for a line of text (an abort reason, an
+// override, a new name) and builds the event from the answer.
+type promptSpec struct {
+	title       string
+	detail      []string
+	placeholder string
+	value       string
+	// build returns the event for the answer; "" keeps the prompt open with
+	// a word on what is missing, since every reason here goes into the log.
+	build func(answer string) runbook.Event
+}
+
+// prompt is an open promptSpec with its text field.
+type prompt struct {
+	open  bool
+	spec  promptSpec
+	input textinput.Model
+}
+
+func openPrompt(spec promptSpec, sty styles, width int) (prompt, tea.Cmd) {
+	in := textinput.New()
+	in.SetStyles(sty.inputStyles())
+	in.Prompt = "> "
+	in.Placeholder = spec.placeholder
+	in.CharLimit = 500
+	in.SetWidth(max(width-8, 10))
+	in.SetValue(spec.value)
+	cmd := in.Focus()
+	return prompt{open: true, spec: spec, input: in}, cmd
+}
+
+// update handles a message while the prompt is open. It returns the event
+// when the responder confirmed an answer, and whether the prompt closed.
+func (p prompt) update(msg tea.Msg, dk dialogKeys) (prompt, runbook.Event, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, dk.Cancel):
+			return prompt{}, nil, nil
+		case key.Matches(k, dk.Confirm):
+			answer := strings.TrimSpace(p.input.Value())
+			if answer == "" {
+				return p, nil, nil
+			}
+			return prompt{}, p.spec.build(answer), nil
+		}
+	}
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	return p, nil, cmd
+}
+
+func (p prompt) view(f frame) string {
+	lines := []string{f.sty.Title.Render(p.spec.title)}
+	lines = append(lines, p.spec.detail...)
+	lines = append(lines, "", p.input.View(), "", f.sty.Muted.Render("enter confirm · esc cancel"))
+	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
+}
+
+// confirmation holds a user event whose effects change the account: it
+// shows the exact calls they make, and submits the event only on an
+// explicit key. For a destructive change Enter alone is not enough: the
+// responder types "yes".
+type confirmation struct {
+	open    bool
+	title   string
+	event   runbook.Event
+	effects []runbook.Effect
+	typed   bool // destructive: needs "yes" typed
+	input   textinput.Model
+	offset  int // first line of the calls shown, when they do not fit
+}
+
+// confirmWord is what a destructive change needs typed.
+const confirmWord = "yes"
+
+func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, width int) (confirmation, tea.Cmd) {
+	c := confirmation{open: true, event: ev, effects: effects, title: confirmTitle(ev)}
+	for _, e := range effects {
+		if destructive(e) {
+			c.typed = true
+		}
+	}
+	if !c.typed {
+		return c, nil
+	}
+	c.input = textinput.New()
+	c.input.SetStyles(sty.inputStyles())
+	c.input.Prompt = "type " + confirmWord + ": "
+	c.input.CharLimit = 8
+	c.input.SetWidth(min(max(width-20, 8), 12))
+	return c, c.input.Focus()
+}
+
+func confirmTitle(ev runbook.Event) string {
+	switch ev.(type) {
+	case runbook.ApplyProposals:
+		return "Create the replacements"
+	case runbook.ConfirmDeactivate:
+		return "Deactivate the leaked key"
+	case runbook.RequestReactivate:
+		return "Roll back: make the key active again"
+	case runbook.ConfirmDelete:
+		return "Delete the leaked key"
+	case runbook.CleanUp:
+		return "Remove what the attacker created"
+	case runbook.Retry:
+		return "Run the failed change again"
+	}
+	return "Confirm " + ev.EventName()
+}
+
+// update returns confirmed=true when the responder gave the go-ahead, and
+// the confirmation closed (open=false) when they confirmed or cancelled.
+func (c confirmation) update(msg tea.Msg, dk dialogKeys) (confirmation, bool, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, dk.Cancel):
+			return confirmation{}, false, nil
+		case key.Matches(k, dk.Confirm):
+			if c.typed && strings.TrimSpace(strings.ToLower(c.input.Value())) != confirmWord {
+				return c, false, nil
+			}
+			return confirmation{}, true, nil
+		case key.Matches(k, dk.Up):
+			c.offset = max(c.offset-1, 0)
+			return c, false, nil
+		case key.Matches(k, dk.Down):
+			c.offset++
+			return c, false, nil
+		}
+	}
+	if !c.typed {
+		return c, false, nil
+	}
+	var cmd tea.Cmd
+	c.input, cmd = c.input.Update(msg)
+	return c, false, cmd
+}
+
+func (c confirmation) view(f frame) string {
+	inner := max(f.w-4, 16) // the box's border and padding
+	head := []string{f.sty.Title.Render(c.title)}
+	switch f.st.Mode {
+	case runbook.ModeDryRun:
+		head = append(head, f.sty.Warning.Render("DRY-RUN: journaled as would-call, not sent to AWS"))
+	case runbook.ModeTraining:
+		head = append(head, f.sty.Muted.Render("Training: sent to the simulated account"))
+	}
+	if c.typed {
+		head = append(head, c.input.View()+f.sty.Muted.Render("  then enter · esc cancel"))
+	} else {
+		head = append(head, f.sty.Muted.Render("enter runs these calls · esc cancel"))
+	}
+	var calls []string
+	n := 0
+	for _, e := range c.effects {
+		for _, call := range plannedCalls(e) {
+			n++
+			calls = append(calls, wrapIndent(f.sty.Call.Render("• ")+call.String(), inner, "    ")...)
+			if call.Note != "" {
+				calls = append(calls, wrapIndent("  "+f.sty.Muted.Render(call.Note), inner, "    ")...)
+			}
+		}
+	}
+	// Many replacements make a long list: it scrolls, and says so, rather
+	// than hiding a call the responder is about to approve.
+	room := max(f.h-2-len(head)-1, 3)
+	first := max(0, min(c.offset, len(calls)-room))
+	label := fmt.Sprintf("These %d calls will be made:", n)
+	if n == 1 {
+		label = "This call will be made:"
+	}
+	shown := calls
+	if len(calls) > room {
+		end := min(first+room-1, len(calls))
+		shown = append(append([]string(nil), calls[first:end]...),
+			f.sty.Warning.Render(fmt.Sprintf("↑/↓ scroll · lines %d-%d of %d", first+1, end, len(calls))))
+	}
+	lines := append(head, label)
+	lines = append(lines, shown...)
+	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
+}
+
+// quitDialog asks before leaving an incident that is not finished.
+func quitDialog(f frame, logPath string) string {
+	lines := []string{
+		f.sty.Title.Render("Leave this incident?"),
+		"It stays open at step " + f.st.Step.Title() + ": nothing is undone.",
+		"Resume it later with:",
+		"  keyrunbook resume " + logPath,
+		"",
+		f.sty.Muted.Render("y leave · n stay"),
+	}
+	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
+}

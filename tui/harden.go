@@ -1,0 +1,99 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// hardenView is the account's checklist after the key is gone, with the
+// attacker's resources still to remove.
+type hardenView struct {
+	// first is the first checklist item shown, when it does not fit.
+	first int
+}
+
+var hardenKeyMap = struct {
+	Recheck, Close, PageDown, PageUp key.Binding
+}{
+	Recheck:  binding("g", "read the checklist again", "g"),
+	Close:    binding("enter", "close the incident", "enter"),
+	PageDown: binding("pgdn", "more checks", "pgdown"),
+	PageUp:   binding("pgup", "previous checks", "pgup"),
+}
+
+func (v *hardenView) clamp(st runbook.State) {
+	v.first = max(0, min(v.first, len(st.Checklist)-1))
+}
+
+func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
+	switch {
+	case key.Matches(k, hardenKeyMap.Recheck):
+		return intent{event: runbook.RecheckHardening{}}
+	case key.Matches(k, hardenKeyMap.Close):
+		return intent{event: runbook.CloseIncident{}}
+	case key.Matches(k, hardenKeyMap.PageDown):
+		v.first = min(v.first+3, max(len(f.st.Checklist)-1, 0))
+		return intent{}
+	case key.Matches(k, hardenKeyMap.PageUp):
+		v.first = max(v.first-3, 0)
+		return intent{}
+	}
+	it, _ := c.update(k, f.st)
+	return it
+}
+
+func (v hardenView) keys(f frame) []key.Binding {
+	return []key.Binding{hardenKeyMap.Close, hardenKeyMap.Recheck, hardenKeyMap.PageDown, hardenKeyMap.PageUp}
+}
+
+func (v hardenView) view(f frame, c cleanupList) string {
+	st, sty := f.st, f.sty
+	pass := 0
+	for _, it := range st.Checklist {
+		if it.OK {
+			pass++
+		}
+	}
+	head := sty.Heading.Render("Harden")
+	if st.Checklist != nil {
+		head += sty.Muted.Render(fmt.Sprintf(" · %d of %d checks pass", pass, len(st.Checklist)))
+	}
+	lines := []string{head}
+	checking := false
+	for _, n := range st.Pending {
+		checking = checking || n == "CheckHardening"
+	}
+	switch {
+	case checking:
+		lines = append(lines, f.spin+" Reading the account's checklist (credential report, account summary, trails)…")
+	case st.LastError != nil:
+		lines = append(lines, errorLines(f, st.LastError)...)
+	}
+	// The clean-up list keeps its share at the bottom; the checklist scrolls.
+	cleanRows := min(len(blastRadius(st))+1, 5)
+	room := max(f.h-len(lines)-cleanRows-3, 2)
+	var items []string
+	for _, it := range st.Checklist[min(v.first, len(st.Checklist)):] {
+		mark := sty.OK.Render("✓ ")
+		if !it.OK {
+			mark = sty.Danger.Render("✗ ")
+		}
+		items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
+		if !it.OK && it.Fix != "" {
+			items = append(items, wrapIndent("  fix: "+it.Fix, f.w, "       ")...)
+		}
+	}
+	if len(items) > room {
+		items = append(items[:room-1], sty.Muted.Render(fmt.Sprintf("  … more below (pgdn) · %d checks in all", len(st.Checklist))))
+	}
+	lines = append(lines, items...)
+	lines = append(lines, "")
+	lines = append(lines, c.view(f, cleanRows)...)
+	lines = append(lines, "", sty.Muted.Render("enter closes the incident; g reads the checklist again after a fix."))
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,152 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// intakeView takes the leaked key's ID, checked as it is typed.
+type intakeView struct {
+	input textinput.Model
+	km    intakeKeys
+}
+
+type intakeKeys struct {
+	Submit key.Binding
+	Leave  key.Binding
+	Edit   key.Binding
+}
+
+func newIntakeView(keyID string, sty styles) intakeView {
+	in := textinput.New()
+	in.SetStyles(sty.inputStyles())
+	in.Prompt = "Key ID › "
+	in.Placeholder = "AKIA… (20 characters)"
+	// Long enough to hold a mistaken paste, whose length the message names.
+	in.CharLimit = 128
+	in.Validate = func(s string) error {
+		_, err := runbook.ParseKeyID(s)
+		return err
+	}
+	in.SetValue(keyID)
+	in.Focus()
+	v := intakeView{input: in, km: intakeKeys{
+		Submit: binding("enter", "identify the key", "enter"),
+		Leave:  binding("esc", "leave the field", "esc"),
+		Edit:   binding("i", "edit the key ID", "i", "enter"),
+	}}
+	v.mask()
+	return v
+}
+
+func (v intakeView) focus() tea.Cmd {
+	if v.input.Focused() {
+		return v.input.Focus()
+	}
+	return nil
+}
+
+func (v *intakeView) setWidth(w int) { v.input.SetWidth(max(w-12, 20)) }
+
+func (v *intakeView) update(k tea.KeyPressMsg) (intent, tea.Cmd) {
+	if !v.input.Focused() {
+		if key.Matches(k, v.km.Edit) {
+			return intent{}, v.input.Focus()
+		}
+		return intent{}, nil
+	}
+	switch {
+	case key.Matches(k, v.km.Leave):
+		v.input.Blur()
+		return intent{}, nil
+	case key.Matches(k, v.km.Submit):
+		id, err := runbook.ParseKeyID(v.input.Value())
+		if err != nil {
+			// Never sent to the machine: a refused event is journaled
+			// with its input, and a mistaken paste may be a secret.
+			return intent{note: err.Error()}, nil
+		}
+		return intent{event: runbook.SubmitKey{KeyID: id}}, nil
+	}
+	var cmd tea.Cmd
+	*v, cmd = v.updateField(k)
+	return intent{}, cmd
+}
+
+// updateField passes typing and pastes to the text field.
+func (v intakeView) updateField(msg tea.Msg) (intakeView, tea.Cmd) {
+	var cmd tea.Cmd
+	v.input, cmd = v.input.Update(msg)
+	v.mask()
+	return v, cmd
+}
+
+// mask hides what looks like a secret access key pasted by mistake: 40
+// characters of base64 that are not an ID must not stay on the screen.
+func (v *intakeView) mask() {
+	if looksSecret(v.input.Value()) {
+		v.input.EchoMode = textinput.EchoPassword
+	} else {
+		v.input.EchoMode = textinput.EchoNormal
+	}
+}
+
+// looksSecret reports a value shaped like a secret access key: no key-ID
+// prefix and at least 30 characters of base64.
+func looksSecret(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) < 30 || strings.HasPrefix(s, "AKIA") || strings.HasPrefix(s, "ASIA") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+func (v intakeView) keys() []key.Binding {
+	if v.input.Focused() {
+		return []key.Binding{v.km.Submit, v.km.Leave}
+	}
+	return []key.Binding{v.km.Edit}
+}
+
+func (v intakeView) view(f frame) string {
+	sty := f.sty
+	lines := []string{
+		sty.Heading.Render("Intake"),
+		"Which access key leaked? Paste its ID (AKIA…), never its secret.",
+		"",
+		v.input.View(),
+	}
+	value := strings.TrimSpace(v.input.Value())
+	switch {
+	case looksSecret(value):
+		lines = append(lines, wrapIndent(sty.Danger.Render("✗ this looks like a secret access key, not its ID: it is hidden and will not be used. Clear it (ctrl+u) and paste the ID."), f.w, "  ")...)
+	case value == "":
+		lines = append(lines, sty.Muted.Render("  AKIA followed by 16 characters (A-Z, 2-7)"))
+	case v.input.Err != nil:
+		lines = append(lines, wrapIndent(sty.Warning.Render("✗ "+v.input.Err.Error()), f.w, "  ")...)
+	default:
+		lines = append(lines, sty.OK.Render("✓ a long-term access key ID"))
+	}
+	lines = append(lines, "")
+	if t := f.training; t != nil && t.Brief != "" {
+		lines = append(lines, sty.Title.Render("Scenario "+t.Scenario))
+		lines = append(lines, wrapIndent(t.Brief, f.w, "")...)
+		lines = append(lines, "")
+	}
+	lines = append(lines, wrapIndent(sty.Muted.Render("Next: keyrunbook finds the key's account, owner and status (sts GetCallerIdentity, "+
+		"sts GetAccessKeyInfo, iam reads). Reading only: nothing changes until you confirm a change."), f.w, "")...)
+	if f.st.Mode == runbook.ModeDryRun {
+		lines = append(lines, "", sty.Warning.Render("DRY-RUN: reads are real; no change will be sent to AWS."))
+	}
+	return strings.Join(lines, "\n")
+}

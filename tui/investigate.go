@@ -1,0 +1,336 @@
+package tui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	"charm.land/bubbles/v2/table"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// sortKey orders the caller table.
+type sortKey int
+
+const (
+	sortSuspicious sortKey = iota // attackers and suspicious first, then by events
+	sortEvents
+	sortLastSeen
+	sortSource
+	sortKeys
+)
+
+func (s sortKey) String() string {
+	return [...]string{"suspicious first", "events", "last seen", "source"}[s]
+}
+
+// investigateView shows the sweep's progress, then the callers it found in
+// a sortable table with the selected caller's actions and indicators.
+type investigateView struct {
+	table table.Model
+	bar   progress.Model
+	// inv is the investigation the rows were built from: the machine
+	// replaces the pointer on every change, so equality means unchanged.
+	inv     *runbook.Investigation
+	sortBy  sortKey
+	callers []runbook.UsageCaller // in table order
+	sty     styles
+	w, h    int
+	km      investigateKeys
+}
+
+type investigateKeys struct {
+	Up, Down, Sort, Label, Next key.Binding
+}
+
+// tableRows is the caller table's height including its header, at 80×24.
+const tableRows = 7
+
+func newInvestigateView(sty styles) investigateView {
+	t := table.New(table.WithFocused(true), table.WithHeight(tableRows))
+	t.SetStyles(table.Styles{
+		Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1),
+		Cell:     lipgloss.NewStyle().Padding(0, 1),
+		Selected: sty.Selected,
+	})
+	return investigateView{table: t, bar: newRegionBar(), sty: sty, km: investigateKeys{
+		Up:    binding("↑/k", "up", "up", "k"),
+		Down:  binding("↓/j", "down", "down", "j"),
+		Sort:  binding("s", "sort", "s"),
+		Label: binding("l", "relabel", "l"),
+		Next:  binding("enter", "propose replacements", "enter"),
+	}}
+}
+
+func (v *investigateView) setSize(w, h int) {
+	v.w, v.h = w, h
+	// The table takes what the title, summary and a detail pane of at
+	// least eight lines leave.
+	v.table.SetHeight(max(tableRows, h-10))
+	v.table.SetWidth(w)
+	v.table.SetColumns(v.columns(w))
+	v.setRows()
+}
+
+func (v investigateView) columns(w int) []table.Column {
+	// Each cell has one column of padding either side.
+	const label, kind, source, events = 12, 10, 15, 6
+	tool := max(w-(label+kind+source+events)-10, 6)
+	return []table.Column{
+		{Title: "Label", Width: label},
+		{Title: "Kind", Width: kind},
+		{Title: "Source", Width: source},
+		{Title: "Events", Width: events},
+		{Title: "Tool / agent", Width: tool},
+	}
+}
+
+// sync rebuilds the rows when the investigation changed.
+func (v *investigateView) sync(st runbook.State) {
+	if st.Investigation == v.inv || st.Sweeping {
+		return
+	}
+	v.inv = st.Investigation
+	v.setRows()
+}
+
+func (v *investigateView) setRows() {
+	if v.inv == nil {
+		v.callers = nil
+		v.table.SetRows(nil)
+		return
+	}
+	selected := ""
+	if c, ok := v.selected(); ok {
+		selected = c.ID
+	}
+	v.callers = sortCallers(v.inv, v.sortBy)
+	rows := make([]table.Row, len(v.callers))
+	cursor := 0
+	for i, c := range v.callers {
+		rows[i] = table.Row{labelCell(v.sty, c, v.inv), string(c.Kind), c.SourceIP, fmt.Sprint(c.Events), agent(c)}
+		if c.ID == selected {
+			cursor = i
+		}
+	}
+	v.table.SetRows(rows)
+	v.table.SetCursor(cursor)
+}
+
+// sortCallers returns the callers in the chosen order; ties keep the
+// sweep's order so the table does not jump between frames.
+func sortCallers(inv *runbook.Investigation, by sortKey) []runbook.UsageCaller {
+	out := slices.Clone(inv.Callers)
+	slices.SortStableFunc(out, func(a, b runbook.UsageCaller) int {
+		switch by {
+		case sortEvents:
+			return cmp.Compare(b.Events, a.Events)
+		case sortLastSeen:
+			return b.LastSeen.Compare(a.LastSeen)
+		case sortSource:
+			return cmp.Compare(a.SourceIP, b.SourceIP)
+		}
+		if d := cmp.Compare(threat(inv, b), threat(inv, a)); d != 0 {
+			return d
+		}
+		return cmp.Compare(b.Events, a.Events)
+	})
+	return out
+}
+
+// threat ranks a caller for the "suspicious first" order.
+func threat(inv *runbook.Investigation, c runbook.UsageCaller) int {
+	n := 0
+	switch c.Label {
+	case runbook.LabelAttacker:
+		n = 3
+	case runbook.LabelSuspicious:
+		n = 2
+	case runbook.LabelUnknown:
+		n = 1
+	}
+	if indicatorsOf(inv, c.ID) > 0 {
+		n++
+	}
+	return n
+}
+
+func indicatorsOf(inv *runbook.Investigation, id string) int {
+	n := 0
+	for _, in := range inv.Indicators {
+		if in.CallerID == id {
+			n++
+		}
+	}
+	return n
+}
+
+// labelCell marks suspicious callers with "!" as well as colour, so they
+// stand out under NO_COLOR too.
+func labelCell(sty styles, c runbook.UsageCaller, inv *runbook.Investigation) string {
+	switch {
+	case c.Label == runbook.LabelAttacker || c.Label == runbook.LabelSuspicious:
+		return sty.Danger.Render("! " + string(c.Label))
+	case indicatorsOf(inv, c.ID) > 0:
+		return sty.Warning.Render("! " + string(c.Label))
+	case c.Label == runbook.LabelUnknown:
+		return sty.Warning.Render("? " + string(c.Label))
+	}
+	return "  " + string(c.Label)
+}
+
+func agent(c runbook.UsageCaller) string {
+	if c.Tool != "" {
+		return c.Tool
+	}
+	return c.UserAgent
+}
+
+func (v investigateView) selected() (runbook.UsageCaller, bool) {
+	i := v.table.Cursor()
+	if i < 0 || i >= len(v.callers) {
+		return runbook.UsageCaller{}, false
+	}
+	return v.callers[i], true
+}
+
+// nextLabel is the label "l" cycles to.
+func nextLabel(l runbook.Label) runbook.Label {
+	order := []runbook.Label{runbook.LabelLegitimate, runbook.LabelSuspicious, runbook.LabelAttacker, runbook.LabelUnknown}
+	i := slices.Index(order, l)
+	return order[(i+1)%len(order)]
+}
+
+func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
+	if f.st.Sweeping || v.inv == nil {
+		return intent{}
+	}
+	switch {
+	case key.Matches(k, v.km.Sort):
+		v.sortBy = (v.sortBy + 1) % sortKeys
+		v.setRows()
+	case key.Matches(k, v.km.Label):
+		if c, ok := v.selected(); ok {
+			return intent{event: runbook.RelabelCaller{CallerID: c.ID, Label: nextLabel(c.Label)}}
+		}
+	case key.Matches(k, v.km.Next):
+		return intent{event: runbook.BeginProposals{}}
+	default:
+		v.table, _ = v.table.Update(k)
+	}
+	return intent{}
+}
+
+func (v investigateView) keys(f frame) []key.Binding {
+	if f.st.Sweeping || v.inv == nil {
+		return nil
+	}
+	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next}
+}
+
+func (v investigateView) view(f frame) string {
+	st, sty := f.st, f.sty
+	if st.Sweeping || st.Investigation == nil {
+		if st.LastError != nil && !st.Sweeping {
+			return strings.Join(append([]string{sty.Heading.Render("Investigate")}, errorLines(f, st.LastError)...), "\n")
+		}
+		return sweepView(f, v.bar)
+	}
+	inv := st.Investigation
+	suspicious := 0
+	for _, c := range inv.Callers {
+		if threat(inv, c) >= 2 {
+			suspicious++
+		}
+	}
+	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %d callers", inv.Events, len(inv.Callers)))
+	if suspicious > 0 {
+		head += sty.Danger.Render(fmt.Sprintf(" · %d suspicious", suspicious))
+	}
+	summary := fmt.Sprintf("%d indicator(s) · blast radius %d · sorted by %s", len(inv.Indicators), len(inv.BlastRadius), v.sortBy)
+	lines := []string{head, sty.Muted.Render(summary)}
+	if len(inv.Callers) == 0 {
+		lines = append(lines, "", "No use of this key in the window: no caller to move.",
+			sty.Muted.Render("Press enter to go on."))
+		return strings.Join(lines, "\n")
+	}
+	lines = append(lines, v.table.View())
+	room := f.h - len(lines) - lipgloss.Height(v.table.View()) + 1
+	lines = append(lines, v.detail(f, room)...)
+	return strings.Join(lines, "\n")
+}
+
+// detail is the selected caller's pane: why it got its label, where it
+// runs, what it did, and the indicators against it.
+func (v investigateView) detail(f frame, room int) []string {
+	c, ok := v.selected()
+	if !ok || room <= 0 {
+		return nil
+	}
+	sty, inv, w := f.sty, f.st.Investigation, f.w
+	title := sty.Title.Render(c.ID) + " · " + string(c.Kind)
+	if c.Resource != "" {
+		title += " · " + c.Resource
+	}
+	lines := []string{title + sty.Muted.Render(fmt.Sprintf(" · %d events, %d errors · %s → %s",
+		c.Events, c.Errors, c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04")))}
+	if c.Why != "" {
+		lines = append(lines, wrapIndent(sty.Muted.Render("why: "+c.Why), w, "  ")...)
+	}
+	for _, in := range inv.Indicators {
+		if in.CallerID != c.ID {
+			continue
+		}
+		style := sty.Warning
+		if in.Severity == runbook.SeverityCritical {
+			style = sty.Danger
+		}
+		lines = append(lines, wrapIndent(style.Render("! "+in.Kind+": "+in.Summary), w, "  ")...)
+	}
+	lines = append(lines, wrapIndent("actions: "+actionSummary(c.Actions), w, "  ")...)
+	if len(c.Regions) > 0 {
+		lines = append(lines, sty.Muted.Render("regions: "+strings.Join(c.Regions, ", ")))
+	}
+	if len(lines) > room {
+		lines = lines[:room]
+	}
+	return lines
+}
+
+// actionSummary lists a caller's actions, most used first, as
+// "s3:GetObject ×12", marking writes and errors.
+func actionSummary(actions []runbook.ActionUse) string {
+	sorted := slices.Clone(actions)
+	slices.SortStableFunc(sorted, func(a, b runbook.ActionUse) int { return cmp.Compare(b.Count, a.Count) })
+	parts := make([]string, 0, len(sorted))
+	for _, a := range sorted {
+		s := fmt.Sprintf("%s:%s ×%d", serviceOf(a.Source), a.Name, a.Count)
+		if !a.ReadOnly {
+			s += " (write)"
+		}
+		if a.ErrorCode != "" {
+			s += " " + a.ErrorCode
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "none recorded"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// serviceOf turns an eventSource into its IAM prefix: s3.amazonaws.com →
+// s3, monitoring.amazonaws.com → cloudwatch (DESIGN.md).
+func serviceOf(source string) string {
+	s := strings.TrimSuffix(source, ".amazonaws.com")
+	if s == "monitoring" {
+		return "cloudwatch"
+	}
+	return s
+}

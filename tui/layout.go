@@ -1,0 +1,268 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// The screen: two header lines, a rule, the step list beside the step
+// view, a rule, a status line and the help line. 80×24 is the minimum the
+// layout is drawn for; a smaller terminal gets the same layout, clipped.
+const (
+	minWidth     = 80
+	minHeight    = 24
+	stepListW    = 15
+	headerLines  = 2
+	chromeLines  = headerLines + 4 // header, two rules, status, help
+	bodySepWidth = 3               // " │ "
+)
+
+// frame is what a step view needs to draw itself: the state, the styles,
+// the size it has, and the time to show.
+type frame struct {
+	st       runbook.State
+	sty      styles
+	w, h     int
+	now      time.Time
+	spin     string
+	training *TrainingInfo
+	// lastPoll is the wall-clock time of the last watch reading.
+	lastPoll time.Time
+	logPath  string
+	calls    []runbook.APICall
+	// inflight are the effects running, by command id.
+	inflight map[int]runbook.Effect
+}
+
+// screenSize is the size to lay out for: the terminal's, or the minimum
+// before the first WindowSizeMsg (which may come after the first key).
+func (m Model) screenSize() (int, int) {
+	w, h := m.width, m.height
+	if w <= 0 {
+		w = minWidth
+	}
+	if h <= 0 {
+		h = minHeight
+	}
+	return w, h
+}
+
+// bodySize is the step view's share of the screen.
+func (m Model) bodySize() (int, int) {
+	w, h := m.screenSize()
+	return max(w-stepListW-bodySepWidth, 20), max(h-chromeLines, 4)
+}
+
+func (m Model) header(w int) string {
+	st := m.State()
+	sty := m.sty
+	var banner string
+	switch st.Mode {
+	case runbook.ModeDryRun:
+		banner = sty.BannerDryRun.Render("DRY-RUN · nothing is changed")
+	case runbook.ModeTraining:
+		banner = sty.BannerTraining.Render("TRAINING · simulated account")
+	default:
+		banner = sty.BannerLive.Render("LIVE · changes are real")
+	}
+	who := sty.Muted.Render("account not identified yet")
+	if st.Identified {
+		who = "account " + st.Caller.Account + " · " + st.Caller.ARN
+		if st.Key.Account != "" && st.Key.Account != st.Caller.Account {
+			who = sty.Danger.Render("! key is in account "+st.Key.Account) + " · you: " + st.Caller.Account + " " + st.Caller.ARN
+		}
+	}
+	line1 := banner + " " + who
+
+	keyPart := sty.Muted.Render("key: none yet")
+	if st.KeyID != "" {
+		keyPart = "key " + sty.Title.Render(st.KeyID)
+		if st.Identified {
+			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status)
+		}
+	}
+	line2 := keyPart
+	if t := m.opts.Training; t != nil {
+		extra := []string{}
+		if t.Scenario != "" {
+			extra = append(extra, "scenario "+t.Scenario)
+		}
+		if t.ClockSpeed != "" {
+			extra = append(extra, t.ClockSpeed)
+		}
+		if len(extra) > 0 {
+			line2 += sty.Muted.Render(" · " + strings.Join(extra, " · "))
+		}
+	}
+	if st.Mode == runbook.ModeDryRun {
+		line2 += " " + sty.Warning.Render("[DRY-RUN]")
+	}
+	return clip(line1, w) + "\n" + clip(line2, w)
+}
+
+func statusWord(sty styles, s runbook.KeyStatus) string {
+	switch s {
+	case runbook.KeyActive:
+		return sty.Danger.Render("Active")
+	case runbook.KeyInactive:
+		return sty.OK.Render("Inactive")
+	case runbook.KeyGone:
+		return sty.OK.Render("Deleted")
+	}
+	return sty.Muted.Render("status unknown")
+}
+
+// stepList draws the steps: ✓ done, ▶ current, · to come, – skipped.
+func (m Model) stepList(h int) string {
+	st := m.State()
+	sty := m.sty
+	current := st.Step
+	if current == runbook.StepAborted {
+		current = m.abortedAt
+	}
+	if current == runbook.StepReactivate {
+		current = runbook.StepWatch
+	}
+	idx := stepIndex(current)
+	var lines []string
+	for i, s := range runbook.MainSteps {
+		var mark string
+		style := lipgloss.NewStyle()
+		switch {
+		case st.Step == runbook.StepClosed:
+			mark = "✓"
+		case st.Step == runbook.StepAborted && i == idx:
+			mark, style = "✗", sty.Danger
+		case st.Step == runbook.StepAborted && i > idx:
+			mark, style = "–", sty.Muted
+		case i < idx && s == runbook.StepReplace && !anyApplied(st.Proposals):
+			mark, style = "–", sty.Muted
+		case i < idx:
+			mark, style = "✓", sty.OK
+		case i == idx:
+			mark, style = "▶", sty.Current
+		default:
+			mark, style = "·", sty.Muted
+		}
+		lines = append(lines, style.Render(mark+" "+s.Title()))
+		if s == runbook.StepWatch && (st.Step == runbook.StepReactivate || st.Rollbacks > 0) {
+			label := fmt.Sprintf("  ↺ rolled back ×%d", st.Rollbacks)
+			if st.Step == runbook.StepReactivate {
+				label = "  ↺ reactivating"
+			}
+			lines = append(lines, sty.Warning.Render(label))
+		}
+	}
+	if st.Step == runbook.StepAborted {
+		lines = append(lines, "", sty.Danger.Render("ABORTED"))
+	}
+	return fitBlock(strings.Join(lines, "\n"), stepListW, h)
+}
+
+func stepIndex(s runbook.Step) int {
+	for i, x := range runbook.MainSteps {
+		if x == s {
+			return i
+		}
+	}
+	return 0
+}
+
+func anyApplied(ps []runbook.Proposal) bool {
+	for _, p := range ps {
+		if p.Applied {
+			return true
+		}
+	}
+	return false
+}
+
+// clip cuts a line to w cells, keeping its styling intact.
+func clip(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// fitBlock makes s exactly w cells wide and h lines high, cutting what
+// does not fit, so the layout never shifts whatever a view draws.
+func fitBlock(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		l = clip(l, w)
+		if pad := w - ansi.StringWidth(l); pad > 0 {
+			l += strings.Repeat(" ", pad)
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrapIndent word-wraps s to w cells and indents continuation lines.
+func wrapIndent(s string, w int, indent string) []string {
+	if w <= len(indent)+4 {
+		return []string{s}
+	}
+	lines := strings.Split(ansi.Wrap(s, w-len(indent), " ,"), "\n")
+	for i := 1; i < len(lines); i++ {
+		lines[i] = indent + lines[i]
+	}
+	return lines
+}
+
+// kv renders a "label  value" line with the label muted and aligned.
+func kv(sty styles, label, value string) string {
+	return sty.Muted.Render(fmt.Sprintf("%-12s", label)) + " " + value
+}
+
+// ago renders how long before now t was, for people.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// stamp renders a time the way the log and the report show it.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// shortDur renders a duration as 1h02m, 5m30s or 12s.
+func shortDur(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%ds", int(d.Seconds()))
+}

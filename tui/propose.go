@@ -1,0 +1,226 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// proposeView shows one replacement proposal per legitimate caller: its
+// kind and name, the least-privilege policy in a scrollable viewport, and
+// the responder's decision.
+type proposeView struct {
+	sel int
+	vp  viewport.Model
+	// shown is the policy in the viewport, so a state change that leaves it
+	// alone keeps the scroll position.
+	shown string
+	km    proposeKeys
+}
+
+type proposeKeys struct {
+	Up, Down, PageUp, PageDown       key.Binding
+	Apply, Export, NotOurs, Undecide key.Binding
+	Rename, Create                   key.Binding
+}
+
+func newProposeView() proposeView {
+	return proposeView{
+		vp: viewport.New(viewport.WithWidth(60), viewport.WithHeight(6)),
+		km: proposeKeys{
+			Up:       binding("↑/k", "previous caller", "up", "k"),
+			Down:     binding("↓/j", "next caller", "down", "j"),
+			PageUp:   binding("pgup/b", "scroll policy up", "pgup", "b"),
+			PageDown: binding("pgdn/f", "scroll policy down", "pgdown", "f", "space"),
+			Apply:    binding("a", "apply", "a"),
+			Export:   binding("x", "export for review", "x"),
+			NotOurs:  binding("n", "not ours", "n"),
+			Undecide: binding("u", "undecide", "u"),
+			Rename:   binding("e", "edit name", "e"),
+			Create:   binding("enter", "create the applied ones", "enter"),
+		},
+	}
+}
+
+func (v *proposeView) setSize(w, h int) {
+	v.vp.SetWidth(w)
+	v.vp.SetHeight(max(h-8, 3))
+}
+
+func (v *proposeView) sync(st runbook.State) {
+	if v.sel >= len(st.Proposals) {
+		v.sel = max(len(st.Proposals)-1, 0)
+	}
+	policy := ""
+	if v.sel < len(st.Proposals) {
+		policy = st.Proposals[v.sel].Policy
+	}
+	if policy != v.shown {
+		v.shown = policy
+		v.vp.SetContent(prettyPolicy(policy))
+		v.vp.GotoTop()
+	}
+}
+
+// prettyPolicy indents a policy document for reading; one IAM accepts is
+// valid JSON, and anything else is shown as it is.
+func prettyPolicy(doc string) string {
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return doc
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return doc
+	}
+	return string(b)
+}
+
+func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
+	ps := f.st.Proposals
+	var p runbook.Proposal
+	if v.sel < len(ps) {
+		p = ps[v.sel]
+	}
+	decide := func(d runbook.Decision) intent {
+		if p.CallerID == "" {
+			return intent{}
+		}
+		return intent{event: runbook.DecideProposal{CallerID: p.CallerID, Decision: d}}
+	}
+	switch {
+	case key.Matches(k, v.km.Up):
+		v.sel = max(v.sel-1, 0)
+		v.sync(f.st)
+	case key.Matches(k, v.km.Down):
+		v.sel = min(v.sel+1, max(len(ps)-1, 0))
+		v.sync(f.st)
+	case key.Matches(k, v.km.PageUp):
+		v.fit(f)
+		v.vp.PageUp()
+	case key.Matches(k, v.km.PageDown):
+		v.fit(f)
+		v.vp.PageDown()
+	case key.Matches(k, v.km.Apply):
+		return decide(runbook.DecisionApply)
+	case key.Matches(k, v.km.Export):
+		return decide(runbook.DecisionExported)
+	case key.Matches(k, v.km.NotOurs):
+		return decide(runbook.DecisionNotOurs)
+	case key.Matches(k, v.km.Undecide):
+		return decide(runbook.DecisionUndecided)
+	case key.Matches(k, v.km.Rename) && p.CallerID != "":
+		return intent{prompt: &promptSpec{
+			title:  "Name of the " + string(p.Kind) + " for " + p.CallerID,
+			detail: []string{"1-64 letters, digits and +=,.@_-"},
+			value:  p.Name,
+			build: func(a string) runbook.Event {
+				edited := p
+				edited.Name = a
+				return runbook.EditProposal{Proposal: edited}
+			},
+		}}
+	case key.Matches(k, v.km.Create):
+		return intent{event: runbook.ApplyProposals{}}
+	}
+	return intent{}
+}
+
+func (v proposeView) keys(f frame) []key.Binding {
+	if len(f.st.Proposals) == 0 {
+		return []key.Binding{v.km.Create}
+	}
+	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Rename, v.km.Down, v.km.PageDown, v.km.Create,
+		v.km.Undecide, v.km.Up, v.km.PageUp}
+}
+
+func decisionWord(sty styles, d runbook.Decision) string {
+	switch d {
+	case runbook.DecisionApply:
+		return sty.OK.Render("→ apply")
+	case runbook.DecisionExported:
+		return sty.OK.Render("→ export")
+	case runbook.DecisionNotOurs:
+		return sty.Danger.Render("→ not ours")
+	}
+	return sty.Warning.Render("undecided")
+}
+
+// fit gives the policy viewport the lines the header leaves.
+func (v *proposeView) fit(f frame) {
+	v.vp.SetHeight(max(f.h-len(v.head(f)), 3))
+}
+
+func (v proposeView) view(f frame) string {
+	lines := v.head(f)
+	if len(f.st.Proposals) == 0 {
+		return strings.Join(lines, "\n")
+	}
+	v.fit(f)
+	return strings.Join(append(lines, v.vp.View()), "\n")
+}
+
+// head is everything above the policy: the proposals, the selected one's
+// details, and the policy's title rule.
+func (v proposeView) head(f frame) []string {
+	st, sty := f.st, f.sty
+	ps := st.Proposals
+	decided := 0
+	for _, p := range ps {
+		if p.Decision != runbook.DecisionUndecided {
+			decided++
+		}
+	}
+	lines := []string{sty.Heading.Render("Propose") + sty.Muted.Render(fmt.Sprintf(" · a replacement per legitimate caller · %d of %d decided", decided, len(ps)))}
+	for _, l := range st.Lessons {
+		lines = append(lines, wrapIndent(sty.Warning.Render("↺ rolled back: "+l), f.w, "  ")...)
+	}
+	pending := false
+	for _, n := range st.Pending {
+		pending = pending || n == "ProposeReplacements"
+	}
+	if pending {
+		lines = append(lines, f.spin+" Building least-privilege policies from what each caller did…")
+	}
+	if len(ps) == 0 {
+		if !pending {
+			lines = append(lines, "No legitimate caller needs a replacement.", sty.Muted.Render("Press enter to go on to deactivation."))
+		}
+		return lines
+	}
+	// The proposal list scrolls to keep the selected one in its four lines.
+	const listRows = 4
+	first := max(0, min(v.sel-listRows+1, len(ps)-listRows))
+	for i := first; i < min(first+listRows, len(ps)); i++ {
+		p := ps[i]
+		mark := "  "
+		if i == v.sel {
+			mark = sty.Current.Render("▸ ")
+		}
+		row := fmt.Sprintf("%-10s %-13s %s", clip(p.CallerID, 10), p.Kind, p.Name)
+		if i == v.sel {
+			row = sty.Title.Render(row)
+		}
+		lines = append(lines, clip(mark+row, f.w-12)+" "+decisionWord(sty, p.Decision))
+	}
+	p := ps[min(v.sel, len(ps)-1)]
+	target := "target " + p.Target
+	if p.Applied {
+		target += sty.OK.Render(" · created")
+	}
+	lines = append(lines, sty.Muted.Render(target))
+	for _, w := range p.Warnings {
+		lines = append(lines, wrapIndent(sty.Warning.Render("! "+w), f.w, "  ")...)
+	}
+	if len(p.Attempted) > 0 {
+		lines = append(lines, wrapIndent(sty.Muted.Render("attempted, not granted: "+strings.Join(p.Attempted, ", ")), f.w, "  ")...)
+	}
+	scroll := fmt.Sprintf(" policy %3.0f%% ", v.vp.ScrollPercent()*100)
+	return append(lines, sty.Rule.Render("──"+scroll+strings.Repeat("─", max(f.w-len(scroll)-2, 0))))
+}

@@ -1,0 +1,129 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// replaceView shows each replacement being created, the calls as they
+// run, then whether each caller moved to its new identity.
+type replaceView struct {
+	// details keeps what each move check said (CallerMoved.Detail), which
+	// the machine's state does not hold.
+	details map[string]string
+}
+
+var replaceKeyMap = struct {
+	Verify, Next, Override key.Binding
+}{
+	Verify:   binding("v", "verify moves", "v"),
+	Next:     binding("enter", "go to deactivation", "enter"),
+	Override: binding("o", "override with a reason", "o"),
+}
+
+func (v replaceView) update(k tea.KeyPressMsg, f frame) intent {
+	switch {
+	case key.Matches(k, replaceKeyMap.Verify):
+		return intent{event: runbook.VerifyMoves{}}
+	case key.Matches(k, replaceKeyMap.Next):
+		return intent{event: runbook.ProceedToDeactivate{}}
+	case key.Matches(k, replaceKeyMap.Override):
+		return intent{prompt: &promptSpec{
+			title: "Deactivate with callers still depending on the key",
+			detail: []string{
+				"Their work will fail once the key is off. Say why you go on anyway:",
+				"the reason goes into the action log and the report.",
+			},
+			placeholder: "reason",
+			build:       func(a string) runbook.Event { return runbook.ProceedToDeactivate{Override: a} },
+		}}
+	}
+	return intent{}
+}
+
+func (v replaceView) keys(frame) []key.Binding {
+	return []key.Binding{replaceKeyMap.Verify, replaceKeyMap.Next, replaceKeyMap.Override}
+}
+
+// applying reports whether the caller's replacement is being created or
+// checked right now.
+func applying(inflight map[int]runbook.Effect, callerID string) (creating, checking bool) {
+	for _, e := range inflight {
+		switch x := e.(type) {
+		case runbook.ApplyReplacement:
+			creating = creating || x.Proposal.CallerID == callerID
+		case runbook.VerifyMove:
+			checking = checking || x.Proposal.CallerID == callerID
+		}
+	}
+	return creating, checking
+}
+
+func (v replaceView) view(f frame) string {
+	st, sty := f.st, f.sty
+	lines := []string{sty.Heading.Render("Replace") + sty.Muted.Render(" · create each replacement, then check its caller moved")}
+	for _, p := range st.Proposals {
+		creating, checking := applying(f.inflight, p.CallerID)
+		head := sty.Title.Render(p.CallerID) + " " + string(p.Kind) + " " + p.Name + " "
+		switch {
+		case p.Decision == runbook.DecisionExported:
+			lines = append(lines, head+sty.Muted.Render("exported for review: not created by keyrunbook"))
+			continue
+		case p.Decision == runbook.DecisionNotOurs:
+			lines = append(lines, head+sty.Danger.Render("not ours: counted as suspicious"))
+			continue
+		case p.Decision == runbook.DecisionUndecided:
+			lines = append(lines, head+sty.Warning.Render("undecided: blocks deactivation"))
+			continue
+		case creating:
+			lines = append(lines, head+f.spin+" creating…")
+			continue
+		case !p.Applied:
+			lines = append(lines, head+sty.Warning.Render("not created"))
+			continue
+		}
+		move := sty.Warning.Render("move not verified yet (v)")
+		switch {
+		case checking:
+			move = f.spin + " checking…"
+		case p.Moved:
+			move = sty.OK.Render("✓ moved")
+		case v.details[p.CallerID] != "":
+			move = sty.Warning.Render("not moved yet: " + v.details[p.CallerID])
+		}
+		lines = append(lines, head+sty.OK.Render("✓ created")+" · "+move)
+		if len(p.Created) > 0 {
+			lines = append(lines, wrapIndent(sty.Muted.Render("  "+strings.Join(p.Created, ", ")), f.w, "    ")...)
+		}
+	}
+	if len(st.Proposals) == 0 {
+		lines = append(lines, "No replacement to create.")
+	}
+	if st.Mode == runbook.ModeDryRun {
+		lines = append(lines, sty.Warning.Render("DRY-RUN: nothing was created; the calls are journaled as would-call."))
+	}
+	if len(f.calls) > 0 {
+		lines = append(lines, "", sty.Muted.Render("AWS calls, latest last:"))
+		room := max(f.h-len(lines)-2, 1)
+		calls := f.calls[max(len(f.calls)-room, 0):]
+		for _, c := range calls {
+			line := "  " + c.Service + " " + c.Operation
+			switch {
+			case c.Error != "":
+				line = sty.Danger.Render(line + " ✗ " + redact(c.Error))
+			case c.WouldCall:
+				line += sty.Warning.Render(" would-call")
+			default:
+				line += sty.OK.Render(" ✓")
+			}
+			lines = append(lines, line)
+		}
+	}
+	lines = append(lines, "")
+	lines = append(lines, wrapIndent(sty.Muted.Render("Next: v checks CloudTrail for each caller under its new identity; enter goes to deactivation once every legitimate caller is decided."), f.w, "")...)
+	return strings.Join(lines, "\n")
+}

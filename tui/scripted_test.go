@@ -1,0 +1,205 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// The fixture incident: svc-reporting's key, leaked in a public gist, used
+// by a Lambda function, a CI pipeline, and an attacker who made a user.
+const (
+	testKey     = "AKIAZ7Q3EXAMPLEKEY42"
+	testAccount = "730519468211"
+	responder   = "arn:aws:iam::730519468211:user/ir-responder"
+)
+
+// t0 is the fixture's "now": every screen is drawn at this time.
+var t0 = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return t0 }
+
+func fixtureIdentified() runbook.KeyIdentified {
+	mfa := true
+	return runbook.KeyIdentified{
+		Caller: runbook.Caller{Account: testAccount, ARN: responder, AccessKeyID: "AKIAQRESPONDER777777"},
+		Key: runbook.KeyFacts{
+			KeyID: testKey, Account: testAccount, User: "svc-reporting",
+			UserARN: "arn:aws:iam::730519468211:user/svc-reporting", Status: runbook.KeyActive,
+			Created: t0.Add(-410 * 24 * time.Hour), LastUsed: t0.Add(-4 * time.Minute),
+			LastUsedService: "secretsmanager", LastUsedRegion: "us-west-2",
+			InlinePolicies: []string{"reporting-access"}, RootMFA: &mfa,
+		},
+	}
+}
+
+func fixtureCallers() []runbook.UsageCaller {
+	return []runbook.UsageCaller{
+		{ID: "c-lambda", SourceIP: "44.226.18.77", Kind: runbook.CallerLambda, Label: runbook.LabelLegitimate,
+			Resource: "report-builder", Tool: "boto3", Regions: []string{"us-west-2"},
+			UserAgent: "Boto3/1.34.34 exec-env/AWS_Lambda_python3.12", Events: 8640, FirstSeen: t0.Add(-90 * 24 * time.Hour), LastSeen: t0.Add(-4 * time.Minute),
+			Why:     "user agent exec-env/AWS_Lambda_python3.12 from an AWS address",
+			Actions: []runbook.ActionUse{{Source: "ssm.amazonaws.com", Name: "GetParameter", Count: 4320, ReadOnly: true}, {Source: "secretsmanager.amazonaws.com", Name: "GetSecretValue", Count: 4320, ReadOnly: true}}},
+		{ID: "c-ci", SourceIP: "20.57.112.9", Kind: runbook.CallerOffAWS, Label: runbook.LabelLegitimate,
+			Resource: "github-actions", Tool: "aws-cli", Regions: []string{"us-west-2"},
+			UserAgent: "aws-cli/2.17.0 exec-env/github-actions", Events: 540, FirstSeen: t0.Add(-89 * 24 * time.Hour), LastSeen: t0.Add(-5 * time.Hour),
+			Why:     "aws-cli from a CI runner, seen every 8 hours for 89 days",
+			Actions: []runbook.ActionUse{{Source: "cloudformation.amazonaws.com", Name: "DescribeStacks", Count: 270, ReadOnly: true}, {Source: "lambda.amazonaws.com", Name: "UpdateFunctionCode20150331v2", Count: 270}}},
+		{ID: "c-evil", SourceIP: "189.45.3.201", Kind: runbook.CallerOffAWS, Label: runbook.LabelSuspicious,
+			Tool: "python-requests", Regions: []string{"us-east-1", "sa-east-1"},
+			UserAgent: "python-requests/2.31.0", Events: 37, Errors: 12, FirstSeen: t0.Add(-3 * time.Hour), LastSeen: t0.Add(-40 * time.Minute),
+			Why: "first seen 3 hours ago from an address in Brazil, recon then persistence",
+			Actions: []runbook.ActionUse{{Source: "iam.amazonaws.com", Name: "ListUsers", Count: 9, ReadOnly: true},
+				{Source: "iam.amazonaws.com", Name: "CreateUser", Count: 1}, {Source: "iam.amazonaws.com", Name: "CreateAccessKey", Count: 1},
+				{Source: "ec2.amazonaws.com", Name: "RunInstances", Count: 12, Errors: 12, ErrorCode: "AccessDenied"}}},
+		{ID: "c-svc", SourceIP: "AWS Internal", Kind: runbook.CallerAWSService, Label: runbook.LabelLegitimate,
+			Tool: "cloudformation", Regions: []string{"us-west-2"}, Events: 14, FirstSeen: t0.Add(-60 * 24 * time.Hour), LastSeen: t0.Add(-5 * time.Hour),
+			Why: "calls made by an AWS service on the key's behalf"},
+	}
+}
+
+func fixtureInvestigation(from, to time.Time) runbook.Investigation {
+	created := runbook.Resource{Type: "iam-user", ID: "support-admin", Action: "CreateUser", Time: t0.Add(-2 * time.Hour)}
+	key := runbook.Resource{Type: "access-key", ID: "AKIAXATTACKERKEY2345", Parent: "support-admin", Action: "CreateAccessKey", Time: t0.Add(-2 * time.Hour)}
+	return runbook.Investigation{
+		From: from, To: to, Events: 9231, Callers: fixtureCallers(),
+		Regions: []runbook.RegionSweep{{Region: "us-east-1", State: runbook.RegionDone, Pages: 2, Events: 31}, {Region: "us-west-2", State: runbook.RegionDone, Pages: 185, Events: 9194}, {Region: "sa-east-1", State: runbook.RegionDone, Pages: 1, Events: 6}},
+		Indicators: []runbook.Indicator{
+			{Kind: "persistence", Summary: "created IAM user support-admin and an access key for it", Severity: runbook.SeverityCritical, CallerID: "c-evil"},
+			{Kind: "resource-abuse", Summary: "12 denied RunInstances in sa-east-1", Severity: runbook.SeverityWarning, CallerID: "c-evil"},
+		},
+		BlastRadius: []runbook.Resource{created, key},
+		Coverage:    []string{"data events (S3 objects, Lambda Invoke) are not in event history"},
+	}
+}
+
+const fixturePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:GetParameter"],"Resource":"arn:aws:ssm:us-west-2:730519468211:parameter/reporting/db-host"},{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":"arn:aws:secretsmanager:us-west-2:730519468211:secret:reporting/warehouse-*"}]}`
+
+func proposalFor(c runbook.UsageCaller) runbook.Proposal {
+	switch c.Kind {
+	case runbook.CallerLambda:
+		return runbook.Proposal{CallerID: c.ID, Kind: runbook.ReplaceLambdaRole, Name: "report-builder-keyrunbook", Target: c.Resource, Policy: fixturePolicy}
+	}
+	return runbook.Proposal{CallerID: c.ID, Kind: runbook.ReplaceIAMUser, Name: "deploy-pipeline-keyrunbook", Target: c.SourceIP,
+		Policy:   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudformation:DescribeStacks"],"Resource":"*"},{"Effect":"Allow","Action":["lambda:UpdateFunctionCode"],"Resource":"arn:aws:lambda:us-west-2:730519468211:function:report-builder"}]}`,
+		Warnings: []string{"an off-AWS caller gets an IAM user key for now; move it to OIDC federation (GitHub Actions) later"}}
+}
+
+// script is a scripted executor: it answers each effect at once with the
+// result a healthy account would give, on a simulated clock that moves ten
+// minutes per watch reading.
+type script struct {
+	mu    sync.Mutex
+	clock time.Time
+	// breakFirstWatch makes the first watch reading show a denied call and
+	// an unhealthy workload (the roll-back path).
+	breakFirstWatch bool
+	// failOnce names an effect that fails the first time it runs.
+	failOnce string
+	watches  int
+	ran      []string
+}
+
+func newScript() *script { return &script{clock: t0} }
+
+func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ran = append(s.ran, e.EffectName())
+	if s.failOnce == e.EffectName() {
+		s.failOnce = ""
+		return runbook.EffectFailed{Effect: e.EffectName(), Action: "iam:UpdateAccessKey", Code: "AccessDenied",
+			Message: "User: " + responder + " is not authorized to perform: iam:UpdateAccessKey"}
+	}
+	note := func(service, op string, in any) {
+		raw, _ := json.Marshal(in)
+		emit(runbook.APICall{Service: service, Operation: op, Input: raw})
+	}
+	switch x := e.(type) {
+	case runbook.IdentifyKey:
+		note("sts", "GetCallerIdentity", map[string]string{})
+		note("sts", "GetAccessKeyInfo", map[string]string{"AccessKeyId": x.KeyID})
+		return fixtureIdentified()
+	case runbook.SweepCloudTrail:
+		inv := fixtureInvestigation(x.From, x.To)
+		for _, r := range inv.Regions {
+			emit(runbook.SweepProgress{Region: runbook.RegionSweep{Region: r.Region, State: runbook.RegionRunning, Pages: 1, Events: 3}})
+			emit(runbook.SweepProgress{Region: r})
+		}
+		return runbook.SweepFinished{Investigation: inv}
+	case runbook.ProposeReplacements:
+		var ps []runbook.Proposal
+		for _, c := range x.Callers {
+			ps = append(ps, proposalFor(c))
+		}
+		return runbook.ProposalsReady{Proposals: ps}
+	case runbook.ApplyReplacement:
+		note("iam", "CreateRole", map[string]string{"RoleName": x.Proposal.Name})
+		return runbook.ReplacementApplied{CallerID: x.Proposal.CallerID, Created: []string{"arn:aws:iam::730519468211:role/" + x.Proposal.Name}}
+	case runbook.VerifyMove:
+		return runbook.CallerMoved{CallerID: x.Proposal.CallerID, Moved: true}
+	case runbook.DeactivateKey:
+		note("iam", "UpdateAccessKey", map[string]string{"AccessKeyId": x.KeyID, "Status": "Inactive", "UserName": x.User})
+		s.clock = s.clock.Add(time.Minute)
+		return runbook.KeyDeactivated{At: s.clock}
+	case runbook.PollWatch:
+		s.clock = s.clock.Add(10 * time.Minute)
+		s.watches++
+		obs := runbook.WatchObserved{At: s.clock}
+		if s.breakFirstWatch && s.watches == 1 {
+			obs.Denied = []runbook.DeniedCall{{Principal: "report-builder-keyrunbook", Action: "secretsmanager:GetSecretValue", Time: s.clock}}
+			obs.Unhealthy = []string{"report-builder"}
+		}
+		return obs
+	case runbook.ReactivateKey:
+		s.clock = s.clock.Add(time.Minute)
+		return runbook.KeyReactivated{At: s.clock}
+	case runbook.DeleteKey:
+		note("iam", "DeleteAccessKey", map[string]string{"AccessKeyId": x.KeyID, "UserName": x.User})
+		return runbook.KeyDeleted{At: s.clock}
+	case runbook.CheckHardening:
+		return runbook.HardeningChecked{Items: []runbook.CheckItem{
+			{ID: "root-keys", Title: "No root access keys", OK: true, State: "AccountAccessKeysPresent 0"},
+			{ID: "root-mfa", Title: "Root MFA", OK: true, State: "enabled"},
+			{ID: "old-keys", Title: "No key older than 90 days", OK: false, State: "grafana-cloudwatch: 290 days", Fix: "rotate grafana-cloudwatch's key"},
+			{ID: "trail", Title: "A multi-region trail", OK: false, State: "none", Fix: "create an organization trail with log file validation"},
+		}}
+	case runbook.CleanUpResource:
+		return runbook.ResourceCleanedUp{Resource: x.Resource}
+	}
+	return runbook.EffectFailed{Effect: e.EffectName(), Message: "the script has no answer"}
+}
+
+// newEngine starts an incident whose log lives in the test's directory.
+func newEngine(t testing.TB, mode runbook.Mode) (*runbook.Engine, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "incident.jsonl")
+	j, err := runbook.CreateJournal(path, string(mode), "", fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	en, err := runbook.StartEngine(runbook.Config{Mode: mode}, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en, path
+}
+
+func training() *TrainingInfo {
+	return &TrainingInfo{
+		Scenario: "iam-user-lambda-ci", ClockSpeed: "simulated time ×60",
+		Brief: "A secret scanner found svc-reporting's access key in a public gist; someone has already used it from Brazil.",
+		Hints: func(s runbook.Step) string {
+			if s == runbook.StepInvestigate {
+				return "Look for callers that appeared only recently, from an unusual place."
+			}
+			return ""
+		},
+	}
+}

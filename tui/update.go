@@ -1,0 +1,407 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// intent is what a step view asks the root model to do after a key.
+type intent struct {
+	// event goes to the machine: previewed first, and held for confirmation
+	// when its effects change the account.
+	event runbook.Event
+	// confirmed marks an event whose view already showed the calls and took
+	// the responder's typed confirmation (the delete step's last four).
+	confirmed bool
+	// prompt asks for a line of text that builds the event.
+	prompt *promptSpec
+	// note is shown in place without going to the machine.
+	note string
+}
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.restyle(newStyles(msg.IsDark(), m.noColor()))
+		return m, nil
+	case tea.ColorProfileMsg:
+		m.profile = msg.Profile
+		m.restyle(newStyles(m.sty.isDark, m.noColor()))
+		return m, nil
+	case clockMsg:
+		m.clock = m.opts.Now()
+		return m, m.tick()
+	case spinner.TickMsg:
+		if !m.waiting() {
+			m.spinning = false
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case effectMsg:
+		return m.onEffect(msg)
+	case tea.KeyPressMsg:
+		return m.onKey(msg)
+	}
+	// Pastes and other input go to whichever text field has the keyboard.
+	return m.toField(msg)
+}
+
+func (m Model) noColor() bool {
+	return m.profile == colorprofile.Ascii || m.profile == colorprofile.NoTTY
+}
+
+func (m *Model) restyle(s styles) {
+	m.sty = s
+	m.help.Styles = s.Help
+	m.intake.input.SetStyles(s.inputStyles())
+	m.remove.input.SetStyles(s.inputStyles())
+}
+
+func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(k, m.keys.Quit) {
+		return m.onQuit()
+	}
+	switch {
+	case m.quitAsk:
+		switch {
+		case key.Matches(k, m.dkeys.Yes):
+			return m.leave()
+		case key.Matches(k, m.dkeys.No):
+			m.quitAsk = false
+		}
+		return m, nil
+	case m.confirm.open:
+		c, ok, cmd := m.confirm.update(k, m.dkeys)
+		ev := m.confirm.event
+		m.confirm = c
+		if ok {
+			return m.submit(ev)
+		}
+		return m, cmd
+	case m.prompt.open:
+		p, ev, cmd := m.prompt.update(k, m.dkeys)
+		m.prompt = p
+		if ev != nil {
+			return m.offer(ev)
+		}
+		return m, cmd
+	case m.showHelp:
+		if key.Matches(k, m.keys.Help, m.dkeys.Cancel) {
+			m.showHelp = false
+		}
+		return m, nil
+	}
+
+	m.notice = notice{}
+	st := m.State()
+	if !m.typing() {
+		switch {
+		case key.Matches(k, m.keys.Help):
+			m.showHelp = true
+			return m, nil
+		case key.Matches(k, m.keys.Leave) && st.Step.Final():
+			return m.leave()
+		case key.Matches(k, m.keys.Abort) && !st.Step.Final():
+			return m.follow(intent{prompt: abortPrompt(st)})
+		case key.Matches(k, m.keys.Retry) && len(st.Failed) > 0:
+			return m.offer(runbook.Retry{})
+		case key.Matches(k, m.keys.Hint) && m.opts.Training != nil:
+			return m.toggleHint(st)
+		case key.Matches(k, m.dkeys.Cancel) && m.showHint:
+			m.showHint = false
+			return m, nil
+		}
+	}
+	it, cmd := m.updateStep(k)
+	m2, cmd2 := m.follow(it)
+	return m2, tea.Batch(cmd, cmd2)
+}
+
+func abortPrompt(st runbook.State) *promptSpec {
+	status := string(st.Key.Status)
+	if status == "" {
+		status = "as it is"
+	}
+	return &promptSpec{
+		title: "Abort the incident",
+		detail: []string{
+			"Nothing is undone: the key stays " + status + ".",
+			"Say why: the reason goes into the action log.",
+		},
+		placeholder: "reason",
+		build:       func(a string) runbook.Event { return runbook.Abort{Reason: a} },
+	}
+}
+
+func (m Model) toggleHint(st runbook.State) (tea.Model, tea.Cmd) {
+	if m.showHint {
+		m.showHint = false
+		return m, nil
+	}
+	t := m.opts.Training
+	if t.Hints == nil || t.Hints(st.Step) == "" {
+		m.notice = notice{text: "No hint for this step.", kind: noticeInfo}
+		return m, nil
+	}
+	m.showHint = true
+	m.hintsUsed++
+	return m, nil
+}
+
+// updateStep hands a key to the current step's view.
+func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
+	f := m.frame()
+	f.now = m.opts.Now()
+	switch f.st.Step {
+	case runbook.StepIntake:
+		return m.intake.update(k)
+	case runbook.StepIdentify:
+		return identifyUpdate(k, f), nil
+	case runbook.StepInvestigate:
+		return m.investigate.update(k, f), nil
+	case runbook.StepPropose:
+		return m.propose.update(k, f), nil
+	case runbook.StepReplace:
+		return m.replace.update(k, f), nil
+	case runbook.StepDeactivate:
+		return deactivateUpdate(k, f, &m.cleanup), nil
+	case runbook.StepWatch:
+		return watchUpdate(k, f, &m.cleanup), nil
+	case runbook.StepDelete:
+		return m.remove.update(k, f, &m.cleanup)
+	case runbook.StepHarden:
+		return m.harden.update(k, f, &m.cleanup), nil
+	}
+	return intent{}, nil
+}
+
+// typing reports whether a text field has the keyboard, which turns the
+// single-letter keys off.
+func (m Model) typing() bool {
+	switch m.State().Step {
+	case runbook.StepIntake:
+		return m.intake.input.Focused()
+	case runbook.StepDelete:
+		return m.remove.input.Focused()
+	}
+	return false
+}
+
+func (m Model) toField(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch {
+	case m.confirm.open && m.confirm.typed:
+		m.confirm.input, cmd = m.confirm.input.Update(msg)
+	case m.prompt.open:
+		m.prompt.input, cmd = m.prompt.input.Update(msg)
+	case m.State().Step == runbook.StepIntake:
+		m.intake, cmd = m.intake.updateField(msg)
+	case m.State().Step == runbook.StepDelete:
+		m.remove.input, cmd = m.remove.input.Update(msg)
+	}
+	return m, cmd
+}
+
+func (m Model) follow(it intent) (tea.Model, tea.Cmd) {
+	switch {
+	case it.prompt != nil:
+		w, _ := m.bodySize()
+		var cmd tea.Cmd
+		m.prompt, cmd = openPrompt(*it.prompt, m.sty, w)
+		return m, cmd
+	case it.event != nil && it.confirmed:
+		return m.submit(it.event)
+	case it.event != nil:
+		return m.offer(it.event)
+	case it.note != "":
+		m.notice = notice{text: it.note, kind: noticeWarn}
+	}
+	return m, nil
+}
+
+// offer previews ev on a copy of the machine. An event whose effects
+// change the account is held in a confirmation showing their calls; any
+// other goes straight to the engine (a refused one too: the engine
+// journals the attempt, and its reason is shown in place).
+func (m Model) offer(ev runbook.Event) (tea.Model, tea.Cmd) {
+	effects, err := m.engine.Machine().Clone().Apply(ev)
+	if err == nil && mutating(effects) {
+		w, _ := m.bodySize()
+		var cmd tea.Cmd
+		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w)
+		return m, cmd
+	}
+	return m.submit(ev)
+}
+
+func mutating(effects []runbook.Effect) bool {
+	for _, e := range effects {
+		if e.Mutates() {
+			return true
+		}
+	}
+	return false
+}
+
+// submit sends ev through the engine, which journals it, and starts the
+// effects it returns.
+func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
+	before := m.State().Step
+	effects, err := m.engine.Submit(ev)
+	var refusal *runbook.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		m.notice = notice{text: refusal.Reason, kind: noticeWarn}
+		return m, nil
+	case err != nil:
+		m.notice = notice{text: "Nothing was run: the action log could not be written (" + redact(err.Error()) +
+			"). Free disk space or fix the log's permissions, then press the key again.", kind: noticeDanger}
+		return m, nil
+	}
+	if _, ok := ev.(runbook.Abort); ok {
+		m.abortedAt = before
+	}
+	cmd := m.start(effects)
+	m.sync()
+	return m, cmd
+}
+
+// start runs each effect as its own command, so a slow one (a watch poll)
+// never holds up another (a clean-up the responder asked for meanwhile).
+func (m *Model) start(effects []runbook.Effect) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, e := range effects {
+		m.nextID++
+		m.running++
+		m.inflight[m.nextID] = e
+		cmds = append(cmds, runEffect(m.ctx, m.exec, m.nextID, e))
+	}
+	if len(cmds) > 0 && !m.spinning && m.animate {
+		m.spinning = true
+		cmds = append(cmds, m.spin.Tick)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
+	if !msg.final {
+		switch ev := msg.event.(type) {
+		case runbook.APICall:
+			if _, err := m.engine.Submit(ev); err != nil {
+				m.notice = notice{text: "The action log could not record an AWS call: " + redact(err.Error()), kind: noticeDanger}
+			}
+			m.calls = append(m.calls, ev)
+			if len(m.calls) > recentCalls {
+				m.calls = m.calls[len(m.calls)-recentCalls:]
+			}
+		case runbook.SweepProgress:
+			// Progress is shown, not journaled (as the engine's headless Run).
+			_, _ = m.engine.Machine().Apply(ev)
+		}
+		m.sync()
+		return m, msg.next
+	}
+	if _, ok := m.inflight[msg.id]; ok || msg.id < 0 {
+		m.running--
+		delete(m.inflight, msg.id)
+	}
+	switch ev := msg.event.(type) {
+	case runbook.WatchObserved:
+		m.lastPoll = m.opts.Now()
+	case runbook.CallerMoved:
+		m.replace.details[ev.CallerID] = ev.Detail
+	case runbook.KeyIdentified:
+		// Every record from here on names who acted (DESIGN.md "actor").
+		m.engine.Journal().SetActor(ev.Caller.ARN)
+	}
+	wasFinal := m.State().Step.Final()
+	effects, err := m.engine.Submit(msg.event)
+	var refusal *runbook.Refusal
+	switch {
+	case errors.As(err, &refusal) && wasFinal:
+		m.notice = notice{text: fmt.Sprintf("%s finished after the incident ended; its result is in the action log.", msg.effect.EffectName()), kind: noticeInfo}
+	case errors.As(err, &refusal):
+		m.notice = notice{text: refusal.Reason, kind: noticeWarn}
+	case err != nil:
+		m.notice = notice{text: "The action log could not record the result of " + msg.effect.EffectName() + ": " + redact(err.Error()), kind: noticeDanger}
+	}
+	if f, ok := msg.event.(runbook.EffectFailed); ok && err == nil {
+		m.notice = notice{text: failureText(f), kind: noticeDanger}
+	}
+	cmd := m.start(effects)
+	m.sync()
+	return m, cmd
+}
+
+// failureText says what failed and what the responder can do about it.
+func failureText(f runbook.EffectFailed) string {
+	s := describeEffect(f.Effect) + " failed: " + redact(f.Message)
+	if f.Action != "" {
+		s += fmt.Sprintf(" Your credentials lack %s: grant it (or use credentials that have it), then press r to retry.", f.Action)
+	} else {
+		s += " Press r to retry, or A to abort."
+	}
+	return s
+}
+
+func (m Model) onQuit() (tea.Model, tea.Cmd) {
+	st := m.State()
+	if m.quitAsk || st.Step.Final() || st.KeyID == "" {
+		return m.leave()
+	}
+	m.quitAsk = true
+	return m, nil
+}
+
+func (m Model) leave() (tea.Model, tea.Cmd) {
+	m.quitAsk = false
+	m.left = !m.State().Step.Final()
+	m.cancel()
+	return m, tea.Quit
+}
+
+// layout sizes the views for the current screen.
+func (m *Model) layout() {
+	w, h := m.bodySize()
+	sw, _ := m.screenSize()
+	m.help.SetWidth(sw)
+	m.intake.setWidth(w)
+	m.investigate.setSize(w, h)
+	m.propose.setSize(w, h)
+	m.remove.input.SetWidth(8)
+}
+
+// sync refreshes the views that keep derived data (sorted rows, the policy
+// viewport) from the machine's state, after anything changed it.
+func (m *Model) sync() {
+	st := m.State()
+	m.investigate.sync(st)
+	m.propose.sync(st)
+	m.cleanup.clamp(st)
+	m.harden.clamp(st)
+	switch {
+	case st.Step == runbook.StepDelete && !m.remove.armed:
+		m.remove.arm()
+	case st.Step != runbook.StepDelete:
+		// Coming back to Delete after a roll-back arms the field again.
+		m.remove.armed = false
+	}
+}
+
+// redact keeps anything shaped like a secret out of what the screen shows,
+// by the one rule the journal and the report use.
+func redact(s string) string { return runbook.RedactString(s) }
