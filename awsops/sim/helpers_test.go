@@ -51,14 +51,17 @@ type clients struct {
 	ec2 *ec2.Client
 }
 
-// as builds clients for a key in a region; retries are off unless the
-// test passes a retryer, so errors surface on the first attempt.
+// as builds clients for a key in a region. They keep the SDK's standard
+// retryer (with short backoff): against a loopback server the SDK can close
+// its own connection mid-response and relies on retrying net.ErrClosed
+// (aws-sdk-go-v2 #2737). Errors the tests expect are not retryable, so they
+// still surface at once; a test passes aws.NopRetryer to see a throttle.
 func (e *env) as(keyID, secret, region string, retryer ...func() aws.Retryer) clients {
 	cfg := aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
-		Retryer:     func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:  &http.Client{Timeout: 30 * time.Second},
+		Retryer:     fastRetryer,
 	}
 	if len(retryer) > 0 {
 		cfg.Retryer = retryer[0]
