@@ -13,39 +13,39 @@ func closedView(f frame, abortedAt runbook.Step) string {
 	var lines []string
 	if st.Step == runbook.StepAborted {
 		lines = append(lines, sty.Danger.Render("Aborted")+sty.Muted.Render(" at "+abortedAt.Title()))
-		lines = append(lines, wrapIndent(kv(sty, "Reason", st.Reason), f.w, strings.Repeat(" ", 13))...)
+		lines = append(lines, kvw(f, "Reason", st.Reason)...)
 		if st.KeyID != "" {
-			lines = append(lines, kv(sty, "Key", st.KeyID+" is "+keyState(st)))
+			lines = append(lines, kvw(f, "Key", st.KeyID+" is "+keyState(st))...)
 		}
 		if st.Key.Status == runbook.KeyActive {
-			lines = append(lines, wrapIndent(sty.Danger.Render("! The key is still active: whoever holds it can still use it."), f.w, "  ")...)
+			lines = append(lines, para(sty.Danger, "! The key is still active: whoever holds it can still use it.", f.w, "  ")...)
 		}
 	} else {
 		lines = append(lines, sty.Heading.Render("Closed")+sty.Muted.Render(" · the incident is over"))
-		lines = append(lines, kv(sty, "Key", st.KeyID+" of "+st.Key.Owner()+": "+keyState(st)))
+		lines = append(lines, kvw(f, "Key", st.KeyID+" of "+st.Key.Owner()+": "+keyState(st))...)
 		if st.Reason != "" {
-			lines = append(lines, kv(sty, "Note", st.Reason))
+			lines = append(lines, kvw(f, "Note", st.Reason)...)
 		}
 	}
 	if !st.DetectedAt.IsZero() {
-		lines = append(lines, kv(sty, "Detected", stamp(st.DetectedAt)))
+		lines = append(lines, kvw(f, "Detected", stamp(st.DetectedAt))...)
 	}
 	if !st.DeactivatedAt.IsZero() {
 		contain := stamp(st.DeactivatedAt)
 		if !st.DetectedAt.IsZero() {
 			contain += " (" + shortDur(st.DeactivatedAt.Sub(st.DetectedAt)) + " to contain)"
 		}
-		lines = append(lines, kv(sty, "Deactivated", contain))
+		lines = append(lines, kvw(f, "Deactivated", contain)...)
 	}
 	if !st.DeletedAt.IsZero() {
-		lines = append(lines, kv(sty, "Deleted", stamp(st.DeletedAt)))
+		lines = append(lines, kvw(f, "Deleted", stamp(st.DeletedAt))...)
 	}
 	if st.Investigation != nil {
-		lines = append(lines, kv(sty, "Callers", fmt.Sprintf("%d found · replacements: %s", len(st.Investigation.Callers), replacementTally(st.Proposals))))
-		lines = append(lines, kv(sty, "Cleaned up", fmt.Sprintf("%d of %d resources the key created", len(st.CleanedUp), len(st.Investigation.BlastRadius))))
+		lines = append(lines, kvw(f, "Callers", fmt.Sprintf("%d found · replacements: %s", len(st.Investigation.Callers), replacementTally(st.Proposals)))...)
+		lines = append(lines, kvw(f, "Cleaned up", fmt.Sprintf("%d of %d resources the key created", len(st.CleanedUp), len(st.Investigation.BlastRadius)))...)
 	}
 	if st.Rollbacks > 0 {
-		lines = append(lines, kv(sty, "Roll-backs", fmt.Sprint(st.Rollbacks)))
+		lines = append(lines, kvw(f, "Roll-backs", fmt.Sprint(st.Rollbacks))...)
 	}
 	if st.Checklist != nil {
 		pass := 0
@@ -54,11 +54,12 @@ func closedView(f frame, abortedAt runbook.Step) string {
 				pass++
 			}
 		}
-		lines = append(lines, kv(sty, "Checklist", fmt.Sprintf("%d of %d checks pass", pass, len(st.Checklist))))
+		lines = append(lines, kvw(f, "Checklist", fmt.Sprintf("%d of %d checks pass", pass, len(st.Checklist)))...)
 	}
-	lines = append(lines, "", kv(sty, "Action log", f.logPath))
-	lines = append(lines, kv(sty, "Report", "keyrunbook report "+f.logPath+" --format md"))
-	lines = append(lines, kv(sty, "Verify", "keyrunbook verify "+f.logPath))
+	lines = append(lines, "")
+	lines = append(lines, kvw(f, "Action log", f.logPath)...)
+	lines = append(lines, kvw(f, "Report", "keyrunbook report "+f.logPath+" --format md")...)
+	lines = append(lines, kvw(f, "Verify", "keyrunbook verify "+f.logPath)...)
 	if f.training != nil {
 		lines = append(lines, "", sty.Muted.Render("Training: the debrief follows when you quit (q)."))
 	} else {

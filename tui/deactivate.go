@@ -73,15 +73,15 @@ func deactivateView(f frame, c cleanupList) string {
 	case st.LastError != nil:
 		lines = append(lines, errorLines(f, st.LastError)...)
 	default:
-		lines = append(lines, wrapIndent("The key "+st.KeyID+" of "+st.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
+		lines = append(lines, para(plain, "The key "+st.KeyID+" of "+st.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
 	}
-	lines = append(lines, wrapIndent(sty.Call.Render("  "+plannedCalls(runbook.DeactivateKey{KeyTarget: keyTarget(st)})[0].String()), f.w, "    ")...)
+	lines = append(lines, hang("  ", plannedCalls(runbook.DeactivateKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
 	if st.Key.Root {
-		lines = append(lines, wrapIndent(sty.Warning.Render("! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead."), f.w, "  ")...)
+		lines = append(lines, para(sty.Warning, "! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead.", f.w, "  ")...)
 	}
 	lines = append(lines, kv(sty, "Replacements", replacementTally(st.Proposals)))
 	if st.Override != "" {
-		lines = append(lines, wrapIndent(sty.Warning.Render(fmt.Sprintf("! override: %q", st.Override)), f.w, "  ")...)
+		lines = append(lines, para(sty.Warning, fmt.Sprintf("! override: %q", st.Override), f.w, "  ")...)
 	}
 	if st.Key.QuarantinePolicy != "" {
 		lines = append(lines, sty.Muted.Render("AWS's "+st.Key.QuarantinePolicy+" stays attached until closing."))

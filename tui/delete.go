@@ -103,8 +103,8 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		lines = append(lines, errorLines(f, st.LastError)...)
 	}
 	lines = append(lines, "", "This call will be made:")
-	lines = append(lines, wrapIndent(sty.Call.Render("  "+plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String()), f.w, "    ")...)
-	lines = append(lines, wrapIndent(sty.Danger.Render("It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+"."), f.w, "")...)
+	lines = append(lines, hang("  ", plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
+	lines = append(lines, para(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))
 	}

@@ -81,6 +81,7 @@ type confirmation struct {
 	typed   bool // destructive: needs "yes" typed
 	input   textinput.Model
 	offset  int // first line of the calls shown, when they do not fit
+	lines   int // how many lines the calls take, at most
 }
 
 // confirmWord is what a destructive change needs typed.
@@ -92,6 +93,10 @@ func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, wi
 		if destructive(e) {
 			c.typed = true
 		}
+		for _, call := range plannedCalls(e) {
+			// Generous: a call wraps over a few lines, its note over more.
+			c.lines += 2 + len(call.String())/max(width-8, 16) + len(call.Note)/max(width-8, 16)
+		}
 	}
 	if !c.typed {
 		return c, nil
@@ -100,7 +105,7 @@ func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, wi
 	c.input.SetStyles(sty.inputStyles())
 	c.input.Prompt = "type " + confirmWord + ": "
 	c.input.CharLimit = 8
-	c.input.SetWidth(min(max(width-20, 8), 12))
+	c.input.SetWidth(len(confirmWord) + 1)
 	return c, c.input.Focus()
 }
 
@@ -138,7 +143,9 @@ func (c confirmation) update(msg tea.Msg, dk dialogKeys) (confirmation, bool, te
 			c.offset = max(c.offset-1, 0)
 			return c, false, nil
 		case key.Matches(k, dk.Down):
-			c.offset++
+			// The view stops at the last line; stopping here too keeps ↑
+			// answering at once after too many ↓.
+			c.offset = min(c.offset+1, c.lines)
 			return c, false, nil
 		}
 	}
@@ -169,23 +176,24 @@ func (c confirmation) view(f frame) string {
 	for _, e := range c.effects {
 		for _, call := range plannedCalls(e) {
 			n++
-			calls = append(calls, wrapIndent(f.sty.Call.Render("• ")+call.String(), inner, "    ")...)
+			calls = append(calls, hang(f.sty.Call.Render("• "), call.String(), plain, inner, "    ")...)
 			if call.Note != "" {
-				calls = append(calls, wrapIndent("  "+f.sty.Muted.Render(call.Note), inner, "    ")...)
+				calls = append(calls, hang("  ", call.Note, f.sty.Muted, inner, "    ")...)
 			}
 		}
 	}
 	// Many replacements make a long list: it scrolls, and says so, rather
 	// than hiding a call the responder is about to approve.
 	room := max(f.h-2-len(head)-1, 3)
-	first := max(0, min(c.offset, len(calls)-room))
 	label := fmt.Sprintf("These %d calls will be made:", n)
 	if n == 1 {
 		label = "This call will be made:"
 	}
 	shown := calls
 	if len(calls) > room {
-		end := min(first+room-1, len(calls))
+		visible := room - 1 // one line says how to scroll
+		first := max(0, min(c.offset, len(calls)-visible))
+		end := first + visible
 		shown = append(append([]string(nil), calls[first:end]...),
 			f.sty.Warning.Render(fmt.Sprintf("↑/↓ scroll · lines %d-%d of %d", first+1, end, len(calls))))
 	}

@@ -15,12 +15,15 @@ import (
 // answers at once; animation is off, so no command waits on a timer) and
 // feeds their messages back, as Bubble Tea would.
 type harness struct {
-	t      testing.TB
-	m      Model
-	x      *script
-	path   string
-	quit   bool
-	frames int
+	t    testing.TB
+	m    Model
+	x    *script
+	path string
+	quit bool
+	// hold keeps the results of the named effects back until release, as
+	// a slow AWS call would: the screen can be read while they "run".
+	hold map[string]bool
+	held []effectMsg
 }
 
 func newHarness(t testing.TB, mode runbook.Mode, opts ...func(*Options)) *harness {
@@ -36,7 +39,7 @@ func newHarness(t testing.TB, mode runbook.Mode, opts ...func(*Options)) *harnes
 	}
 	m := New(o)
 	m.animate = false
-	h := &harness{t: t, m: m, x: x, path: path}
+	h := &harness{t: t, m: m, x: x, path: path, hold: map[string]bool{}}
 	h.run(m.Init())
 	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	return h
@@ -67,12 +70,33 @@ func (h *harness) run(cmd tea.Cmd) {
 			queue = append(queue, msg...)
 		case tea.QuitMsg:
 			h.quit = true
+		case effectMsg:
+			if msg.final && h.hold[msg.effect.EffectName()] {
+				h.held = append(h.held, msg)
+				continue
+			}
+			next, more := h.m.Update(msg)
+			h.m = next.(Model)
+			queue = append(queue, more)
 		default:
 			next, more := h.m.Update(msg)
 			h.m = next.(Model)
 			queue = append(queue, more)
 		}
 	}
+}
+
+// release delivers the oldest held result of the named effect.
+func (h *harness) release(name string) {
+	h.t.Helper()
+	for i, msg := range h.held {
+		if msg.effect.EffectName() == name {
+			h.held = append(h.held[:i:i], h.held[i+1:]...)
+			h.send(msg)
+			return
+		}
+	}
+	h.t.Fatalf("no held result of %s", name)
 }
 
 // press sends keys by name: "enter", "esc", "ctrl+c", "up", or one

@@ -129,22 +129,22 @@ func (v intakeView) view(f frame) string {
 	value := strings.TrimSpace(v.input.Value())
 	switch {
 	case looksSecret(value):
-		lines = append(lines, wrapIndent(sty.Danger.Render("✗ this looks like a secret access key, not its ID: it is hidden and will not be used. Clear it (ctrl+u) and paste the ID."), f.w, "  ")...)
+		lines = append(lines, para(sty.Danger, "✗ this looks like a secret access key, not its ID: it is hidden and will not be used. Clear it (ctrl+u) and paste the ID.", f.w, "  ")...)
 	case value == "":
 		lines = append(lines, sty.Muted.Render("  AKIA followed by 16 characters (A-Z, 2-7)"))
 	case v.input.Err != nil:
-		lines = append(lines, wrapIndent(sty.Warning.Render("✗ "+v.input.Err.Error()), f.w, "  ")...)
+		lines = append(lines, para(sty.Warning, "✗ "+v.input.Err.Error(), f.w, "  ")...)
 	default:
 		lines = append(lines, sty.OK.Render("✓ a long-term access key ID"))
 	}
 	lines = append(lines, "")
 	if t := f.training; t != nil && t.Brief != "" {
 		lines = append(lines, sty.Title.Render("Scenario "+t.Scenario))
-		lines = append(lines, wrapIndent(t.Brief, f.w, "")...)
+		lines = append(lines, para(plain, t.Brief, f.w, "")...)
 		lines = append(lines, "")
 	}
-	lines = append(lines, wrapIndent(sty.Muted.Render("Next: keyrunbook finds the key's account, owner and status (sts GetCallerIdentity, "+
-		"sts GetAccessKeyInfo, iam reads). Reading only: nothing changes until you confirm a change."), f.w, "")...)
+	lines = append(lines, para(sty.Muted, "Next: keyrunbook finds the key's account, owner and status (sts GetCallerIdentity, "+
+		"sts GetAccessKeyInfo, iam reads). Reading only: nothing changes until you confirm a change.", f.w, "")...)
 	if f.st.Mode == runbook.ModeDryRun {
 		lines = append(lines, "", sty.Warning.Render("DRY-RUN: reads are real; no change will be sent to AWS."))
 	}

@@ -87,7 +87,7 @@ func (v investigateView) columns(w int) []table.Column {
 		{Title: "Kind", Width: kind},
 		{Title: "Source", Width: source},
 		{Title: "Events", Width: events},
-		{Title: "Tool / agent", Width: tool},
+		{Title: "Tool", Width: tool},
 	}
 }
 
@@ -281,7 +281,7 @@ func (v investigateView) detail(f frame, room int) []string {
 	lines := []string{title + sty.Muted.Render(fmt.Sprintf(" · %d events, %d errors · %s → %s",
 		c.Events, c.Errors, c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04")))}
 	if c.Why != "" {
-		lines = append(lines, wrapIndent(sty.Muted.Render("why: "+c.Why), w, "  ")...)
+		lines = append(lines, para(sty.Muted, "why: "+c.Why, w, "  ")...)
 	}
 	for _, in := range inv.Indicators {
 		if in.CallerID != c.ID {
@@ -291,9 +291,9 @@ func (v investigateView) detail(f frame, room int) []string {
 		if in.Severity == runbook.SeverityCritical {
 			style = sty.Danger
 		}
-		lines = append(lines, wrapIndent(style.Render("! "+in.Kind+": "+in.Summary), w, "  ")...)
+		lines = append(lines, para(style, "! "+in.Kind+": "+in.Summary, w, "  ")...)
 	}
-	lines = append(lines, wrapIndent("actions: "+actionSummary(c.Actions), w, "  ")...)
+	lines = append(lines, para(plain, "actions: "+actionSummary(c.Actions), w, "  ")...)
 	if len(c.Regions) > 0 {
 		lines = append(lines, sty.Muted.Render("regions: "+strings.Join(c.Regions, ", ")))
 	}

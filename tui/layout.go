@@ -152,9 +152,9 @@ func (m Model) stepList(h int) string {
 		}
 		lines = append(lines, style.Render(mark+" "+s.Title()))
 		if s == runbook.StepWatch && (st.Step == runbook.StepReactivate || st.Rollbacks > 0) {
-			label := fmt.Sprintf("  ↺ rolled back ×%d", st.Rollbacks)
+			label := fmt.Sprintf("  ↺ rollback ×%d", st.Rollbacks)
 			if st.Step == runbook.StepReactivate {
-				label = "  ↺ reactivating"
+				label = " ↺ rolling back"
 			}
 			lines = append(lines, sty.Warning.Render(label))
 		}
@@ -211,21 +211,82 @@ func fitBlock(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// wrapIndent word-wraps s to w cells and indents continuation lines.
-func wrapIndent(s string, w int, indent string) []string {
-	if w <= len(indent)+4 {
-		return []string{s}
+// plain is the style of unstyled text.
+var plain = lipgloss.NewStyle()
+
+// para word-wraps plain text to w cells, styles each line, and indents the
+// lines after the first. Styling per line (not once around the whole text)
+// keeps the colour on every line of the screen.
+func para(style lipgloss.Style, text string, w int, indent string) []string {
+	return hang("", text, style, w, indent)
+}
+
+// hang is para after an already-styled prefix on the first line, such as a
+// label or a mark.
+func hang(prefix, text string, style lipgloss.Style, w int, indent string) []string {
+	pw, iw := ansi.StringWidth(prefix), ansi.StringWidth(indent)
+	lines := wrapPlain(text, w-pw, w-iw)
+	for i, l := range lines {
+		l = style.Render(l)
+		if i == 0 {
+			lines[i] = prefix + l
+		} else {
+			lines[i] = indent + l
+		}
 	}
-	lines := strings.Split(ansi.Wrap(s, w-len(indent), " ,"), "\n")
-	for i := 1; i < len(lines); i++ {
-		lines[i] = indent + lines[i]
+	return lines
+}
+
+// wrapPlain fills lines greedily with the words of text: the first line
+// up to first cells, the others up to rest. A word longer than a line (an
+// ARN, a policy name) is cut where the line ends.
+func wrapPlain(text string, first, rest int) []string {
+	first, rest = max(first, 8), max(rest, 8)
+	var lines []string
+	limit, line := first, ""
+	flush := func() {
+		lines = append(lines, line)
+		line, limit = "", rest
+	}
+	for _, word := range strings.Fields(text) {
+		for ansi.StringWidth(word) > limit {
+			if line != "" {
+				flush()
+				continue
+			}
+			cut := ansi.Truncate(word, limit, "")
+			line, word = cut, word[len(cut):]
+			flush()
+		}
+		switch {
+		case word == "":
+		case line == "":
+			line = word
+		case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= limit:
+			line += " " + word
+		default:
+			flush()
+			line = word
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
 	}
 	return lines
 }
 
 // kv renders a "label  value" line with the label muted and aligned.
 func kv(sty styles, label, value string) string {
-	return sty.Muted.Render(fmt.Sprintf("%-12s", label)) + " " + value
+	return kvLabel(sty, label) + value
+}
+
+// kvw is kv wrapped to the frame, continuation lines under the value.
+func kvw(f frame, label, value string) []string {
+	return hang(kvLabel(f.sty, label), value, plain, f.w, strings.Repeat(" ", 13))
+}
+
+func kvLabel(sty styles, label string) string {
+	return sty.Muted.Render(fmt.Sprintf("%-12s", label)) + " "
 }
 
 // ago renders how long before now t was, for people.
@@ -253,6 +314,14 @@ func stamp(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// clock renders a time of day, for times within the incident's day.
+func clock(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("15:04:05Z")
 }
 
 // shortDur renders a duration as 1h02m, 5m30s or 12s.

@@ -93,9 +93,11 @@ type Model struct {
 	clock time.Time
 
 	nextID   int
-	running  int // effects in flight
-	inflight map[int]runbook.Effect
-	notice   notice
+	inflight map[int]runbook.Effect // effects running, by command id
+	// startup runs the effects of Options.Pending; New prepares it, Init
+	// returns it (Init cannot change the model).
+	startup tea.Cmd
+	notice  notice
 
 	showHelp  bool
 	showHint  bool
@@ -151,6 +153,7 @@ func New(opts Options) Model {
 	m.propose = newProposeView()
 	m.remove = newDeleteView(sty)
 	m.replace = replaceView{details: map[string]string{}}
+	m.startup = m.start(opts.Pending)
 	m.layout()
 	m.sync()
 	return m
@@ -159,14 +162,7 @@ func New(opts Options) Model {
 // Init asks the terminal for its background colour, starts the clock and
 // runs the effects a resumed incident left pending.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.tick(), m.intake.focus()}
-	for i, e := range m.opts.Pending {
-		cmds = append(cmds, runEffect(m.ctx, m.exec, -1-i, e))
-	}
-	if len(m.opts.Pending) > 0 && m.animate {
-		cmds = append(cmds, m.spin.Tick)
-	}
-	return tea.Batch(cmds...)
+	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup)
 }
 
 // HintsUsed is how many hints the responder asked for (training debrief).
@@ -208,5 +204,5 @@ func (m Model) tick() tea.Cmd {
 
 // waiting reports whether something is in flight, which shows a spinner.
 func (m Model) waiting() bool {
-	return m.running > 0 || len(m.State().Pending) > 0
+	return len(m.inflight) > 0 || len(m.State().Pending) > 0
 }

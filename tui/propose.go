@@ -12,6 +12,14 @@ import (
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
+// newPolicyViewport wraps long lines (ARNs) rather than cutting them: a
+// policy must be read whole before it is applied.
+func newPolicyViewport() viewport.Model {
+	vp := viewport.New(viewport.WithWidth(60), viewport.WithHeight(6))
+	vp.SoftWrap = true
+	return vp
+}
+
 // proposeView shows one replacement proposal per legitimate caller: its
 // kind and name, the least-privilege policy in a scrollable viewport, and
 // the responder's decision.
@@ -32,7 +40,7 @@ type proposeKeys struct {
 
 func newProposeView() proposeView {
 	return proposeView{
-		vp: viewport.New(viewport.WithWidth(60), viewport.WithHeight(6)),
+		vp: newPolicyViewport(),
 		km: proposeKeys{
 			Up:       binding("↑/k", "previous caller", "up", "k"),
 			Down:     binding("↓/j", "next caller", "down", "j"),
@@ -136,20 +144,22 @@ func (v proposeView) keys(f frame) []key.Binding {
 	if len(f.st.Proposals) == 0 {
 		return []key.Binding{v.km.Create}
 	}
-	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Rename, v.km.Down, v.km.PageDown, v.km.Create,
+	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.PageDown,
 		v.km.Undecide, v.km.Up, v.km.PageUp}
 }
 
+// decisionWord is a proposal's decision in a fixed width, so the rows
+// line up whatever was decided.
 func decisionWord(sty styles, d runbook.Decision) string {
 	switch d {
 	case runbook.DecisionApply:
-		return sty.OK.Render("→ apply")
+		return sty.OK.Render("apply     ")
 	case runbook.DecisionExported:
-		return sty.OK.Render("→ export")
+		return sty.OK.Render("export    ")
 	case runbook.DecisionNotOurs:
-		return sty.Danger.Render("→ not ours")
+		return sty.Danger.Render("not ours  ")
 	}
-	return sty.Warning.Render("undecided")
+	return sty.Warning.Render("undecided ")
 }
 
 // fit gives the policy viewport the lines the header leaves.
@@ -179,7 +189,7 @@ func (v proposeView) head(f frame) []string {
 	}
 	lines := []string{sty.Heading.Render("Propose") + sty.Muted.Render(fmt.Sprintf(" · a replacement per legitimate caller · %d of %d decided", decided, len(ps)))}
 	for _, l := range st.Lessons {
-		lines = append(lines, wrapIndent(sty.Warning.Render("↺ rolled back: "+l), f.w, "  ")...)
+		lines = append(lines, para(sty.Warning, "↺ rolled back: "+l, f.w, "  ")...)
 	}
 	pending := false
 	for _, n := range st.Pending {
@@ -203,23 +213,23 @@ func (v proposeView) head(f frame) []string {
 		if i == v.sel {
 			mark = sty.Current.Render("▸ ")
 		}
-		row := fmt.Sprintf("%-10s %-13s %s", clip(p.CallerID, 10), p.Kind, p.Name)
+		row := fmt.Sprintf("%-20s %s", p.CallerID, p.Kind)
 		if i == v.sel {
 			row = sty.Title.Render(row)
 		}
-		lines = append(lines, clip(mark+row, f.w-12)+" "+decisionWord(sty, p.Decision))
+		lines = append(lines, mark+decisionWord(sty, p.Decision)+" "+row)
 	}
 	p := ps[min(v.sel, len(ps)-1)]
-	target := "target " + p.Target
+	what := "name " + p.Name + " · target " + p.Target
 	if p.Applied {
-		target += sty.OK.Render(" · created")
+		what += " · created"
 	}
-	lines = append(lines, sty.Muted.Render(target))
+	lines = append(lines, hang("", what, sty.Muted, f.w, "  ")...)
 	for _, w := range p.Warnings {
-		lines = append(lines, wrapIndent(sty.Warning.Render("! "+w), f.w, "  ")...)
+		lines = append(lines, para(sty.Warning, "! "+w, f.w, "  ")...)
 	}
 	if len(p.Attempted) > 0 {
-		lines = append(lines, wrapIndent(sty.Muted.Render("attempted, not granted: "+strings.Join(p.Attempted, ", ")), f.w, "  ")...)
+		lines = append(lines, para(sty.Muted, "attempted, not granted: "+strings.Join(p.Attempted, ", "), f.w, "  ")...)
 	}
 	scroll := fmt.Sprintf(" policy %3.0f%% ", v.vp.ScrollPercent()*100)
 	return append(lines, sty.Rule.Render("──"+scroll+strings.Repeat("─", max(f.w-len(scroll)-2, 0))))

@@ -97,7 +97,7 @@ func (v replaceView) view(f frame) string {
 		}
 		lines = append(lines, head+sty.OK.Render("✓ created")+" · "+move)
 		if len(p.Created) > 0 {
-			lines = append(lines, wrapIndent(sty.Muted.Render("  "+strings.Join(p.Created, ", ")), f.w, "    ")...)
+			lines = append(lines, hang("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "    ")...)
 		}
 	}
 	if len(st.Proposals) == 0 {
@@ -124,6 +124,6 @@ func (v replaceView) view(f frame) string {
 		}
 	}
 	lines = append(lines, "")
-	lines = append(lines, wrapIndent(sty.Muted.Render("Next: v checks CloudTrail for each caller under its new identity; enter goes to deactivation once every legitimate caller is decided."), f.w, "")...)
+	lines = append(lines, para(sty.Muted, "Next: v checks CloudTrail for each caller under its new identity; enter goes to deactivation once every legitimate caller is decided.", f.w, "")...)
 	return strings.Join(lines, "\n")
 }

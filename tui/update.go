@@ -286,7 +286,6 @@ func (m *Model) start(effects []runbook.Effect) tea.Cmd {
 	var cmds []tea.Cmd
 	for _, e := range effects {
 		m.nextID++
-		m.running++
 		m.inflight[m.nextID] = e
 		cmds = append(cmds, runEffect(m.ctx, m.exec, m.nextID, e))
 	}
@@ -315,10 +314,7 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 		m.sync()
 		return m, msg.next
 	}
-	if _, ok := m.inflight[msg.id]; ok || msg.id < 0 {
-		m.running--
-		delete(m.inflight, msg.id)
-	}
+	delete(m.inflight, msg.id)
 	switch ev := msg.event.(type) {
 	case runbook.WatchObserved:
 		m.lastPoll = m.opts.Now()

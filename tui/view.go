@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -89,17 +91,13 @@ func (m Model) noticeView(w int) string {
 	case noticeInfo:
 		style, mark = m.sty.Muted, "· "
 	}
-	lines := wrapIndent(mark+m.notice.text, w, "  ")
-	for i, l := range lines {
-		lines[i] = style.Render(l)
-	}
-	return strings.Join(lines, "\n")
+	return strings.Join(para(style, mark+m.notice.text, w, "  "), "\n")
 }
 
 func (m Model) hintView(f frame) string {
 	text := m.opts.Training.Hints(f.st.Step)
 	lines := []string{f.sty.Title.Render("Hint") + f.sty.Muted.Render(" (counted in the debrief · esc or h hides)")}
-	lines = append(lines, wrapIndent(text, f.w-4, "")...)
+	lines = append(lines, para(plain, text, f.w-4, "")...)
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 
@@ -131,9 +129,17 @@ func (m Model) stepView(f frame) string {
 func (m Model) statusLine(w int) string {
 	st := m.State()
 	if m.waiting() {
+		// What runs in this program, in the order it started; a resumed
+		// incident's pending effects when nothing runs here.
 		var names []string
-		for _, n := range st.Pending {
-			names = append(names, describeEffect(n))
+		ids := slices.Sorted(maps.Keys(m.inflight))
+		for _, id := range ids {
+			names = append(names, describeEffect(m.inflight[id].EffectName()))
+		}
+		if len(names) == 0 {
+			for _, n := range st.Pending {
+				names = append(names, describeEffect(n))
+			}
 		}
 		text := "waiting"
 		if len(names) > 0 {

@@ -58,14 +58,11 @@ func watchView(f frame, c cleanupList) string {
 		return strings.Join([]string{
 			sty.Heading.Render("Watch") + sty.Warning.Render(" · rolling back"),
 			f.spin + " Reactivating the key, then back to Propose to fix the replacement…",
-		}, "\n") + "\n" + strings.Join(wrapIndent(sty.Call.Render("  "+plannedCalls(runbook.ReactivateKey{KeyTarget: keyTarget(st)})[0].String()), f.w, "    "), "\n")
+		}, "\n") + "\n" + strings.Join(hang("  ", plannedCalls(runbook.ReactivateKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    "), "\n")
 	}
 	watched := st.WatchWindow - st.WatchRemaining()
 	title := fmt.Sprintf(" · %s of %s watched · %s left", shortDur(watched), shortDur(st.WatchWindow), shortDur(st.WatchRemaining()))
 	lines := []string{sty.Heading.Render("Watch") + sty.Muted.Render(title)}
-	if f.training != nil && f.training.ClockSpeed != "" {
-		lines[0] += sty.Muted.Render(" (" + f.training.ClockSpeed + ")")
-	}
 	frac := 0.0
 	if st.WatchWindow > 0 {
 		frac = float64(watched) / float64(st.WatchWindow)
@@ -73,34 +70,39 @@ func watchView(f frame, c cleanupList) string {
 	bar := newRegionBar()
 	bar.SetWidth(max(f.w-2, 10))
 	lines = append(lines, bar.ViewAs(frac))
-	reading := "no reading yet"
+	reading := "deactivated " + clock(st.DeactivatedAt) + " · no reading yet"
 	if !st.WatchLast.IsZero() && st.WatchLast != st.WatchStart {
-		reading = "last reading " + stamp(st.WatchLast)
+		reading = "last reading " + clock(st.WatchLast)
 	}
 	if !f.lastPoll.IsZero() {
-		reading += fmt.Sprintf(" (%s ago)", shortDur(f.now.Sub(f.lastPoll)))
+		// Wall-clock time since the reading: a live count that shows the
+		// watch is alive between readings.
+		reading += fmt.Sprintf(", %s ago", shortDur(f.now.Sub(f.lastPoll)))
+	}
+	if f.training != nil && f.training.ClockSpeed != "" {
+		reading += " · " + f.training.ClockSpeed
 	}
 	if st.LastError != nil {
 		lines = append(lines, errorLines(f, st.LastError)...)
 	} else {
-		lines = append(lines, f.spin+" "+sty.Muted.Render(reading+" · deactivated "+stamp(st.DeactivatedAt)))
+		lines = append(lines, f.spin+" "+sty.Muted.Render(reading))
 	}
 
 	lines = append(lines, sty.Title.Render("Signals"))
-	lines = append(lines, signal(sty, "use of the leaked key", st.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation: a caller still uses it", st.KeyUses)))
+	lines = append(lines, signal(f, "use of the leaked key", st.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation: a caller still uses it", st.KeyUses))...)
 	denied := make([]string, len(st.Denied))
 	for i, d := range st.Denied {
 		denied[i] = d.Principal + " denied " + d.Action
 	}
-	lines = append(lines, signal(sty, "replacements denied", len(st.Denied) == 0, strings.Join(denied, "; ")))
-	lines = append(lines, signal(sty, "alarms in ALARM", len(st.Alarms) == 0, strings.Join(st.Alarms, ", ")))
+	lines = append(lines, signal(f, "replacements denied", len(st.Denied) == 0, strings.Join(denied, "; "))...)
+	lines = append(lines, signal(f, "alarms in ALARM", len(st.Alarms) == 0, strings.Join(st.Alarms, ", "))...)
 	if f.training != nil || len(st.Unhealthy) > 0 {
-		lines = append(lines, signal(sty, "workloads unhealthy", len(st.Unhealthy) == 0, strings.Join(st.Unhealthy, ", ")))
+		lines = append(lines, signal(f, "workloads unhealthy", len(st.Unhealthy) == 0, strings.Join(st.Unhealthy, ", "))...)
 	}
 	if st.Impact() {
-		lines = append(lines, wrapIndent(sty.Danger.Render("Something is affected. R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix."), f.w, "")...)
+		lines = append(lines, para(sty.Danger, "Something is affected. R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")...)
 	} else {
-		lines = append(lines, wrapIndent(sty.Muted.Render("Quiet so far. The delete step opens when the window passes with no signal."), f.w, "")...)
+		lines = append(lines, para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")...)
 	}
 	lines = append(lines, "")
 	lines = append(lines, c.view(f, f.h-len(lines))...)
@@ -108,9 +110,10 @@ func watchView(f frame, c cleanupList) string {
 }
 
 // signal renders one watch signal: ✓ when quiet, ✗ and the detail when not.
-func signal(sty styles, name string, quiet bool, detail string) string {
+func signal(f frame, name string, quiet bool, detail string) []string {
+	sty := f.sty
 	if quiet {
-		return sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("none")
+		return []string{sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("none")}
 	}
-	return sty.Danger.Render("  ✗ "+fmt.Sprintf("%-24s", name)) + detail
+	return hang(sty.Danger.Render("  ✗ "+fmt.Sprintf("%-24s", name)), detail, plain, f.w, strings.Repeat(" ", 28))
 }

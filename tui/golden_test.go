@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// The main screens at 80×24, without styling, as golden files
+// (testdata/TestGolden/*.golden; `go test ./tui -update` rewrites them).
+func TestGolden(t *testing.T) {
+	const logPath = "incident-AKIAZ7Q3EXAMPLEKEY42-20261123T0300Z.jsonl"
+	tests := []struct {
+		name string
+		mode runbook.Mode
+		to   func(h *harness)
+	}{
+		{"intake", runbook.ModeTraining, func(h *harness) { h.typeText(testKey) }},
+		{"investigate", runbook.ModeLive, func(h *harness) { h.toInvestigated() }},
+		{"propose", runbook.ModeLive, func(h *harness) {
+			h.toProposed()
+			h.press("a")
+		}},
+		{"deactivate-confirm", runbook.ModeDryRun, func(h *harness) {
+			h.toDeactivate()
+			h.press("enter")
+		}},
+		{"watch", runbook.ModeTraining, func(h *harness) {
+			h.hold["PollWatch"] = true
+			h.toDeactivate()
+			h.press("enter")
+			h.typeText("yes")
+			h.press("enter")
+			h.release("PollWatch")
+		}},
+		{"delete", runbook.ModeTraining, func(h *harness) {
+			h.toDelete()
+			h.typeText("EY")
+		}},
+		{"closed", runbook.ModeTraining, func(h *harness) {
+			h.toHarden()
+			h.press("c", "enter", "down", "c", "enter", "enter")
+			h.wantStep(runbook.StepClosed)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.mode, func(o *Options) { o.LogPath = logPath })
+			tt.to(h)
+			screen := h.screen()
+			if strings.Contains(screen, "\x1b") {
+				t.Fatal("the stripped screen still holds escape sequences")
+			}
+			if s := secretShape.FindString(screen); s != "" {
+				t.Fatalf("a secret-shaped string is on screen: %q", s)
+			}
+			checkSize(t, screen, 80, 24)
+			golden.RequireEqual(t, screen)
+		})
+	}
+}
