@@ -1,0 +1,400 @@
+package awsops
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// maxCallers bounds the distinct callers kept. Past it, events fold into
+// one catch-all caller: an attacker rotating addresses cannot exhaust memory,
+// and the responder is told (Notes).
+const maxCallers = 10000
+
+// uaCacheMax bounds the user agents whose stable form is remembered.
+const uaCacheMax = 4096
+
+// overflowCaller is the catch-all caller's key.
+var overflowCaller = callerKey{ip: "(other addresses)", ua: "(more callers than keyrunbook keeps apart)"}
+
+// globalSources are services whose events name us-east-1 whatever the
+// caller's home: they say nothing about the regions a caller works in.
+var globalSources = map[string]bool{
+	"iam": true, "sts": true, "signin": true, "organizations": true, "route53": true,
+	"cloudfront": true, "account": true, "budgets": true, "ce": true, "support": true, "health": true,
+}
+
+// Inventory is what the account says about where callers run, read by the
+// sweep from ec2:DescribeInstances and ec2:DescribeAddresses in every region
+// (and lambda:ListFunctions when it can). The zero Inventory is valid: every
+// caller is then judged by its user agent alone.
+type Inventory struct {
+	Account   string      `json:"account"`
+	Instances []Instance  `json:"instances,omitempty"`
+	Addresses []ElasticIP `json:"addresses,omitempty"`
+	Functions []Function  `json:"functions,omitempty"`
+}
+
+// Instance is one EC2 instance of the account.
+type Instance struct {
+	ID         string   `json:"id"`
+	Region     string   `json:"region"`
+	Name       string   `json:"name,omitempty"` // Name tag
+	PrivateIPs []string `json:"privateIps,omitempty"`
+	PublicIPs  []string `json:"publicIps,omitempty"` // including an associated Elastic IP
+	// InstanceProfileARN is set when the instance already has a profile:
+	// the replacement then replaces the association instead of adding one.
+	InstanceProfileARN string `json:"instanceProfileArn,omitempty"`
+}
+
+// ElasticIP is one address of ec2:DescribeAddresses. An address without an
+// instance may sit on a NAT gateway: calls from behind it come from there.
+type ElasticIP struct {
+	PublicIP           string `json:"publicIp"`
+	Region             string `json:"region"`
+	AllocationID       string `json:"allocationId,omitempty"`
+	InstanceID         string `json:"instanceId,omitempty"`
+	NetworkInterfaceID string `json:"networkInterfaceId,omitempty"`
+	PrivateIP          string `json:"privateIp,omitempty"`
+}
+
+// Function is one Lambda function of the account.
+type Function struct {
+	Name    string `json:"name"`
+	Region  string `json:"region"`
+	ARN     string `json:"arn,omitempty"`
+	Runtime string `json:"runtime,omitempty"` // python3.12, as in exec-env/AWS_Lambda_python3.12
+	// HoldsKey is set when the function's environment holds the leaked key
+	// ID, which pins a Lambda caller to this function.
+	HoldsKey bool `json:"holdsKey,omitempty"`
+}
+
+// ipOwner is what of the account holds an address.
+type ipOwner struct {
+	instance *Instance
+	address  *ElasticIP
+	private  bool
+	region   string
+}
+
+func indexInventory(inv Inventory) map[string][]ipOwner {
+	idx := map[string][]ipOwner{}
+	for i := range inv.Instances {
+		in := &inv.Instances[i]
+		for _, ip := range in.PublicIPs {
+			idx[ip] = append(idx[ip], ipOwner{instance: in, region: in.Region})
+		}
+		for _, ip := range in.PrivateIPs {
+			idx[ip] = append(idx[ip], ipOwner{instance: in, private: true, region: in.Region})
+		}
+	}
+	for i := range inv.Addresses {
+		a := &inv.Addresses[i]
+		idx[a.PublicIP] = append(idx[a.PublicIP], ipOwner{address: a, region: a.Region})
+	}
+	return idx
+}
+
+// Aggregator folds CloudTrail records, one at a time, into callers,
+// indicators and the blast radius. Its memory grows with distinct callers,
+// actions and resources, never with events. Add and Result are safe to call
+// from several goroutines (the sweep reads regions in parallel).
+type Aggregator struct {
+	mu      sync.Mutex
+	keyID   string
+	inv     Inventory
+	idx     map[string][]ipOwner
+	callers map[callerKey]*callerState
+	blast   map[blastKey]runbook.Resource
+	uaCache map[string]string // raw user agent → stable form
+	events  int
+	// What the bounds cut, for Notes.
+	overflowEvents int
+	blastDropped   int
+}
+
+type callerKey struct{ ip, ua string }
+
+type blastKey struct{ typ, id, region string }
+
+type callerState struct {
+	first, last time.Time
+	firstRef    runbook.EventRef // the earliest event, by time then ID
+	firstRecon  bool             // whether that event was a reconnaissance call
+	events      int
+	errors      int
+	denied      int
+	regions     map[string]bool // region → a regional (not global) service was called there
+	vpce        string
+	actions     map[actionKey]*actionState
+	evidence    map[evidenceKey]*evidence
+}
+
+type actionKey struct{ source, name string }
+
+type evidenceKey struct{ kind, region string }
+
+type actionState struct {
+	prefix, action string // IAM prefix and normalised event name
+	use            runbook.ActionUse
+	multiRegion    bool
+	errAt          time.Time
+	own            map[string]bool // ARNs the successful calls' permission is checked on
+	wildcard       bool            // some call named no resource, or too many: "*"
+	passed         map[string]bool // roles or instance profiles handed to a service
+}
+
+// NewAggregator starts a fold for the key's events. The inventory tells
+// which source addresses are this account's instances.
+func NewAggregator(keyID string, inv Inventory) *Aggregator {
+	return &Aggregator{
+		keyID:   keyID,
+		inv:     inv,
+		idx:     indexInventory(inv),
+		callers: map[callerKey]*callerState{},
+		blast:   map[blastKey]runbook.Resource{},
+		uaCache: map[string]string{},
+	}
+}
+
+// Events returns how many records were added so far.
+func (a *Aggregator) Events() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.events
+}
+
+// Add folds one record in. The record is not kept.
+func (a *Aggregator) Add(r TrailRecord) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events++
+	if r.EventType == "AwsServiceEvent" {
+		return // AWS's own events (not calls signed with the key)
+	}
+	key := callerKey{r.SourceIPAddress, a.userAgent(r.UserAgent)}
+	c := a.callers[key]
+	if c == nil {
+		if len(a.callers) >= maxCallers {
+			key, a.overflowEvents = overflowCaller, a.overflowEvents+1
+			c = a.callers[key]
+		}
+		if c == nil {
+			c = &callerState{regions: map[string]bool{}, actions: map[actionKey]*actionState{},
+				evidence: map[evidenceKey]*evidence{}}
+			a.callers[key] = c
+		}
+	}
+	ak := actionKey{r.EventSource, r.EventName}
+	act := c.actions[ak]
+	if act == nil {
+		act = &actionState{prefix: IAMPrefix(r.EventSource), action: NormalizeEventName(r.EventName),
+			use: runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Region: r.AWSRegion}}
+		c.actions[ak] = act
+	}
+	threat := threatActions[act.prefix+":"+act.action]
+
+	ref := runbook.EventRef{ID: r.EventID, Time: r.EventTime, Region: r.AWSRegion, Name: r.EventName}
+	if c.events == 0 || compareRefs(ref, c.firstRef) < 0 {
+		c.first, c.firstRef, c.firstRecon = r.EventTime, ref, threat == IndicatorRecon
+	}
+	if r.EventTime.After(c.last) {
+		c.last = r.EventTime
+	}
+	c.events++
+	c.regions[r.AWSRegion] = c.regions[r.AWSRegion] || !globalSources[act.prefix]
+	if r.VPCEndpointID != "" {
+		c.vpce = r.VPCEndpointID
+	}
+	a.foldAction(act, &r)
+
+	if threat != "" {
+		region := ""
+		if threat == IndicatorResourceAbuse {
+			region = r.AWSRegion
+		}
+		c.evidenceFor(threat, region).add(&r)
+	}
+	if r.Failed() {
+		c.errors++
+		if trailDenied(r.ErrorCode) {
+			c.denied++
+			c.evidenceFor(IndicatorDenied, "").add(&r)
+		}
+		return
+	}
+	for _, res := range blastResources(act.prefix, act.action, &r) {
+		k := blastKey{res.Type, res.ID, res.Region}
+		old, seen := a.blast[k]
+		switch {
+		case !seen && len(a.blast) >= blastRadiusCap:
+			a.blastDropped++
+		case !seen || res.Time.Before(old.Time):
+			a.blast[k] = res
+		}
+	}
+}
+
+// userAgent returns the stable form of a user agent, remembering a bounded
+// number of them: the same few agents repeat in millions of events.
+func (a *Aggregator) userAgent(ua string) string {
+	if s, ok := a.uaCache[ua]; ok {
+		return s
+	}
+	s := stableUserAgent(ua)
+	if len(a.uaCache) < uaCacheMax {
+		a.uaCache[ua] = s
+	}
+	return s
+}
+
+func (c *callerState) evidenceFor(kind, region string) *evidence {
+	k := evidenceKey{kind, region}
+	e := c.evidence[k]
+	if e == nil {
+		e = &evidence{}
+		c.evidence[k] = e
+	}
+	return e
+}
+
+func (a *Aggregator) foldAction(act *actionState, r *TrailRecord) {
+	u := &act.use
+	// Read-only only if every call was: the same whatever the order of Adds.
+	u.ReadOnly = r.ReadOnly && (u.Count == 0 || u.ReadOnly)
+	u.Count++
+	if r.EventTime.After(u.LastSeen) {
+		u.LastSeen = r.EventTime
+	}
+	if u.Region != r.AWSRegion {
+		act.multiRegion = true
+	}
+	if r.Failed() {
+		u.Errors++
+		if !r.EventTime.Before(act.errAt) {
+			u.ErrorCode, act.errAt = r.ErrorCode, r.EventTime
+		}
+		return // failed calls were not granted: they name no resource to grant
+	}
+	if act.wildcard && passRoleParams[act.prefix+":"+act.action] == nil {
+		return // nothing more to learn: the action is granted on "*" already
+	}
+	own, passed := callResources(act.prefix, act.action, r)
+	if len(own) == 0 {
+		act.wildcard, act.own = true, nil
+	}
+	for _, arn := range own {
+		if act.wildcard {
+			break
+		}
+		if act.own == nil {
+			act.own = map[string]bool{}
+		}
+		act.own[arn] = true
+		if len(act.own) > resourcesPerAct {
+			act.wildcard, act.own = true, nil
+		}
+	}
+	for _, arn := range passed {
+		if act.passed == nil {
+			act.passed = map[string]bool{}
+		}
+		if len(act.passed) < resourcesPerAct {
+			act.passed[arn] = true
+		}
+	}
+}
+
+// Notes says what the memory bounds left out, for the coverage statement.
+func (a *Aggregator) Notes() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var notes []string
+	if a.overflowEvents > 0 {
+		notes = append(notes, fmt.Sprintf("More than %d distinct callers: %d events of the rest are grouped as one caller.", maxCallers, a.overflowEvents))
+	}
+	if a.blastDropped > 0 {
+		notes = append(notes, fmt.Sprintf("The blast radius lists the first %d resources; %d more were created or changed.", blastRadiusCap, a.blastDropped))
+	}
+	return notes
+}
+
+// Result returns the callers, indicators and blast radius folded so far,
+// sorted, and the same for the same records whatever order they came in.
+// It may be called while Adds go on (progress) and again at the end.
+func (a *Aggregator) Result() (callers []runbook.UsageCaller, indicators []runbook.Indicator, blast []runbook.Resource) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	views := a.judge()
+	for _, v := range views {
+		callers = append(callers, v.caller)
+		indicators = append(indicators, v.indicators...)
+	}
+	slices.SortFunc(callers, func(x, y runbook.UsageCaller) int {
+		if c := x.FirstSeen.Compare(y.FirstSeen); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	slices.SortFunc(indicators, compareIndicators)
+	blast = slices.Collect(maps.Values(a.blast))
+	slices.SortFunc(blast, func(x, y runbook.Resource) int {
+		if c := x.Time.Compare(y.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Type+"\x00"+x.ID+"\x00"+x.Region, y.Type+"\x00"+y.ID+"\x00"+y.Region)
+	})
+	return callers, indicators, blast
+}
+
+func severityRank(s runbook.Severity) int {
+	switch s {
+	case runbook.SeverityCritical:
+		return 0
+	case runbook.SeverityWarning:
+		return 1
+	}
+	return 2
+}
+
+func compareIndicators(x, y runbook.Indicator) int {
+	if c := severityRank(x.Severity) - severityRank(y.Severity); c != 0 {
+		return c
+	}
+	var tx, ty time.Time
+	if len(x.Events) > 0 {
+		tx = x.Events[0].Time
+	}
+	if len(y.Events) > 0 {
+		ty = y.Events[0].Time
+	}
+	if c := tx.Compare(ty); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Kind+x.CallerID+x.Summary, y.Kind+y.CallerID+y.Summary)
+}
+
+// callerIDs names callers by a short hash of source IP and user agent, so an
+// ID is the same for the same caller in every run and every order of Adds.
+func callerIDs(keys []callerKey) map[callerKey]string {
+	slices.SortFunc(keys, func(x, y callerKey) int { return strings.Compare(x.ip+"\x00"+x.ua, y.ip+"\x00"+y.ua) })
+	ids := make(map[callerKey]string, len(keys))
+	taken := map[string]bool{}
+	for _, k := range keys {
+		sum := sha256.Sum256([]byte(k.ip + "\x00" + k.ua))
+		id := "c" + hex.EncodeToString(sum[:4])
+		if taken[id] { // a 32-bit collision: the later key (in sorted order) takes the long form
+			id = "c" + hex.EncodeToString(sum[:12])
+		}
+		taken[id] = true
+		ids[k] = id
+	}
+	return ids
+}

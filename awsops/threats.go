@@ -1,0 +1,361 @@
+package awsops
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// Indicator kinds, as runbook.Indicator.Kind carries them.
+const (
+	IndicatorPersistence    = "persistence"
+	IndicatorDefenseEvasion = "defense-evasion"
+	IndicatorResourceAbuse  = "resource-abuse"
+	IndicatorRecon          = "recon"
+	IndicatorDenied         = "denied"
+)
+
+// threatActions are the calls AWS's credential-compromise playbook tells
+// responders to hunt for, by normalised "prefix:Action".
+var threatActions = map[string]string{
+	"iam:CreateUser":                  IndicatorPersistence,
+	"iam:CreateAccessKey":             IndicatorPersistence,
+	"iam:CreateLoginProfile":          IndicatorPersistence,
+	"iam:UpdateLoginProfile":          IndicatorPersistence,
+	"iam:CreateRole":                  IndicatorPersistence,
+	"iam:UpdateAssumeRolePolicy":      IndicatorPersistence,
+	"iam:AttachUserPolicy":            IndicatorPersistence,
+	"iam:AttachRolePolicy":            IndicatorPersistence,
+	"iam:AttachGroupPolicy":           IndicatorPersistence,
+	"iam:PutUserPolicy":               IndicatorPersistence,
+	"iam:PutRolePolicy":               IndicatorPersistence,
+	"iam:PutGroupPolicy":              IndicatorPersistence,
+	"iam:CreatePolicy":                IndicatorPersistence,
+	"iam:CreatePolicyVersion":         IndicatorPersistence,
+	"iam:SetDefaultPolicyVersion":     IndicatorPersistence,
+	"iam:AddUserToGroup":              IndicatorPersistence,
+	"iam:CreateOpenIDConnectProvider": IndicatorPersistence,
+	"iam:CreateSAMLProvider":          IndicatorPersistence,
+	"lambda:CreateFunction":           IndicatorPersistence,
+	"lambda:CreateFunctionUrlConfig":  IndicatorPersistence,
+
+	"cloudtrail:StopLogging":                         IndicatorDefenseEvasion,
+	"cloudtrail:DeleteTrail":                         IndicatorDefenseEvasion,
+	"cloudtrail:UpdateTrail":                         IndicatorDefenseEvasion,
+	"cloudtrail:PutEventSelectors":                   IndicatorDefenseEvasion,
+	"ec2:DeleteFlowLogs":                             IndicatorDefenseEvasion,
+	"guardduty:DeleteDetector":                       IndicatorDefenseEvasion,
+	"guardduty:DisassociateFromMasterAccount":        IndicatorDefenseEvasion,
+	"guardduty:DisassociateFromAdministratorAccount": IndicatorDefenseEvasion,
+	"config:StopConfigurationRecorder":               IndicatorDefenseEvasion,
+	"config:DeleteConfigurationRecorder":             IndicatorDefenseEvasion,
+	"config:DeleteDeliveryChannel":                   IndicatorDefenseEvasion,
+	"securityhub:DisableSecurityHub":                 IndicatorDefenseEvasion,
+
+	"ec2:RunInstances":         IndicatorResourceAbuse,
+	"ec2:RequestSpotInstances": IndicatorResourceAbuse,
+
+	// Reconnaissance: what an attacker calls first to learn whose key it
+	// holds and what it can reach.
+	"sts:GetCallerIdentity":              IndicatorRecon,
+	"s3:ListBuckets":                     IndicatorRecon,
+	"iam:ListUsers":                      IndicatorRecon,
+	"iam:ListRoles":                      IndicatorRecon,
+	"iam:ListAccessKeys":                 IndicatorRecon,
+	"iam:GetAccountAuthorizationDetails": IndicatorRecon,
+	"iam:GetAccountSummary":              IndicatorRecon,
+	"iam:ListAttachedUserPolicies":       IndicatorRecon,
+	"iam:ListUserPolicies":               IndicatorRecon,
+	"iam:ListGroupsForUser":              IndicatorRecon,
+	"iam:GetUser":                        IndicatorRecon,
+	"iam:ListPolicies":                   IndicatorRecon,
+	"iam:ListAccountAliases":             IndicatorRecon,
+}
+
+// trailDenied reports whether an errorCode means the call was not allowed;
+// services spell it several ways (IAM AccessDenied, EC2
+// Client.UnauthorizedOperation, SNS AuthorizationError).
+func trailDenied(code string) bool {
+	return strings.Contains(code, "AccessDenied") || strings.HasSuffix(code, "UnauthorizedOperation") ||
+		strings.HasPrefix(code, "AuthorizationError") || code == "UnauthorizedAccess" || code == "Forbidden"
+}
+
+// Thresholds of the denied indicator (issue 4, "many AccessDenied"): five
+// denied calls, or half of a caller's calls once at least two were denied.
+const (
+	deniedMinCount  = 5
+	deniedMinShare  = 2
+	reconNewAfter   = 24 * time.Hour // a caller first seen this long after the key's other callers is new
+	eventRefCap     = 20             // EventRefs kept per indicator; the summary counts the rest
+	blastRadiusCap  = 10000
+	resourcesPerAct = 64 // distinct ARNs kept per action before it falls back to "*"
+)
+
+// evidence is the bounded trace of one kind of indicator for one caller.
+type evidence struct {
+	names map[string]*attempts // event name → counts
+	refs  []runbook.EventRef   // the earliest eventRefCap, by time then ID
+	total int
+}
+
+type attempts struct {
+	ok, failed int
+	code       string // the error code of the latest failure
+	codeAt     time.Time
+}
+
+func (e *evidence) add(r *TrailRecord) {
+	if e.names == nil {
+		e.names = map[string]*attempts{}
+	}
+	a := e.names[r.EventName]
+	if a == nil {
+		a = &attempts{}
+		e.names[r.EventName] = a
+	}
+	if r.Failed() {
+		a.failed++
+		if !r.EventTime.Before(a.codeAt) {
+			a.code, a.codeAt = r.ErrorCode, r.EventTime
+		}
+	} else {
+		a.ok++
+	}
+	e.total++
+	ref := runbook.EventRef{ID: r.EventID, Time: r.EventTime, Region: r.AWSRegion, Name: r.EventName}
+	i, _ := slices.BinarySearchFunc(e.refs, ref, compareRefs)
+	if i < eventRefCap {
+		e.refs = slices.Insert(e.refs, i, ref)
+		if len(e.refs) > eventRefCap {
+			e.refs = e.refs[:eventRefCap]
+		}
+	}
+}
+
+func compareRefs(a, b runbook.EventRef) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// describe lists the calls behind an indicator: "CreateUser ×1; attempted
+// CreateLoginProfile ×2 (AccessDenied)". Failed calls count as attempts.
+func (e *evidence) describe() string {
+	names := make([]string, 0, len(e.names))
+	for n := range e.names {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var done, tried []string
+	for _, n := range names {
+		a := e.names[n]
+		if a.ok > 0 {
+			done = append(done, fmt.Sprintf("%s ×%d", n, a.ok))
+		}
+		if a.failed > 0 {
+			tried = append(tried, fmt.Sprintf("%s ×%d (%s)", n, a.failed, a.code))
+		}
+	}
+	parts := done
+	if len(tried) > 0 {
+		parts = append(parts, "attempted "+strings.Join(tried, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e *evidence) indicator(kind string, sev runbook.Severity, callerID, summary string) runbook.Indicator {
+	if more := e.total - len(e.refs); more > 0 {
+		summary += fmt.Sprintf(" (%d more events not listed)", more)
+	}
+	return runbook.Indicator{Kind: kind, Summary: summary, Severity: sev, CallerID: callerID,
+		Events: slices.Clone(e.refs)}
+}
+
+// callerView is one caller as Result reports it, with its indicators.
+type callerView struct {
+	key        callerKey
+	state      *callerState
+	class      callerClass
+	caller     runbook.UsageCaller
+	indicators []runbook.Indicator
+	reasons    []string // per indicator: what it says of the caller, for Why
+	// suspect: an indicator so far labels the caller suspicious, so its
+	// regions do not count as the legitimate callers' regions.
+	suspect bool
+}
+
+// judge classifies every caller, finds the indicators, and labels the
+// callers that do what an attacker does. Resource abuse comes last: it
+// needs the regions of the callers that stayed legitimate.
+func (a *Aggregator) judge() []*callerView {
+	keys := slices.Collect(maps.Keys(a.callers))
+	ids := callerIDs(keys)
+	views := make([]*callerView, 0, len(keys))
+	for _, k := range keys {
+		st := a.callers[k]
+		regions := slices.Sorted(maps.Keys(st.regions))
+		v := &callerView{key: k, state: st}
+		if k == overflowCaller {
+			v.class = callerClass{kind: runbook.CallerUnknown, label: runbook.LabelUnknown,
+				why: "Callers past keyrunbook's limit of distinct callers, grouped together."}
+		} else {
+			v.class = classifyCaller(k.ip, k.ua, st.vpce, regions, a.inv, a.idx)
+		}
+		v.caller = buildCaller(ids[k], k, st, v.class, regions)
+		views = append(views, v)
+	}
+	for _, v := range views {
+		v.findIndicators(views)
+	}
+	for _, v := range views {
+		v.findResourceAbuse(views)
+		v.label()
+	}
+	return views
+}
+
+func (v *callerView) add(ind runbook.Indicator, reason string) {
+	v.indicators = append(v.indicators, ind)
+	v.reasons = append(v.reasons, reason)
+	if v.labels(ind) {
+		v.suspect = true
+	}
+}
+
+func (v *callerView) findIndicators(all []*callerView) {
+	st, id := v.state, v.caller.ID
+	if e := st.evidence[evidenceKey{IndicatorPersistence, ""}]; e != nil {
+		v.add(e.indicator(IndicatorPersistence, runbook.SeverityCritical, id,
+			"Persistence (IAM identities, keys, policies or functions): "+e.describe()),
+			e.verb("created or changed", "IAM identities, keys or policies"))
+	}
+	if e := st.evidence[evidenceKey{IndicatorDefenseEvasion, ""}]; e != nil {
+		v.add(e.indicator(IndicatorDefenseEvasion, runbook.SeverityCritical, id,
+			"Defense evasion (logging or detection turned off or changed): "+e.describe()),
+			e.verb("turned off or changed", "logging or detection"))
+	}
+	if e := st.evidence[evidenceKey{IndicatorRecon, ""}]; e != nil && !v.class.onAccount {
+		mostly := e.total*2 >= st.events
+		fresh := v.class.tool != "terraform" && st.firstRecon && v.newAmong(all)
+		switch {
+		case mostly:
+			v.add(e.indicator(IndicatorRecon, runbook.SeverityWarning, id,
+				fmt.Sprintf("Reconnaissance: %d of its %d calls enumerate the account: %s", e.total, st.events, e.describe())),
+				"mostly enumerated the account, as an attacker learning what a key reaches does")
+		case fresh:
+			v.add(e.indicator(IndicatorRecon, runbook.SeverityWarning, id,
+				fmt.Sprintf("Reconnaissance from a new address, starting with %s: %s", st.firstRef.Name, e.describe())),
+				"appeared from a new address and began by enumerating the account")
+		}
+	}
+	if e := st.evidence[evidenceKey{IndicatorDenied, ""}]; e != nil &&
+		(st.denied >= deniedMinCount || (st.denied >= deniedMinShare && st.denied*2 >= st.events)) {
+		v.add(e.indicator(IndicatorDenied, runbook.SeverityWarning, id,
+			fmt.Sprintf("Many denied calls: %d of %d: %s", st.denied, st.events, e.describe())),
+			fmt.Sprintf("was denied %d of %d calls", st.denied, st.events))
+	}
+}
+
+// newAmong reports whether the caller first appeared well after another
+// caller of the key was already at work: an address new to the key.
+func (v *callerView) newAmong(all []*callerView) bool {
+	for _, o := range all {
+		if o != v && o.class.kind != runbook.CallerAWSService &&
+			o.state.first.Add(reconNewAfter).Before(v.state.first) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *callerView) findResourceAbuse(all []*callerView) {
+	used := map[string]bool{}
+	if v.class.resourceRegion != "" {
+		used[v.class.resourceRegion] = true
+	}
+	for _, o := range all {
+		if o == v || o.suspect || o.class.label != runbook.LabelLegitimate || o.class.kind == runbook.CallerAWSService {
+			continue
+		}
+		for region, regional := range o.state.regions {
+			used[region] = used[region] || regional
+		}
+	}
+	for k, e := range v.state.evidence {
+		if k.kind != IndicatorResourceAbuse {
+			continue
+		}
+		// Map order is random; label() sorts the indicators afterwards.
+		if used[k.region] {
+			v.add(e.indicator(IndicatorResourceAbuse, runbook.SeverityInfo, v.caller.ID,
+				fmt.Sprintf("Compute launched in %s, a region the legitimate callers use: %s", k.region, e.describe())),
+				e.verb("launched", "compute in "+k.region))
+			continue
+		}
+		v.add(e.indicator(IndicatorResourceAbuse, runbook.SeverityCritical, v.caller.ID,
+			fmt.Sprintf("Resource abuse: compute launched in %s, a region no legitimate caller uses: %s", k.region, e.describe())),
+			e.verb("launched", "compute in "+k.region+", a region no legitimate caller uses"))
+	}
+}
+
+// label turns indicators into the caller's label and reason. Critical
+// indicators make any caller suspicious; reconnaissance and denied calls
+// only a caller that does not run on this account's infrastructure.
+func (v *callerView) label() {
+	// Sort indicators and their reasons together, so Why reads in the
+	// indicators' order whatever order the evidence map gave.
+	order := make([]int, len(v.indicators))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return compareIndicators(v.indicators[x], v.indicators[y]) })
+	var reasons, notes []string
+	sorted := make([]runbook.Indicator, 0, len(order))
+	for _, i := range order {
+		ind := v.indicators[i]
+		sorted = append(sorted, ind)
+		switch {
+		case v.labels(ind):
+			reasons = append(reasons, v.reasons[i])
+		case ind.Severity == runbook.SeverityWarning:
+			notes = append(notes, v.reasons[i])
+		}
+	}
+	v.indicators = sorted
+	v.caller.Why = v.class.why
+	if len(reasons) > 0 {
+		v.caller.Label = runbook.LabelSuspicious
+		v.caller.Why = "Suspicious: it " + strings.Join(reasons, "; it ") + ". " + v.class.why
+	}
+	if len(notes) > 0 {
+		v.caller.Why += " Note: it " + strings.Join(notes, "; it ") + "."
+	}
+}
+
+// labels reports whether an indicator makes this caller suspicious.
+func (v *callerView) labels(ind runbook.Indicator) bool {
+	return ind.Severity == runbook.SeverityCritical ||
+		(ind.Severity == runbook.SeverityWarning && !v.class.onAccount)
+}
+
+// verb says "attempted to …" when every call behind the evidence failed:
+// a failed attempt is evidence of intent, not of a change to clean up.
+func (e *evidence) verb(did, what string) string {
+	for _, a := range e.names {
+		if a.ok > 0 {
+			return did + " " + what
+		}
+	}
+	return "attempted (and failed) to " + presentTense[did] + " " + what
+}
+
+var presentTense = map[string]string{
+	"created or changed":    "create or change",
+	"turned off or changed": "turn off or change",
+	"launched":              "launch",
+}
