@@ -1,0 +1,297 @@
+package awsops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// Apply creates exactly what a proposal shows, in the order ExportCLI
+// prints it, and creates nothing twice: an identity that already exists is
+// read and reused if it is what the proposal describes (a second apply, or
+// a second caller on the same target), and refused if it is not.
+
+// propagationTries bounds the retries of a call that uses a role or
+// instance profile IAM created moments ago: IAM is eventually consistent,
+// and EC2 and Lambda may not see a new one for several seconds.
+const propagationTries = 6
+
+// applyStep is one failed part of an apply: the IAM action and the error.
+type applyStep struct {
+	action string
+	err    error
+}
+
+func (e *applyStep) Error() string { return e.action + ": " + e.err.Error() }
+func (e *applyStep) Unwrap() error { return e.err }
+
+func step(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &applyStep{action: action, err: err}
+}
+
+func (x *Executor) apply(ctx context.Context, e runbook.ApplyReplacement) runbook.Event {
+	p := e.Proposal
+	if p.Policy == "" {
+		return failed(e.EffectName(), "The proposal for caller %s has no policy: edit it before applying.", p.CallerID)
+	}
+	x.mu.Lock()
+	if _, ok := x.appliedAt[p.Name]; !ok {
+		x.appliedAt[p.Name] = x.now()
+	}
+	x.mu.Unlock()
+	var created []string
+	var err error
+	switch p.Kind {
+	case runbook.ReplaceInstanceRole:
+		created, err = x.applyInstanceRole(ctx, p)
+	case runbook.ReplaceLambdaRole:
+		created, err = x.applyLambdaRole(ctx, p)
+	case runbook.ReplaceECSTaskRole:
+		created, err = x.applyECSTaskRole(ctx, p)
+	case runbook.ReplaceIAMUser:
+		created, err = x.applyUser(ctx, p)
+	default:
+		return failed(e.EffectName(), "%q is not a replacement keyrunbook can apply.", p.Kind)
+	}
+	if err != nil {
+		f := runbook.EffectFailed{Effect: e.EffectName(), Message: err.Error()}
+		var s *applyStep
+		if errors.As(err, &s) {
+			f = effectFailed(e.EffectName(), s.action, s.err)
+		}
+		if len(created) > 0 {
+			f.Message += " Already in place: " + strings.Join(created, ", ") + " (applying again reuses them)."
+		}
+		return f
+	}
+	x.mu.Lock()
+	x.applied[p.Name] = p
+	x.mu.Unlock()
+	return runbook.ReplacementApplied{CallerID: p.CallerID, Created: created, DryRun: x.opts.DryRun}
+}
+
+// ensureRole reuses the role of the proposal's name when it exists and
+// trusts the kind's service, creates it when it does not, then puts the
+// proposal's inline policy on it unless the same one is there. Reading
+// first keeps dry-run's change plan true on a second apply.
+func (x *Executor) ensureRole(ctx context.Context, p runbook.Proposal) (string, error) {
+	trust, service := TrustPolicy(p.Kind), trustedService[p.Kind]
+	r := x.read.iam(x.cfg)
+	w := x.write.iam(x.cfg)
+	var arn string
+	got, err := r.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.Name)})
+	if apiCode(err) == "NoSuchEntity" {
+		out, cerr := w.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(p.Name), AssumeRolePolicyDocument: aws.String(trust),
+			Description: aws.String(description(p)), Tags: tags(p)})
+		if apiCode(cerr) == "EntityAlreadyExists" {
+			// Made between our read and our create: read it again.
+			got, err = r.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(p.Name)})
+		} else if cerr != nil {
+			return "", step("iam:CreateRole", cerr)
+		} else {
+			arn, got, err = aws.ToString(out.Role.Arn), nil, nil
+		}
+	}
+	if err != nil {
+		return "", step("iam:GetRole", err)
+	}
+	if got != nil {
+		if !trusts(decodeDoc(aws.ToString(got.Role.AssumeRolePolicyDocument)), service) {
+			return "", fmt.Errorf("A role named %s exists already and does not trust %s: rename the replacement (edit the proposal), or check that role.", p.Name, service)
+		}
+		arn = aws.ToString(got.Role.Arn)
+	}
+	cur, err := r.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(p.Name), PolicyName: aws.String(ReplacementPolicyName)})
+	if err == nil && sameDocument(decodeDoc(aws.ToString(cur.PolicyDocument)), p.Policy) {
+		return arn, nil
+	}
+	_, err = w.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(p.Name), PolicyName: aws.String(ReplacementPolicyName), PolicyDocument: aws.String(p.Policy)})
+	return arn, step("iam:PutRolePolicy", err)
+}
+
+// candidateRegions are where a proposal's target may be: its own region
+// when known, else the caller's regions, then the home region.
+func (x *Executor) candidateRegions(p runbook.Proposal) []string {
+	if p.Region != "" {
+		return []string{p.Region}
+	}
+	var out []string
+	if c, ok := x.knownCaller(p.CallerID); ok {
+		out = append(out, c.ResourceRegion)
+		out = append(out, c.Regions...)
+	}
+	return dedupe(append(out, x.homeRegion()))
+}
+
+func (x *Executor) applyUser(ctx context.Context, p runbook.Proposal) ([]string, error) {
+	r, w := x.read.iam(x.cfg), x.write.iam(x.cfg)
+	var userARN string
+	got, err := r.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(p.Name)})
+	exists := err == nil
+	switch {
+	case exists:
+		userARN = aws.ToString(got.User.Arn)
+	case apiCode(err) == "NoSuchEntity":
+		out, cerr := w.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(p.Name), Tags: tags(p)})
+		if cerr != nil {
+			return nil, step("iam:CreateUser", cerr)
+		}
+		userARN = aws.ToString(out.User.Arn)
+	default:
+		return nil, step("iam:GetUser", err)
+	}
+	created := []string{userARN}
+	cur, err := r.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(p.Name), PolicyName: aws.String(ReplacementPolicyName)})
+	if err != nil || !sameDocument(decodeDoc(aws.ToString(cur.PolicyDocument)), p.Policy) {
+		_, err = w.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(p.Name), PolicyName: aws.String(ReplacementPolicyName), PolicyDocument: aws.String(p.Policy)})
+		if err != nil {
+			return created, step("iam:PutUserPolicy", err)
+		}
+	}
+	if exists {
+		// A key made by an earlier apply is reused: its secret was shown
+		// then and cannot be read again, and a second key would be one
+		// more long-lived credential.
+		keys, err := r.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(p.Name)})
+		if err != nil {
+			return created, step("iam:ListAccessKeys", err)
+		}
+		for _, k := range keys.AccessKeyMetadata {
+			if k.Status == iamtypes.StatusTypeActive {
+				return append(created, aws.ToString(k.AccessKeyId)), nil
+			}
+		}
+	}
+	key, err := w.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(p.Name)})
+	if err != nil {
+		return created, step("iam:CreateAccessKey", err)
+	}
+	keyID, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
+	if secret != "" {
+		x.mu.Lock()
+		x.secrets[p.CallerID] = NewSecret{KeyID: keyID, Secret: secret}
+		x.mu.Unlock()
+		if x.opts.OnNewUserKey != nil {
+			ip := p.Target
+			if c, ok := x.knownCaller(p.CallerID); ok && c.SourceIP != "" {
+				ip = c.SourceIP
+			}
+			x.opts.OnNewUserKey(ip, keyID, secret)
+		}
+	}
+	return append(created, keyID), nil
+}
+
+// retryPropagation runs call until it stops failing because IAM has not
+// propagated a new role or profile yet (InvalidParameterValue from EC2,
+// InvalidParameterValueException from Lambda), waiting longer each time.
+func (x *Executor) retryPropagation(ctx context.Context, call func() (string, error)) (string, error) {
+	for try := 1; ; try++ {
+		out, err := call()
+		code := apiCode(err)
+		if err == nil || try == propagationTries || (code != "InvalidParameterValue" && code != "InvalidParameterValueException") {
+			return out, err
+		}
+		if serr := x.opts.Clock.Sleep(ctx, time.Duration(try)*2*time.Second); serr != nil {
+			return "", serr
+		}
+	}
+}
+
+func description(p runbook.Proposal) string {
+	return fmt.Sprintf("keyrunbook: replaces a leaked access key for caller %s (%s)", p.CallerID, orValue(p.Target, "unknown target"))
+}
+
+func tags(p runbook.Proposal) []iamtypes.Tag {
+	return []iamtypes.Tag{{Key: aws.String("keyrunbook:caller"), Value: aws.String(p.CallerID)}}
+}
+
+// decodeDoc undoes IAM's URL encoding of policy documents (IAM API
+// reference: "The policy document returned ... is URL-encoded").
+func decodeDoc(doc string) string {
+	if d, err := url.QueryUnescape(doc); err == nil {
+		return d
+	}
+	return doc
+}
+
+// trusts reports whether a trust policy lets service assume the role.
+// IAM accepts one statement or a list, one service or a list.
+func trusts(doc, service string) bool {
+	type statement struct {
+		Effect    string
+		Principal struct{ Service json.RawMessage }
+	}
+	var d struct{ Statement json.RawMessage }
+	if json.Unmarshal([]byte(doc), &d) != nil {
+		return false
+	}
+	var list []statement
+	if json.Unmarshal(d.Statement, &list) != nil {
+		var one statement
+		if json.Unmarshal(d.Statement, &one) != nil {
+			return false
+		}
+		list = []statement{one}
+	}
+	for _, st := range list {
+		var services []string
+		if json.Unmarshal(st.Principal.Service, &services) != nil {
+			var one string
+			_ = json.Unmarshal(st.Principal.Service, &one)
+			services = []string{one}
+		}
+		if st.Effect == "Allow" && slices.Contains(services, service) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameDocument compares two policy documents as JSON values.
+func sameDocument(a, b string) bool {
+	var va, vb any
+	if json.Unmarshal([]byte(a), &va) != nil || json.Unmarshal([]byte(b), &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+// sameProfile compares instance profiles by name: ARNs may carry paths.
+func sameProfile(a, b string) bool {
+	return a[strings.LastIndexByte(a, '/')+1:] == b[strings.LastIndexByte(b, '/')+1:]
+}
+
+func orValue(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,441 @@
+package awsops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/time/rate"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// DefaultPollInterval is how often the watch reads its signals: CloudTrail
+// delivers management events to event history within minutes, so polling
+// faster than every 30 seconds only spends the LookupEvents quota.
+const DefaultPollInterval = 30 * time.Second
+
+// DefaultMoveTimeout is how long VerifyMove waits for a caller to show up
+// under its replacement before it answers "not moved yet".
+const DefaultMoveTimeout = 15 * time.Minute
+
+// lookupRate is the LookupEvents quota: 2 requests per second per account
+// per region (CloudTrail quotas). The executor's own lookups (watch, move
+// verification) keep to it so they never starve the investigation's.
+const lookupRate = 2
+
+// ExecutorOptions configures an Executor. The zero value runs live, on the
+// wall clock, with the defaults below.
+type ExecutorOptions struct {
+	// DryRun sends no mutating call: each is journaled as would-call and
+	// answered with a plausible success (see dryrun.go). Reads are real.
+	DryRun bool
+	// Clock is the time the watch waits on; nil means the wall clock.
+	Clock Clock
+	// PollInterval is the wait before each watch reading; zero means
+	// DefaultPollInterval.
+	PollInterval time.Duration
+	// MoveTimeout bounds how long VerifyMove watches CloudTrail for a
+	// caller's move; zero means DefaultMoveTimeout.
+	MoveTimeout time.Duration
+	// WatchWindow is the incident's watch window. Only dry-run uses it: a
+	// dry watch has nothing to watch (nothing was turned off), so its one
+	// reading is dated at the window's end.
+	WatchWindow time.Duration
+	// AlarmPrefix limits the CloudWatch alarms the watch reads to names
+	// with this prefix; empty reads every alarm in ALARM.
+	AlarmPrefix string
+	// Root, when set, holds the root user's credentials for the key's
+	// account (--root-profile): the first of the three ways to deactivate a
+	// root key (issue 6).
+	Root *aws.Config
+	// OrgAdmin, when set, holds credentials of the Organizations management
+	// account or the delegated administrator, which can delete a member
+	// account's root key through sts:AssumeRoot.
+	OrgAdmin *aws.Config
+	// Health reports the names of unhealthy workloads (training: the
+	// simulated account's health signal). Nil in live and dry-run.
+	Health func() []string
+	// OnNewUserKey receives the access key apply created for an off-AWS
+	// caller, so training can reconfigure the simulated workload at that
+	// source IP. It is the only place a new secret leaves the executor
+	// besides TakeNewSecret.
+	OnNewUserKey func(callerSourceIP, keyID, secret string)
+}
+
+// Executor carries the runbook's effects out against AWS (or the simulated
+// account). It implements runbook.Executor: every effect gets exactly one
+// result event, every AWS call is emitted as a runbook.APICall before it is
+// sent, and a failure is an EffectFailed that names the missing IAM action
+// and claims nothing that was not done. Build one with NewExecutor.
+type Executor struct {
+	opts    ExecutorOptions
+	cfg     aws.Config
+	clients *Clients
+	read    readClients
+	write   writeClients
+
+	limMu      sync.Mutex
+	limiters   map[string]*rate.Limiter
+	lookupRate rate.Limit // LookupEvents per second per region; tests raise it
+
+	mu      sync.Mutex
+	caller  runbook.Caller
+	key     runbook.KeyFacts
+	inv     *runbook.Investigation
+	regions []string // the account's regions, read when no investigation ran
+	callers map[string]runbook.UsageCaller
+	applied map[string]runbook.Proposal // by replacement name
+	// appliedAt is when each replacement's apply began, where the move
+	// check starts looking.
+	appliedAt map[string]time.Time
+	secrets   map[string]NewSecret // by caller ID, until taken
+	noted     map[string]bool      // one-time notes already emitted
+}
+
+// NewSecret is a secret access key apply created, held in memory only until
+// the TUI takes it to show once.
+type NewSecret struct {
+	KeyID  string
+	Secret string
+}
+
+// NewExecutor builds an executor on cfg. Every client it makes, and those
+// of the identification and the sweep, note their calls as APICall events.
+func NewExecutor(cfg aws.Config, opts ExecutorOptions) *Executor {
+	if opts.Clock == nil {
+		opts.Clock = RealClock{}
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.MoveTimeout <= 0 {
+		opts.MoveTimeout = DefaultMoveTimeout
+	}
+	if opts.WatchWindow <= 0 {
+		opts.WatchWindow = runbook.DefaultWatchWindow
+	}
+	cfg = withCallNotes(cfg)
+	x := &Executor{opts: opts, cfg: cfg, clients: NewClients(cfg),
+		limiters: map[string]*rate.Limiter{}, lookupRate: lookupRate,
+		callers: map[string]runbook.UsageCaller{}, applied: map[string]runbook.Proposal{}, appliedAt: map[string]time.Time{},
+		secrets: map[string]NewSecret{}, noted: map[string]bool{}}
+	x.read = newReadClients(cfg)
+	x.write = newWriteClients(cfg, x.dryRun())
+	return x
+}
+
+// DryRun reports whether the executor sends no mutating call.
+func (x *Executor) DryRun() bool { return x.opts.DryRun }
+
+// Clients returns the session's clients (the identification's and the
+// sweep's), for callers that read more than the effects do.
+func (x *Executor) Clients() *Clients { return x.clients }
+
+// TakeNewSecret returns the secret access key apply created for a caller's
+// replacement user, once: the key is forgotten as it is taken, so the TUI
+// shows it once and may write it to a file of mode 0600. It never enters an
+// event, an APICall, an error or a log.
+func (x *Executor) TakeNewSecret(callerID string) (keyID, secret string, ok bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s, ok := x.secrets[callerID]
+	if !ok {
+		return "", "", false
+	}
+	delete(x.secrets, callerID)
+	return s.KeyID, s.Secret, true
+}
+
+// Run implements runbook.Executor.
+func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+	ctx = withEmitter(ctx, serialEmit(emit))
+	switch e := e.(type) {
+	case runbook.IdentifyKey:
+		return x.identify(ctx, e)
+	case runbook.SweepCloudTrail:
+		return x.sweep(ctx, e, emitterOf(ctx))
+	case runbook.ProposeReplacements:
+		return x.propose(e)
+	case runbook.ApplyReplacement:
+		return x.apply(ctx, e)
+	case runbook.VerifyMove:
+		return x.verifyMove(ctx, e)
+	case runbook.DeactivateKey:
+		return x.deactivate(ctx, e)
+	case runbook.ReactivateKey:
+		return x.reactivate(ctx, e)
+	case runbook.DeleteKey:
+		return x.deleteKey(ctx, e)
+	case runbook.PollWatch:
+		return x.pollWatch(ctx, e)
+	case runbook.CheckHardening:
+		return x.checkHardening(ctx, e)
+	case runbook.CleanUpResource:
+		return x.cleanUp(ctx, e)
+	}
+	name := "unknown"
+	if e != nil {
+		name = e.EffectName()
+	}
+	return runbook.EffectFailed{Effect: name, Message: fmt.Sprintf("keyrunbook has no way to carry out %s: this is a bug, report it.", name)}
+}
+
+func (x *Executor) identify(ctx context.Context, e runbook.IdentifyKey) runbook.Event {
+	out := Identify(ctx, x.clients, e.KeyID)
+	x.mu.Lock()
+	x.caller, x.key = out.Caller, out.Key
+	x.mu.Unlock()
+	return out
+}
+
+func (x *Executor) sweep(ctx context.Context, e runbook.SweepCloudTrail, emit func(runbook.Event)) runbook.Event {
+	out := Investigate(ctx, x.clients, e, emit)
+	if done, ok := out.(runbook.SweepFinished); ok {
+		inv := done.Investigation
+		x.mu.Lock()
+		x.inv = &inv
+		for _, c := range inv.Callers {
+			x.callers[c.ID] = c
+		}
+		x.mu.Unlock()
+	}
+	return out
+}
+
+func (x *Executor) propose(e runbook.ProposeReplacements) runbook.Event {
+	x.mu.Lock()
+	for _, c := range e.Callers {
+		x.callers[c.ID] = c
+	}
+	x.mu.Unlock()
+	return runbook.ProposalsReady{Proposals: Propose(runbook.Investigation{Callers: e.Callers}, e.Account)}
+}
+
+// dryRun returns the dry-run journal of mutations, or nil when live.
+func (x *Executor) dryRun() *dryRun {
+	if !x.opts.DryRun {
+		return nil
+	}
+	return &dryRun{arn: x.arnFor}
+}
+
+// account is the account the executor acts in: the caller's, once
+// identification read it, else read now.
+func (x *Executor) account(ctx context.Context) string {
+	x.mu.Lock()
+	acct := x.caller.Account
+	x.mu.Unlock()
+	if acct != "" {
+		return acct
+	}
+	out, err := x.clients.STS.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return ""
+	}
+	x.mu.Lock()
+	x.caller.Account, x.caller.ARN = aws.ToString(out.Account), aws.ToString(out.Arn)
+	x.mu.Unlock()
+	return aws.ToString(out.Account)
+}
+
+// arnFor builds the ARN of an IAM entity of the caller's account, for the
+// plausible outputs of dry-run ("role/NAME").
+func (x *Executor) arnFor(ctx context.Context, resource string) string {
+	partition := "aws"
+	x.mu.Lock()
+	if parts := strings.SplitN(x.caller.ARN, ":", 3); len(parts) == 3 {
+		partition = parts[1]
+	}
+	x.mu.Unlock()
+	return "arn:" + partition + ":iam::" + x.account(ctx) + ":" + resource
+}
+
+// caller returns what the executor knows of a caller of the key.
+func (x *Executor) knownCaller(id string) (runbook.UsageCaller, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	c, ok := x.callers[id]
+	return c, ok
+}
+
+// homeRegion is where global services are called and regional reads
+// without a better region go.
+func (x *Executor) homeRegion() string { return x.clients.HomeRegion() }
+
+// limiter paces the executor's LookupEvents calls in a region.
+func (x *Executor) limiter(region string) *rate.Limiter {
+	x.limMu.Lock()
+	defer x.limMu.Unlock()
+	l := x.limiters[region]
+	if l == nil {
+		l = rate.NewLimiter(x.lookupRate, 1)
+		x.limiters[region] = l
+	}
+	return l
+}
+
+// noteOnce emits a note (an APICall carrying an error) the first time a
+// signal cannot be read, so a watch polled sixty times says it once.
+func (x *Executor) noteOnce(ctx context.Context, key string, note runbook.APICall) {
+	x.mu.Lock()
+	seen := x.noted[key]
+	x.noted[key] = true
+	x.mu.Unlock()
+	if !seen {
+		emitterOf(ctx)(note)
+	}
+}
+
+// failed is an EffectFailed that is no AWS error: a sentence saying what to
+// do next.
+func failed(effect, format string, args ...any) runbook.EffectFailed {
+	return runbook.EffectFailed{Effect: effect, Message: fmt.Sprintf(format, args...)}
+}
+
+// serialEmit makes emit safe to call from the goroutines of one effect:
+// the engine's emit appends to the journal and is not.
+func serialEmit(emit func(runbook.Event)) func(runbook.Event) {
+	if emit == nil {
+		return func(runbook.Event) {}
+	}
+	var mu sync.Mutex
+	return func(ev runbook.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		emit(ev)
+	}
+}
+
+// iamReads is every IAM read the executor makes (the identification's are
+// in IAMReadAPI).
+type iamReads interface {
+	IAMReadAPI
+	GetRole(ctx context.Context, params *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+	GetRolePolicy(ctx context.Context, params *iam.GetRolePolicyInput, optFns ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
+	GetInstanceProfile(ctx context.Context, params *iam.GetInstanceProfileInput, optFns ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+	GetUser(ctx context.Context, params *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	GetUserPolicy(ctx context.Context, params *iam.GetUserPolicyInput, optFns ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error)
+	ListMFADevices(ctx context.Context, params *iam.ListMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
+	ListAttachedRolePolicies(ctx context.Context, params *iam.ListAttachedRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
+	ListRolePolicies(ctx context.Context, params *iam.ListRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error)
+	ListInstanceProfilesForRole(ctx context.Context, params *iam.ListInstanceProfilesForRoleInput, optFns ...func(*iam.Options)) (*iam.ListInstanceProfilesForRoleOutput, error)
+	ListOrganizationsFeatures(ctx context.Context, params *iam.ListOrganizationsFeaturesInput, optFns ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
+}
+
+// ec2Reads is every EC2 read the executor makes.
+type ec2Reads interface {
+	DescribeInstances(ctx context.Context, params *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	DescribeIamInstanceProfileAssociations(ctx context.Context, params *ec2.DescribeIamInstanceProfileAssociationsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeIamInstanceProfileAssociationsOutput, error)
+	DescribeRegions(ctx context.Context, params *ec2.DescribeRegionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
+}
+
+// trailReads is every CloudTrail read the executor makes.
+type trailReads interface {
+	CloudTrailAPI
+	DescribeTrails(ctx context.Context, params *cloudtrail.DescribeTrailsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
+	GetTrailStatus(ctx context.Context, params *cloudtrail.GetTrailStatusInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
+}
+
+// alarmReads reads CloudWatch alarms (the watch, the billing-alarm check).
+type alarmReads interface {
+	DescribeAlarms(ctx context.Context, params *cloudwatch.DescribeAlarmsInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// lambdaReads reads a function's configuration before its role changes.
+type lambdaReads interface {
+	GetFunctionConfiguration(ctx context.Context, params *lambda.GetFunctionConfigurationInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+}
+
+// ecsReads reads a service and its task definition before a new revision.
+type ecsReads interface {
+	DescribeServices(ctx context.Context, params *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, params *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+}
+
+// guardDutyReads tells whether GuardDuty is on.
+type guardDutyReads interface {
+	ListDetectors(ctx context.Context, params *guardduty.ListDetectorsInput, optFns ...func(*guardduty.Options)) (*guardduty.ListDetectorsOutput, error)
+	GetDetector(ctx context.Context, params *guardduty.GetDetectorInput, optFns ...func(*guardduty.Options)) (*guardduty.GetDetectorOutput, error)
+}
+
+// orgReads tells whether the account is an Organizations member.
+type orgReads interface {
+	DescribeOrganization(ctx context.Context, params *organizations.DescribeOrganizationInput, optFns ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+}
+
+// stsRoot is what the root-key paths ask of STS: who the credentials are,
+// and a root session of a member account (sts:AssumeRoot).
+type stsRoot interface {
+	GetCallerIdentity(ctx context.Context, params *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+	AssumeRoot(ctx context.Context, params *sts.AssumeRootInput, optFns ...func(*sts.Options)) (*sts.AssumeRootOutput, error)
+}
+
+var (
+	_ iamReads       = (*iam.Client)(nil)
+	_ ec2Reads       = (*ec2.Client)(nil)
+	_ trailReads     = (*cloudtrail.Client)(nil)
+	_ alarmReads     = (*cloudwatch.Client)(nil)
+	_ lambdaReads    = (*lambda.Client)(nil)
+	_ ecsReads       = (*ecs.Client)(nil)
+	_ guardDutyReads = (*guardduty.Client)(nil)
+	_ orgReads       = (*organizations.Client)(nil)
+	_ stsRoot        = (*sts.Client)(nil)
+)
+
+// readClients makes the clients of the executor's reads. Tests replace a
+// factory to stand in for a service the simulated account does not serve.
+type readClients struct {
+	iam        func(cfg aws.Config) iamReads
+	sts        func(cfg aws.Config) stsRoot
+	ec2        func(region string) ec2Reads
+	cloudTrail func(region string) trailReads
+	cloudWatch func(region string) alarmReads
+	lambda     func(region string) lambdaReads
+	ecs        func(region string) ecsReads
+	guardDuty  func(region string) guardDutyReads
+	orgs       func() orgReads
+}
+
+func newReadClients(cfg aws.Config) readClients {
+	return readClients{
+		iam: func(c aws.Config) iamReads { return iam.NewFromConfig(withCallNotes(c)) },
+		sts: func(c aws.Config) stsRoot { return sts.NewFromConfig(withCallNotes(c)) },
+		ec2: func(region string) ec2Reads {
+			return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
+		},
+		cloudTrail: func(region string) trailReads {
+			return cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) {
+				o.Region, o.Retryer = region, adaptiveRetryer()
+			})
+		},
+		cloudWatch: func(region string) alarmReads {
+			return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Region = region })
+		},
+		lambda: func(region string) lambdaReads {
+			return lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.Region = region })
+		},
+		ecs: func(region string) ecsReads {
+			return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Region = region })
+		},
+		guardDuty: func(region string) guardDutyReads {
+			return guardduty.NewFromConfig(cfg, func(o *guardduty.Options) { o.Region = region })
+		},
+		// Organizations is global: its endpoint is in us-east-1.
+		orgs: func() orgReads {
+			return organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Region = DefaultRegion })
+		},
+	}
+}

@@ -1,0 +1,130 @@
+package awsops
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// moveLookback is how far before the verification a caller's first call
+// under its replacement may lie when keyrunbook does not know when the
+// replacement was applied (a resumed incident).
+const moveLookback = time.Hour
+
+// verifyMove watches CloudTrail until the caller shows up under its new
+// identity (same place, new principal), or MoveTimeout passes on the
+// clock. A caller that still signs with the leaked key after its first
+// call as the replacement is flagged in Detail: turning the key off would
+// break that part of it.
+func (x *Executor) verifyMove(ctx context.Context, e runbook.VerifyMove) runbook.Event {
+	const effect = "VerifyMove"
+	p, c := e.Proposal, e.Caller
+	if c.ID == "" {
+		if known, ok := x.knownCaller(p.CallerID); ok {
+			c = known
+		}
+	}
+	if x.opts.DryRun {
+		return runbook.CallerMoved{CallerID: p.CallerID, Detail: "dry-run: nothing was applied, so there is no move to see"}
+	}
+	x.mu.Lock()
+	applied, known := x.appliedAt[p.Name]
+	x.mu.Unlock()
+	start := x.now().Add(-moveLookback)
+	if known {
+		start = applied
+	}
+	deadline := x.now().Add(x.opts.MoveTimeout)
+	regions := dedupe(append(append([]string{p.Region}, c.Regions...), x.homeRegion()))
+	for {
+		now := x.now()
+		first, n, err := x.firstAsReplacement(ctx, p, c, regions, start, now)
+		if err != nil {
+			return effectFailed(effect, "cloudtrail:LookupEvents", err)
+		}
+		if n > 0 {
+			detail := fmt.Sprintf("%s called as %s from %s: %d call(s) since %s", callerName(c), p.Name, orValue(c.SourceIP, "its usual place"), n, first.Format(time.RFC3339))
+			stale, err := x.leakedUses(ctx, e.KeyID, c, regions, first.Add(time.Millisecond), now)
+			if err != nil {
+				return effectFailed(effect, "cloudtrail:LookupEvents", err)
+			}
+			if stale > 0 {
+				detail += fmt.Sprintf("; FLAGGED: it still signed %d call(s) with the leaked key after that: some of its code still holds the key", stale)
+			}
+			return runbook.CallerMoved{CallerID: p.CallerID, Moved: true, Detail: detail}
+		}
+		if !now.Before(deadline) {
+			detail := fmt.Sprintf("%s was not seen as %s within %s", callerName(c), p.Name, x.opts.MoveTimeout)
+			if stale, err := x.leakedUses(ctx, e.KeyID, c, regions, start, now); err == nil && stale > 0 {
+				detail += fmt.Sprintf("; it signed %d call(s) with the leaked key meanwhile: restart it so it picks up the new credentials, then verify again", stale)
+			}
+			return runbook.CallerMoved{CallerID: p.CallerID, Moved: false, Detail: detail}
+		}
+		if err := x.opts.Clock.Sleep(ctx, x.opts.PollInterval); err != nil {
+			return runbook.EffectFailed{Effect: effect, Code: "Canceled", Message: "Verifying the move was interrupted; verify again to go on."}
+		}
+	}
+}
+
+// firstAsReplacement finds the caller's calls as the replacement: by the
+// replacement's session or user name, made by that principal, and from the
+// caller's source IP where one place means one IP (not Lambda, whose
+// addresses change).
+func (x *Executor) firstAsReplacement(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller, regions []string, since, until time.Time) (time.Time, int, error) {
+	var first time.Time
+	n := 0
+	for _, region := range regions {
+		recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyUsername, sessionName(p), since, until)
+		if err != nil {
+			return time.Time{}, 0, err
+		}
+		for _, r := range recs {
+			if !isPrincipal(r.UserIdentity, p.Name) || !samePlace(p, c, r) {
+				continue
+			}
+			n++
+			if first.IsZero() || r.EventTime.Before(first) {
+				first = r.EventTime
+			}
+		}
+	}
+	return first, n, nil
+}
+
+// leakedUses counts the caller's calls signed with the leaked key.
+func (x *Executor) leakedUses(ctx context.Context, keyID string, c runbook.UsageCaller, regions []string, since, until time.Time) (int, error) {
+	if !since.Before(until) {
+		return 0, nil
+	}
+	n := 0
+	for _, region := range regions {
+		recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyAccessKeyId, keyID, since, until)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range recs {
+			if r.SourceIPAddress == c.SourceIP && (c.UserAgent == "" || r.UserAgent == c.UserAgent) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+func samePlace(p runbook.Proposal, c runbook.UsageCaller, r TrailRecord) bool {
+	if p.Kind == runbook.ReplaceLambdaRole || p.Kind == runbook.ReplaceECSTaskRole || c.SourceIP == "" {
+		return true
+	}
+	return r.SourceIPAddress == c.SourceIP
+}
+
+func callerName(c runbook.UsageCaller) string {
+	if c.Resource != "" {
+		return "Caller " + c.ID + " (" + c.Resource + ")"
+	}
+	return "Caller " + c.ID
+}

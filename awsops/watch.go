@@ -1,0 +1,273 @@
+package awsops
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// maxLookupPages bounds one lookup of the watch or the move check: at 50
+// events a page, 2,000 events in a poll interval is far more than a quiet
+// key shows, and the LookupEvents quota (2 per second) is shared.
+const maxLookupPages = 40
+
+// pollWatch waits one poll interval on the clock, then reads the watch's
+// signals: new events with the leaked key in every region, AccessDenied
+// for the replacements, CloudWatch alarms in ALARM, and training's health.
+func (x *Executor) pollWatch(ctx context.Context, e runbook.PollWatch) runbook.Event {
+	const effect = "PollWatch"
+	if x.opts.DryRun {
+		// Nothing was turned off, so there is nothing to watch: the one
+		// reading is dated at the window's end and the plan goes on.
+		at := e.Since.Add(x.opts.WatchWindow)
+		if now := x.now(); now.After(at) {
+			at = now
+		}
+		return runbook.WatchObserved{At: at}
+	}
+	if err := x.opts.Clock.Sleep(ctx, x.opts.PollInterval); err != nil {
+		return runbook.EffectFailed{Effect: effect, Code: "Canceled", Message: "The watch was interrupted before its reading; retry to go on watching."}
+	}
+	at := x.now()
+	obs := runbook.WatchObserved{At: at}
+	uses, err := x.keyUses(ctx, e.KeyID, e.Since, at)
+	if err != nil {
+		f := effectFailed(effect, "cloudtrail:LookupEvents", err)
+		f.Message = "The watch could not read the key's use, so this reading proves nothing: " + f.Message
+		return f
+	}
+	obs.KeyUses = uses
+	obs.Denied = x.deniedCalls(ctx, e.Replacements, e.Since, at)
+	obs.Alarms = x.alarms(ctx)
+	if x.opts.Health != nil {
+		obs.Unhealthy = x.opts.Health()
+	}
+	return obs
+}
+
+// keyUses counts events signed with the key in [since, until) across the
+// account's regions. Failed calls count: an inactive key's use is someone
+// still holding it, a caller not moved or the attacker.
+func (x *Executor) keyUses(ctx context.Context, keyID string, since, until time.Time) (int, error) {
+	regions := x.watchRegions(ctx)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	total, errs := 0, []error{}
+	for _, region := range regions {
+		wg.Go(func() {
+			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyAccessKeyId, keyID, since, until)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", region, err))
+				return
+			}
+			for _, r := range recs {
+				if r.UserIdentity.AccessKeyID == keyID {
+					total++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return 0, errs[0]
+	}
+	return total, nil
+}
+
+// deniedCalls finds the replacements' calls IAM denied: a permission the
+// least-privilege policy missed. A replacement role is looked up by its
+// session name (an instance's ID, a function's name), a user by its name.
+func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until time.Time) []runbook.DeniedCall {
+	var out []runbook.DeniedCall
+	seen := map[string]int{}
+	for _, name := range names {
+		x.mu.Lock()
+		p, known := x.applied[name]
+		x.mu.Unlock()
+		lookupName, regions := name, []string{DefaultRegion, x.homeRegion()}
+		if known {
+			lookupName = sessionName(p)
+			regions = append(regions, x.candidateRegions(p)...)
+		}
+		for _, region := range dedupe(regions) {
+			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyUsername, lookupName, since, until)
+			if err != nil {
+				x.noteOnce(ctx, "denied:"+region, runbook.APICall{Service: "cloudtrail", Operation: "LookupEvents",
+					Error: "the replacements' denied calls could not be read in " + region + ": " + oneLine(err)})
+				continue
+			}
+			for _, r := range recs {
+				if !deniedCodes[strings.TrimPrefix(r.ErrorCode, "Client.")] || !isPrincipal(r.UserIdentity, name) {
+					continue
+				}
+				action := IAMPrefix(r.EventSource) + ":" + NormalizeEventName(r.EventName)
+				if acts := IAMActions(r.EventSource, r.EventName); len(acts) > 0 {
+					action = acts[0]
+				}
+				key := name + "|" + action
+				if i, ok := seen[key]; ok {
+					if r.EventTime.After(out[i].Time) {
+						out[i].Time = r.EventTime
+					}
+					continue
+				}
+				seen[key] = len(out)
+				out = append(out, runbook.DeniedCall{Principal: name, Action: action, Time: r.EventTime})
+			}
+		}
+	}
+	return out
+}
+
+// sessionName is the LookupEvents Username under which a replacement's
+// calls appear: an instance role's session is named after the instance,
+// a Lambda execution role's after the function, a user by its name.
+func sessionName(p runbook.Proposal) string {
+	switch p.Kind {
+	case runbook.ReplaceInstanceRole, runbook.ReplaceLambdaRole:
+		if p.Target != "" {
+			return p.Target
+		}
+	}
+	return p.Name
+}
+
+// isPrincipal reports whether a record was made by the named replacement:
+// the user of that name, or a session of the role of that name.
+func isPrincipal(u UserIdentity, name string) bool {
+	switch u.Type {
+	case "IAMUser":
+		return u.UserName == name || strings.HasSuffix(u.ARN, ":user/"+name)
+	case "AssumedRole":
+		return strings.Contains(u.ARN, ":assumed-role/"+name+"/")
+	}
+	return false
+}
+
+// alarms lists CloudWatch alarms in ALARM in the home region and the
+// replacements' regions. An account or endpoint that cannot answer is
+// noted once, not a failure: the other signals still stand.
+func (x *Executor) alarms(ctx context.Context) []string {
+	regions := []string{x.homeRegion()}
+	x.mu.Lock()
+	for _, p := range x.applied {
+		regions = append(regions, p.Region)
+	}
+	x.mu.Unlock()
+	var out []string
+	for _, region := range dedupe(regions) {
+		in := &cloudwatch.DescribeAlarmsInput{StateValue: cwtypes.StateValueAlarm}
+		if x.opts.AlarmPrefix != "" {
+			in.AlarmNamePrefix = aws.String(x.opts.AlarmPrefix)
+		}
+		p := cloudwatch.NewDescribeAlarmsPaginator(x.read.cloudWatch(region), in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				x.noteOnce(ctx, "alarms:"+region, runbook.APICall{Service: "cloudwatch", Operation: "DescribeAlarms",
+					Error: "alarms are not watched in " + region + ": " + alarmTrouble(err)})
+				break
+			}
+			for _, a := range page.MetricAlarms {
+				out = append(out, aws.ToString(a.AlarmName))
+			}
+			for _, a := range page.CompositeAlarms {
+				out = append(out, aws.ToString(a.AlarmName))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func alarmTrouble(err error) string {
+	if missing, text := describe("cloudwatch:DescribeAlarms", err); missing != "" {
+		return text
+	}
+	if isUnsupported(err) || apiCode(err) == "" {
+		return "this account or endpoint does not answer cloudwatch:DescribeAlarms (" + oneLine(err) + ")"
+	}
+	return oneLine(err)
+}
+
+// watchRegions are the regions whose event history the watch reads: those
+// the investigation read, else the account's enabled regions, else the
+// home region alone.
+func (x *Executor) watchRegions(ctx context.Context) []string {
+	x.mu.Lock()
+	inv, cached := x.inv, x.regions
+	x.mu.Unlock()
+	if inv == nil && len(cached) > 0 {
+		return cached
+	}
+	var regions []string
+	if inv != nil {
+		for _, r := range inv.Regions {
+			regions = append(regions, r.Region)
+		}
+	}
+	if len(regions) == 0 {
+		out, err := x.read.ec2(x.homeRegion()).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+		if err == nil {
+			for _, r := range out.Regions {
+				regions = append(regions, aws.ToString(r.RegionName))
+			}
+		}
+	}
+	regions = dedupe(append(regions, x.homeRegion()))
+	if inv == nil {
+		x.mu.Lock()
+		x.regions = regions
+		x.mu.Unlock()
+	}
+	return regions
+}
+
+// lookup reads one attribute's events in [since, until) in a region, at
+// most maxLookupPages pages, paced to the LookupEvents quota.
+func (x *Executor) lookup(ctx context.Context, region string, key cttypes.LookupAttributeKey, value string, since, until time.Time) ([]TrailRecord, error) {
+	in := &cloudtrail.LookupEventsInput{
+		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: key, AttributeValue: aws.String(value)}},
+		StartTime:        aws.Time(since), EndTime: aws.Time(until), MaxResults: aws.Int32(50),
+	}
+	p := cloudtrail.NewLookupEventsPaginator(x.read.cloudTrail(region), in)
+	var out []TrailRecord
+	for page := 0; p.HasMorePages() && page < maxLookupPages; page++ {
+		if err := x.limiter(region).Wait(ctx); err != nil {
+			return nil, err
+		}
+		res, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range res.Events {
+			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			if err != nil {
+				continue // one unreadable record must not hide the others
+			}
+			if rec.EventTime.Before(since) || !rec.EventTime.Before(until) {
+				continue
+			}
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+func oneLine(err error) string {
+	return redact(strings.Join(strings.Fields(err.Error()), " "))
+}
