@@ -194,10 +194,10 @@ var ec2InstanceActions = map[string]bool{
 // on (own) and the roles or instance profiles it handed to a service
 // (passed). No own ARN means the call is granted on "*": either the action
 // takes no resource (ec2:DescribeInstances) or the event named none.
-func callResources(prefix, action string, r *TrailRecord) (own, passed []string) {
+func callResources(prefix, action, call string, r *TrailRecord) (own, passed []string) {
 	p := trailParams{raw: r.RequestParameters}
 	s := scopeOf(r)
-	for _, path := range passRoleParams[prefix+":"+action] {
+	for _, path := range passRoleParams[call] {
 		for _, v := range p.strs(path) {
 			switch {
 			case strings.HasPrefix(v, "arn:"):

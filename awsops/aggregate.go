@@ -143,6 +143,9 @@ type evidenceKey struct{ kind, region string }
 
 type actionState struct {
 	prefix, action string // IAM prefix and normalised event name
+	call           string // "prefix:Action", the key of the tables in actionmap.go
+	threat         string // the indicator kind the call feeds, if any
+	passes         bool   // the call can hand a role to a service
 	use            runbook.ActionUse
 	multiRegion    bool
 	errAt          time.Time
@@ -195,11 +198,14 @@ func (a *Aggregator) Add(r TrailRecord) {
 	ak := actionKey{r.EventSource, r.EventName}
 	act := c.actions[ak]
 	if act == nil {
-		act = &actionState{prefix: IAMPrefix(r.EventSource), action: NormalizeEventName(r.EventName),
-			use: runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Region: r.AWSRegion}}
+		prefix, action := IAMPrefix(r.EventSource), NormalizeEventName(r.EventName)
+		call := prefix + ":" + action
+		act = &actionState{prefix: prefix, action: action, call: call, threat: threatActions[call],
+			passes: passRoleParams[call] != nil,
+			use:    runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Region: r.AWSRegion}}
 		c.actions[ak] = act
 	}
-	threat := threatActions[act.prefix+":"+act.action]
+	threat := act.threat
 
 	ref := runbook.EventRef{ID: r.EventID, Time: r.EventTime, Region: r.AWSRegion, Name: r.EventName}
 	if c.events == 0 || compareRefs(ref, c.firstRef) < 0 {
@@ -230,7 +236,7 @@ func (a *Aggregator) Add(r TrailRecord) {
 		}
 		return
 	}
-	for _, res := range blastResources(act.prefix, act.action, &r) {
+	for _, res := range blastResources(act.call, &r) {
 		k := blastKey{res.Type, res.ID, res.Region}
 		old, seen := a.blast[k]
 		switch {
@@ -283,10 +289,10 @@ func (a *Aggregator) foldAction(act *actionState, r *TrailRecord) {
 		}
 		return // failed calls were not granted: they name no resource to grant
 	}
-	if act.wildcard && passRoleParams[act.prefix+":"+act.action] == nil {
+	if act.wildcard && !act.passes {
 		return // nothing more to learn: the action is granted on "*" already
 	}
-	own, passed := callResources(act.prefix, act.action, r)
+	own, passed := callResources(act.prefix, act.action, act.call, r)
 	if len(own) == 0 {
 		act.wildcard, act.own = true, nil
 	}

@@ -72,9 +72,14 @@ func ExportCLI(p runbook.Proposal, account string) string {
 	case runbook.ReplaceLambdaRole:
 		fmt.Fprintf(&b, "aws lambda update-function-configuration%s --function-name %s --role %s\n", region, target, shellQuote(roleARN(account, p)))
 	case runbook.ReplaceECSTaskRole:
-		b.WriteString("# Register a new revision of the task definition with\n")
+		cluster, service, ok := strings.Cut(p.Target, "/")
+		if !ok {
+			cluster, service = "<cluster>", "<service>"
+		}
+		b.WriteString("# Register a revision of the service's task definition that differs only in\n")
 		fmt.Fprintf(&b, "#   \"taskRoleArn\": \"%s\"\n", roleARN(account, p))
-		fmt.Fprintf(&b, "# then move the service to it:\n#   aws ecs update-service%s --cluster <cluster> --service <service> --task-definition %s\n", region, targetOrPlaceholder(p))
+		fmt.Fprintf(&b, "# (aws ecs describe-task-definition, edit, aws ecs register-task-definition), then move the service to it:\n")
+		fmt.Fprintf(&b, "#   aws ecs update-service%s --cluster %s --service %s --task-definition <family:revision>\n", region, shellQuote(cluster), shellQuote(service))
 	}
 	return b.String()
 }

@@ -128,9 +128,9 @@ func kindWarnings(c runbook.UsageCaller, p runbook.Proposal) []string {
 			return []string{"Which function this is, the investigation could not tell: set the function name before applying."}
 		}
 	case runbook.ReplaceECSTaskRole:
-		w := "The role goes into a new revision of the task definition as taskRoleArn; the service then moves to that revision."
-		if p.Target == "" {
-			w += " Which task definition this is, the investigation could not tell: set it before applying."
+		w := "The role goes into a new revision of the service's task definition as taskRoleArn; the service then moves to that revision."
+		if !strings.Contains(p.Target, "/") {
+			w += " Which ECS service runs this caller, the investigation could not tell: set the target to CLUSTER/SERVICE before applying."
 		}
 		return []string{w}
 	case runbook.ReplaceIAMUser:

@@ -21,9 +21,9 @@ type threatCall struct {
 var threatBase = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
 const (
-	onInstance = "54.10.20.30" // i-0aaa1111 of classifyInventory, us-east-1
-	offAWS     = "198.51.100.9"
-	cliUA      = "aws-cli/2.15.0 Python/3.11"
+	threatOnInstance = "54.10.20.30" // i-0aaa1111 of classifyInventory, us-east-1
+	threatOffAWS     = "198.51.100.9"
+	threatCLI        = "aws-cli/2.15.0 Python/3.11"
 )
 
 func threatFold(calls []threatCall) classifyResult {
@@ -33,7 +33,7 @@ func threatFold(calls []threatCall) classifyResult {
 			c.region = "us-east-1"
 		}
 		if c.ua == "" {
-			c.ua = cliUA
+			c.ua = threatCLI
 		}
 		r := TrailRecord{
 			UserIdentity:    UserIdentity{Type: "IAMUser", UserName: "svc", ARN: "arn:aws:iam::111122223333:user/svc", AccountID: classifyAccount},
@@ -81,10 +81,10 @@ func indicatorKinds(res classifyResult) []string {
 }
 
 func TestIndicatorRules(t *testing.T) {
-	s3read := threatCall{ip: onInstance, src: "s3.amazonaws.com", name: "GetBucketLocation", req: `{"bucketName":"b"}`}
-	whoami := threatCall{ip: offAWS, src: "sts.amazonaws.com", name: "GetCallerIdentity", hours: 48}
-	denied := threatCall{ip: offAWS, src: "ssm.amazonaws.com", name: "GetParameter", code: "AccessDeniedException"}
-	okCall := threatCall{ip: offAWS, src: "ssm.amazonaws.com", name: "DescribeParameters"}
+	s3read := threatCall{ip: threatOnInstance, src: "s3.amazonaws.com", name: "GetBucketLocation", req: `{"bucketName":"b"}`}
+	whoami := threatCall{ip: threatOffAWS, src: "sts.amazonaws.com", name: "GetCallerIdentity", hours: 48}
+	denied := threatCall{ip: threatOffAWS, src: "ssm.amazonaws.com", name: "GetParameter", code: "AccessDeniedException"}
+	okCall := threatCall{ip: threatOffAWS, src: "ssm.amazonaws.com", name: "DescribeParameters"}
 	tests := []struct {
 		name   string
 		calls  []threatCall
@@ -93,55 +93,55 @@ func TestIndicatorRules(t *testing.T) {
 		why    string                   // a phrase of the off-AWS caller's Why
 	}{
 		{"four denied of twenty: no indicator", append(repeatCall(4, denied), repeatCall(16, okCall)...), nil,
-			map[string]runbook.Label{offAWS: runbook.LabelLegitimate}, ""},
-		{"five denied of a hundred", append(repeatCall(5, denied), repeatCall(95, okCall)...), []string{offAWS + " denied warning"},
-			map[string]runbook.Label{offAWS: runbook.LabelSuspicious}, "was denied 5 of 100 calls"},
-		{"two denied of four: half", append(repeatCall(2, denied), repeatCall(2, okCall)...), []string{offAWS + " denied warning"},
-			map[string]runbook.Label{offAWS: runbook.LabelSuspicious}, ""},
-		{"one denied of one is not many", repeatCall(1, denied), nil, map[string]runbook.Label{offAWS: runbook.LabelLegitimate}, ""},
+			map[string]runbook.Label{threatOffAWS: runbook.LabelLegitimate}, ""},
+		{"five denied of a hundred", append(repeatCall(5, denied), repeatCall(95, okCall)...), []string{threatOffAWS + " denied warning"},
+			map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious}, "was denied 5 of 100 calls"},
+		{"two denied of four: half", append(repeatCall(2, denied), repeatCall(2, okCall)...), []string{threatOffAWS + " denied warning"},
+			map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious}, ""},
+		{"one denied of one is not many", repeatCall(1, denied), nil, map[string]runbook.Label{threatOffAWS: runbook.LabelLegitimate}, ""},
 		{"denied on this account's instance: noted, still legitimate",
-			repeatCall(6, threatCall{ip: onInstance, src: "sqs.amazonaws.com", name: "ListQueues", code: "AccessDenied"}),
-			[]string{onInstance + " denied warning"}, map[string]runbook.Label{onInstance: runbook.LabelLegitimate}, ""},
+			repeatCall(6, threatCall{ip: threatOnInstance, src: "sqs.amazonaws.com", name: "ListQueues", code: "AccessDenied"}),
+			[]string{threatOnInstance + " denied warning"}, map[string]runbook.Label{threatOnInstance: runbook.LabelLegitimate}, ""},
 		{"new address starting with GetCallerIdentity",
-			append([]threatCall{s3read, whoami}, repeatCall(5, threatCall{ip: offAWS, src: "s3.amazonaws.com", name: "PutObject", hours: 49, req: `{"bucketName":"b"}`})...),
-			[]string{offAWS + " recon warning"}, map[string]runbook.Label{offAWS: runbook.LabelSuspicious}, "new address"},
+			append([]threatCall{s3read, whoami}, repeatCall(5, threatCall{ip: threatOffAWS, src: "s3.amazonaws.com", name: "PutObject", hours: 49, req: `{"bucketName":"b"}`})...),
+			[]string{threatOffAWS + " recon warning"}, map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious}, "new address"},
 		{"old address starting with GetCallerIdentity is a workload",
-			append([]threatCall{s3read, {ip: offAWS, src: "sts.amazonaws.com", name: "GetCallerIdentity"}},
-				repeatCall(5, threatCall{ip: offAWS, src: "s3.amazonaws.com", name: "PutObject", hours: 1, req: `{"bucketName":"b"}`})...),
-			nil, map[string]runbook.Label{offAWS: runbook.LabelLegitimate}, ""},
+			append([]threatCall{s3read, {ip: threatOffAWS, src: "sts.amazonaws.com", name: "GetCallerIdentity"}},
+				repeatCall(5, threatCall{ip: threatOffAWS, src: "s3.amazonaws.com", name: "PutObject", hours: 1, req: `{"bucketName":"b"}`})...),
+			nil, map[string]runbook.Label{threatOffAWS: runbook.LabelLegitimate}, ""},
 		{"terraform always starts with GetCallerIdentity",
-			append([]threatCall{s3read, {ip: offAWS, ua: "Terraform/1.7 terraform-provider-aws/5.4", src: "sts.amazonaws.com", name: "GetCallerIdentity", hours: 48}},
-				repeatCall(5, threatCall{ip: offAWS, ua: "Terraform/1.7 terraform-provider-aws/5.4", src: "ec2.amazonaws.com", name: "DescribeVpcs", hours: 49})...),
-			nil, map[string]runbook.Label{offAWS: runbook.LabelLegitimate}, ""},
+			append([]threatCall{s3read, {ip: threatOffAWS, ua: "Terraform/1.7 terraform-provider-aws/5.4", src: "sts.amazonaws.com", name: "GetCallerIdentity", hours: 48}},
+				repeatCall(5, threatCall{ip: threatOffAWS, ua: "Terraform/1.7 terraform-provider-aws/5.4", src: "ec2.amazonaws.com", name: "DescribeVpcs", hours: 49})...),
+			nil, map[string]runbook.Label{threatOffAWS: runbook.LabelLegitimate}, ""},
 		{"mostly enumeration from an old address",
-			[]threatCall{{ip: offAWS, src: "iam.amazonaws.com", name: "ListUsers"}, {ip: offAWS, src: "s3.amazonaws.com", name: "ListBuckets"}, okCall},
-			[]string{offAWS + " recon warning"}, map[string]runbook.Label{offAWS: runbook.LabelSuspicious}, "mostly enumerated"},
+			[]threatCall{{ip: threatOffAWS, src: "iam.amazonaws.com", name: "ListUsers"}, {ip: threatOffAWS, src: "s3.amazonaws.com", name: "ListBuckets"}, okCall},
+			[]string{threatOffAWS + " recon warning"}, map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious}, "mostly enumerated"},
 		{"enumeration from this account's instance is not recon",
-			repeatCall(3, threatCall{ip: onInstance, src: "iam.amazonaws.com", name: "ListUsers"}), nil,
-			map[string]runbook.Label{onInstance: runbook.LabelLegitimate}, ""},
+			repeatCall(3, threatCall{ip: threatOnInstance, src: "iam.amazonaws.com", name: "ListUsers"}), nil,
+			map[string]runbook.Label{threatOnInstance: runbook.LabelLegitimate}, ""},
 		{"only failed persistence: attempted",
-			[]threatCall{{ip: offAWS, src: "iam.amazonaws.com", name: "CreateUser", code: "AccessDenied", req: `{"userName":"x"}`}},
-			[]string{offAWS + " persistence critical"}, map[string]runbook.Label{offAWS: runbook.LabelSuspicious}, "attempted (and failed) to create or change"},
+			[]threatCall{{ip: threatOffAWS, src: "iam.amazonaws.com", name: "CreateUser", code: "AccessDenied", req: `{"userName":"x"}`}},
+			[]string{threatOffAWS + " persistence critical"}, map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious}, "attempted (and failed) to create or change"},
 		{"persistence from this account's instance is still suspicious",
-			[]threatCall{{ip: onInstance, src: "iam.amazonaws.com", name: "CreateAccessKey", req: `{"userName":"x"}`}},
-			[]string{onInstance + " persistence critical"}, map[string]runbook.Label{onInstance: runbook.LabelSuspicious}, ""},
+			[]threatCall{{ip: threatOnInstance, src: "iam.amazonaws.com", name: "CreateAccessKey", req: `{"userName":"x"}`}},
+			[]string{threatOnInstance + " persistence critical"}, map[string]runbook.Label{threatOnInstance: runbook.LabelSuspicious}, ""},
 		{"RunInstances in the instance's own region",
-			[]threatCall{{ip: onInstance, src: "ec2.amazonaws.com", name: "RunInstances", region: "us-east-1"}},
-			[]string{onInstance + " resource-abuse info"}, map[string]runbook.Label{onInstance: runbook.LabelLegitimate}, ""},
+			[]threatCall{{ip: threatOnInstance, src: "ec2.amazonaws.com", name: "RunInstances", region: "us-east-1"}},
+			[]string{threatOnInstance + " resource-abuse info"}, map[string]runbook.Label{threatOnInstance: runbook.LabelLegitimate}, ""},
 		{"RunInstances where another legitimate caller works",
-			[]threatCall{{ip: onInstance, src: "s3.amazonaws.com", name: "ListBuckets", region: "eu-west-1"},
-				{ip: offAWS, src: "ec2.amazonaws.com", name: "RunInstances", region: "eu-west-1"}},
-			[]string{offAWS + " resource-abuse info"}, map[string]runbook.Label{offAWS: runbook.LabelLegitimate}, ""},
+			[]threatCall{{ip: threatOnInstance, src: "s3.amazonaws.com", name: "ListBuckets", region: "eu-west-1"},
+				{ip: threatOffAWS, src: "ec2.amazonaws.com", name: "RunInstances", region: "eu-west-1"}},
+			[]string{threatOffAWS + " resource-abuse info"}, map[string]runbook.Label{threatOffAWS: runbook.LabelLegitimate}, ""},
 		{"global calls do not make a region used",
-			[]threatCall{{ip: onInstance, src: "iam.amazonaws.com", name: "GetRole", region: "us-east-1"},
-				{ip: offAWS, src: "ec2.amazonaws.com", name: "RunInstances", region: "us-east-1"}},
-			[]string{offAWS + " resource-abuse critical"}, map[string]runbook.Label{offAWS: runbook.LabelSuspicious}, "launched compute in us-east-1"},
+			[]threatCall{{ip: threatOnInstance, src: "iam.amazonaws.com", name: "GetRole", region: "us-east-1"},
+				{ip: threatOffAWS, src: "ec2.amazonaws.com", name: "RunInstances", region: "us-east-1"}},
+			[]string{threatOffAWS + " resource-abuse critical"}, map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious}, "launched compute in us-east-1"},
 		{"a suspicious caller's regions do not count as used",
 			[]threatCall{{ip: "203.0.113.5", src: "iam.amazonaws.com", name: "CreateUser", req: `{"userName":"x"}`},
 				{ip: "203.0.113.5", src: "ec2.amazonaws.com", name: "DescribeImages", region: "ap-south-1"},
-				{ip: offAWS, src: "ec2.amazonaws.com", name: "RequestSpotInstances", region: "ap-south-1"}},
-			[]string{offAWS + " resource-abuse critical", "203.0.113.5 persistence critical"},
-			map[string]runbook.Label{offAWS: runbook.LabelSuspicious, "203.0.113.5": runbook.LabelSuspicious}, ""},
+				{ip: threatOffAWS, src: "ec2.amazonaws.com", name: "RequestSpotInstances", region: "ap-south-1"}},
+			[]string{threatOffAWS + " resource-abuse critical", "203.0.113.5 persistence critical"},
+			map[string]runbook.Label{threatOffAWS: runbook.LabelSuspicious, "203.0.113.5": runbook.LabelSuspicious}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,7 +153,7 @@ func TestIndicatorRules(t *testing.T) {
 				if want, ok := tt.labels[c.SourceIP]; ok && c.Label != want {
 					t.Errorf("%s labelled %s, want %s (%s)", c.SourceIP, c.Label, want, c.Why)
 				}
-				if c.SourceIP == offAWS && !strings.Contains(c.Why, tt.why) {
+				if c.SourceIP == threatOffAWS && !strings.Contains(c.Why, tt.why) {
 					t.Errorf("why %q lacks %q", c.Why, tt.why)
 				}
 			}
@@ -166,10 +166,10 @@ func TestAggregateSkipsServiceEvents(t *testing.T) {
 	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
 	a.Add(TrailRecord{EventID: "s1", EventType: "AwsServiceEvent", SourceIPAddress: "AWS Internal",
 		EventSource: "ec2.amazonaws.com", EventName: "SharedSnapshotCopyInitiated"})
-	a.Add(TrailRecord{EventID: "s2", EventType: "AwsApiCall", SourceIPAddress: offAWS, UserAgent: cliUA,
+	a.Add(TrailRecord{EventID: "s2", EventType: "AwsApiCall", SourceIPAddress: threatOffAWS, UserAgent: threatCLI,
 		EventSource: "s3.amazonaws.com", EventName: "ListBuckets"})
 	callers, _, _ := a.Result()
-	if len(callers) != 1 || callers[0].SourceIP != offAWS || a.Events() != 2 {
+	if len(callers) != 1 || callers[0].SourceIP != threatOffAWS || a.Events() != 2 {
 		t.Errorf("got %d callers (%+v) of %d events, want only the API call's", len(callers), callers, a.Events())
 	}
 }
@@ -196,8 +196,8 @@ func TestIndicatorEventsPerKind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := threatFold([]threatCall{{ip: offAWS, src: tt.src, name: tt.name}})
-			want := []string{offAWS + " " + tt.kind + " critical"}
+			res := threatFold([]threatCall{{ip: threatOffAWS, src: tt.src, name: tt.name}})
+			want := []string{threatOffAWS + " " + tt.kind + " critical"}
 			if got := indicatorKinds(res); !slices.Equal(got, want) {
 				t.Errorf("indicators %q, want %q", got, want)
 			}
@@ -209,7 +209,7 @@ func TestIndicatorEventsPerKind(t *testing.T) {
 }
 
 func TestIndicatorKeepsEarliestEvents(t *testing.T) {
-	calls := repeatCall(25, threatCall{ip: offAWS, src: "iam.amazonaws.com", name: "CreateUser", req: `{"userName":"x"}`})
+	calls := repeatCall(25, threatCall{ip: threatOffAWS, src: "iam.amazonaws.com", name: "CreateUser", req: `{"userName":"x"}`})
 	slices.Reverse(calls) // the earliest come last
 	res := threatFold(calls)
 	ind := res.indicators[0]
@@ -246,7 +246,7 @@ func TestBlastRadiusPerCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.call.ip = offAWS
+			tt.call.ip = threatOffAWS
 			res := threatFold([]threatCall{tt.call})
 			var got []string
 			for _, r := range res.blast {

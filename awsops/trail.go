@@ -72,20 +72,39 @@ func (r TrailRecord) Account() string {
 // UnmarshalJSON accepts readOnly as a boolean or as the string "true" or
 // "false": both occur in the wild (older records and some services quote it).
 func (r *TrailRecord) UnmarshalJSON(data []byte) error {
-	type plain TrailRecord
-	var aux struct {
-		*plain
-		ReadOnly json.RawMessage `json:"readOnly"`
-	}
-	aux.plain = (*plain)(r)
-	if err := json.Unmarshal(data, &aux); err != nil {
+	var w trailWire
+	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	switch string(bytes.TrimSpace(aux.ReadOnly)) {
-	case "", "null", "false", `"false"`, `"False"`, `"FALSE"`:
-		r.ReadOnly = false
+	*r = w.record()
+	return nil
+}
+
+// trailWire is TrailRecord as it arrives, readOnly in either spelling.
+// ParseTrailRecord decodes into it directly: going through
+// TrailRecord.UnmarshalJSON would scan every record twice.
+type trailWire struct {
+	plainTrailRecord
+	ReadOnly flexBool `json:"readOnly"`
+}
+
+type plainTrailRecord TrailRecord
+
+func (w *trailWire) record() TrailRecord {
+	r := TrailRecord(w.plainTrailRecord)
+	r.ReadOnly = bool(w.ReadOnly)
+	return r
+}
+
+// flexBool is a JSON boolean that may also come as a quoted string.
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	switch string(bytes.TrimSpace(data)) {
+	case "null", "false", `"false"`, `"False"`, `"FALSE"`:
+		*b = false
 	case "true", `"true"`, `"True"`, `"TRUE"`:
-		r.ReadOnly = true
+		*b = true
 	default:
 		return errReadOnly
 	}
@@ -100,10 +119,11 @@ var errReadOnly = errors.New(`readOnly is neither a boolean nor "true"/"false"`)
 // passwords) are blanked in requestParameters and responseElements, so no
 // later print, log or journal entry of the record can leak them.
 func ParseTrailRecord(cloudTrailEventJSON []byte) (TrailRecord, error) {
-	var r TrailRecord
-	if err := json.Unmarshal(cloudTrailEventJSON, &r); err != nil {
+	var w trailWire
+	if err := json.Unmarshal(cloudTrailEventJSON, &w); err != nil {
 		return TrailRecord{}, fmt.Errorf("parse CloudTrail record: %w", valueFreeError(err))
 	}
+	r := w.record()
 	var err error
 	if r.RequestParameters, err = scrubTrailSecrets(r.RequestParameters); err != nil {
 		return TrailRecord{}, fmt.Errorf("parse requestParameters of event %s: %w", r.EventID, err)

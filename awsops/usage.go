@@ -241,7 +241,7 @@ func buildCaller(id string, k callerKey, st *callerState, class callerClass, reg
 // blastResources returns what a successful call created or changed, from
 // its parameters and response. Only the named fields are read: a secret in
 // the response (CreateAccessKey's secretAccessKey) is never copied.
-func blastResources(prefix, action string, r *TrailRecord) []runbook.Resource {
+func blastResources(call string, r *TrailRecord) []runbook.Resource {
 	req := trailParams{raw: r.RequestParameters}
 	resp := trailParams{raw: r.ResponseElements}
 	at := func(typ, id, region, parent string) runbook.Resource {
@@ -265,7 +265,7 @@ func blastResources(prefix, action string, r *TrailRecord) []runbook.Resource {
 		}
 		return v
 	}
-	switch prefix + ":" + action {
+	switch call {
 	case "iam:CreateUser":
 		add("iam-user", "", "", req.str("userName"))
 	case "iam:CreateAccessKey":

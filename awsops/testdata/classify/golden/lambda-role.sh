@@ -1,0 +1,4 @@
+# keyrunbook: lambda-role keyrunbook-orders-sync-role replacing the leaked key for caller c2b3c4d5e (target orders-sync in eu-west-1).
+aws iam create-role --role-name 'keyrunbook-orders-sync-role' --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+aws iam put-role-policy --role-name 'keyrunbook-orders-sync-role' --policy-name keyrunbook-least-privilege --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::reports/*"]},{"Effect":"Allow","Action":["s3:ListAllMyBuckets"],"Resource":["*"]}]}'
+aws lambda update-function-configuration --region 'eu-west-1' --function-name 'orders-sync' --role 'arn:aws:iam::111122223333:role/keyrunbook-orders-sync-role'
