@@ -41,6 +41,8 @@ func NewMenu(items []MenuItem) MenuModel {
 	l.Title = "Training scenarios"
 	l.SetStatusBarItemName("scenario", "scenarios")
 	l.Styles = list.DefaultStyles(true)
+	// This list version binds its quit key to "v"; the menu leaves on q.
+	l.KeyMap.Quit = key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "quit"))
 	pick := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start"))
 	l.AdditionalShortHelpKeys = func() []key.Binding { return []key.Binding{pick} }
 	return MenuModel{list: l, pick: pick, banner: newStyles(true, false).BannerTraining}

@@ -68,36 +68,34 @@ func (v replaceView) view(f frame) string {
 	lines := []string{sty.Heading.Render("Replace") + sty.Muted.Render(" · create each replacement, then check its caller moved")}
 	for _, p := range st.Proposals {
 		creating, checking := applying(f.inflight, p.CallerID)
-		head := sty.Title.Render(p.CallerID) + " " + string(p.Kind) + " " + p.Name + " "
+		lines = append(lines, clip(sty.Title.Render(p.CallerID)+" · "+string(p.Kind)+" "+p.Name, f.w))
+		var state string
 		switch {
 		case p.Decision == runbook.DecisionExported:
-			lines = append(lines, head+sty.Muted.Render("exported for review: not created by keyrunbook"))
-			continue
+			state = sty.Muted.Render("exported for review: not created by keyrunbook")
 		case p.Decision == runbook.DecisionNotOurs:
-			lines = append(lines, head+sty.Danger.Render("not ours: counted as suspicious"))
-			continue
+			state = sty.Danger.Render("not ours: counted as suspicious")
 		case p.Decision == runbook.DecisionUndecided:
-			lines = append(lines, head+sty.Warning.Render("undecided: blocks deactivation"))
-			continue
+			state = sty.Warning.Render("undecided: blocks deactivation")
 		case creating:
-			lines = append(lines, head+f.spin+" creating…")
-			continue
+			state = f.spin + " creating…"
 		case !p.Applied:
-			lines = append(lines, head+sty.Warning.Render("not created"))
-			continue
+			state = sty.Warning.Render("not created")
+		default:
+			move := sty.Warning.Render("move not verified yet (v)")
+			switch {
+			case checking:
+				move = f.spin + " checking…"
+			case p.Moved:
+				move = sty.OK.Render("✓ moved")
+			case v.details[p.CallerID] != "":
+				move = sty.Warning.Render("not moved yet: " + v.details[p.CallerID])
+			}
+			state = sty.OK.Render("✓ created") + " · " + move
 		}
-		move := sty.Warning.Render("move not verified yet (v)")
-		switch {
-		case checking:
-			move = f.spin + " checking…"
-		case p.Moved:
-			move = sty.OK.Render("✓ moved")
-		case v.details[p.CallerID] != "":
-			move = sty.Warning.Render("not moved yet: " + v.details[p.CallerID])
-		}
-		lines = append(lines, head+sty.OK.Render("✓ created")+" · "+move)
-		if len(p.Created) > 0 {
-			lines = append(lines, hang("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "    ")...)
+		lines = append(lines, clip("  "+state, f.w))
+		if p.Applied && len(p.Created) > 0 {
+			lines = append(lines, hang("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "  ")...)
 		}
 	}
 	if len(st.Proposals) == 0 {

@@ -101,6 +101,10 @@ type script struct {
 	breakFirstWatch bool
 	// failOnce names an effect that fails the first time it runs.
 	failOnce string
+	// parkAfter, when positive, makes every watch reading after that many
+	// wait until the program ends, as a slow CloudTrail would: the watch
+	// stays open for the responder to act.
+	parkAfter int
 	watches  int
 	ran      []string
 }
@@ -108,6 +112,10 @@ type script struct {
 func newScript() *script { return &script{clock: t0} }
 
 func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+	if s.parks(e) {
+		<-ctx.Done()
+		return runbook.EffectFailed{Effect: e.EffectName(), Message: ctx.Err().Error()}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ran = append(s.ran, e.EffectName())
@@ -173,6 +181,22 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		return runbook.ResourceCleanedUp{Resource: x.Resource}
 	}
 	return runbook.EffectFailed{Effect: e.EffectName(), Message: "the script has no answer"}
+}
+
+func (s *script) parks(e runbook.Effect) bool {
+	if _, ok := e.(runbook.PollWatch); !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parkAfter > 0 && s.watches >= s.parkAfter
+}
+
+// effectsRun returns the names of the effects run so far.
+func (s *script) effectsRun() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.ran...)
 }
 
 // newEngine starts an incident whose log lives in the test's directory.

@@ -1,0 +1,192 @@
+package tui
+
+import (
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// recorder keeps the last frame the program drew, without styling. The
+// renderer writes only the cells that changed, so the bytes it sends to
+// the terminal do not hold the screen's text in one piece; the frame does.
+type recorder struct {
+	Model
+	frame *atomic.Pointer[string]
+}
+
+func (r recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := r.Model.Update(msg)
+	r.Model = next.(Model)
+	return r, cmd
+}
+
+func (r recorder) View() tea.View {
+	v := r.Model.View()
+	s := ansi.Strip(v.Content)
+	r.frame.Store(&s)
+	return v
+}
+
+// program runs the TUI in a real Bubble Tea program, in an 80×24 terminal.
+type program struct {
+	t     *testing.T
+	tm    *teatest.TestModel
+	frame *atomic.Pointer[string]
+	x     *script
+	path  string
+}
+
+func startProgram(t *testing.T, x *script) *program {
+	t.Helper()
+	en, path := newEngine(t, runbook.ModeTraining)
+	frame := &atomic.Pointer[string]{}
+	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow})
+	tm := teatest.NewTestModel(t, recorder{Model: m, frame: frame}, teatest.WithInitialTermSize(80, 24))
+	return &program{t: t, tm: tm, frame: frame, x: x, path: path}
+}
+
+// waitFor waits until the screen shows every one of subs.
+func (p *program) waitFor(subs ...string) {
+	p.t.Helper()
+	p.waitUntil(func(screen string) bool {
+		for _, sub := range subs {
+			if !strings.Contains(screen, sub) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// waitUntil waits until the screen satisfies ok.
+func (p *program) waitUntil(ok func(screen string) bool) {
+	p.t.Helper()
+	teatest.WaitFor(p.t, p.tm.Output(), func([]byte) bool {
+		s := p.frame.Load()
+		return s != nil && ok(*s)
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+}
+
+// bothCreated is the replace screen once both replacements exist.
+func bothCreated(screen string) bool {
+	return strings.Count(screen, "✓ created") == 2
+}
+
+func (p *program) press(keys ...string) {
+	for _, k := range keys {
+		p.tm.Send(keyMsg(k))
+	}
+}
+
+func (p *program) final() Model {
+	p.t.Helper()
+	return p.tm.FinalModel(p.t, teatest.WithFinalTimeout(5*time.Second)).(recorder).Model
+}
+
+func TestProgramWholeTrainingRun(t *testing.T) {
+	p := startProgram(t, newScript())
+	p.waitFor("Key ID ›", "Scenario iam-user-lambda-ci")
+	p.tm.Type(testKey)
+	p.waitFor("✓ a long-term access key ID")
+	p.press("enter")
+	p.waitFor("Owner        IAM user svc-reporting")
+	p.press("enter")
+	p.waitFor("9231 events · 4 callers", "! suspicious")
+	p.press("enter")
+	p.waitFor("0 of 2 decided")
+	p.press("a")
+	p.waitFor("1 of 2 decided")
+	p.press("down", "a")
+	p.waitFor("2 of 2 decided")
+	p.press("enter")
+	p.waitFor("Create the replacements")
+	p.press("enter")
+	p.waitUntil(bothCreated)
+	p.press("v")
+	p.waitFor("c-lambda · lambda-role", "✓ created · ✓ moved")
+	p.press("enter")
+	p.waitFor("Deactivate · turn the key off")
+	p.press("enter")
+	p.waitFor("type yes:")
+	p.tm.Type("yes")
+	p.press("enter")
+	p.waitFor("Delete · remove the key for good", "✓ the watch window (30m00s) passed")
+	p.tm.Type(runbook.LastFour(testKey))
+	p.press("enter")
+	p.waitFor("Harden · 2 of 4 checks pass")
+	p.press("c")
+	p.waitFor("Remove what the attacker created", "iam DeleteLoginProfile")
+	p.press("enter")
+	p.waitFor("1 of 2 cleaned up")
+	p.press("enter")
+	p.waitFor("Closed · the incident is over", "keyrunbook report")
+	p.press("q")
+
+	m := p.final()
+	if st := m.State(); st.Step != runbook.StepClosed || st.Key.Status != runbook.KeyGone {
+		t.Errorf("final step %s, key %s; want closed, deleted", st.Step, st.Key.Status)
+	}
+	f, err := os.Open(p.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if vr := runbook.VerifyJournal(f); !vr.OK {
+		t.Errorf("the action log does not verify: %s", vr.Reason)
+	}
+}
+
+func TestProgramRollBackFromWatch(t *testing.T) {
+	x := newScript()
+	x.breakFirstWatch = true
+	x.parkAfter = 1
+	p := startProgram(t, x)
+	p.waitFor("Key ID ›")
+	p.tm.Type(testKey)
+	p.press("enter")
+	p.waitFor("Owner        IAM user svc-reporting")
+	p.press("enter")
+	p.waitFor("9231 events")
+	p.press("enter")
+	p.waitFor("0 of 2 decided")
+	p.press("a", "down", "a")
+	p.waitFor("2 of 2 decided")
+	p.press("enter")
+	p.waitFor("Create the replacements")
+	p.press("enter")
+	p.waitUntil(bothCreated)
+	p.press("enter")
+	p.waitFor("Deactivate · turn the key off")
+	p.press("enter")
+	p.waitFor("type yes:")
+	p.tm.Type("yes")
+	p.press("enter")
+	p.waitFor("✗ replacements denied", "✗ workloads unhealthy", "R rolls back")
+	p.press("R")
+	p.waitFor("Roll back: make the key active again", "Say what broke")
+	p.tm.Type("secret denied")
+	p.press("enter")
+	p.waitFor(`"Status": "Active"`, "enter runs these calls")
+	p.press("enter")
+	p.waitFor("Propose ·", "↺ rolled back: secret denied", "↺ rollback ×1")
+	p.press("ctrl+c")
+	p.waitFor("Leave this incident?")
+	p.press("y")
+
+	m := p.final()
+	st := m.State()
+	if st.Step != runbook.StepPropose || st.Rollbacks != 1 || st.Key.Status != runbook.KeyActive {
+		t.Errorf("after the roll-back: step %s, %d roll-backs, key %s; want propose, 1, Active", st.Step, st.Rollbacks, st.Key.Status)
+	}
+	if msg := m.ExitMessage(); !strings.Contains(msg, "keyrunbook resume "+p.path) {
+		t.Errorf("exit message %q does not say how to resume", msg)
+	}
+}
