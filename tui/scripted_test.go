@@ -105,8 +105,8 @@ type script struct {
 	// wait until the program ends, as a slow CloudTrail would: the watch
 	// stays open for the responder to act.
 	parkAfter int
-	watches  int
-	ran      []string
+	watches   int
+	ran       []string
 }
 
 func newScript() *script { return &script{clock: t0} }
