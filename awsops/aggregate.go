@@ -131,6 +131,7 @@ type callerState struct {
 	events      int
 	errors      int
 	denied      int
+	minted      int             // calls signed with credentials other than the key: ones it minted
 	regions     map[string]bool // region → a regional (not global) service was called there
 	vpce        string
 	actions     map[actionKey]*actionState
@@ -155,7 +156,9 @@ type actionState struct {
 }
 
 // NewAggregator starts a fold for the key's events. The inventory tells
-// which source addresses are this account's instances.
+// which source addresses are this account's instances. Records signed with
+// another key ID may be added too: the sweep follows the temporary
+// credentials the key minted (issue 11), and their calls count as the key's.
 func NewAggregator(keyID string, inv Inventory) *Aggregator {
 	return &Aggregator{
 		keyID:   keyID,
@@ -216,8 +219,11 @@ func (a *Aggregator) Add(r TrailRecord) {
 	}
 	c.events++
 	c.regions[r.AWSRegion] = c.regions[r.AWSRegion] || !globalSources[act.prefix]
-	if r.VPCEndpointID != "" {
-		c.vpce = r.VPCEndpointID
+	if r.VPCEndpointID != "" && (c.vpce == "" || r.VPCEndpointID < c.vpce) {
+		c.vpce = r.VPCEndpointID // the least, so the same whatever the order
+	}
+	if id := r.UserIdentity.AccessKeyID; id != "" && id != a.keyID {
+		c.minted++
 	}
 	a.foldAction(act, &r)
 
@@ -242,7 +248,7 @@ func (a *Aggregator) Add(r TrailRecord) {
 		switch {
 		case !seen && len(a.blast) >= blastRadiusCap:
 			a.blastDropped++
-		case !seen || res.Time.Before(old.Time):
+		case !seen || res.Time.Before(old.Time) || (res.Time.Equal(old.Time) && res.Action < old.Action):
 			a.blast[k] = res
 		}
 	}

@@ -206,17 +206,60 @@ func (a *Aggregator) judge() []*callerView {
 		} else {
 			v.class = classifyCaller(k.ip, k.ua, st.vpce, regions, a.inv, a.idx)
 		}
+		if st.minted > 0 {
+			v.class.why += fmt.Sprintf(" %d of its calls used temporary credentials the key minted, not the key itself.", st.minted)
+		}
 		v.caller = buildCaller(ids[k], k, st, v.class, regions)
 		views = append(views, v)
 	}
+	slices.SortFunc(views, func(x, y *callerView) int { return strings.Compare(x.caller.ID, y.caller.ID) })
+	early := earliestCallers(views)
 	for _, v := range views {
-		v.findIndicators(views)
+		v.findIndicators(early)
+	}
+	// Regions of the callers still legitimate after the other indicators,
+	// counted before any resource-abuse verdict, so no verdict depends on
+	// the order callers are judged in.
+	used := map[string]int{}
+	for _, v := range views {
+		if v.good() {
+			for region, regional := range v.state.regions {
+				if regional {
+					used[region]++
+				}
+			}
+		}
 	}
 	for _, v := range views {
-		v.findResourceAbuse(views)
+		v.findResourceAbuse(used)
+	}
+	for _, v := range views {
 		v.label()
 	}
 	return views
+}
+
+// good reports whether a caller's regions count as the legitimate callers'.
+func (v *callerView) good() bool {
+	return !v.suspect && v.class.label == runbook.LabelLegitimate && v.class.kind != runbook.CallerAWSService
+}
+
+// earliestCallers are the two callers (AWS services aside) seen first: a
+// caller is new when another one was at work well before it.
+func earliestCallers(views []*callerView) [2]*callerView {
+	var e [2]*callerView
+	for _, v := range views {
+		if v.class.kind == runbook.CallerAWSService {
+			continue
+		}
+		switch {
+		case e[0] == nil || v.state.first.Before(e[0].state.first):
+			e[0], e[1] = v, e[0]
+		case e[1] == nil || v.state.first.Before(e[1].state.first):
+			e[1] = v
+		}
+	}
+	return e
 }
 
 func (v *callerView) add(ind runbook.Indicator, reason string) {
@@ -227,7 +270,7 @@ func (v *callerView) add(ind runbook.Indicator, reason string) {
 	}
 }
 
-func (v *callerView) findIndicators(all []*callerView) {
+func (v *callerView) findIndicators(early [2]*callerView) {
 	st, id := v.state, v.caller.ID
 	if e := st.evidence[evidenceKey{IndicatorPersistence, ""}]; e != nil {
 		v.add(e.indicator(IndicatorPersistence, runbook.SeverityCritical, id,
@@ -241,7 +284,7 @@ func (v *callerView) findIndicators(all []*callerView) {
 	}
 	if e := st.evidence[evidenceKey{IndicatorRecon, ""}]; e != nil && !v.class.onAccount {
 		mostly := e.total*2 >= st.events
-		fresh := v.class.tool != "terraform" && st.firstRecon && v.newAmong(all)
+		fresh := v.class.tool != "terraform" && st.firstRecon && v.isNew(early)
 		switch {
 		case mostly:
 			v.add(e.indicator(IndicatorRecon, runbook.SeverityWarning, id,
@@ -261,37 +304,34 @@ func (v *callerView) findIndicators(all []*callerView) {
 	}
 }
 
-// newAmong reports whether the caller first appeared well after another
+// isNew reports whether the caller first appeared well after another
 // caller of the key was already at work: an address new to the key.
-func (v *callerView) newAmong(all []*callerView) bool {
-	for _, o := range all {
-		if o != v && o.class.kind != runbook.CallerAWSService &&
-			o.state.first.Add(reconNewAfter).Before(v.state.first) {
-			return true
-		}
+func (v *callerView) isNew(early [2]*callerView) bool {
+	other := early[0]
+	if other == v {
+		other = early[1]
 	}
-	return false
+	return other != nil && other.state.first.Add(reconNewAfter).Before(v.state.first)
 }
 
-func (v *callerView) findResourceAbuse(all []*callerView) {
-	used := map[string]bool{}
-	if v.class.resourceRegion != "" {
-		used[v.class.resourceRegion] = true
-	}
-	for _, o := range all {
-		if o == v || o.suspect || o.class.label != runbook.LabelLegitimate || o.class.kind == runbook.CallerAWSService {
-			continue
+// findResourceAbuse judges launches by region: where legitimate callers
+// (other than this one) work, or where this caller's own instance or
+// function lives, a launch is information; elsewhere it is abuse.
+func (v *callerView) findResourceAbuse(usedBy map[string]int) {
+	self := v.good() // before this caller's own verdicts change it
+	used := func(region string) bool {
+		n := usedBy[region]
+		if self && v.state.regions[region] {
+			n-- // its own use does not count
 		}
-		for region, regional := range o.state.regions {
-			used[region] = used[region] || regional
-		}
+		return n > 0 || region == v.class.resourceRegion
 	}
 	for k, e := range v.state.evidence {
 		if k.kind != IndicatorResourceAbuse {
 			continue
 		}
 		// Map order is random; label() sorts the indicators afterwards.
-		if used[k.region] {
+		if used(k.region) {
 			v.add(e.indicator(IndicatorResourceAbuse, runbook.SeverityInfo, v.caller.ID,
 				fmt.Sprintf("Compute launched in %s, a region the legitimate callers use: %s", k.region, e.describe())),
 				e.verb("launched", "compute in "+k.region))

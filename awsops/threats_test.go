@@ -161,6 +161,20 @@ func TestIndicatorRules(t *testing.T) {
 	}
 }
 
+// Calls signed with temporary credentials the key minted count as the
+// key's, and the caller's reason says so.
+func TestAggregateMintedCredentials(t *testing.T) {
+	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+	for i, key := range []string{"AKIAJ7LEAKEDKEY2EXAM", "ASIAQTEMPKEY00000001", "ASIAQTEMPKEY00000001"} {
+		a.Add(TrailRecord{EventID: fmt.Sprint(i), SourceIPAddress: threatOffAWS, UserAgent: threatCLI, AWSRegion: "us-east-1",
+			EventSource: "s3.amazonaws.com", EventName: "ListBuckets", UserIdentity: UserIdentity{AccessKeyID: key}})
+	}
+	callers, _, _ := a.Result()
+	if len(callers) != 1 || !strings.Contains(callers[0].Why, "2 of its calls used temporary credentials the key minted") {
+		t.Errorf("callers %+v", callers)
+	}
+}
+
 // AWS's own events (AwsServiceEvent) are not calls made with the key.
 func TestAggregateSkipsServiceEvents(t *testing.T) {
 	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
@@ -171,6 +185,24 @@ func TestAggregateSkipsServiceEvents(t *testing.T) {
 	callers, _, _ := a.Result()
 	if len(callers) != 1 || callers[0].SourceIP != threatOffAWS || a.Events() != 2 {
 		t.Errorf("got %d callers (%+v) of %d events, want only the API call's", len(callers), callers, a.Events())
+	}
+}
+
+// Two callers that only launch compute, each where the other works: the
+// verdicts must not depend on which caller is judged first.
+func TestResourceAbuseIndependentOfOrder(t *testing.T) {
+	calls := []threatCall{
+		{ip: "203.0.113.1", src: "ec2.amazonaws.com", name: "RunInstances", region: "ap-south-1"},
+		{ip: "203.0.113.1", src: "ec2.amazonaws.com", name: "DescribeImages", region: "sa-east-1"},
+		{ip: "203.0.113.2", src: "ec2.amazonaws.com", name: "RunInstances", region: "sa-east-1", hours: 1},
+		{ip: "203.0.113.2", src: "ec2.amazonaws.com", name: "DescribeImages", region: "ap-south-1", hours: 1},
+	}
+	want := []string{"203.0.113.1 resource-abuse info", "203.0.113.2 resource-abuse info"}
+	for range 4 {
+		slices.Reverse(calls)
+		if got := indicatorKinds(threatFold(calls)); !slices.Equal(got, want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
 	}
 }
 
