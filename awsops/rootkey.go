@@ -2,12 +2,14 @@ package awsops
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -82,7 +84,7 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		verb = "make the key active again (Actions → Activate)"
 	}
 	msg := fmt.Sprintf("Key %s belongs to the root user, and keyrunbook holds no root credentials (give them with --root-profile). %s. By hand: %s; %s. Status now: %s.",
-		t.KeyID, x.orgAdvice(ctx, status == iamtypes.StatusTypeInactive), consoleSteps(x.keyAccount(), t.KeyID, verb), retryReads, source)
+		t.KeyID, x.orgAdvice(ctx, status == iamtypes.StatusTypeInactive), consoleSteps(x.keyAccount(), t.KeyID, verb), retryReads, statusNow(got, source))
 	return runbook.EffectFailed{Effect: effect, Message: msg}
 }
 
@@ -99,11 +101,11 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 		case got == runbook.KeyGone:
 			return runbook.KeyDeleted{At: x.now()}
 		case got == runbook.KeyActive:
-			return failed(effect, "Root key %s reads Active (%s): someone turned it back on. Deactivate and watch again before deleting.", t.KeyID, source)
+			return failed(effect, "Root key %s reads %s: someone turned it back on. Deactivate and watch again before deleting.", t.KeyID, statusNow(got, source))
 		}
 		if x.opts.OrgAdmin == nil {
 			return failed(effect, "Key %s belongs to the root user, and keyrunbook holds no root credentials (--root-profile) nor the Organizations management account's (for sts:AssumeRoot). "+
-				"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.keyAccount(), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, source)
+				"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.keyAccount(), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
 		}
 		rootCfg, f := x.assumeRoot(ctx, effect)
 		if f != nil {
@@ -181,10 +183,25 @@ func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, *
 	return cfg, nil
 }
 
+// statusNow words a status read for a message: "Active (read from …)".
+func statusNow(st runbook.KeyStatus, source string) string {
+	name := string(st)
+	switch st {
+	case runbook.KeyUnknown:
+		name = "unknown"
+	case runbook.KeyGone:
+		name = "deleted"
+	}
+	return name + " (" + source + ")"
+}
+
 // rootKeyStatus reads a root key's status without root's credentials: IAM
-// reports a deleted key as NoSuchEntity, and the credential report carries
-// root's key slots (AWS rebuilds it at most every four hours, so a change
-// made minutes ago may not show yet). source says where the answer came from.
+// reports a deleted key as NoSuchEntity, GetAccountSummary counts root's
+// keys, and the credential report carries root's key slots. AWS rebuilds
+// that report at most every four hours, so a change made by hand minutes
+// ago is read from CloudTrail instead: the console's UpdateAccessKey event
+// names the key and the status it set. source says where the answer came
+// from.
 func (x *Executor) rootKeyStatus(ctx context.Context, keyID string) (runbook.KeyStatus, string) {
 	iamr := x.read.iam(x.cfg)
 	last, err := iamr.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
@@ -196,13 +213,16 @@ func (x *Executor) rootKeyStatus(ctx context.Context, keyID string) (runbook.Key
 			return runbook.KeyGone, "the account summary shows no root access keys"
 		}
 	}
+	if st, at, ok := x.lastStatusChange(ctx, keyID); ok {
+		return st, "CloudTrail shows it set " + string(st) + " at " + at.Format(time.RFC3339)
+	}
 	rep, rerr := fetchCredentialReport(ctx, x.clients.IAM)
 	if rerr != nil {
 		missing, text := describe("iam:GetCredentialReport", rerr)
 		if missing != "" {
-			return runbook.KeyUnknown, "unknown: your credentials lack " + missing
+			return runbook.KeyUnknown, "your credentials lack " + missing
 		}
-		return runbook.KeyUnknown, "unknown: " + text
+		return runbook.KeyUnknown, strings.TrimSuffix(text, ".")
 	}
 	var lastUsed time.Time
 	if err == nil && last.AccessKeyLastUsed != nil {
@@ -210,9 +230,35 @@ func (x *Executor) rootKeyStatus(ctx context.Context, keyID string) (runbook.Key
 	}
 	slot, n := rep.rows[reportRootUser].match(lastUsed)
 	if slot == nil {
-		return runbook.KeyUnknown, fmt.Sprintf("unknown: the credential report shows %d root keys and names no key IDs", n)
+		return runbook.KeyUnknown, fmt.Sprintf("the credential report shows %d root keys and names no key IDs", n)
 	}
-	return slot.status, "read from the credential report, which AWS refreshes at most every 4 hours"
+	return slot.status, "read from the credential report, which AWS rebuilds at most every 4 hours"
+}
+
+// lastStatusChange finds the latest successful UpdateAccessKey of the key
+// in the last four hours (the credential report's longest age). IAM events
+// are recorded in us-east-1.
+func (x *Executor) lastStatusChange(ctx context.Context, keyID string) (runbook.KeyStatus, time.Time, bool) {
+	now := x.now()
+	recs, err := x.lookup(ctx, DefaultRegion, cttypes.LookupAttributeKeyEventName, "UpdateAccessKey", now.Add(-4*time.Hour), now.Add(time.Second))
+	if err != nil {
+		return runbook.KeyUnknown, time.Time{}, false
+	}
+	var st runbook.KeyStatus
+	var at time.Time
+	for _, r := range recs {
+		var p struct {
+			AccessKeyID string `json:"accessKeyId"`
+			Status      string `json:"status"`
+		}
+		if r.Failed() || json.Unmarshal(r.RequestParameters, &p) != nil || p.AccessKeyID != keyID {
+			continue
+		}
+		if r.EventTime.After(at) {
+			st, at = runbook.KeyStatus(p.Status), r.EventTime
+		}
+	}
+	return st, at, !at.IsZero()
 }
 
 // orgAdvice explains what an Organizations member account can do instead,
