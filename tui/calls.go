@@ -87,11 +87,17 @@ var trustPrincipal = map[runbook.ReplacementKind]string{
 	runbook.ReplaceECSTaskRole:  "ecs-tasks.amazonaws.com",
 }
 
+// replacementPolicyName is the inline policy's name on every replacement
+// (awsops.ReplacementPolicyName; tui does not import awsops).
+const replacementPolicyName = "keyrunbook-least-privilege"
+
 // replacementCalls lists what applying a proposal creates (DESIGN.md,
-// "Replacements"). The policy document itself is the one shown in Propose.
+// "Replacements"), in the order awsops makes the calls. An identity that
+// exists already is reused, so a call may turn out not to be needed. The
+// policy document itself is the one shown in Propose.
 func replacementCalls(p runbook.Proposal) []plannedCall {
 	policy := fmt.Sprintf("(the policy shown in Propose, %d bytes)", len(p.Policy))
-	policyName := p.Name + "-policy"
+	policyName := replacementPolicyName
 	if p.Kind == runbook.ReplaceIAMUser {
 		return []plannedCall{
 			{Service: "iam", Operation: "CreateUser", Input: []field{{"UserName", p.Name}}},
@@ -122,36 +128,54 @@ func replacementCalls(p runbook.Proposal) []plannedCall {
 	return calls
 }
 
-// cleanUpCalls lists how an attacker's resource is removed or disabled:
-// a key is deactivated (reversible), a user loses its keys and password.
+// cleanUpCalls lists how awsops removes an attacker's resource. What a
+// user or role holds is listed first and each item removed in turn, as
+// IAM's DeleteUser and DeleteRole require.
 func cleanUpCalls(r runbook.Resource) []plannedCall {
 	switch r.Type {
 	case "access-key":
-		in := []field{{"AccessKeyId", r.ID}, {"Status", "Inactive"}}
-		if r.Parent != "" {
-			in = append(in, field{"UserName", r.Parent})
-		}
-		return []plannedCall{{Service: "iam", Operation: "UpdateAccessKey", Input: in}}
-	case "iam-user":
 		return []plannedCall{
-			{Service: "iam", Operation: "DeleteAccessKey", Input: []field{{"UserName", r.ID}, {"AccessKeyId", "(each key iam ListAccessKeys returns)"}}},
+			{Service: "iam", Operation: "UpdateAccessKey", Input: []field{{"UserName", r.Parent}, {"AccessKeyId", r.ID}, {"Status", "Inactive"}}},
+			{Service: "iam", Operation: "DeleteAccessKey", Input: []field{{"UserName", r.Parent}, {"AccessKeyId", r.ID}}},
+		}
+	case "iam-user":
+		each := "(each one listed)"
+		return []plannedCall{
+			{Service: "iam", Operation: "DeleteAccessKey", Input: []field{{"UserName", r.ID}, {"AccessKeyId", each}}, Note: "each key made inactive first"},
 			{Service: "iam", Operation: "DeleteLoginProfile", Input: []field{{"UserName", r.ID}}},
+			{Service: "iam", Operation: "DetachUserPolicy", Input: []field{{"UserName", r.ID}, {"PolicyArn", each}}},
+			{Service: "iam", Operation: "DeleteUserPolicy", Input: []field{{"UserName", r.ID}, {"PolicyName", each}}},
+			{Service: "iam", Operation: "RemoveUserFromGroup", Input: []field{{"UserName", r.ID}, {"GroupName", each}}},
+			{Service: "iam", Operation: "DeactivateMFADevice", Input: []field{{"UserName", r.ID}, {"SerialNumber", each}}},
+			{Service: "iam", Operation: "DeleteUser", Input: []field{{"UserName", r.ID}}},
 		}
 	case "login-profile":
-		user := r.Parent
-		if user == "" {
-			user = r.ID
+		return []plannedCall{{Service: "iam", Operation: "DeleteLoginProfile", Input: []field{{"UserName", r.ID}}}}
+	case "policy":
+		kind, owner, _ := strings.Cut(r.Parent, "/")
+		// An ARN is an attached managed policy, a name an inline one.
+		op, name := "Delete", "PolicyName"
+		if strings.HasPrefix(r.ID, "arn:") {
+			op, name = "Detach", "PolicyArn"
 		}
-		return []plannedCall{{Service: "iam", Operation: "DeleteLoginProfile", Input: []field{{"UserName", user}}}}
+		if kind == "role" {
+			return []plannedCall{{Service: "iam", Operation: op + "RolePolicy", Input: []field{{"RoleName", owner}, {name, r.ID}}}}
+		}
+		return []plannedCall{{Service: "iam", Operation: op + "UserPolicy", Input: []field{{"UserName", owner}, {name, r.ID}}}}
+	case "iam-role":
+		each := "(each one listed)"
+		return []plannedCall{
+			{Service: "iam", Operation: "RemoveRoleFromInstanceProfile", Input: []field{{"RoleName", r.ID}, {"InstanceProfileName", each}}},
+			{Service: "iam", Operation: "DetachRolePolicy", Input: []field{{"RoleName", r.ID}, {"PolicyArn", each}}},
+			{Service: "iam", Operation: "DeleteRolePolicy", Input: []field{{"RoleName", r.ID}, {"PolicyName", each}}},
+			{Service: "iam", Operation: "DeleteRole", Input: []field{{"RoleName", r.ID}}},
+		}
 	case "ec2-instance":
-		in := []field{{"InstanceIds", r.ID}}
-		if r.Region != "" {
-			in = append(in, field{"Region", r.Region})
-		}
-		return []plannedCall{{Service: "ec2", Operation: "StopInstances", Input: in, Note: "stopped, not terminated: its disk stays for forensics"}}
+		return []plannedCall{{Service: "ec2", Operation: "TerminateInstances", Input: []field{{"InstanceIds", r.ID}, {"Region", r.Region}},
+			Note: "terminated: its EBS volumes go with it unless marked to keep"}}
 	}
-	return []plannedCall{{Service: "aws", Operation: "remove " + r.Type, Input: []field{{"Id", r.ID}},
-		Note: "the executor removes or disables this resource the way its type allows"}}
+	return []plannedCall{{Service: "(none)", Operation: "remove " + r.Type, Input: []field{{"Id", r.ID}},
+		Note: "keyrunbook does not remove a " + r.Type + ": this will fail and ask you to remove it by hand"}}
 }
 
 // destructive reports whether an effect needs more than Enter to run: the
