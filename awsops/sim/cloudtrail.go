@@ -53,8 +53,11 @@ type lookupEventOut struct {
 	CloudTrailEvent string          `json:"CloudTrailEvent"`
 }
 
+// pageToken resumes a lookup. It carries the first page's end time, so a
+// query without EndTime keeps paging the same window while the clock moves.
 type pageToken struct {
 	Pos  int    `json:"p"`
+	End  int64  `json:"e"`
 	Hash uint64 `json:"h"`
 }
 
@@ -105,16 +108,20 @@ func opLookupEvents(s *Sim, c *call) (any, *apiError) {
 		}
 		return &struct{ Events []lookupEventOut }{Events: []lookupEventOut{}}, nil // no Insights events
 	}
+	end := "now"
+	if in.EndTime != nil {
+		end = strconv.FormatInt(q.end, 10)
+	}
 	h := fnv.New64a()
-	h.Write([]byte(q.region + "\x00" + q.attr + "\x00" + q.val + "\x00" + strconv.FormatInt(q.start, 10) + "\x00" + strconv.FormatInt(q.end, 10)))
+	h.Write([]byte(q.region + "\x00" + q.attr + "\x00" + q.val + "\x00" + strconv.FormatInt(q.start, 10) + "\x00" + end))
 	hash := h.Sum64()
 	if in.NextToken != nil {
 		var tok pageToken
 		raw, err := base64.RawURLEncoding.DecodeString(*in.NextToken)
-		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.Hash != hash || tok.Pos < 0 {
+		if err != nil || json.Unmarshal(raw, &tok) != nil || tok.Hash != hash || tok.Pos < 0 || in.EndTime != nil && tok.End != q.end {
 			return nil, ctErr("InvalidNextTokenException", "Invalid NextToken: it belongs to another query or is corrupt.")
 		}
-		q.from = tok.Pos
+		q.from, q.end = tok.Pos, tok.End
 	}
 	positions, next := s.trail.lookup(q, c.at)
 	out := struct {
@@ -129,7 +136,7 @@ func opLookupEvents(s *Sim, c *call) (any, *apiError) {
 		out.Events = append(out.Events, ev)
 	}
 	if next >= 0 {
-		raw, _ := json.Marshal(pageToken{Pos: next, Hash: hash})
+		raw, _ := json.Marshal(pageToken{Pos: next, End: q.end, Hash: hash})
 		out.NextToken = base64.RawURLEncoding.EncodeToString(raw)
 	}
 	return &out, nil

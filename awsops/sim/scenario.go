@@ -345,3 +345,32 @@ func locateJSONError(data []byte, err error) error {
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }
+
+// LegitimateCallers are the legitimate workloads calling with the leaked
+// key: the callers a responder must find and give replacements.
+func (sc *Scenario) LegitimateCallers() []Workload {
+	var out []Workload
+	for _, w := range sc.Workloads {
+		if w.Legitimate && w.Key == sc.LeakedKey {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// PlantedActions are the attacker's steps that change the account (users,
+// keys, policies, instances): what a responder should find and undo.
+func (sc *Scenario) PlantedActions() []Step {
+	var out []Step
+	for _, w := range sc.Workloads {
+		if w.Legitimate {
+			continue
+		}
+		for _, st := range w.Steps {
+			if !guessReadOnly(st.Service, st.Action, st.ReadOnly) {
+				out = append(out, st)
+			}
+		}
+	}
+	return out
+}

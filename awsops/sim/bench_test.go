@@ -1,0 +1,69 @@
+package sim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
+)
+
+// busyScenario is the scenario whose 90 days hold the most events.
+const busyScenario = "root-key-ec2-onprem"
+
+// TestBusyScenarioSeedsEnough holds the bar: at least 100,000 events
+// seeded, in under a second (generous here; the benchmark measures).
+func TestBusyScenarioSeedsEnough(t *testing.T) {
+	sc, err := sim.LoadScenario(busyScenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	s, err := sim.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began)
+	if n := s.EventCount(); n < 100_000 {
+		t.Errorf("%d events seeded, want at least 100,000", n)
+	}
+	if took > 5*time.Second { // -race on a busy CI machine is several times slower
+		t.Errorf("seeding took %v", took)
+	}
+}
+
+// BenchmarkSeedBusyScenario measures New on the busiest scenario: building
+// the account and seeding 90 days of history (about 158,000 events).
+func BenchmarkSeedBusyScenario(b *testing.B) {
+	sc, err := sim.LoadScenario(busyScenario)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var events int
+	for b.Loop() {
+		s, err := sim.New(sc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = s.EventCount()
+	}
+	b.ReportMetric(float64(events), "events/op")
+}
+
+// BenchmarkLookupPage measures one LookupEvents page of 50 by access key,
+// rendered to full records, in the busiest region.
+func BenchmarkLookupPage(b *testing.B) {
+	e := &env{sim: newSim(b, busyScenario)}
+	url, stop, err := e.sim.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	e.url = url
+	ct := e.responder("eu-west-1").ct
+	in := byAttr("AccessKeyId", e.sim.LeakedKeyID())
+	for b.Loop() {
+		if _, err := ct.LookupEvents(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
