@@ -152,7 +152,7 @@ func New(opts Options) Model {
 	m.investigate = newInvestigateView(sty)
 	m.propose = newProposeView()
 	m.remove = newDeleteView(sty)
-	m.replace = replaceView{details: map[string]string{}}
+	m.replace = replaceView{details: map[string]string{}, secrets: map[string]string{}}
 	m.startup = m.start(opts.Pending)
 	m.layout()
 	m.sync()

@@ -49,7 +49,9 @@ func TestIntakeRefusesInvalidKeyWithoutJournalingIt(t *testing.T) {
 // secret is shaped like a secret access key (40 characters of base64).
 const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
-var secretShape = regexp.MustCompile(`[A-Za-z0-9/+]{40}`)
+// secretShape finds a run of exactly 40 base64 characters, the shape of a
+// secret access key (a longer run, such as a path, is not one).
+var secretShape = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)`)
 
 func TestIntakeHidesAPastedSecret(t *testing.T) {
 	h := newHarness(t, runbook.ModeLive)

@@ -15,6 +15,8 @@ type replaceView struct {
 	// details keeps what each move check said (CallerMoved.Detail), which
 	// the machine's state does not hold.
 	details map[string]string
+	// secrets maps a caller to the file holding its new key's secret.
+	secrets map[string]string
 }
 
 var replaceKeyMap = struct {
@@ -96,6 +98,9 @@ func (v replaceView) view(f frame) string {
 		lines = append(lines, clip("  "+state, f.w))
 		if p.Applied && len(p.Created) > 0 {
 			lines = append(lines, hang("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "  ")...)
+		}
+		if path := v.secrets[p.CallerID]; path != "" {
+			lines = append(lines, hang("  ", "new key's secret: "+path+" (mode 0600): install it, then delete the file", sty.Warning, f.w, "  ")...)
 		}
 	}
 	if len(st.Proposals) == 0 {

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
@@ -53,6 +54,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case effectMsg:
 		return m.onEffect(msg)
+	case secretSavedMsg:
+		return m.onSecretSaved(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
@@ -339,6 +342,9 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 		m.notice = notice{text: failureText(f), kind: noticeDanger}
 	}
 	cmd := m.start(effects)
+	if ra, ok := msg.event.(runbook.ReplacementApplied); ok && err == nil && wantsSecret(m.State(), ra) {
+		cmd = tea.Batch(cmd, saveSecret(m.exec, filepath.Dir(m.opts.LogPath), ra.CallerID))
+	}
 	m.sync()
 	return m, cmd
 }
