@@ -170,8 +170,12 @@ func classifyByAddress(ip, vpce string, regions []string, idx map[string][]ipOwn
 	default:
 		c.why = fmt.Sprintf("Calls come from %s, an Elastic IP of this account in %s not on an instance (a NAT gateway?): the instance behind it is unknown.", ip, best.region)
 	}
-	if len(owners) > 1 {
-		c.why += fmt.Sprintf(" %d resources hold that address; this one fits best.", len(owners))
+	holders := map[string]bool{}
+	for _, o := range owners {
+		holders[o.holder()] = true
+	}
+	if len(holders) > 1 {
+		c.why += fmt.Sprintf(" %d resources hold that address; this one fits best.", len(holders))
 	}
 	return c, true
 }
@@ -181,6 +185,18 @@ func (o ipOwner) id() string {
 		return o.instance.ID
 	}
 	return o.address.AllocationID + o.address.PublicIP
+}
+
+// holder is the instance behind an address, or the address itself: an
+// instance's public IP that is also its Elastic IP is one holder.
+func (o ipOwner) holder() string {
+	if o.instance != nil {
+		return o.instance.ID
+	}
+	if o.address.InstanceID != "" {
+		return o.address.InstanceID
+	}
+	return o.id()
 }
 
 // matchFunction finds the one function a Lambda caller can be: in its

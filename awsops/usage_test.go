@@ -99,4 +99,12 @@ func TestClassifyCaller(t *testing.T) {
 	if c.resource != "i-west" || !strings.Contains(c.why, "2 resources hold that address") {
 		t.Errorf("ambiguous private address: got %q (%s)", c.resource, c.why)
 	}
+	// An instance's public IP that is also its Elastic IP is one holder.
+	c = classifyCaller("52.9.9.9", "aws-cli/2", "", nil, inv, indexInventory(Inventory{
+		Instances: []Instance{{ID: "i-1", Region: "us-east-1", PublicIPs: []string{"52.9.9.9"}}},
+		Addresses: []ElasticIP{{PublicIP: "52.9.9.9", Region: "us-east-1", InstanceID: "i-1", AllocationID: "eipalloc-1"}},
+	}))
+	if c.resource != "i-1" || strings.Contains(c.why, "resources hold") {
+		t.Errorf("Elastic IP of the instance: got %q (%s)", c.resource, c.why)
+	}
 }
