@@ -2,8 +2,6 @@ package tui
 
 import (
 	"errors"
-	"fmt"
-	"path/filepath"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
@@ -281,83 +279,6 @@ func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
 	cmd := m.start(effects)
 	m.sync()
 	return m, cmd
-}
-
-// start runs each effect as its own command, so a slow one (a watch poll)
-// never holds up another (a clean-up the responder asked for meanwhile).
-func (m *Model) start(effects []runbook.Effect) tea.Cmd {
-	var cmds []tea.Cmd
-	for _, e := range effects {
-		m.nextID++
-		m.inflight[m.nextID] = e
-		cmds = append(cmds, runEffect(m.ctx, m.exec, m.nextID, e))
-	}
-	if len(cmds) > 0 && !m.spinning && m.animate {
-		m.spinning = true
-		cmds = append(cmds, m.spin.Tick)
-	}
-	return tea.Batch(cmds...)
-}
-
-func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
-	if !msg.final {
-		switch ev := msg.event.(type) {
-		case runbook.APICall:
-			if _, err := m.engine.Submit(ev); err != nil {
-				m.notice = notice{text: "The action log could not record an AWS call: " + redact(err.Error()), kind: noticeDanger}
-			}
-			m.calls = append(m.calls, ev)
-			if len(m.calls) > recentCalls {
-				m.calls = m.calls[len(m.calls)-recentCalls:]
-			}
-		case runbook.SweepProgress:
-			// Progress is shown, not journaled (as the engine's headless Run).
-			_, _ = m.engine.Machine().Apply(ev)
-		}
-		m.sync()
-		return m, msg.next
-	}
-	delete(m.inflight, msg.id)
-	switch ev := msg.event.(type) {
-	case runbook.WatchObserved:
-		m.lastPoll = m.opts.Now()
-	case runbook.CallerMoved:
-		m.replace.details[ev.CallerID] = ev.Detail
-	case runbook.KeyIdentified:
-		// Every record from here on names who acted (DESIGN.md "actor").
-		m.engine.Journal().SetActor(ev.Caller.ARN)
-	}
-	wasFinal := m.State().Step.Final()
-	effects, err := m.engine.Submit(msg.event)
-	var refusal *runbook.Refusal
-	switch {
-	case errors.As(err, &refusal) && wasFinal:
-		m.notice = notice{text: fmt.Sprintf("%s finished after the incident ended; its result is in the action log.", msg.effect.EffectName()), kind: noticeInfo}
-	case errors.As(err, &refusal):
-		m.notice = notice{text: refusal.Reason, kind: noticeWarn}
-	case err != nil:
-		m.notice = notice{text: "The action log could not record the result of " + msg.effect.EffectName() + ": " + redact(err.Error()), kind: noticeDanger}
-	}
-	if f, ok := msg.event.(runbook.EffectFailed); ok && err == nil {
-		m.notice = notice{text: failureText(f), kind: noticeDanger}
-	}
-	cmd := m.start(effects)
-	if ra, ok := msg.event.(runbook.ReplacementApplied); ok && err == nil && wantsSecret(m.State(), ra) {
-		cmd = tea.Batch(cmd, saveSecret(m.exec, filepath.Dir(m.opts.LogPath), ra.CallerID))
-	}
-	m.sync()
-	return m, cmd
-}
-
-// failureText says what failed and what the responder can do about it.
-func failureText(f runbook.EffectFailed) string {
-	s := describeEffect(f.Effect) + " failed: " + redact(f.Message)
-	if f.Action != "" {
-		s += fmt.Sprintf(" Your credentials lack %s: grant it (or use credentials that have it), then press r to retry.", f.Action)
-	} else {
-		s += " Press r to retry, or A to abort."
-	}
-	return s
 }
 
 func (m Model) onQuit() (tea.Model, tea.Cmd) {

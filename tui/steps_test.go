@@ -1,0 +1,82 @@
+package tui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+func TestInvestigateSortsAndRelabels(t *testing.T) {
+	h := newHarness(t, runbook.ModeTraining)
+	h.toInvestigated()
+	h.wantScreen("! suspicious  off-aws     189.45.3.201", "sorted by suspicious first", "c-evil")
+	h.press("s")
+	h.wantScreen("sorted by events")
+	if first := h.m.investigate.callers[0].ID; first != "c-lambda" {
+		t.Errorf("by events the first caller is %s, want c-lambda", first)
+	}
+	h.wantScreen("c-evil · off-aws") // the selection stays on its caller
+	h.press("k")                     // c-ci, above it by events
+	h.wantScreen("c-ci · off-aws")
+	h.press("l")
+	inv := h.m.State().Investigation
+	if c, _ := inv.Caller("c-ci"); c.Label != runbook.LabelSuspicious {
+		t.Errorf("c-ci label = %s after l, want suspicious", c.Label)
+	}
+	h.wantScreen("c-ci · off-aws") // the selection follows the caller
+}
+
+func TestSweepProgressPerRegion(t *testing.T) {
+	h := newHarness(t, runbook.ModeTraining)
+	h.hold["SweepCloudTrail"] = true
+	h.toIdentified()
+	h.press("enter")
+	h.wantScreen("sweeping CloudTrail", "3 of 3 regions finished", "us-west-2", "9194 ev", "██")
+	h.release("SweepCloudTrail")
+	h.wantScreen("9231 events · 4 callers")
+	if log := readLog(t, h.path); strings.Contains(log, `"SweepProgress"`) {
+		t.Error("sweep progress was journaled; it is shown only")
+	}
+}
+
+func TestRollbackFromWatch(t *testing.T) {
+	h := newHarness(t, runbook.ModeTraining)
+	h.hold["PollWatch"] = true
+	h.x.breakFirstWatch = true
+	h.toDeactivate()
+	h.press("enter")
+	h.typeText("yes")
+	h.press("enter")
+	h.wantStep(runbook.StepWatch)
+	h.wantScreen("0s of 30m00s watched", "no reading yet")
+	h.release("PollWatch")
+	h.wantScreen("✗ replacements denied", "report-builder-keyrunbook denied", "secretsmanager:GetSecretValue", "R rolls back")
+	h.press("R")
+	h.typeText("report-builder lost access to its secret")
+	h.press("enter")
+	h.wantScreen("Roll back: make the key active again", `"Status": "Active"`)
+	h.press("enter")
+	h.wantStep(runbook.StepPropose)
+	h.wantScreen("↺ rolled back: report-builder lost access to its secret", "↺ rollback ×1")
+	// The poll that was in flight answers a watch that no longer exists.
+	h.release("PollWatch")
+	h.wantStep(runbook.StepPropose)
+}
+
+func TestDeleteNeedsTheLastFour(t *testing.T) {
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDelete()
+	h.wantScreen(`iam DeleteAccessKey {"AccessKeyId":`, "type the last four characters")
+	h.typeText("AAAA")
+	h.press("enter")
+	h.wantStep(runbook.StepDelete)
+	h.wantScreen("the confirmation does not match")
+	if slices.Contains(h.x.ran, "DeleteKey") {
+		t.Fatal("deleted with the wrong last four")
+	}
+	h.typeText(runbook.LastFour(testKey))
+	h.press("enter")
+	h.wantStep(runbook.StepHarden)
+}
