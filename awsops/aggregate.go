@@ -31,51 +31,6 @@ var globalSources = map[string]bool{
 	"cloudfront": true, "account": true, "budgets": true, "ce": true, "support": true, "health": true,
 }
 
-// Inventory is what the account says about where callers run, read by the
-// sweep from ec2:DescribeInstances and ec2:DescribeAddresses in every region
-// (and lambda:ListFunctions when it can). The zero Inventory is valid: every
-// caller is then judged by its user agent alone.
-type Inventory struct {
-	Account   string      `json:"account"`
-	Instances []Instance  `json:"instances,omitempty"`
-	Addresses []ElasticIP `json:"addresses,omitempty"`
-	Functions []Function  `json:"functions,omitempty"`
-}
-
-// Instance is one EC2 instance of the account.
-type Instance struct {
-	ID         string   `json:"id"`
-	Region     string   `json:"region"`
-	Name       string   `json:"name,omitempty"` // Name tag
-	PrivateIPs []string `json:"privateIps,omitempty"`
-	PublicIPs  []string `json:"publicIps,omitempty"` // including an associated Elastic IP
-	// InstanceProfileARN is set when the instance already has a profile:
-	// the replacement then replaces the association instead of adding one.
-	InstanceProfileARN string `json:"instanceProfileArn,omitempty"`
-}
-
-// ElasticIP is one address of ec2:DescribeAddresses. An address without an
-// instance may sit on a NAT gateway: calls from behind it come from there.
-type ElasticIP struct {
-	PublicIP           string `json:"publicIp"`
-	Region             string `json:"region"`
-	AllocationID       string `json:"allocationId,omitempty"`
-	InstanceID         string `json:"instanceId,omitempty"`
-	NetworkInterfaceID string `json:"networkInterfaceId,omitempty"`
-	PrivateIP          string `json:"privateIp,omitempty"`
-}
-
-// Function is one Lambda function of the account.
-type Function struct {
-	Name    string `json:"name"`
-	Region  string `json:"region"`
-	ARN     string `json:"arn,omitempty"`
-	Runtime string `json:"runtime,omitempty"` // python3.12, as in exec-env/AWS_Lambda_python3.12
-	// HoldsKey is set when the function's environment holds the leaked key
-	// ID, which pins a Lambda caller to this function.
-	HoldsKey bool `json:"holdsKey,omitempty"`
-}
-
 // ipOwner is what of the account holds an address.
 type ipOwner struct {
 	instance *Instance

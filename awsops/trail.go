@@ -1,6 +1,3 @@
-// Package awsops turns the runbook's effects into AWS calls, and holds the
-// AWS-facing logic around them: the CloudTrail sweep, the classification of
-// what the sweep found, and the least-privilege policy builder.
 package awsops
 
 import (
