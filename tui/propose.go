@@ -35,7 +35,7 @@ type proposeView struct {
 type proposeKeys struct {
 	Up, Down, PageUp, PageDown       key.Binding
 	Apply, Export, NotOurs, Undecide key.Binding
-	Rename, Create                   key.Binding
+	Rename, Retarget, Create         key.Binding
 }
 
 func newProposeView() proposeView {
@@ -51,6 +51,7 @@ func newProposeView() proposeView {
 			NotOurs:  binding("n", "not ours", "n"),
 			Undecide: binding("u", "undecide", "u"),
 			Rename:   binding("e", "edit name", "e"),
+			Retarget: binding("t", "edit target", "t"),
 			Create:   binding("enter", "create the applied ones", "enter"),
 		},
 	}
@@ -134,18 +135,42 @@ func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
 				return runbook.EditProposal{Proposal: edited}
 			},
 		}}
+	case key.Matches(k, v.km.Retarget) && p.CallerID != "":
+		return intent{prompt: &promptSpec{
+			title:  "Target of the " + string(p.Kind) + " for " + p.CallerID,
+			detail: []string{targetHelp(p.Kind)},
+			value:  p.Target,
+			build: func(a string) runbook.Event {
+				edited := p
+				edited.Target = a
+				return runbook.EditProposal{Proposal: edited}
+			},
+		}}
 	case key.Matches(k, v.km.Create):
 		return intent{event: runbook.ApplyProposals{}}
 	}
 	return intent{}
 }
 
+// targetHelp says what a replacement kind's target names.
+func targetHelp(k runbook.ReplacementKind) string {
+	switch k {
+	case runbook.ReplaceInstanceRole:
+		return "the EC2 instance ID (i-…) that gets the instance profile"
+	case runbook.ReplaceLambdaRole:
+		return "the Lambda function name whose execution role changes"
+	case runbook.ReplaceECSTaskRole:
+		return "the ECS task definition family (and service) that gets the task role"
+	}
+	return "where the caller runs (host or address), for the record"
+}
+
 func (v proposeView) keys(f frame) []key.Binding {
 	if len(f.st.Proposals) == 0 {
 		return []key.Binding{v.km.Create}
 	}
-	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.PageDown,
-		v.km.Undecide, v.km.Up, v.km.PageUp}
+	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.Retarget,
+		v.km.PageDown, v.km.Undecide, v.km.Up, v.km.PageUp}
 }
 
 // decisionWord is a proposal's decision in a fixed width, so the rows
@@ -220,7 +245,7 @@ func (v proposeView) head(f frame) []string {
 		lines = append(lines, mark+decisionWord(sty, p.Decision)+" "+row)
 	}
 	p := ps[min(v.sel, len(ps)-1)]
-	what := "name " + p.Name + " · target " + p.Target
+	what := "name " + p.Name + " · target " + orDash(p.Target)
 	if p.Applied {
 		what += " · created"
 	}

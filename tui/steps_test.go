@@ -80,3 +80,30 @@ func TestDeleteNeedsTheLastFour(t *testing.T) {
 	h.press("enter")
 	h.wantStep(runbook.StepHarden)
 }
+
+func TestProposeEditsNameAndTarget(t *testing.T) {
+	h := newHarness(t, runbook.ModeLive)
+	h.toProposed()
+	h.press("e")
+	h.wantScreen("Name of the lambda-role for c-lambda")
+	h.press("ctrl+u")
+	h.typeText("report-builder-exec-2")
+	h.press("enter")
+	h.press("t")
+	h.wantScreen("the Lambda function name")
+	h.press("ctrl+u")
+	h.typeText("report-builder-v2")
+	h.press("enter")
+	p := h.m.State().Proposals[0]
+	if p.Name != "report-builder-exec-2" || p.Target != "report-builder-v2" {
+		t.Fatalf("proposal after edits: name %q, target %q", p.Name, p.Target)
+	}
+	h.wantScreen("name report-builder-exec-2 · target report-builder-v2")
+	h.press("e", "ctrl+u")
+	h.typeText("bad name!")
+	h.press("enter")
+	h.wantScreen("may use only letters,")
+	if got := h.m.State().Proposals[0].Name; got != "report-builder-exec-2" {
+		t.Errorf("a refused edit changed the name to %q", got)
+	}
+}
