@@ -315,9 +315,12 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-// newRequestID draws a request ID from the seeded stream.
+// newRequestID derives a request ID from the seed and a counter, apart from
+// the ID stream: how many requests were throttled (a matter of timing) must
+// not change the IDs of keys created later.
 func (s *Sim) newRequestID() string {
-	return uuidFrom(s.ids.rng.Uint64(), s.ids.rng.Uint64())
+	s.reqSeq++
+	return uuidFrom(mix64(s.seed^0x7265717565737431^s.reqSeq), mix64(s.reqSeq*0x9e3779b97f4a7c15^s.seed))
 }
 
 // mustJSON marshals values built from strings and maps, which cannot fail.

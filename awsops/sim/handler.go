@@ -129,9 +129,12 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 		s.record(c, o.readOnly, e)
 		return nil, e
 	}
-	if p.account != s.acct.id && c.service != "sts" {
-		// Another account's calls would land in its own trail, not ours.
-		return nil, s.authorize(c, o)
+	if p.account != s.acct.id {
+		// Another account's calls land in its own trail, not this one's.
+		if e := s.authorize(c, o); e != nil {
+			return nil, e
+		}
+		return o.fn(s, c)
 	}
 	return s.invoke(c, o)
 }

@@ -41,6 +41,7 @@ type Sim struct {
 	batch     []event
 	actorIDs  map[string]uint32
 	requests  []RequestRecord
+	reqSeq    uint64
 
 	responderKey string
 	responderIP  string

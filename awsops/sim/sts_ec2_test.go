@@ -77,6 +77,7 @@ func TestExternalResponder(t *testing.T) {
 	}
 	defer stop()
 	e := &env{sim: s, url: url}
+	eventsAtStart := s.EventCount()
 	c := e.responder("us-east-1")
 	id := must[*sts.GetCallerIdentityOutput](t)(c.sts.GetCallerIdentity(ctx, nil))
 	if *id.Account != "590183722406" || *id.Arn != "arn:aws:iam::590183722406:user/secops" {
@@ -85,6 +86,9 @@ func TestExternalResponder(t *testing.T) {
 	info := must[*sts.GetAccessKeyInfoOutput](t)(c.sts.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(s.LeakedKeyID())}))
 	if *info.Account != "265839104772" {
 		t.Errorf("leaked key's account %s", *info.Account)
+	}
+	if n := s.EventCount(); n != eventsAtStart {
+		t.Errorf("another account's STS calls added %d events to this account's trail", n-eventsAtStart)
 	}
 	before := s.StateDigest()
 	_, err = c.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("legacy-deployer"), AccessKeyId: aws.String(s.LeakedKeyID()), Status: iamtypes.StatusTypeInactive})
