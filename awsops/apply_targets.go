@@ -96,12 +96,16 @@ func (x *Executor) associateProfile(ctx context.Context, p runbook.Proposal, reg
 				}
 			}
 		}
-	case !isUnsupported(err) || current != "":
-		// Without the association ID an existing profile cannot be replaced.
+	case !isUnsupported(err):
 		return "", step("ec2:DescribeIamInstanceProfileAssociations", err)
 	}
 	if current != "" && sameProfile(current, profileARN) {
 		return orValue(assocID, "association of "+p.Target), nil
+	}
+	if current != "" && assocID == "" {
+		// An endpoint without the association list (the simulated account)
+		// leaves no association ID to replace.
+		return "", step("ec2:DescribeIamInstanceProfileAssociations", err)
 	}
 	w := x.write.ec2(region)
 	ref := &ec2types.IamInstanceProfileSpecification{Name: aws.String(p.Name)}
