@@ -33,13 +33,17 @@ func keyTarget(st runbook.State) runbook.KeyTarget {
 	return runbook.KeyTarget{KeyID: st.KeyID, User: st.Key.User, Root: st.Key.Root}
 }
 
-// replacementTally summarises the decisions: how many callers were moved,
-// exported, disowned.
+// replacementTally summarises the decisions: how many replacements exist
+// and moved, failed to be created, were exported, disowned.
 func replacementTally(ps []runbook.Proposal) string {
-	var applied, moved, exported, notOurs, undecided int
+	var applied, moved, missing, exported, notOurs, undecided int
 	for _, p := range ps {
 		switch p.Decision {
 		case runbook.DecisionApply:
+			if !p.Applied {
+				missing++
+				continue
+			}
 			applied++
 			if p.Moved {
 				moved++
@@ -53,6 +57,9 @@ func replacementTally(ps []runbook.Proposal) string {
 		}
 	}
 	s := fmt.Sprintf("%d applied (%d moved), %d exported, %d not ours", applied, moved, exported, notOurs)
+	if missing > 0 {
+		s += fmt.Sprintf(", %d not created", missing)
+	}
 	if undecided > 0 {
 		s += fmt.Sprintf(", %d undecided", undecided)
 	}

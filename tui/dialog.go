@@ -64,7 +64,9 @@ func (p prompt) update(msg tea.Msg, dk dialogKeys) (prompt, runbook.Event, tea.C
 
 func (p prompt) view(f frame) string {
 	lines := []string{f.sty.Title.Render(p.spec.title)}
-	lines = append(lines, p.spec.detail...)
+	for _, d := range p.spec.detail {
+		lines = append(lines, para(plain, d, f.w-4, "")...)
+	}
 	lines = append(lines, "", p.input.View(), "", f.sty.Muted.Render("enter confirm · esc cancel"))
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }

@@ -37,8 +37,7 @@ func (v replaceView) update(k tea.KeyPressMsg, f frame) intent {
 		return intent{prompt: &promptSpec{
 			title: "Deactivate with callers still depending on the key",
 			detail: []string{
-				"Their work will fail once the key is off. Say why you go on anyway:",
-				"the reason goes into the action log and the report.",
+				"Their work will fail once the key is off. Say why you go on anyway: the reason goes into the action log and the report.",
 			},
 			placeholder: "reason",
 			build:       func(a string) runbook.Event { return runbook.ProceedToDeactivate{Override: a} },

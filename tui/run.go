@@ -127,14 +127,15 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 		// Every record from here on names who acted (DESIGN.md "actor").
 		m.engine.Journal().SetActor(ev.Caller.ARN)
 	}
-	wasFinal := m.State().Step.Final()
 	effects, err := m.engine.Submit(msg.event)
 	var refusal *runbook.Refusal
 	switch {
-	case errors.As(err, &refusal) && wasFinal:
-		m.notice = notice{text: fmt.Sprintf("%s finished after the incident ended; its result is in the action log.", msg.effect.EffectName()), kind: noticeInfo}
 	case errors.As(err, &refusal):
-		m.notice = notice{text: refusal.Reason, kind: noticeWarn}
+		// A result the machine no longer waits for: the responder moved on
+		// (rolled back, went to deactivation, aborted) while it ran. The
+		// engine journaled it; nothing is lost and nothing is to be done.
+		m.notice = notice{text: fmt.Sprintf("Done after you moved on: %s (%s). Its result is in the action log.",
+			describeEffect(msg.effect.EffectName()), refusal.Reason), kind: noticeInfo}
 	case err != nil:
 		m.notice = notice{text: "The action log could not record the result of " + msg.effect.EffectName() + ": " + redact(err.Error()), kind: noticeDanger}
 	}

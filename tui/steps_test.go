@@ -63,6 +63,7 @@ func TestRollbackFromWatch(t *testing.T) {
 	// The poll that was in flight answers a watch that no longer exists.
 	h.release("PollWatch")
 	h.wantStep(runbook.StepPropose)
+	h.wantScreen("· Done after you moved on: watching")
 }
 
 func TestDeleteNeedsTheLastFour(t *testing.T) {

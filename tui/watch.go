@@ -42,8 +42,8 @@ func rollbackPrompt(st runbook.State) *promptSpec {
 	return &promptSpec{
 		title: "Roll back: make the key active again",
 		detail: []string{
-			"Use it when a workload broke. You go back to Propose to fix",
-			"the replacement, then deactivate again. Say what broke:",
+			"Use it when a workload broke: the key becomes active again, you go back to Propose to fix the replacement, then deactivate again.",
+			"Say what broke (it goes into the action log):",
 		},
 		placeholder: "what broke",
 		build:       func(a string) runbook.Event { return runbook.RequestReactivate{Reason: a} },
