@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -35,24 +36,26 @@ type proposeView struct {
 type proposeKeys struct {
 	Up, Down, PageUp, PageDown       key.Binding
 	Apply, Export, NotOurs, Undecide key.Binding
-	Rename, Retarget, Create         key.Binding
+	Rename, Retarget, EditPolicy     key.Binding
+	Create                           key.Binding
 }
 
 func newProposeView() proposeView {
 	return proposeView{
 		vp: newPolicyViewport(),
 		km: proposeKeys{
-			Up:       binding("↑/k", "previous caller", "up", "k"),
-			Down:     binding("↓/j", "next caller", "down", "j"),
-			PageUp:   binding("pgup/b", "scroll policy up", "pgup", "b"),
-			PageDown: binding("pgdn/f", "scroll policy down", "pgdown", "f", "space"),
-			Apply:    binding("a", "apply", "a"),
-			Export:   binding("x", "export for review", "x"),
-			NotOurs:  binding("n", "not ours", "n"),
-			Undecide: binding("u", "undecide", "u"),
-			Rename:   binding("e", "edit name", "e"),
-			Retarget: binding("t", "edit target", "t"),
-			Create:   binding("enter", "create the applied ones", "enter"),
+			Up:         binding("↑/k", "previous caller", "up", "k"),
+			Down:       binding("↓/j", "next caller", "down", "j"),
+			PageUp:     binding("pgup/b", "scroll policy up", "pgup", "b"),
+			PageDown:   binding("pgdn/f", "scroll policy down", "pgdown", "f", "space"),
+			Apply:      binding("a", "apply", "a"),
+			Export:     binding("x", "export for review", "x"),
+			NotOurs:    binding("n", "not ours", "n"),
+			Undecide:   binding("u", "undecide", "u"),
+			Rename:     binding("e", "edit name", "e"),
+			Retarget:   binding("t", "edit target", "t"),
+			EditPolicy: binding("E", "edit policy in $EDITOR", "E"),
+			Create:     binding("enter", "create the applied ones", "enter"),
 		},
 	}
 }
@@ -77,18 +80,14 @@ func (v *proposeView) sync(st runbook.State) {
 	}
 }
 
-// prettyPolicy indents a policy document for reading; one IAM accepts is
-// valid JSON, and anything else is shown as it is.
+// prettyPolicy indents a policy document for reading, keeping its keys in
+// their order; anything that is not JSON is shown as it is.
 func prettyPolicy(doc string) string {
-	var v any
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(doc), "", "  "); err != nil {
 		return doc
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return doc
-	}
-	return string(b)
+	return b.String()
 }
 
 func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
@@ -146,6 +145,8 @@ func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
 				return runbook.EditProposal{Proposal: edited}
 			},
 		}}
+	case key.Matches(k, v.km.EditPolicy) && p.CallerID != "" && !p.Applied:
+		return intent{cmd: editPolicy(p)}
 	case key.Matches(k, v.km.Create):
 		return intent{event: runbook.ApplyProposals{}}
 	}
@@ -170,7 +171,7 @@ func (v proposeView) keys(f frame) []key.Binding {
 		return []key.Binding{v.km.Create}
 	}
 	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.Retarget,
-		v.km.PageDown, v.km.Undecide, v.km.Up, v.km.PageUp}
+		v.km.EditPolicy, v.km.PageDown, v.km.Undecide, v.km.Up, v.km.PageUp}
 }
 
 // decisionWord is a proposal's decision in a fixed width, so the rows

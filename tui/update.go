@@ -23,6 +23,8 @@ type intent struct {
 	prompt *promptSpec
 	// note is shown in place without going to the machine.
 	note string
+	// cmd runs outside the machine (the editor for a policy).
+	cmd tea.Cmd
 }
 
 // Update implements tea.Model.
@@ -54,6 +56,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onEffect(msg)
 	case secretSavedMsg:
 		return m.onSecretSaved(msg)
+	case policyEditedMsg:
+		return m.onPolicyEdited(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
@@ -231,7 +235,7 @@ func (m Model) follow(it intent) (tea.Model, tea.Cmd) {
 	case it.note != "":
 		m.notice = notice{text: it.note, kind: noticeWarn}
 	}
-	return m, nil
+	return m, it.cmd
 }
 
 // offer previews ev on a copy of the machine. An event whose effects
