@@ -3,6 +3,7 @@ package awsops
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,9 +20,9 @@ import (
 // their user agent alone.
 func ReadInventory(ctx context.Context, c *Clients, account string, regions []string) (Inventory, []runbook.Finding) {
 	type part struct {
-		instances []Instance
-		addresses []ElasticIP
-		findings  []runbook.Finding
+		instances        []Instance
+		addresses        []ElasticIP
+		instErr, addrErr error
 	}
 	parts := make([]part, len(regions))
 	var wg sync.WaitGroup
@@ -29,26 +30,51 @@ func ReadInventory(ctx context.Context, c *Clients, account string, regions []st
 		wg.Go(func() {
 			p := &parts[i]
 			api := c.EC2(region)
-			var err error
-			if p.instances, err = regionInstances(ctx, api, region); err != nil {
-				p.findings = append(p.findings, callFinding(runbook.StepInvestigate, "ec2:DescribeInstances", err,
-					fmt.Sprintf("callers from instances in %s are not recognised by address", region)))
-			}
-			if p.addresses, err = regionAddresses(ctx, api, region); err != nil {
-				p.findings = append(p.findings, callFinding(runbook.StepInvestigate, "ec2:DescribeAddresses", err,
-					fmt.Sprintf("callers behind Elastic IPs in %s are not recognised by address", region)))
-			}
+			p.instances, p.instErr = regionInstances(ctx, api, region)
+			p.addresses, p.addrErr = regionAddresses(ctx, api, region)
 		})
 	}
 	wg.Wait()
 	inv := Inventory{Account: account}
-	var findings []runbook.Finding
-	for _, p := range parts {
+	var instFailed, addrFailed failedRegions
+	for i, p := range parts {
 		inv.Instances = append(inv.Instances, p.instances...)
 		inv.Addresses = append(inv.Addresses, p.addresses...)
-		findings = append(findings, p.findings...)
+		instFailed.add(regions[i], p.instErr)
+		addrFailed.add(regions[i], p.addrErr)
+	}
+	var findings []runbook.Finding
+	if f, ok := instFailed.finding("ec2:DescribeInstances", "callers on the account's instances in %s are not recognised by address"); ok {
+		findings = append(findings, f)
+	}
+	if f, ok := addrFailed.finding("ec2:DescribeAddresses", "callers behind Elastic IPs in %s are not recognised by address"); ok {
+		findings = append(findings, f)
 	}
 	return inv, findings
+}
+
+// failedRegions gathers one call's failures over regions, so that a
+// permission missing everywhere is one finding, not one per region.
+type failedRegions struct {
+	regions []string
+	first   error
+}
+
+func (f *failedRegions) add(region string, err error) {
+	if err == nil {
+		return
+	}
+	if f.first == nil {
+		f.first = err
+	}
+	f.regions = append(f.regions, region)
+}
+
+func (f *failedRegions) finding(action, consequence string) (runbook.Finding, bool) {
+	if f.first == nil {
+		return runbook.Finding{}, false
+	}
+	return callFinding(runbook.StepInvestigate, action, f.first, fmt.Sprintf(consequence, strings.Join(f.regions, ", "))), true
 }
 
 func regionInstances(ctx context.Context, api EC2ReadAPI, region string) ([]Instance, error) {
