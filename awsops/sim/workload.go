@@ -147,7 +147,7 @@ func (s *Sim) runPeriodic(a, b time.Time) {
 	if !a.Before(b) {
 		return
 	}
-	batch := s.batch[:0]
+	batch := slices.Grow(s.batch[:0], s.expected(a, b))
 	for _, w := range s.workloads {
 		if w.keyID == "" {
 			w.keyID = s.keyRefs[w.cw.w.Key]
@@ -196,8 +196,21 @@ func (s *Sim) runPeriodic(a, b time.Time) {
 		w.note(lastOK, firstFail, lastErr)
 	}
 	slices.SortStableFunc(batch, func(x, y event) int { return compareInt64(x.at, y.at) })
+	s.trail.events = slices.Grow(s.trail.events, len(batch))
 	s.trail.add(batch...)
 	s.batch = batch[:0]
+}
+
+// expected is an upper estimate of the periodic calls in [a, b), to size
+// the batch once instead of growing it by doubling.
+func (s *Sim) expected(a, b time.Time) int {
+	n := 0
+	for _, w := range s.workloads {
+		for _, cc := range w.cw.calls {
+			n += int(b.Sub(a)/cc.every) + 1
+		}
+	}
+	return n
 }
 
 // note folds a segment's results into the health signal.
