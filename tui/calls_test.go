@@ -8,6 +8,7 @@ import (
 )
 
 func TestPlannedCalls(t *testing.T) {
+	t.Parallel()
 	user := runbook.KeyTarget{KeyID: testKey, User: "svc-reporting"}
 	root := runbook.KeyTarget{KeyID: testKey, Root: true}
 	tests := []struct {
@@ -51,6 +52,7 @@ func TestPlannedCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			calls := plannedCalls(tt.effect)
 			if len(calls) != len(tt.want) {
 				t.Fatalf("%d calls, want %d: %v", len(calls), len(tt.want), calls)
@@ -68,6 +70,7 @@ func TestPlannedCalls(t *testing.T) {
 }
 
 func TestDestructiveEffects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		effect runbook.Effect
 		want   bool

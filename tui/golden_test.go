@@ -12,6 +12,7 @@ import (
 // The main screens at 80×24, without styling, as golden files
 // (testdata/TestGolden/*.golden; `go test ./tui -update` rewrites them).
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	const logPath = "incident-AKIAZ7Q3EXAMPLEKEY42-20261123T0300Z.jsonl"
 	tests := []struct {
 		name string
@@ -48,6 +49,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, tt.mode, func(o *Options) { o.LogPath = logPath })
 			tt.to(h)
 			screen := h.screen()

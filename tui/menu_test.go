@@ -45,6 +45,7 @@ func quits(cmd tea.Cmd) bool {
 }
 
 func TestMenuPicksAScenario(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		keys     []tea.Msg
@@ -58,6 +59,7 @@ func TestMenuPicksAScenario(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			m, quit := sendMenu(NewMenu(menuItems()), append([]tea.Msg{tea.WindowSizeMsg{Width: 80, Height: 24}}, tt.keys...)...)
 			got, ok := m.Chosen()
 			if got != tt.want || ok != (tt.want != "") || quit != tt.wantQuit {
@@ -68,6 +70,7 @@ func TestMenuPicksAScenario(t *testing.T) {
 }
 
 func TestMenuShowsEachBrief(t *testing.T) {
+	t.Parallel()
 	m := NewMenu(menuItems())
 	v := m.View()
 	if !v.AltScreen {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestIntakeValidatesAsYouType(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		typed string
@@ -28,6 +29,7 @@ func TestIntakeValidatesAsYouType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, runbook.ModeTraining)
 			h.typeText(tt.typed)
 			h.wantScreen(tt.want)
@@ -36,6 +38,7 @@ func TestIntakeValidatesAsYouType(t *testing.T) {
 }
 
 func TestIntakeRefusesInvalidKeyWithoutJournalingIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.typeText("ASIAZ7Q3EXAMPLEKEY42")
 	h.press("enter")
@@ -54,6 +57,7 @@ const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 var secretShape = regexp.MustCompile(`(?:^|[^A-Za-z0-9/+])([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)`)
 
 func TestIntakeHidesAPastedSecret(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.send(tea.PasteMsg{Content: secret})
 	if scr := h.screen(); strings.Contains(scr, secret) || secretShape.MatchString(scr) {
@@ -72,6 +76,7 @@ func TestIntakeHidesAPastedSecret(t *testing.T) {
 }
 
 func TestRendersBeforeAndAfterResize(t *testing.T) {
+	t.Parallel()
 	en, _ := newEngine(t, runbook.ModeLive)
 	m := New(Options{Engine: en, Executor: newScript(), Now: fixedNow})
 	// No WindowSizeMsg yet: the layout assumes the 80×24 minimum.
@@ -100,6 +105,7 @@ func checkSize(t *testing.T, screen string, w, h int) {
 }
 
 func TestModeBannerOnEveryStep(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		mode   runbook.Mode
 		banner string
@@ -110,6 +116,7 @@ func TestModeBannerOnEveryStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, tt.mode)
 			seen := map[runbook.Step]bool{}
 			check := func() {
@@ -145,6 +152,7 @@ func TestModeBannerOnEveryStep(t *testing.T) {
 }
 
 func TestDeactivateNeedsTypedYes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toDeactivate()
 	h.press("enter")
@@ -167,6 +175,7 @@ func TestDeactivateNeedsTypedYes(t *testing.T) {
 }
 
 func TestApplyShowsEveryCallAndCancels(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toProposed()
 	h.press("a", "down", "a", "enter")
@@ -183,6 +192,7 @@ func TestApplyShowsEveryCallAndCancels(t *testing.T) {
 }
 
 func TestRefusalShownInPlaceAndOverride(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toProposed()
 	h.press("a", "enter", "enter") // c-ci stays undecided
@@ -200,6 +210,7 @@ func TestRefusalShownInPlaceAndOverride(t *testing.T) {
 }
 
 func TestCtrlCAsksBeforeLeavingAnOpenIncident(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toIdentified()
 	h.press("ctrl+c")
@@ -219,6 +230,7 @@ func TestCtrlCAsksBeforeLeavingAnOpenIncident(t *testing.T) {
 }
 
 func TestQuitWithoutAskingWhenNothingIsOpen(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.press("ctrl+c")
 	if !h.quit {
@@ -239,6 +251,7 @@ func TestQuitWithoutAskingWhenNothingIsOpen(t *testing.T) {
 }
 
 func TestAbortFromAnywhereWithAReason(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toInvestigated()
 	h.press("A")
@@ -252,6 +265,7 @@ func TestAbortFromAnywhereWithAReason(t *testing.T) {
 }
 
 func TestAbortKeyTypesInTextFields(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.typeText("AKIA")
 	if h.m.prompt.open {
@@ -261,6 +275,7 @@ func TestAbortKeyTypesInTextFields(t *testing.T) {
 }
 
 func TestFailedEffectShownWithRetry(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.x.failOnce = "DeactivateKey"
 	h.toDeactivate()
@@ -290,6 +305,7 @@ func countOf(ss []string, s string) int {
 }
 
 func TestHintsAreCounted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeTraining)
 	h.press("esc") // leave the key field so h is a key, not a letter
 	h.press("h")
@@ -306,6 +322,7 @@ func TestHintsAreCounted(t *testing.T) {
 }
 
 func TestAPICallsJournaledAndShown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toIdentified()
 	h.wantScreen("last call: sts GetAccessKeyInfo")

@@ -30,7 +30,7 @@ func TestProgramEditsPolicyInEditor(t *testing.T) {
 	p.press("enter")
 	p.waitFor("Owner        IAM user svc-reporting")
 	p.press("enter")
-	p.waitFor("9231 events")
+	p.waitFor("9231 events · 4 callers")
 	p.press("enter")
 	p.waitFor("0 of 2 decided", `"ssm:GetParameter"`)
 	p.press("E")
@@ -45,6 +45,7 @@ func TestProgramEditsPolicyInEditor(t *testing.T) {
 }
 
 func TestEditedPolicyGoesThroughTheMachine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		edited string
@@ -58,6 +59,7 @@ func TestEditedPolicyGoesThroughTheMachine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, runbook.ModeLive)
 			h.toProposed()
 			before := h.m.State().Proposals[0]

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -28,6 +30,14 @@ var replaceKeyMap = struct {
 }
 
 func (v replaceView) update(k tea.KeyPressMsg, f frame) intent {
+	goingOn := key.Matches(k, replaceKeyMap.Next, replaceKeyMap.Override)
+	if id := checkingMove(f.inflight); goingOn && id != "" {
+		// The machine would let the responder go on, but a move check that
+		// answers after the step is over is refused, stays pending, and
+		// then blocks closing the incident. Its answer is also what the
+		// responder wants before turning the key off.
+		return intent{note: "The move check for " + id + " is still running: wait for its answer before deactivating."}
+	}
 	switch {
 	case key.Matches(k, replaceKeyMap.Verify):
 		return intent{event: runbook.VerifyMoves{}}
@@ -44,6 +54,16 @@ func (v replaceView) update(k tea.KeyPressMsg, f frame) intent {
 		}}
 	}
 	return intent{}
+}
+
+// checkingMove returns the caller of the oldest move check running, or "".
+func checkingMove(inflight map[int]runbook.Effect) string {
+	for _, id := range slices.Sorted(maps.Keys(inflight)) {
+		if x, ok := inflight[id].(runbook.VerifyMove); ok {
+			return x.Proposal.CallerID
+		}
+	}
+	return ""
 }
 
 func (v replaceView) keys(frame) []key.Binding {

@@ -39,6 +39,7 @@ func drain(t *testing.T, cmd tea.Cmd) []effectMsg {
 }
 
 func TestRunEffectStreamsInOrder(t *testing.T) {
+	t.Parallel()
 	x := executorFunc(func(_ context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
 		for _, r := range []string{"us-east-1", "eu-west-1", "ap-south-1"} {
 			emit(runbook.SweepProgress{Region: runbook.RegionSweep{Region: r, State: runbook.RegionDone}})
@@ -61,6 +62,7 @@ func TestRunEffectStreamsInOrder(t *testing.T) {
 }
 
 func TestRunEffectSurvivesABrokenExecutor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		x    executorFunc
@@ -71,6 +73,7 @@ func TestRunEffectSurvivesABrokenExecutor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			msgs := drain(t, runEffect(context.Background(), tt.x, 1, runbook.IdentifyKey{}))
 			f, ok := msgs[len(msgs)-1].event.(runbook.EffectFailed)
 			if !ok || f.Effect != "IdentifyKey" || !strings.Contains(f.Message, tt.want) {
@@ -81,6 +84,7 @@ func TestRunEffectSurvivesABrokenExecutor(t *testing.T) {
 }
 
 func TestRunEffectStopsWhenTheProgramQuits(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	x := executorFunc(func(ctx context.Context, _ runbook.Effect, emit func(runbook.Event)) runbook.Event {
 		for i := 0; ctx.Err() == nil; i++ {
@@ -102,6 +106,7 @@ func TestRunEffectStopsWhenTheProgramQuits(t *testing.T) {
 }
 
 func TestNoColorKeepsBannersVisible(t *testing.T) {
+	t.Parallel()
 	if p := colorprofile.Env([]string{"NO_COLOR=1", "TERM=xterm-256color"}); p != colorprofile.Ascii {
 		t.Fatalf("NO_COLOR gives profile %v, want Ascii", p)
 	}

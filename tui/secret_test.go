@@ -29,6 +29,7 @@ func (k *keyMaker) TakeNewSecret(callerID string) (string, string, bool) {
 }
 
 func TestNewKeySecretGoesToAPrivateFileNotTheScreen(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		mode     runbook.Mode
 		wantFile bool
@@ -38,6 +39,7 @@ func TestNewKeySecretGoesToAPrivateFileNotTheScreen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
+			t.Parallel()
 			x := &keyMaker{script: newScript(), taken: map[string]bool{}}
 			h := newHarness(t, tt.mode, func(o *Options) { o.Executor = x })
 			h.x = x.script

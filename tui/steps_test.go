@@ -9,6 +9,7 @@ import (
 )
 
 func TestInvestigateSortsAndRelabels(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeTraining)
 	h.toInvestigated()
 	h.wantScreen("! suspicious  off-aws     189.45.3.201", "sorted by suspicious first", "c-evil")
@@ -29,6 +30,7 @@ func TestInvestigateSortsAndRelabels(t *testing.T) {
 }
 
 func TestSweepProgressPerRegion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeTraining)
 	h.hold["SweepCloudTrail"] = true
 	h.toIdentified()
@@ -42,6 +44,7 @@ func TestSweepProgressPerRegion(t *testing.T) {
 }
 
 func TestRollbackFromWatch(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeTraining)
 	h.hold["PollWatch"] = true
 	h.x.breakFirstWatch = true
@@ -67,6 +70,7 @@ func TestRollbackFromWatch(t *testing.T) {
 }
 
 func TestDeleteNeedsTheLastFour(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeTraining)
 	h.toDelete()
 	h.wantScreen(`iam DeleteAccessKey {"AccessKeyId":`, "type the last four characters")
@@ -83,6 +87,7 @@ func TestDeleteNeedsTheLastFour(t *testing.T) {
 }
 
 func TestProposeEditsNameAndTarget(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
 	h.toProposed()
 	h.press("e")
@@ -107,4 +112,19 @@ func TestProposeEditsNameAndTarget(t *testing.T) {
 	if got := h.m.State().Proposals[0].Name; got != "report-builder-exec-2" {
 		t.Errorf("a refused edit changed the name to %q", got)
 	}
+}
+
+func TestReplaceWaitsForMoveChecks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeLive)
+	h.hold["VerifyMove"] = true
+	h.toReplaced() // ends with v: both checks running
+	h.wantScreen("checking…")
+	h.press("enter")
+	h.wantStep(runbook.StepReplace)
+	h.wantScreen("The move check for c-lambda is still running")
+	h.release("VerifyMove")
+	h.release("VerifyMove")
+	h.press("enter")
+	h.wantStep(runbook.StepDeactivate)
 }
