@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +204,16 @@ func TestStateDigestAndRequests(t *testing.T) {
 	if strings.Join(mutating, ",") != "UpdateAccessKey:NoSuchEntity,UpdateAccessKey:" {
 		t.Errorf("mutating requests %v", mutating)
 	}
+}
+
+func TestFollowAdvancesWithWallClock(t *testing.T) {
+	s := newSim(t, "attacker-only")
+	began := s.Now()
+	c, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	s.Follow(c, 600) // ten simulated minutes per second
+	if got := s.Now().Sub(began); got != 10*time.Minute {
+		t.Errorf("clock moved %v in 1.5 s at 600x, want one tick of 10m", got)
+	}
+	s.Follow(ctx, 0) // a zero speed returns at once
 }
