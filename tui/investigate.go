@@ -110,11 +110,20 @@ func (v *investigateView) setRows() {
 	if c, ok := v.selected(); ok {
 		selected = c.ID
 	}
-	v.callers = sortCallers(v.inv, v.sortBy)
+	ind := indicatorCounts(v.inv)
+	v.callers = sortCallers(v.inv, v.sortBy, ind)
 	rows := make([]table.Row, len(v.callers))
+	// A thousand callers share a handful of label cells: style each once.
+	cells := map[string]string{}
 	cursor := 0
 	for i, c := range v.callers {
-		rows[i] = table.Row{labelCell(v.sty, c, v.inv), string(c.Kind), c.SourceIP, fmt.Sprint(c.Events), agent(c)}
+		k := string(c.Label) + fmt.Sprint(ind[c.ID] > 0)
+		cell, ok := cells[k]
+		if !ok {
+			cell = labelCell(v.sty, c, ind[c.ID])
+			cells[k] = cell
+		}
+		rows[i] = table.Row{cell, string(c.Kind), c.SourceIP, fmt.Sprint(c.Events), agent(c)}
 		if c.ID == selected {
 			cursor = i
 		}
@@ -123,9 +132,18 @@ func (v *investigateView) setRows() {
 	v.table.SetCursor(cursor)
 }
 
+// indicatorCounts counts the indicators against each caller.
+func indicatorCounts(inv *runbook.Investigation) map[string]int {
+	n := map[string]int{}
+	for _, in := range inv.Indicators {
+		n[in.CallerID]++
+	}
+	return n
+}
+
 // sortCallers returns the callers in the chosen order; ties keep the
 // sweep's order so the table does not jump between frames.
-func sortCallers(inv *runbook.Investigation, by sortKey) []runbook.UsageCaller {
+func sortCallers(inv *runbook.Investigation, by sortKey, ind map[string]int) []runbook.UsageCaller {
 	out := slices.Clone(inv.Callers)
 	slices.SortStableFunc(out, func(a, b runbook.UsageCaller) int {
 		switch by {
@@ -136,7 +154,7 @@ func sortCallers(inv *runbook.Investigation, by sortKey) []runbook.UsageCaller {
 		case sortSource:
 			return cmp.Compare(a.SourceIP, b.SourceIP)
 		}
-		if d := cmp.Compare(threat(inv, b), threat(inv, a)); d != 0 {
+		if d := cmp.Compare(threat(b, ind), threat(a, ind)); d != 0 {
 			return d
 		}
 		return cmp.Compare(b.Events, a.Events)
@@ -145,7 +163,7 @@ func sortCallers(inv *runbook.Investigation, by sortKey) []runbook.UsageCaller {
 }
 
 // threat ranks a caller for the "suspicious first" order.
-func threat(inv *runbook.Investigation, c runbook.UsageCaller) int {
+func threat(c runbook.UsageCaller, ind map[string]int) int {
 	n := 0
 	switch c.Label {
 	case runbook.LabelAttacker:
@@ -155,29 +173,19 @@ func threat(inv *runbook.Investigation, c runbook.UsageCaller) int {
 	case runbook.LabelUnknown:
 		n = 1
 	}
-	if indicatorsOf(inv, c.ID) > 0 {
+	if ind[c.ID] > 0 {
 		n++
-	}
-	return n
-}
-
-func indicatorsOf(inv *runbook.Investigation, id string) int {
-	n := 0
-	for _, in := range inv.Indicators {
-		if in.CallerID == id {
-			n++
-		}
 	}
 	return n
 }
 
 // labelCell marks suspicious callers with "!" as well as colour, so they
 // stand out under NO_COLOR too.
-func labelCell(sty styles, c runbook.UsageCaller, inv *runbook.Investigation) string {
+func labelCell(sty styles, c runbook.UsageCaller, indicators int) string {
 	switch {
 	case c.Label == runbook.LabelAttacker || c.Label == runbook.LabelSuspicious:
 		return sty.Danger.Render("! " + string(c.Label))
-	case indicatorsOf(inv, c.ID) > 0:
+	case indicators > 0:
 		return sty.Warning.Render("! " + string(c.Label))
 	case c.Label == runbook.LabelUnknown:
 		return sty.Warning.Render("? " + string(c.Label))
@@ -243,9 +251,10 @@ func (v investigateView) view(f frame) string {
 		return sweepView(f, v.bar)
 	}
 	inv := st.Investigation
+	ind := indicatorCounts(inv)
 	suspicious := 0
 	for _, c := range inv.Callers {
-		if threat(inv, c) >= 2 {
+		if threat(c, ind) >= 2 {
 			suspicious++
 		}
 	}
