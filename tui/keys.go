@@ -45,15 +45,6 @@ func newDialogKeys() dialogKeys {
 	}
 }
 
-// keyList is a help.KeyMap made of a short line and full-help columns.
-type keyList struct {
-	short []key.Binding
-	full  [][]key.Binding
-}
-
-func (k keyList) ShortHelp() []key.Binding  { return k.short }
-func (k keyList) FullHelp() [][]key.Binding { return k.full }
-
 // binding builds one key of a step view's keymap.
 func binding(helpKey, desc string, keys ...string) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(helpKey, desc))

@@ -28,7 +28,6 @@ type styles struct {
 	Call     lipgloss.Style
 	Rule     lipgloss.Style
 	Dialog   lipgloss.Style
-	Key      lipgloss.Style
 
 	Help help.Styles
 }
@@ -60,7 +59,6 @@ func newStyles(isDark, noColor bool) styles {
 		Call:           lipgloss.NewStyle().Foreground(amber),
 		Rule:           lipgloss.NewStyle().Foreground(muted),
 		Dialog:         lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(amber).Padding(0, 1),
-		Key:            lipgloss.NewStyle().Bold(true),
 		Help:           help.DefaultStyles(isDark),
 	}
 	if noColor {
