@@ -184,5 +184,4 @@ func TestApplyLambdaOnTheSimFailsNamingTheCall(t *testing.T) {
 	if !ok || !strings.Contains(f.Message, "lambda:GetFunctionConfiguration") {
 		t.Fatalf("want a failure naming lambda:GetFunctionConfiguration, got %+v", ev)
 	}
-	t.Log(f.Message)
 }

@@ -42,7 +42,7 @@ func (x *Executor) cleanUp(ctx context.Context, e runbook.CleanUpResource) runbo
 		}
 		err = step("ec2:TerminateInstances", err)
 	default:
-		return failed(effect, "keyrunbook does not remove a %s: remove %s by hand (the report lists the event that made it, %s at %s).",
+		return failed(effect, "keyrunbook does not remove resources of type %s: remove %s by hand (the report lists the event that made it, %s at %s).",
 			res.Type, res.ID, res.Action, res.Time.Format("2006-01-02 15:04Z"))
 	}
 	if err != nil {

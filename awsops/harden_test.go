@@ -1,0 +1,83 @@
+package awsops
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+func checklist(t *testing.T, x *Executor) map[string]runbook.CheckItem {
+	t.Helper()
+	ev, _ := runEffect(t, x, runbook.CheckHardening{})
+	got, ok := ev.(runbook.HardeningChecked)
+	if !ok {
+		t.Fatalf("want the checklist, got %+v", ev)
+	}
+	items := map[string]runbook.CheckItem{}
+	for _, it := range got.Items {
+		items[it.ID] = it
+	}
+	return items
+}
+
+func TestCheckHardeningReadsTheAccount(t *testing.T) {
+	type want struct {
+		ok    bool
+		state string
+	}
+	tests := []struct {
+		scenario string
+		want     map[string]want
+	}{
+		{"root-key-ec2-onprem", map[string]want{
+			"root-keys":        {false, "the root user has access keys"},
+			"root-mfa":         {false, "root has no MFA device"},
+			"cloudtrail":       {true, "multi-region trail management-events is logging"},
+			"guardduty":        {false, "could not read: this account or endpoint does not answer guardduty:ListDetectors"},
+			"billing-alarm":    {false, "could not read: this account or endpoint does not answer cloudwatch:DescribeAlarms"},
+			"centralized-root": {true, "does not apply"},
+			"attacker-keys":    {false, "still there: iam-user backup-admin, access-key AKIA"},
+		}},
+		{"iam-user-lambda-ci", map[string]want{
+			"root-keys":  {true, "no root access keys"},
+			"root-mfa":   {true, "root MFA is on"},
+			"cloudtrail": {false, "no multi-region trail"},
+			// The attacker's CreateUser was denied: nothing of theirs to remove.
+			"attacker-keys": {true, "none of the attacker's keys or users is left"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			r := newContainRig(t, rigOptions{scenario: tt.scenario})
+			r.sweep("us-east-1") // IAM's events, the attacker's persistence among them
+			items := checklist(t, r.x)
+			if len(items) != 7 {
+				t.Errorf("want 7 checks, got %d", len(items))
+			}
+			for id, w := range tt.want {
+				it := items[id]
+				if it.OK != w.ok || !strings.Contains(it.State, w.state) {
+					t.Errorf("%s: ok %v state %q, want ok %v state containing %q", id, it.OK, it.State, w.ok, w.state)
+				}
+				if !it.OK && it.Fix == "" && !strings.HasPrefix(it.State, "could not read") {
+					t.Errorf("%s fails without a fix", id)
+				}
+			}
+		})
+	}
+}
+
+// Once the attacker's user is gone, the check says so; without the
+// investigation it cannot tell, and says that instead of passing.
+func TestCheckHardeningAttackerKeysAfterCleanUp(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem"})
+	if it := checklist(t, r.x)["attacker-keys"]; it.OK || !strings.HasPrefix(it.State, "could not read") {
+		t.Errorf("without an investigation: %+v", it)
+	}
+	inv := r.sweep("us-east-1")
+	runEffect(t, r.x, runbook.CleanUpResource{Resource: blastIn(t, inv, "iam-user", "backup-admin")})
+	if it := checklist(t, r.x)["attacker-keys"]; !it.OK {
+		t.Errorf("after the clean-up: %+v", it)
+	}
+}
