@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/charmbracelet/x/term"
+
+	"github.com/keyrunbook/keyrunbook/awsops"
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
+	"github.com/keyrunbook/keyrunbook/runbook"
+	"github.com/keyrunbook/keyrunbook/tui"
+)
+
+const trainHelp = `
+keyrunbook train [--scenario NAME | --scenario-file PATH] — practise a leaked-key incident.
+
+Starts a simulated AWS account in-process on loopback (no AWS account, no
+network), points the real AWS SDK at it, and runs the same runbook as a live
+incident. Workloads in the scenario keep calling AWS: one whose key you turn
+off before it has a replacement starts failing. Simulated time runs fast
+(--speed, simulated seconds per real second) so the watch window passes in
+seconds. Press h for a hint (hints cost points). A debrief scores the run
+out of 100 at the end; it is written into the action log too.
+
+Without --scenario, a menu lists the scenarios. --list prints them.
+
+Example:
+  keyrunbook train
+  keyrunbook train --scenario root-key-ec2-onprem --log drill.jsonl
+`
+
+// trainOptions are train's flags.
+type trainOptions struct {
+	scenario, scenarioFile, logPath string
+	list                            bool
+	speed                           float64
+	watch                           time.Duration
+}
+
+func cmdTrain(ctx context.Context, args []string, io streams) error {
+	fs := newFlags("train", trainHelp, io.out)
+	var o trainOptions
+	fs.StringVar(&o.scenario, "scenario", "", "scenario to play (skips the menu)")
+	fs.StringVar(&o.scenarioFile, "scenario-file", "", "a scenario file of your own (format: README, 'Scenario files')")
+	fs.StringVar(&o.logPath, "log", "", "action log path (default keyrunbook-training-SCENARIO-TIME.jsonl here)")
+	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
+	fs.Float64Var(&o.speed, "speed", 60, "simulated seconds per real second while waiting")
+	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation (simulated time)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("train: unexpected argument %q (did you mean --scenario %s?)", fs.Arg(0), fs.Arg(0))
+	}
+	if o.list {
+		fmt.Fprintln(io.out, "Scenarios:")
+		fmt.Fprintln(io.out, strings.Join(scenarioMenu(), "\n"))
+		return nil
+	}
+	if o.scenario != "" && o.scenarioFile != "" {
+		return usagef("train: give --scenario or --scenario-file, not both")
+	}
+	if o.speed <= 0 {
+		return usagef("train: --speed must be positive")
+	}
+	if o.watch < time.Minute {
+		return usagef("train: --watch must be at least 1m")
+	}
+	if o.scenario == "" && o.scenarioFile == "" {
+		if !interactive() {
+			return usagef("train: no terminal for the menu; pick a scenario with --scenario NAME (see --list)")
+		}
+		name, ok, err := pickScenario(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(io.err, "No scenario picked.")
+			return nil
+		}
+		o.scenario = name
+	}
+	sc, err := loadScenario(o.scenario, o.scenarioFile)
+	if err != nil {
+		return err
+	}
+	if !interactive() {
+		return usagef("train: needs a terminal (run it in one; for a headless investigation use 'respond --investigate-only')")
+	}
+	return playTraining(ctx, sc, o, io)
+}
+
+// interactive reports whether standard input and output are a terminal.
+func interactive() bool {
+	return term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd())
+}
+
+func pickScenario(ctx context.Context) (string, bool, error) {
+	var items []tui.MenuItem
+	for _, s := range sim.Scenarios() {
+		items = append(items, tui.MenuItem{Name: s.Name, Brief: s.Brief})
+	}
+	final, err := tea.NewProgram(tui.NewMenu(items), tea.WithContext(ctx)).Run()
+	if err != nil {
+		return "", false, fmt.Errorf("scenario menu: %w", err)
+	}
+	name, ok := final.(tui.MenuModel).Chosen()
+	return name, ok, nil
+}
+
+// training is a simulated account wired to the real SDK and an executor.
+type training struct {
+	sim   *sim.Sim
+	sc    *sim.Scenario
+	exec  *awsops.Executor
+	stop  func()
+	speed float64
+}
+
+// startTraining starts the simulated account on loopback and builds the
+// executor against it, as live mode would against AWS.
+func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch time.Duration) (*training, error) {
+	// A drill's sweep of 90 busy days at AWS's 2 requests per second takes
+	// minutes; the simulated account allows trainingSweepRate so the
+	// trainee spends the time reading callers, not waiting.
+	s, err := sim.New(sc, sim.WithThrottle(trainingSweepRate))
+	if err != nil {
+		return nil, fmt.Errorf("start the simulated account: %w", err)
+	}
+	url, stop, err := s.Start()
+	if err != nil {
+		return nil, err
+	}
+	id, secret := s.ResponderCredentials()
+	cfg, err := awsops.LoadConfig(ctx, awsops.Target{
+		Region: "us-east-1", Endpoint: url,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
+	})
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	t := &training{sim: s, sc: sc, stop: stop, speed: speed}
+	// A trainee cannot sign in to a console as root; the simulated account
+	// hands out the root console session a responder would use by hand.
+	rootID, rootSecret := s.RootConsoleCredentials()
+	rootCfg, err := awsops.LoadConfig(ctx, awsops.Target{
+		Region: "us-east-1", Endpoint: url,
+		Credentials: credentials.NewStaticCredentialsProvider(rootID, rootSecret, ""),
+	})
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
+		Root:        &rootCfg,
+		Clock:       awsops.NewSimClock(s.Now, s.Advance, speed),
+		WatchWindow: watch,
+		Health:      func() []string { return unhealthy(s) },
+		OnNewUserKey: func(ip, keyID, _ string) {
+			if w := workloadAt(sc, ip); w != "" {
+				s.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
+			}
+		},
+	})
+	t.exec.Clients().SweepRate = trainingSweepRate
+	return t, nil
+}
+
+// trainingSweepRate is the LookupEvents pace in training, per region.
+const trainingSweepRate = 100
+
+func defaultLogName(prefix string, now time.Time) string {
+	return fmt.Sprintf("keyrunbook-%s-%s.jsonl", prefix, now.UTC().Format("20060102T150405Z"))
+}
+
+func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io streams) error {
+	t, err := startTraining(ctx, sc, o.speed, o.watch)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
+	path := o.logPath
+	if path == "" {
+		path = defaultLogName("training-"+sc.Name, time.Now())
+	}
+	j, err := runbook.CreateJournal(path, string(runbook.ModeTraining), "", t.sim.Now)
+	if err != nil {
+		return fmt.Errorf("create the action log: %w", err)
+	}
+	defer j.Close()
+	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: o.watch}, j)
+	if err != nil {
+		return err
+	}
+	model := tui.New(tui.Options{
+		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(),
+		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint},
+		Now:      t.sim.Now,
+	})
+	final, err := tea.NewProgram(model, tea.WithContext(ctx)).Run()
+	if err != nil {
+		return fmt.Errorf("training: %w (the action log is %s)", err, path)
+	}
+	fm := final.(tui.Model)
+	if msg := fm.ExitMessage(); msg != "" {
+		fmt.Fprintln(io.out, msg)
+	}
+	db, err := debrief(j, path, drillFor(sc), unhealthy(t.sim), fm.HintsUsed())
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(io.out, db.Text())
+	abs, _ := filepath.Abs(path)
+	fmt.Fprintf(io.out, "\nAction log: %s\nReport:     keyrunbook report %s\n", abs, path)
+	return nil
+}
+
+// debrief scores the run from its action log and journals the score.
+func debrief(j *runbook.Journal, path string, d runbook.Drill, broken []string, hints int) (runbook.Debrief, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return runbook.Debrief{}, fmt.Errorf("debrief: %w", err)
+	}
+	records, _ := runbook.ReadJournal(f)
+	f.Close()
+	db, err := runbook.Score(d, records, broken, hints)
+	if err != nil {
+		return runbook.Debrief{}, err
+	}
+	if _, err := j.Append(runbook.RecordEvent, records[len(records)-1].Step, "Debrief", db); err != nil {
+		return db, fmt.Errorf("journal the debrief: %w", err)
+	}
+	return db, nil
+}

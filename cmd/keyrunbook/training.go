@@ -1,0 +1,105 @@
+package main
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// drillFor states a scenario's ground truth in the runbook's terms, for the
+// debrief: the legitimate workloads' source IPs and what the attacker
+// planted to stay in the account.
+func drillFor(sc *sim.Scenario) runbook.Drill {
+	d := runbook.Drill{Scenario: sc.Name}
+	for _, w := range sc.Workloads {
+		if w.Legitimate {
+			if ip := workloadIP(sc, w); ip != "" {
+				d.Legitimate = append(d.Legitimate, ip)
+			}
+			continue
+		}
+		for _, st := range w.Steps {
+			switch st.Action {
+			case "CreateUser":
+				d.Planted = append(d.Planted, runbook.Resource{Type: "iam-user", ID: st.Params["UserName"], Action: st.Action})
+			case "CreateRole":
+				d.Planted = append(d.Planted, runbook.Resource{Type: "iam-role", ID: st.Params["RoleName"], Action: st.Action})
+			}
+		}
+	}
+	slices.Sort(d.Legitimate)
+	d.Legitimate = slices.Compact(d.Legitimate)
+	return d
+}
+
+// workloadIP is where a workload calls from: its own address, or its
+// instance's public IP for an EC2 workload.
+func workloadIP(sc *sim.Scenario, w sim.Workload) string {
+	if w.SourceIP != "" {
+		return w.SourceIP
+	}
+	for _, in := range sc.Instances {
+		if in.ID == w.RunsOn || in.Name == w.RunsOn {
+			return in.PublicIP
+		}
+	}
+	return ""
+}
+
+// workloadAt names the workload calling from ip, for moving an on-prem
+// server to its new key in the simulated account.
+func workloadAt(sc *sim.Scenario, ip string) string {
+	for _, w := range sc.Workloads {
+		if w.Legitimate && workloadIP(sc, w) == ip {
+			return w.Name
+		}
+	}
+	return ""
+}
+
+// unhealthy lists the legitimate workloads whose health signal is failing.
+func unhealthy(s *sim.Sim) []string {
+	var out []string
+	for _, h := range s.Health() {
+		if h.Legitimate && !h.Healthy {
+			out = append(out, h.Workload)
+		}
+	}
+	return out
+}
+
+// hint is the coaching a trainee gets with 'h', step by step. It says what
+// a careful responder does next and why, never the answer to the drill.
+func hint(step runbook.Step) string {
+	switch step {
+	case runbook.StepIntake:
+		return "Paste the leaked key ID from the alert (AKIA…). Never paste the secret: keyrunbook does not need it."
+	case runbook.StepIdentify:
+		return "Check whose key it is and that your own credentials are for the same account. A quarantine policy means AWS already saw it in public."
+	case runbook.StepInvestigate:
+		return "Look at every caller: the account's own instances and functions are legitimate; an unknown IP creating users or starting instances is the attacker. Note the blast radius."
+	case runbook.StepPropose:
+		return "Every legitimate caller needs a replacement before the key goes off: a role on AWS, a user key only off AWS. Check each policy covers what the caller does."
+	case runbook.StepReplace:
+		return "Apply the replacements, then verify each caller shows up under its new identity before you deactivate."
+	case runbook.StepDeactivate:
+		return "Deactivate, never delete first: deactivation can be rolled back. Remove what the attacker created (users, keys) too."
+	case runbook.StepWatch:
+		return "Watch the full window. Any use of the key or a failing workload means something still depends on it: roll back rather than leave it broken."
+	case runbook.StepDelete:
+		return "The window passed quietly: delete the key by typing its last four characters."
+	case runbook.StepHarden:
+		return "Fix what the checklist shows: no root keys, root MFA, a multi-region trail. Make sure the attacker's user is gone before closing."
+	}
+	return ""
+}
+
+func scenarioMenu() []string {
+	var lines []string
+	for _, s := range sim.Scenarios() {
+		lines = append(lines, "  "+s.Name+strings.Repeat(" ", max(1, 24-len(s.Name)))+s.Brief)
+	}
+	return lines
+}
