@@ -161,7 +161,7 @@ func TestDeactivateNeedsTypedYes(t *testing.T) {
 	h.typeText("no")
 	h.press("enter")
 	h.wantStep(runbook.StepDeactivate)
-	if slices.Contains(h.x.ran, "DeactivateKey") {
+	if slices.Contains(h.x.effectsRun(), "DeactivateKey") {
 		t.Fatal("deactivated without a typed yes")
 	}
 	h.press("esc")
@@ -169,7 +169,7 @@ func TestDeactivateNeedsTypedYes(t *testing.T) {
 	h.press("enter")
 	h.typeText("yes")
 	h.press("enter")
-	if !slices.Contains(h.x.ran, "DeactivateKey") {
+	if !slices.Contains(h.x.effectsRun(), "DeactivateKey") {
 		t.Fatal("a typed yes did not deactivate")
 	}
 }
@@ -186,7 +186,7 @@ func TestApplyShowsEveryCallAndCancels(t *testing.T) {
 	h.wantScreen(`iam CreateAccessKey {"UserName":`, "the new secret is handed to you once")
 	h.press("esc")
 	h.wantStep(runbook.StepPropose)
-	if slices.Contains(h.x.ran, "ApplyReplacement") {
+	if slices.Contains(h.x.effectsRun(), "ApplyReplacement") {
 		t.Fatal("a cancelled confirmation ran its calls")
 	}
 }
@@ -288,7 +288,7 @@ func TestFailedEffectShownWithRetry(t *testing.T) {
 	h.wantScreen("Run the failed change again", "iam UpdateAccessKey")
 	h.typeText("yes")
 	h.press("enter")
-	if n := countOf(h.x.ran, "DeactivateKey"); n != 2 {
+	if n := countOf(h.x.effectsRun(), "DeactivateKey"); n != 2 {
 		t.Fatalf("DeactivateKey ran %d times, want 2", n)
 	}
 	h.wantStep(runbook.StepDelete)

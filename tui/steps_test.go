@@ -78,7 +78,7 @@ func TestDeleteNeedsTheLastFour(t *testing.T) {
 	h.press("enter")
 	h.wantStep(runbook.StepDelete)
 	h.wantScreen("the confirmation does not match")
-	if slices.Contains(h.x.ran, "DeleteKey") {
+	if slices.Contains(h.x.effectsRun(), "DeleteKey") {
 		t.Fatal("deleted with the wrong last four")
 	}
 	h.typeText(runbook.LastFour(testKey))
