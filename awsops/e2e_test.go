@@ -49,9 +49,11 @@ func TestE2ETrainingIntakeToClosed(t *testing.T) {
 	r.do(runbook.CloseIncident{Note: "drill"})
 
 	// Every request the account answered was journaled as a call first.
-	if notes, reqs := countCalls(t, r.log), len(r.sim.Requests()); notes != reqs {
+	notes, reqs := countCalls(t, r.log), len(r.sim.Requests())
+	if notes != reqs {
 		t.Errorf("%d calls journaled, %d requests answered", notes, reqs)
 	}
+	t.Logf("%d calls, %d requests, simulated time %s", notes, reqs, r.clock.Now().Sub(sim.DefaultStart))
 	st = r.state()
 	if st.Step != runbook.StepClosed || len(st.CleanedUp) != 1 || len(st.Checklist) == 0 {
 		t.Fatalf("not closed cleanly: step %s, cleaned %v, checklist %d", st.Step, st.CleanedUp, len(st.Checklist))

@@ -150,6 +150,30 @@ func (x *Executor) TakeNewSecret(callerID string) (keyID, secret string, ok bool
 	return s.KeyID, s.Secret, true
 }
 
+// Restore gives an executor of a resumed incident what the first session's
+// executor learned by running effects: the caller and the key, the
+// investigation (its regions, callers and blast radius) and the applied
+// replacements, which the watch and the hardening checklist read.
+func (x *Executor) Restore(st runbook.State) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if st.Identified {
+		x.caller, x.key = st.Caller, st.Key
+	}
+	if st.Investigation != nil && !st.Sweeping {
+		inv := *st.Investigation
+		x.inv = &inv
+		for _, c := range inv.Callers {
+			x.callers[c.ID] = c
+		}
+	}
+	for _, p := range st.Proposals {
+		if p.Applied {
+			x.applied[p.Name] = p
+		}
+	}
+}
+
 // Run implements runbook.Executor.
 func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
 	ctx = withEmitter(ctx, serialEmit(emit))

@@ -81,3 +81,18 @@ func TestCheckHardeningAttackerKeysAfterCleanUp(t *testing.T) {
 		t.Errorf("after the clean-up: %+v", it)
 	}
 }
+
+// A resumed session's executor learns the blast radius from the machine's
+// state and checks it as the first session's would.
+func TestRestoreGivesTheChecklistTheBlastRadius(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem"})
+	inv := r.sweep("us-east-1")
+	resumed := NewExecutor(r.x.cfg, ExecutorOptions{Clock: r.clock})
+	if it := checklist(t, resumed)["attacker-keys"]; !strings.HasPrefix(it.State, "could not read") {
+		t.Fatalf("before restoring: %+v", it)
+	}
+	resumed.Restore(runbook.State{Investigation: inv})
+	if it := checklist(t, resumed)["attacker-keys"]; it.OK || !strings.Contains(it.State, "backup-admin") {
+		t.Errorf("after restoring: %+v", it)
+	}
+}
