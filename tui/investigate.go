@@ -54,18 +54,27 @@ const tableRows = 7
 
 func newInvestigateView(sty styles) investigateView {
 	t := table.New(table.WithFocused(true), table.WithHeight(tableRows))
-	t.SetStyles(table.Styles{
-		Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1),
-		Cell:     lipgloss.NewStyle().Padding(0, 1),
-		Selected: sty.Selected,
-	})
-	return investigateView{table: t, bar: newRegionBar(), sty: sty, km: investigateKeys{
+	v := investigateView{table: t, bar: newRegionBar(), km: investigateKeys{
 		Up:    binding("↑/k", "up", "up", "k"),
 		Down:  binding("↓/j", "down", "down", "j"),
 		Sort:  binding("s", "sort", "s"),
 		Label: binding("l", "relabel", "l"),
 		Next:  binding("enter", "propose replacements", "enter"),
 	}}
+	v.restyle(sty)
+	return v
+}
+
+// restyle applies the styles of the terminal's background to the table
+// and its label cells.
+func (v *investigateView) restyle(sty styles) {
+	v.sty = sty
+	v.table.SetStyles(table.Styles{
+		Header:   lipgloss.NewStyle().Bold(true).Padding(0, 1),
+		Cell:     lipgloss.NewStyle().Padding(0, 1),
+		Selected: sty.Selected,
+	})
+	v.setRows()
 }
 
 func (v *investigateView) setSize(w, h int) {

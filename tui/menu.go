@@ -52,8 +52,9 @@ func NewMenu(items []MenuItem) MenuModel {
 // left the menu without picking one.
 func (m MenuModel) Chosen() (string, bool) { return m.chosen, m.chosen != "" }
 
-// Init implements tea.Model.
-func (m MenuModel) Init() tea.Cmd { return nil }
+// Init implements tea.Model: it asks for the background colour, which
+// picks light or dark styles.
+func (m MenuModel) Init() tea.Cmd { return tea.RequestBackgroundColor }
 
 // Update implements tea.Model.
 func (m MenuModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {

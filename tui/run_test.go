@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"image/color"
 	"regexp"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
@@ -128,5 +130,23 @@ func TestNoColorKeepsBannersVisible(t *testing.T) {
 	sgr := regexp.MustCompile(`\x1b\[([0-9;]*)mLIVE · changes are real`).FindStringSubmatch(out)
 	if sgr == nil || !slices.Contains(strings.Split(sgr[1], ";"), "7") {
 		t.Errorf("the LIVE banner is not in reverse video under NO_COLOR: %q", out[:min(len(out), 120)])
+	}
+}
+
+func TestLightBackgroundRestyles(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeLive)
+	h.toInvestigated()
+	dark := h.m.View().Content
+	h.send(tea.BackgroundColorMsg{Color: color.White})
+	if h.m.sty.isDark || h.m.investigate.sty.isDark {
+		t.Fatal("a white background kept the dark styles")
+	}
+	light := h.m.View().Content
+	if light == dark {
+		t.Error("the screen looks the same on a light background")
+	}
+	if ansi.Strip(light) != ansi.Strip(dark) {
+		t.Error("restyling changed the text, not only its colours")
 	}
 }

@@ -74,6 +74,7 @@ func (m *Model) restyle(s styles) {
 	m.help.Styles = s.Help
 	m.intake.input.SetStyles(s.inputStyles())
 	m.remove.input.SetStyles(s.inputStyles())
+	m.investigate.restyle(s)
 }
 
 func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
