@@ -37,6 +37,16 @@ type applyStep struct {
 func (e *applyStep) Error() string { return e.action + ": " + e.err.Error() }
 func (e *applyStep) Unwrap() error { return e.err }
 
+// sentence is a failure written for the responder, whole sentences that
+// say what to do next; it becomes the EffectFailed's message as it is.
+type sentenceError struct{ msg string }
+
+func (e *sentenceError) Error() string { return e.msg }
+
+func sentence(format string, args ...any) error {
+	return &sentenceError{fmt.Sprintf(format, args...)}
+}
+
 func step(action string, err error) error {
 	if err == nil {
 		return nil
@@ -112,7 +122,7 @@ func (x *Executor) ensureRole(ctx context.Context, p runbook.Proposal) (string, 
 	}
 	if got != nil {
 		if !trusts(decodeDoc(aws.ToString(got.Role.AssumeRolePolicyDocument)), service) {
-			return "", fmt.Errorf("A role named %s exists already and does not trust %s: rename the replacement (edit the proposal), or check that role.", p.Name, service)
+			return "", sentence("A role named %s exists already and does not trust %s: rename the replacement (edit the proposal), or check that role.", p.Name, service)
 		}
 		arn = aws.ToString(got.Role.Arn)
 	}

@@ -2,8 +2,6 @@ package awsops
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +22,7 @@ import (
 
 func (x *Executor) applyInstanceRole(ctx context.Context, p runbook.Proposal) ([]string, error) {
 	if p.Target == "" {
-		return nil, errors.New("The proposal names no instance: set the target instance ID, then apply.")
+		return nil, sentence("The proposal names no instance: set the target instance ID, then apply.")
 	}
 	// Find the instance before creating anything for it.
 	region, inst, err := x.findInstance(ctx, p)
@@ -66,11 +64,12 @@ func (x *Executor) ensureInstanceProfile(ctx context.Context, name string) (stri
 	default:
 		return "", step("iam:GetInstanceProfile", err)
 	}
-	for _, r := range prof.Roles {
+	if len(prof.Roles) > 0 {
+		r := prof.Roles[0] // a profile holds at most one role
 		if aws.ToString(r.RoleName) == name {
 			return aws.ToString(prof.Arn), nil
 		}
-		return "", fmt.Errorf("Instance profile %s exists already and holds role %s (a profile holds one role): rename the replacement, or check that profile.", name, aws.ToString(r.RoleName))
+		return "", sentence("Instance profile %s exists already and holds role %s (a profile holds one role): rename the replacement, or check that profile.", name, aws.ToString(r.RoleName))
 	}
 	_, err = w.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(name)})
 	return aws.ToString(prof.Arn), step("iam:AddRoleToInstanceProfile", err)
@@ -149,12 +148,12 @@ func (x *Executor) findInstance(ctx context.Context, p runbook.Proposal) (string
 	if lastErr != nil {
 		return "", ec2types.Instance{}, step("ec2:DescribeInstances", lastErr)
 	}
-	return "", ec2types.Instance{}, fmt.Errorf("Instance %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
+	return "", ec2types.Instance{}, sentence("Instance %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
 }
 
 func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal) ([]string, error) {
 	if p.Target == "" {
-		return nil, errors.New("The proposal names no function: set the target function name, then apply.")
+		return nil, sentence("The proposal names no function: set the target function name, then apply.")
 	}
 	var region string
 	var fn *lambda.GetFunctionConfigurationOutput
@@ -170,7 +169,7 @@ func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal) ([]s
 		break
 	}
 	if fn == nil {
-		return nil, fmt.Errorf("Function %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
+		return nil, sentence("Function %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
 	}
 	roleARN, err := x.ensureRole(ctx, p)
 	if err != nil {
@@ -196,7 +195,7 @@ func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal) ([]s
 func (x *Executor) applyECSTaskRole(ctx context.Context, p runbook.Proposal) ([]string, error) {
 	cluster, service, ok := strings.Cut(p.Target, "/")
 	if !ok || cluster == "" || service == "" {
-		return nil, fmt.Errorf("The proposal's target %q is not CLUSTER/SERVICE: set it to the ECS service that runs the caller, then apply.", p.Target)
+		return nil, sentence("The proposal's target %q is not CLUSTER/SERVICE: set it to the ECS service that runs the caller, then apply.", p.Target)
 	}
 	var region string
 	var svc *ecstypes.Service
@@ -214,7 +213,7 @@ func (x *Executor) applyECSTaskRole(ctx context.Context, p runbook.Proposal) ([]
 		}
 	}
 	if svc == nil {
-		return nil, fmt.Errorf("ECS service %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
+		return nil, sentence("ECS service %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
 	}
 	def, err := x.read.ecs(region).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: svc.TaskDefinition, Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
@@ -236,7 +235,7 @@ func (x *Executor) applyECSTaskRole(ctx context.Context, p runbook.Proposal) ([]
 		Cpu: td.Cpu, Memory: td.Memory, ExecutionRoleArn: td.ExecutionRoleArn, NetworkMode: td.NetworkMode,
 		PlacementConstraints: td.PlacementConstraints, RequiresCompatibilities: td.RequiresCompatibilities,
 		Volumes: td.Volumes, RuntimePlatform: td.RuntimePlatform, ProxyConfiguration: td.ProxyConfiguration,
-		IpcMode: td.IpcMode, PidMode: td.PidMode, InferenceAccelerators: td.InferenceAccelerators,
+		IpcMode: td.IpcMode, PidMode: td.PidMode,
 		EphemeralStorage: td.EphemeralStorage, EnableFaultInjection: td.EnableFaultInjection, Tags: def.Tags})
 	if err != nil {
 		return created, step("ecs:RegisterTaskDefinition", err)

@@ -3,7 +3,6 @@ package awsops
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -135,7 +134,7 @@ func (x *Executor) removeUser(ctx context.Context, user string) error {
 		return nil
 	}
 	if apiCode(err) == "DeleteConflict" {
-		return fmt.Errorf("IAM would not delete user %s: %s. Remove that (signing certificates, SSH keys, service-specific credentials) and retry.", user, oneLine(err))
+		return sentence("IAM would not delete user %s: %s. Remove that (signing certificates, SSH keys, service-specific credentials) and retry.", user, oneLine(err))
 	}
 	return step("iam:DeleteUser", err)
 }
@@ -172,7 +171,7 @@ func (x *Executor) removePolicy(ctx context.Context, res runbook.Resource) error
 		action = "iam:DeleteRolePolicy"
 		_, err = w.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(owner), PolicyName: aws.String(res.ID)})
 	default:
-		return fmt.Errorf("keyrunbook removes policies from users and roles only: remove policy %s (%s) by hand.", res.ID, orValue(res.Parent, "a managed policy"))
+		return sentence("keyrunbook removes policies from users and roles only: remove policy %s (%s) by hand.", res.ID, orValue(res.Parent, "a managed policy"))
 	}
 	if apiCode(err) == "NoSuchEntity" {
 		return nil
