@@ -220,4 +220,5 @@ func pendingNames(p map[string][]Effect) []string {
 var effectOrder = []string{
 	"IdentifyKey", "SweepCloudTrail", "ProposeReplacements", "ApplyReplacement", "VerifyMove",
 	"DeactivateKey", "PollWatch", "ReactivateKey", "DeleteKey", "CheckHardening", "CleanUpResource",
+	"ScanTrailSource",
 }

@@ -54,6 +54,9 @@ func init() {
 	register(ResourceCleanedUp{})
 	register(HardeningChecked{})
 	register(EffectFailed{})
+	register(AddTrailSource{})
+	register(TrailScanProgress{})
+	register(TrailSourceScanned{})
 }
 
 // DecodeEvent turns a journaled event back into its typed value.

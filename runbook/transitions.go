@@ -308,6 +308,12 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 
 	case EffectFailed:
 		return nil, m.failed(e)
+	case AddTrailSource:
+		return m.addTrailSource(e)
+	case TrailScanProgress:
+		return m.trailScanProgress(e)
+	case TrailSourceScanned:
+		return m.trailSourceScanned(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }
