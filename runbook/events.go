@@ -49,6 +49,10 @@ type ApplyProposals struct{}
 // VerifyMoves checks every applied proposal's caller moved to it.
 type VerifyMoves struct{}
 
+// BackToProposals returns from the replace step to fix a proposal, after
+// an apply failed or a move did not happen.
+type BackToProposals struct{}
+
 // ProceedToDeactivate moves to the deactivation step. Override, when
 // set, is the responder's written reason to go on with callers undecided.
 type ProceedToDeactivate struct {
@@ -195,6 +199,7 @@ func (DecideProposal) EventName() string      { return "DecideProposal" }
 func (ApplyProposals) EventName() string      { return "ApplyProposals" }
 func (VerifyMoves) EventName() string         { return "VerifyMoves" }
 func (ProceedToDeactivate) EventName() string { return "ProceedToDeactivate" }
+func (BackToProposals) EventName() string     { return "BackToProposals" }
 func (ConfirmDeactivate) EventName() string   { return "ConfirmDeactivate" }
 func (RequestReactivate) EventName() string   { return "RequestReactivate" }
 func (RestartWatch) EventName() string        { return "RestartWatch" }

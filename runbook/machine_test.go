@@ -66,6 +66,18 @@ func TestTransitions(t *testing.T) {
 		{name: "replacement result", at: "applying", event: ReplacementApplied{CallerID: "c-ec2", Created: []string{"arn:aws:iam::111122223333:role/r"}}, wantStep: StepReplace},
 		{name: "proceed while applying refused", at: "applying", event: ProceedToDeactivate{}, wantRefusal: "wait for the replacements"},
 		{name: "verify moves", at: "applied", event: VerifyMoves{}, wantStep: StepReplace, wantEffects: []string{"VerifyMove", "VerifyMove"}},
+		{name: "back to proposals", at: "applied", event: BackToProposals{}, wantStep: StepPropose},
+		{name: "back to proposals while applying refused", at: "applying", event: BackToProposals{}, wantRefusal: "wait for the replacements"},
+		{name: "back to proposals from deactivate refused", at: "deactivate", event: BackToProposals{}, wantRefusal: "from the replace step"},
+		{name: "late move check settles after proceeding", at: "applied", setup: func(m *Machine) {
+			if _, err := m.Apply(VerifyMoves{}); err != nil {
+				panic(err)
+			}
+			if _, err := m.Apply(ProceedToDeactivate{}); err != nil {
+				panic(err)
+			}
+		}, event: CallerMoved{CallerID: "c-ec2", Moved: true}, wantStep: StepDeactivate},
+		{name: "unasked move check refused", at: "applied", event: CallerMoved{CallerID: "c-ec2", Moved: true}, wantRefusal: "no VerifyMove was asked for"},
 		{name: "proceed to deactivate", at: "applied", event: ProceedToDeactivate{}, wantStep: StepDeactivate},
 		{name: "proceed with undecided caller refused", at: "applied", setup: func(m *Machine) {
 			m.s.Proposals = cloneProposals(m.s.Proposals)

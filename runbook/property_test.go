@@ -31,6 +31,7 @@ func eventPool() []Event {
 		DecideProposal{CallerID: "c-evil", Decision: DecisionApply},
 		ProposalsReady{Proposals: []Proposal{{CallerID: "c-evil", Kind: ReplaceIAMUser, Name: "x", Policy: okPolicy}}},
 		VerifyMoves{},
+		BackToProposals{},
 		CallerMoved{CallerID: "c-ec2", Moved: true},
 		CallerMoved{CallerID: "c-cron", Moved: false},
 		ProceedToDeactivate{Override: "accepted risk"},

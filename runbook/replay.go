@@ -32,6 +32,7 @@ func init() {
 	register(ApplyProposals{})
 	register(VerifyMoves{})
 	register(ProceedToDeactivate{})
+	register(BackToProposals{})
 	register(ConfirmDeactivate{})
 	register(RequestReactivate{})
 	register(RestartWatch{})

@@ -82,6 +82,9 @@ type TimelineItem struct {
 	Step   string    `json:"step"`
 	Name   string    `json:"name"`
 	Detail string    `json:"detail,omitempty"`
+	// Count folds a run of the same read call (a sweep's thousands of
+	// LookupEvents pages) into one line; the log keeps each one.
+	Count int `json:"count,omitempty"`
 }
 
 // BuildReport folds an action log's records into a report. vr is the
@@ -188,6 +191,12 @@ func timeline(records []Record) (items []TimelineItem, plan []APICall, debrief j
 			it.Detail = "training debrief"
 		default:
 			it.Detail = describe(rec)
+		}
+		if n := len(items); n > 0 && it.Type == "api-call" && items[n-1].Type == "api-call" && items[n-1].Name == it.Name && items[n-1].Step == it.Step {
+			prev := &items[n-1]
+			prev.Count = max(prev.Count, 1) + 1
+			prev.Detail = ""
+			continue
 		}
 		items = append(items, it)
 	}

@@ -108,6 +108,9 @@ func (r *Report) Markdown() []byte {
 	p("## Timeline (UTC)\n\n| # | Time | Step | Type | What | Actor |\n|---|---|---|---|---|---|\n")
 	for _, it := range r.Timeline {
 		what := it.Name
+		if it.Count > 1 {
+			what += fmt.Sprintf(" ×%d", it.Count)
+		}
 		if it.Detail != "" {
 			what += ": " + it.Detail
 		}

@@ -144,8 +144,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return effects, nil
 
 	case CallerMoved:
-		if err := m.expect(ev, StepReplace, "VerifyMove"); err != nil {
-			return nil, err
+		// A move check may answer after the responder went on to
+		// deactivation: it still settles, or the incident could never close.
+		if !m.isPending("VerifyMove") {
+			return nil, refuse(s.Step, ev, "CallerMoved arrived but no VerifyMove was asked for")
 		}
 		i := m.proposalIndex(e.CallerID)
 		if i < 0 {
@@ -154,6 +156,16 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		m.settleProposal("VerifyMove", e.CallerID)
 		s.Proposals = cloneProposals(s.Proposals)
 		s.Proposals[i].Moved = e.Moved
+		return nil, nil
+
+	case BackToProposals:
+		if s.Step != StepReplace {
+			return nil, refuse(s.Step, ev, "going back to the proposals is possible from the replace step")
+		}
+		if m.isPending("ApplyReplacement") {
+			return nil, refuse(s.Step, ev, "wait for the replacements being applied to finish")
+		}
+		s.Step = StepPropose
 		return nil, nil
 
 	case ProceedToDeactivate:

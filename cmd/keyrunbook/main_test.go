@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -173,6 +174,24 @@ func TestSimServeRefusesBadArguments(t *testing.T) {
 		code, _, errOut := call(t, tt.args...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+func TestDrillsNameOnlyTheLeakedKeysCallers(t *testing.T) {
+	for _, info := range sim.Scenarios() {
+		sc, err := sim.LoadScenario(info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := drillFor(sc)
+		if len(d.Legitimate) != len(sc.LegitimateCallers()) {
+			t.Errorf("%s: drill names %d legitimate callers %v, the scenario has %d on the leaked key", info.Name, len(d.Legitimate), d.Legitimate, len(sc.LegitimateCallers()))
+		}
+		for _, ip := range d.Legitimate {
+			if ip == "" {
+				t.Errorf("%s: a legitimate caller without an address", info.Name)
+			}
 		}
 	}
 }

@@ -13,20 +13,19 @@ import (
 // planted to stay in the account.
 func drillFor(sc *sim.Scenario) runbook.Drill {
 	d := runbook.Drill{Scenario: sc.Name}
-	for _, w := range sc.Workloads {
-		if w.Legitimate {
-			if ip := workloadIP(sc, w); ip != "" {
-				d.Legitimate = append(d.Legitimate, ip)
-			}
-			continue
+	// Only the leaked key's own users must move; workloads on other keys
+	// are the account's background.
+	for _, w := range sc.LegitimateCallers() {
+		if ip := workloadIP(sc, w); ip != "" {
+			d.Legitimate = append(d.Legitimate, ip)
 		}
-		for _, st := range w.Steps {
-			switch st.Action {
-			case "CreateUser":
-				d.Planted = append(d.Planted, runbook.Resource{Type: "iam-user", ID: st.Params["UserName"], Action: st.Action})
-			case "CreateRole":
-				d.Planted = append(d.Planted, runbook.Resource{Type: "iam-role", ID: st.Params["RoleName"], Action: st.Action})
-			}
+	}
+	for _, st := range sc.PlantedActions() {
+		switch st.Action {
+		case "CreateUser":
+			d.Planted = append(d.Planted, runbook.Resource{Type: "iam-user", ID: st.Params["UserName"], Action: st.Action})
+		case "CreateRole":
+			d.Planted = append(d.Planted, runbook.Resource{Type: "iam-role", ID: st.Params["RoleName"], Action: st.Action})
 		}
 	}
 	slices.Sort(d.Legitimate)
