@@ -13,7 +13,7 @@ import (
 )
 
 func TestE2ETrainingIntakeToClosed(t *testing.T) {
-	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootKey: true})
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
 	r.investigate()
 	if n := len(r.state().Proposals); n != 2 {
 		t.Fatalf("want proposals for the billing worker and the backup host, got %d: %+v", n, r.state().Proposals)
@@ -85,7 +85,7 @@ func TestE2ETrainingIntakeToClosed(t *testing.T) {
 func TestE2ETrainingRollBackWhenAWorkloadWasNotMoved(t *testing.T) {
 	// The backup job runs hourly: a 30-minute window could miss it, so the
 	// responder watches for 90 minutes.
-	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootKey: true, noReconfigure: true, watchWindow: 90 * time.Minute})
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true, noReconfigure: true, watchWindow: 90 * time.Minute})
 	r.investigate()
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.VerifyMoves{})

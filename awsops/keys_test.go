@@ -121,7 +121,7 @@ func TestKeyOperationsRefuseWhatTheyCannotDoExactly(t *testing.T) {
 // Root keys: path 1 with root's credentials, path 3 by hand then retry,
 // and the refusals around them.
 func TestRootKeyPaths(t *testing.T) {
-	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootKey: true})
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
 	keyID := r.sim.LeakedKeyID()
 	target := runbook.KeyTarget{KeyID: keyID, Root: true}
 	withRoot := r.executorFor(t, keyID, ExecutorOptions{Root: r.x.opts.Root})

@@ -28,24 +28,17 @@ type containRig struct {
 type rigOptions struct {
 	scenario      string
 	mutate        func(*sim.Scenario)
-	rootKey       bool // give root a second key, the responder's --root-profile
+	rootConsole   bool // the responder holds root credentials (--root-profile): a console session
 	dryRun        bool
 	noReconfigure bool          // do not switch an on-prem workload to its new key
 	watchWindow   time.Duration // zero: the default 30 minutes
 }
-
-// rootConsoleRef names the root key a test adds to stand for credentials
-// the responder holds for the root user (--root-profile).
-const rootConsoleRef = "root-console"
 
 func newContainRig(t *testing.T, o rigOptions) *containRig {
 	t.Helper()
 	sc, err := sim.LoadScenario(o.scenario)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if o.rootKey {
-		sc.Root.Keys = append(sc.Root.Keys, sim.Key{Ref: rootConsoleRef, Created: "-30d"})
 	}
 	if o.mutate != nil {
 		o.mutate(sc)
@@ -56,11 +49,8 @@ func newContainRig(t *testing.T, o rigOptions) *containRig {
 	clock := NewSimClock(s.Now, s.Advance, 0)
 	opts := ExecutorOptions{DryRun: o.dryRun, Clock: clock, PollInterval: 5 * time.Minute,
 		Health: func() []string { return unhealthy(s) }}
-	if o.rootKey {
-		rid, rsecret, ok := s.KeyCredentials(rootConsoleRef)
-		if !ok {
-			t.Fatal("no root console key")
-		}
+	if o.rootConsole {
+		rid, rsecret := s.RootConsoleCredentials()
 		rootCfg := clientsFor(t, url, rid, rsecret).Config
 		opts.Root = &rootCfg
 	}

@@ -19,7 +19,7 @@ import (
 // shows every signal: the key's failed uses, the broken workloads, and
 // (once) that alarms cannot be read from the simulated account.
 func TestPollWatchShowsImpact(t *testing.T) {
-	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootKey: true})
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
 	leaked := r.sim.LeakedKeyID()
 	x := r.executorFor(t, leaked, ExecutorOptions{Root: r.x.opts.Root, PollInterval: 10 * time.Minute, Health: r.x.opts.Health})
 	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
