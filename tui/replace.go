@@ -22,25 +22,26 @@ type replaceView struct {
 }
 
 var replaceKeyMap = struct {
-	Verify, Next, Override key.Binding
+	Verify, Next, Override, Back key.Binding
 }{
 	Verify:   binding("v", "verify moves", "v"),
 	Next:     binding("enter", "go to deactivation", "enter"),
 	Override: binding("o", "override with a reason", "o"),
+	Back:     binding("b", "back to the proposals", "b"),
 }
 
 func (v replaceView) update(k tea.KeyPressMsg, f frame) intent {
 	goingOn := key.Matches(k, replaceKeyMap.Next, replaceKeyMap.Override)
 	if id := checkingMove(f.inflight); goingOn && id != "" {
-		// The machine would let the responder go on, but a move check that
-		// answers after the step is over is refused, stays pending, and
-		// then blocks closing the incident. Its answer is also what the
-		// responder wants before turning the key off.
+		// The move check's answer is what the responder wants before
+		// turning the key off.
 		return intent{note: "The move check for " + id + " is still running: wait for its answer before deactivating."}
 	}
 	switch {
 	case key.Matches(k, replaceKeyMap.Verify):
 		return intent{event: runbook.VerifyMoves{}}
+	case key.Matches(k, replaceKeyMap.Back):
+		return intent{event: runbook.BackToProposals{}}
 	case key.Matches(k, replaceKeyMap.Next):
 		return intent{event: runbook.ProceedToDeactivate{}}
 	case key.Matches(k, replaceKeyMap.Override):
@@ -67,7 +68,7 @@ func checkingMove(inflight map[int]runbook.Effect) string {
 }
 
 func (v replaceView) keys(frame) []key.Binding {
-	return []key.Binding{replaceKeyMap.Verify, replaceKeyMap.Next, replaceKeyMap.Override}
+	return []key.Binding{replaceKeyMap.Verify, replaceKeyMap.Next, replaceKeyMap.Back, replaceKeyMap.Override}
 }
 
 // applying reports whether the caller's replacement is being created or

@@ -128,3 +128,20 @@ func TestReplaceWaitsForMoveChecks(t *testing.T) {
 	h.press("enter")
 	h.wantStep(runbook.StepDeactivate)
 }
+
+func TestReplaceGoesBackToFixAProposal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeLive)
+	h.toReplaced()
+	h.wantScreen("b back to the proposals")
+	h.press("b")
+	h.wantStep(runbook.StepPropose)
+	// Already applied replacements stay applied and are not created again.
+	h.press("enter")
+	h.wantStep(runbook.StepReplace)
+	for _, p := range h.m.State().Proposals {
+		if !p.Applied {
+			t.Errorf("proposal %s lost its applied state going back", p.CallerID)
+		}
+	}
+}
