@@ -205,7 +205,25 @@ func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.
 	if e != nil {
 		name = e.EffectName()
 	}
+	if fn, ok := effectHandlers[name]; ok {
+		return fn(ctx, x.clients, e, emitterOf(ctx))
+	}
 	return runbook.EffectFailed{Effect: name, Message: fmt.Sprintf("keyrunbook has no way to carry out %s: this is a bug, report it.", name)}
+}
+
+// EffectHandler carries out one kind of effect with the session's clients:
+// what another part of the package (a trail source's scan, say) adds to
+// the executor without the executor knowing it.
+type EffectHandler func(ctx context.Context, c *Clients, e runbook.Effect, emit func(runbook.Event)) runbook.Event
+
+// effectHandlers are the registered handlers, by effect name.
+var effectHandlers = map[string]EffectHandler{}
+
+// RegisterEffect makes every Executor carry out the effects named name with
+// fn. Call it from an init function; the executor's own effects cannot be
+// replaced.
+func RegisterEffect(name string, fn EffectHandler) {
+	effectHandlers[name] = fn
 }
 
 func (x *Executor) identify(ctx context.Context, e runbook.IdentifyKey) runbook.Event {

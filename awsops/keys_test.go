@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -170,5 +172,28 @@ func TestRootKeyPaths(t *testing.T) {
 	}
 	if ev, _ := runEffect(t, byHand, runbook.DeleteKey{KeyTarget: target}); ev.EventName() != "KeyDeleted" {
 		t.Errorf("a retry after the deletion did not find the key gone: %+v", ev)
+	}
+}
+
+type otherEffect struct{}
+
+func (otherEffect) EffectName() string { return "OtherEffect" }
+func (otherEffect) Mutates() bool      { return false }
+
+// An effect the executor does not know fails as a bug unless a handler was
+// registered for it; a registered one gets the session's clients.
+func TestRunDispatchesRegisteredEffects(t *testing.T) {
+	x := NewExecutor(aws.Config{Region: "us-east-1"}, ExecutorOptions{})
+	if ev, _ := runEffect(t, x, otherEffect{}); !strings.Contains(ev.(runbook.EffectFailed).Message, "bug") {
+		t.Fatalf("unknown effect: %+v", ev)
+	}
+	RegisterEffect("OtherEffect", func(_ context.Context, c *Clients, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+		emit(runbook.APICall{Service: "test", Operation: c.HomeRegion()})
+		return runbook.KeyDeleted{}
+	})
+	defer delete(effectHandlers, "OtherEffect")
+	ev, calls := runEffect(t, x, otherEffect{})
+	if ev.EventName() != "KeyDeleted" || len(calls) != 1 || calls[0].Operation != "us-east-1" {
+		t.Fatalf("registered effect: %+v, %+v", ev, calls)
 	}
 }
