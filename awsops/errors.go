@@ -37,13 +37,10 @@ var rejectedCodes = map[string]bool{
 // the action IAM evaluated more exactly than the operation we called.
 var deniedAction = regexp.MustCompile(`not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9]+)`)
 
-// secretLike matches what could be a secret access key (40 characters of
-// base64) or a session token, so no error text carries one to the screen
-// or the action log.
-var secretLike = regexp.MustCompile(`[A-Za-z0-9/+=]{40,}`)
-
-// redact removes anything shaped like a secret from s.
-func redact(s string) string { return secretLike.ReplaceAllString(s, "[REDACTED]") }
+// redact removes anything shaped like a secret access key or a session
+// token from error text, by the one rule everything keyrunbook prints or
+// writes follows.
+func redact(s string) string { return runbook.RedactString(s) }
 
 // apiCode returns the AWS error code of err, or "" when err is no API error.
 func apiCode(err error) string {

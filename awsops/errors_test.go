@@ -36,8 +36,8 @@ func TestCallFinding(t *testing.T) {
 		{"no API error", errors.New("dial tcp: connection refused"), "", "connection refused", ""},
 		{"cancelled", context.Canceled, "", "was interrupted", ""},
 		{"a secret in a message is redacted", &smithy.GenericAPIError{Code: "ValidationError", Message: "bad value " + secret},
-			"", "[REDACTED]", secret},
-		{"a secret in a plain error is redacted", errors.New("signing with " + secret + " failed"), "", "[REDACTED]", secret},
+			"", runbook.RedactedSecret, secret},
+		{"a secret in a plain error is redacted", errors.New("signing with " + secret + " failed"), "", runbook.RedactedSecret, secret},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,12 +1,9 @@
 package awsops
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -352,110 +349,4 @@ func orUnknown(s string) string {
 		return "(unknown)"
 	}
 	return s
-}
-
-// reportPoll is how long to wait between GenerateCredentialReport polls;
-// AWS builds a report in seconds. A variable so tests need not wait.
-var reportPoll = time.Second
-
-// reportRootUser is how the credential report names the root user.
-const reportRootUser = "<root_account>"
-
-// credentialReport is the IAM credential report, by user name.
-type credentialReport struct{ rows map[string]reportRow }
-
-// reportRow is one user's line: its ARN, MFA and its two key slots.
-type reportRow struct {
-	arn   string
-	mfa   *bool
-	slots []reportSlot // the slots that hold a key
-}
-
-type reportSlot struct {
-	status   runbook.KeyStatus
-	created  time.Time // access_key_N_last_rotated: when the key was made
-	lastUsed time.Time
-}
-
-// match picks the slot of the key last used at lastUsed; n is how many
-// keys the row holds.
-func (r reportRow) match(lastUsed time.Time) (slot *reportSlot, n int) {
-	if len(r.slots) == 1 {
-		return &r.slots[0], 1
-	}
-	var hit *reportSlot
-	for i, s := range r.slots {
-		if !lastUsed.IsZero() && s.lastUsed.Truncate(time.Second).Equal(lastUsed.Truncate(time.Second)) {
-			if hit != nil {
-				return nil, len(r.slots)
-			}
-			hit = &r.slots[i]
-		}
-	}
-	return hit, len(r.slots)
-}
-
-// fetchCredentialReport asks IAM to build the report, waits until it is
-// complete, and parses it (CSV with a header line).
-func fetchCredentialReport(ctx context.Context, api IAMReadAPI) (*credentialReport, error) {
-	for tries := 0; ; tries++ {
-		out, err := api.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
-		if err != nil {
-			return nil, fmt.Errorf("generate credential report: %w", err)
-		}
-		if out.State == iamtypes.ReportStateTypeComplete {
-			break
-		}
-		if tries == 30 {
-			return nil, fmt.Errorf("the credential report was still %s after %d tries", out.State, tries+1)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(reportPoll):
-		}
-	}
-	out, err := api.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
-	if err != nil {
-		return nil, fmt.Errorf("get credential report: %w", err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(out.Content)).ReadAll()
-	if err != nil || len(recs) == 0 {
-		return nil, fmt.Errorf("read credential report: not the CSV IAM writes: %v", err)
-	}
-	col := map[string]int{}
-	for i, name := range recs[0] {
-		col[name] = i
-	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return rec[i]
-		}
-		return ""
-	}
-	when := func(s string) time.Time {
-		t, _ := time.Parse(time.RFC3339, s) // "N/A" and "no_information" read as never
-		return t
-	}
-	rep := &credentialReport{rows: map[string]reportRow{}}
-	for _, rec := range recs[1:] {
-		row := reportRow{arn: get(rec, "arn")}
-		if v := get(rec, "mfa_active"); v == "true" || v == "false" {
-			row.mfa = aws.Bool(v == "true")
-		}
-		for _, n := range []string{"1", "2"} {
-			created := when(get(rec, "access_key_"+n+"_last_rotated"))
-			if created.IsZero() {
-				continue
-			}
-			st := runbook.KeyInactive
-			if get(rec, "access_key_"+n+"_active") == "true" {
-				st = runbook.KeyActive
-			}
-			row.slots = append(row.slots, reportSlot{status: st, created: created,
-				lastUsed: when(get(rec, "access_key_"+n+"_last_used_date"))})
-		}
-		rep.rows[get(rec, "user")] = row
-	}
-	return rep, nil
 }
