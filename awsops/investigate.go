@@ -147,8 +147,8 @@ func (r *sweepRun) coverage() []string {
 	out = append(out,
 		"Management events only: data events (S3 object reads and writes, Lambda Invoke, DynamoDB items) are not in "+
 			"event history; only a trail or CloudTrail Lake that records data events has them.",
-		fmt.Sprintf("CloudTrail shows events within about 15 minutes: calls made after %s may not appear yet.",
-			stamp(orNow(r.to).Add(-deliveryLag))))
+		fmt.Sprintf("CloudTrail shows a call up to about 15 minutes after it is made: if this sweep ran before %s, "+
+			"calls made after %s may be missing.", stamp(orNow(r.to).Add(deliveryLag)), stamp(orNow(r.to).Add(-deliveryLag))))
 	return append(out, r.agg.Notes()...)
 }
 
