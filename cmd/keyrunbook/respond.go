@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -108,7 +109,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		return err
 	}
 	if o.investigateOnly {
-		return investigateOnly(ctx, en, x, o, detectedAt, path, io)
+		return investigateOnly(ctx, en, newProgressExecutor(x, io.err), o, detectedAt, path, io)
 	}
 	if !interactive() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
@@ -124,20 +125,23 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 }
 
 func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*awsops.Executor, error) {
-	cfg, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint})
+	// The SDK's own warnings would scribble over the TUI; failures reach the
+	// responder as findings and failed effects instead.
+	quiet := logging.Nop{}
+	cfg, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint, Logger: quiet})
 	if err != nil {
 		return nil, fmt.Errorf("load AWS credentials: %w (set a profile with --profile, or AWS_PROFILE)", err)
 	}
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, AlarmPrefix: o.alarmPrefix}
 	if o.rootProfile != "" {
-		root, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint})
+		root, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
 			return nil, fmt.Errorf("load root credentials (--root-profile %s): %w", o.rootProfile, err)
 		}
 		opts.Root = &root
 	}
 	if o.orgAdminProfile != "" {
-		admin, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.orgAdminProfile, Endpoint: o.endpoint})
+		admin, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.orgAdminProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
 			return nil, fmt.Errorf("load organization admin credentials (--org-admin-profile %s): %w", o.orgAdminProfile, err)
 		}

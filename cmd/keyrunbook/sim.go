@@ -61,7 +61,9 @@ func cmdSim(ctx context.Context, args []string, io streams) error {
 	if err != nil {
 		return err
 	}
-	s, err := sim.New(sc)
+	// A standalone account lives on the wall clock: clients outside
+	// keyrunbook ask about "the last 90 days" from now.
+	s, err := sim.New(sc, sim.WithStart(time.Now().UTC().Truncate(time.Second)))
 	if err != nil {
 		return fmt.Errorf("start the simulated account: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
@@ -140,7 +141,7 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 	}
 	id, secret := s.ResponderCredentials()
 	cfg, err := awsops.LoadConfig(ctx, awsops.Target{
-		Region: "us-east-1", Endpoint: url,
+		Region: "us-east-1", Endpoint: url, Logger: logging.Nop{},
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""),
 	})
 	if err != nil {
@@ -152,7 +153,7 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 	// hands out the root console session a responder would use by hand.
 	rootID, rootSecret := s.RootConsoleCredentials()
 	rootCfg, err := awsops.LoadConfig(ctx, awsops.Target{
-		Region: "us-east-1", Endpoint: url,
+		Region: "us-east-1", Endpoint: url, Logger: logging.Nop{},
 		Credentials: credentials.NewStaticCredentialsProvider(rootID, rootSecret, ""),
 	})
 	if err != nil {
