@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -13,7 +14,7 @@ import (
 var identifyKeyMap = struct {
 	Sweep key.Binding
 }{
-	Sweep: binding("enter", "sweep CloudTrail (90 days)", "enter"),
+	Sweep: binding("enter", "sweep CloudTrail", "enter"),
 }
 
 func identifyKeys(f frame) []key.Binding {
@@ -25,8 +26,7 @@ func identifyKeys(f frame) []key.Binding {
 
 func identifyUpdate(k tea.KeyPressMsg, f frame) intent {
 	if key.Matches(k, identifyKeyMap.Sweep) && f.st.Identified {
-		// The sweep window is all the history LookupEvents keeps: 90 days.
-		return intent{event: runbook.BeginInvestigation{From: f.now.Add(-runbook.DefaultSweepWindow), To: f.now}}
+		return intent{event: runbook.BeginInvestigation{From: f.now.Add(-f.sweepWindow), To: f.now}}
 	}
 	return intent{}
 }
@@ -88,7 +88,7 @@ func identifyView(f frame) string {
 	}
 	lines = append(lines, findingLines(f, runbook.StepIdentify)...)
 	lines = append(lines, "")
-	lines = append(lines, para(sty.Muted, "Next: enter sweeps CloudTrail in every region for this key's events of the last 90 days (read-only).", f.w, "")...)
+	lines = append(lines, para(sty.Muted, "Next: enter sweeps CloudTrail in every region for this key's events of the last "+days(f.sweepWindow)+" (read-only).", f.w, "")...)
 	return strings.Join(lines, "\n")
 }
 
@@ -139,4 +139,13 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// days names a sweep window for people: "90 days".
+func days(d time.Duration) string {
+	n := int(d.Round(24*time.Hour) / (24 * time.Hour))
+	if n == 1 {
+		return "day"
+	}
+	return fmt.Sprintf("%d days", n)
 }

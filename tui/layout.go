@@ -35,7 +35,9 @@ type frame struct {
 	// lastPoll is the wall-clock time of the last watch reading.
 	lastPoll time.Time
 	logPath  string
-	calls    []runbook.APICall
+	// sweepWindow is how far back the sweep looks.
+	sweepWindow time.Duration
+	calls       []runbook.APICall
 	// inflight are the effects running, by command id.
 	inflight map[int]runbook.Effect
 }

@@ -46,6 +46,9 @@ type Options struct {
 	Pending []runbook.Effect
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SweepWindow is how far back the CloudTrail sweep looks; zero means
+	// runbook.DefaultSweepWindow, all that event history keeps.
+	SweepWindow time.Duration
 }
 
 // notice is a one-line message under the step view: a refusal's reason, an
@@ -126,6 +129,9 @@ type Model struct {
 func New(opts Options) Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.SweepWindow <= 0 {
+		opts.SweepWindow = runbook.DefaultSweepWindow
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sty := newStyles(true, false)

@@ -54,6 +54,8 @@ func (m Model) frame() frame {
 		logPath:  m.logPath(),
 		calls:    m.calls,
 		inflight: m.inflight,
+
+		sweepWindow: m.opts.SweepWindow,
 	}
 }
 

@@ -46,3 +46,32 @@ func oneArg(fs *flag.FlagSet, what string) (string, error) {
 	}
 	return "", usagef("%s: expected one %s, got %d arguments: %s", fs.Name(), what, fs.NArg(), strings.Join(fs.Args(), " "))
 }
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments ("report LOG --format json"), which the flag
+// package alone stops at, and returns the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// onePath requires exactly one positional argument, an action log's path.
+func onePath(cmd string, args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return "", usagef("%s: missing action log path (see 'keyrunbook %s --help')", cmd, cmd)
+	case 1:
+		return args[0], nil
+	}
+	return "", usagef("%s: expected one action log path, got %d arguments: %s", cmd, len(args), strings.Join(args, " "))
+}

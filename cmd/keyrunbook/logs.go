@@ -8,7 +8,10 @@ import (
 	"os"
 	"strings"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/keyrunbook/keyrunbook/runbook"
+	"github.com/keyrunbook/keyrunbook/tui"
 )
 
 const verifyHelp = `
@@ -63,24 +66,39 @@ func openLog(path string) (*os.File, error) {
 }
 
 const resumeHelp = `
-keyrunbook resume LOG — rebuild an incident from its action log.
+keyrunbook resume LOG [--profile P] [--region R] [--print] — continue an incident from its action log.
 
 The state of the incident is a fold over the log. resume verifies the hash
-chain, replays every event, and prints where the incident stands: the step
+chain, replays every event and shows where the incident stands: the step
 reached, the key, and any action that was started but has no recorded
-result (it may or may not have happened: keyrunbook reads the real state
-again before anything else runs).
+result. In a terminal it then continues a live or dry-run incident in the
+TUI with the credentials you give (as 'respond' takes them): each action
+left without a result runs again first. They are idempotent by design (a
+key made inactive twice stays inactive; a replacement that exists is reused
+and checked), so running one again is how its real state is read back.
+--print only prints the state. A training drill cannot be resumed: its
+simulated account lived in the process that ended; start a new drill.
 
-Example:
-  keyrunbook resume incident-AKIAIOSFODNN7EXAMPLE-20261123T0300Z.jsonl
+Examples:
+  keyrunbook resume incident.jsonl --print
+  keyrunbook resume incident.jsonl --profile security-incident
 `
 
-func cmdResume(_ context.Context, args []string, io streams) error {
+func cmdResume(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("resume", resumeHelp, io.out)
-	if err := parseFlags(fs, args); err != nil {
+	var o respondOptions
+	printOnly := fs.Bool("print", false, "print the incident's state and exit")
+	fs.StringVar(&o.profile, "profile", "", "AWS shared-config profile to continue with")
+	fs.StringVar(&o.region, "region", "", "home region")
+	fs.StringVar(&o.endpoint, "endpoint-url", "", "override every AWS endpoint")
+	fs.StringVar(&o.rootProfile, "root-profile", "", "profile holding the key's account root credentials")
+	fs.StringVar(&o.orgAdminProfile, "org-admin-profile", "", "profile of the Organizations management/delegated admin account")
+	fs.StringVar(&o.alarmPrefix, "alarm-prefix", "", "watch only CloudWatch alarms whose name starts with this")
+	args, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	path, err := oneArg(fs, "action log path")
+	path, err := onePath("resume", args)
 	if err != nil {
 		return err
 	}
@@ -88,12 +106,52 @@ func cmdResume(_ context.Context, args []string, io streams) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	rp, err := runbook.Replay(f)
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("cannot resume %s: %w", path, err)
 	}
 	printResumed(io, path, rp)
+	st := rp.Machine.State()
+	switch {
+	case *printOnly || !interactive():
+		return nil
+	case st.Step.Final():
+		fmt.Fprintf(io.out, "\nThe incident is %s; nothing to continue. Report: keyrunbook report %s\n", st.Step, path)
+		return nil
+	case st.Mode == runbook.ModeTraining:
+		fmt.Fprintln(io.out, "\nA training drill cannot be resumed: its simulated account lived in the process that ended. Start a new one with 'keyrunbook train'.")
+		return nil
+	}
+	return continueIncident(ctx, path, st, o, io)
+}
+
+// continueIncident reopens the log for appending and runs the TUI from
+// the replayed state; the pending intents run first.
+func continueIncident(ctx context.Context, path string, st runbook.State, o respondOptions, io streams) error {
+	j, records, err := runbook.OpenJournal(path, nil)
+	if err != nil {
+		return fmt.Errorf("reopen the action log: %w", err)
+	}
+	defer j.Close()
+	rp, err := runbook.ReplayRecords(records)
+	if err != nil {
+		return fmt.Errorf("cannot resume %s: %w", path, err)
+	}
+	o.watch = st.WatchWindow
+	x, err := buildExecutor(ctx, o, st.Mode)
+	if err != nil {
+		return err
+	}
+	x.Restore(rp.Machine.State())
+	en := runbook.ResumeEngine(rp.Machine, j)
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, Pending: rp.Pending}), tea.WithContext(ctx)).Run()
+	if err != nil {
+		return fmt.Errorf("resume: %w (the action log is %s)", err, path)
+	}
+	if msg := final.(tui.Model).ExitMessage(); msg != "" {
+		fmt.Fprintln(io.out, msg)
+	}
 	return nil
 }
 

@@ -27,26 +27,20 @@ func cmdReport(args []string, io streams) error {
 	fs := newFlags("report", reportHelp, io.out)
 	format := fs.String("format", "md", "md, json or csv")
 	out := fs.String("out", "", "write to this file (created, mode 0600) instead of standard output")
-	// Flags may follow the log's path, as the example shows.
-	if err := parseFlags(fs, args); err != nil {
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	rest := fs.Args()
-	if len(rest) > 1 {
-		if err := parseFlags(fs, rest[1:]); err != nil {
-			return err
-		}
-		rest = append([]string{rest[0]}, fs.Args()...)
-	}
-	if len(rest) != 1 {
-		return usagef("report: expected one action log path, got %d (see 'keyrunbook report --help')", len(rest))
+	logPath, err := onePath("report", rest)
+	if err != nil {
+		return err
 	}
 	switch *format {
 	case "md", "json", "csv":
 	default:
 		return usagef("report: --format must be md, json or csv, not %q", *format)
 	}
-	f, err := openLog(rest[0])
+	f, err := openLog(logPath)
 	if err != nil {
 		return err
 	}
@@ -54,7 +48,7 @@ func cmdReport(args []string, io streams) error {
 	records, vr := runbook.ReadJournal(f)
 	r, err := runbook.BuildReport(records, vr)
 	if err != nil {
-		return fmt.Errorf("report %s: %w", rest[0], err)
+		return fmt.Errorf("report %s: %w", logPath, err)
 	}
 	var body []byte
 	switch *format {
@@ -69,7 +63,7 @@ func cmdReport(args []string, io streams) error {
 		return err
 	}
 	if !vr.OK {
-		fmt.Fprintf(io.err, "warning: %s does not verify (%s); the report covers the records before the break\n", rest[0], vr.Reason)
+		fmt.Fprintf(io.err, "warning: %s does not verify (%s); the report covers the records before the break\n", logPath, vr.Reason)
 	}
 	if *out == "" {
 		_, err = io.out.Write(body)

@@ -56,7 +56,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs.StringVar(&o.alarmPrefix, "alarm-prefix", "", "watch only CloudWatch alarms whose name starts with this")
 	fs.StringVar(&o.logPath, "log", "", "action log path (default keyrunbook-incident-KEY-TIME.jsonl here)")
 	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation")
-	fs.IntVar(&o.days, "days", 90, "how many days of CloudTrail event history to sweep (1-90)")
+	fs.IntVar(&o.days, "days", 90, "how many days of CloudTrail event history to sweep, 1 to 90 (event history keeps 90)")
 	fs.StringVar(&o.detected, "detected-at", "", "when the leak was detected (RFC 3339), for time-to-detect")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -114,7 +114,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
 	}
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("respond: %w (the action log is %s; resume with 'keyrunbook resume %s')", err, path, path)
 	}
