@@ -57,6 +57,7 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	// of the key or broken workload keeps the responder watching.
 	if !s.Impact() && s.WatchLast.Sub(s.WatchStart) >= s.WatchWindow {
 		s.WatchPassed, s.Step = true, StepDelete
+		m.noteShortWatch()
 		return nil, nil
 	}
 	return []Effect{m.pollEffect()}, nil

@@ -83,6 +83,9 @@ func describe(rec Record) string {
 		return "incident closed " + e.Note
 	case Abort:
 		return "incident aborted: " + e.Reason
+	case RevokeSessions, SessionsRevoked:
+		s, _ := describeMinted(e)
+		return s
 	case EffectFailed:
 		msg := RedactString(e.Message)
 		if e.Action != "" {

@@ -207,6 +207,10 @@ type Investigation struct {
 	BlastRadius []Resource    `json:"blastRadius"`
 	// Coverage states the blind spots: what was not read.
 	Coverage []string `json:"coverage,omitempty"`
+	// Minted are the temporary credentials the key minted, followed by
+	// the sweep: their calls are counted in Callers, Indicators and
+	// BlastRadius as the key's own.
+	Minted []MintedCredential `json:"minted,omitempty"`
 }
 
 // Caller returns the caller with the ID, if any.

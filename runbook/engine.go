@@ -137,7 +137,7 @@ func IsResult(ev Event) bool {
 	switch ev.(type) {
 	case KeyIdentified, SweepProgress, SweepFinished, ProposalsReady, ReplacementApplied,
 		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted,
-		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall:
+		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked:
 		return true
 	}
 	return false

@@ -51,6 +51,9 @@ type State struct {
 	// Lessons keeps what a rolled-back watch taught, for the next proposal.
 	Lessons []string `json:"lessons,omitempty"`
 
+	// Revocation is the last revocation of the sessions the key minted.
+	Revocation *Revocation `json:"revocation,omitempty"`
+
 	DeletedAt time.Time   `json:"deletedAt,omitzero"`
 	CleanedUp []Resource  `json:"cleanedUp,omitempty"`
 	Checklist []CheckItem `json:"checklist,omitempty"`
@@ -165,6 +168,9 @@ func (m *Machine) guardMutations(ev Event, effects []Effect) error {
 		if m.s.Caller.AccessKeyID != "" && m.s.Caller.AccessKeyID == m.s.KeyID {
 			return refuse(m.s.Step, ev, "cannot change anything: you are signed in with the leaked key itself; use other credentials")
 		}
+		if reason := m.mintedCaller(); reason != "" {
+			return refuse(m.s.Step, ev, "%s", reason)
+		}
 	}
 	return nil
 }
@@ -220,5 +226,5 @@ func pendingNames(p map[string][]Effect) []string {
 var effectOrder = []string{
 	"IdentifyKey", "SweepCloudTrail", "ProposeReplacements", "ApplyReplacement", "VerifyMove",
 	"DeactivateKey", "PollWatch", "ReactivateKey", "DeleteKey", "CheckHardening", "CleanUpResource",
-	"ScanTrailSource",
+	"ScanTrailSource", "RevokeOlderSessions",
 }

@@ -58,6 +58,8 @@ func init() {
 	register(AddTrailSource{})
 	register(TrailScanProgress{})
 	register(TrailSourceScanned{})
+	register(RevokeSessions{})
+	register(SessionsRevoked{})
 }
 
 // DecodeEvent turns a journaled event back into its typed value.

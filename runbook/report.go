@@ -70,6 +70,10 @@ type ReportContainment struct {
 	WatchPassed   bool          `json:"watchPassed"`
 	KeyUses       int           `json:"keyUsesDuringWatch"`
 	DeletedAt     time.Time     `json:"deletedAt,omitzero"`
+	// WatchNote is CloudTrail's delivery lag when it weakens the watch.
+	WatchNote string `json:"watchNote,omitempty"`
+	// Revocation is the deny of the sessions the key minted, if it ran.
+	Revocation *Revocation `json:"revocation,omitempty"`
 }
 
 // TimelineItem is one line of the timeline: a transition, an AWS call, a
@@ -121,7 +125,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	r.Containment = ReportContainment{
 		DeactivatedAt: st.DeactivatedAt, Override: st.Override, Rollbacks: st.Rollbacks, Lessons: st.Lessons,
 		WatchWindow: st.WatchWindow, WatchStart: st.WatchStart, WatchLast: st.WatchLast, WatchPassed: st.WatchPassed,
-		KeyUses: st.KeyUses, DeletedAt: st.DeletedAt,
+		KeyUses: st.KeyUses, DeletedAt: st.DeletedAt, WatchNote: st.WatchLagNote(), Revocation: st.Revocation,
 	}
 	r.Timeline, r.ChangePlan, r.Debrief = timeline(records)
 	r.Metrics = metrics(records, st)

@@ -326,6 +326,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return m.trailScanProgress(e)
 	case TrailSourceScanned:
 		return m.trailSourceScanned(e)
+	case RevokeSessions:
+		return m.revokeSessions(e)
+	case SessionsRevoked:
+		return m.sessionsRevoked(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }
