@@ -86,6 +86,8 @@ func describe(rec Record) string {
 	case RevokeSessions, SessionsRevoked:
 		s, _ := describeMinted(e)
 		return s
+	case ProposalProven, OverrideProof:
+		return describeProof(e)
 	case EffectFailed:
 		msg := RedactString(e.Message)
 		if e.Action != "" {

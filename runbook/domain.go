@@ -89,6 +89,10 @@ const (
 	CallerOffAWS     CallerKind = "off-aws"
 	CallerAWSService CallerKind = "aws-service" // noted, not a caller to replace
 	CallerUnknown    CallerKind = "unknown"
+	// CallerEKS: a pod on an EKS node (the calls come from a node of a
+	// cluster). CallerCI: a CI job (GitHub Actions).
+	CallerEKS CallerKind = "eks"
+	CallerCI  CallerKind = "ci"
 )
 
 // Label is the responder-facing verdict on a caller.
@@ -138,6 +142,13 @@ type UsageCaller struct {
 	Errors         int         `json:"errors"`
 	// Why is the classification's reason, in a sentence.
 	Why string `json:"why,omitempty"`
+	// VPCEndpoint is the VPC endpoint the calls came through, if any.
+	VPCEndpoint string `json:"vpcEndpoint,omitempty"`
+	// Cluster groups callers that are one source: several tools on one
+	// host ("host 198.51.100.7"), or the runs of one CI ("ci github-actions").
+	Cluster string `json:"cluster,omitempty"`
+	// Pattern says when the caller works ("every day 02:00-03:00 UTC").
+	Pattern string `json:"pattern,omitempty"`
 }
 
 // NeedsReplacement reports whether the caller is legitimate work that must
@@ -232,7 +243,37 @@ const (
 	ReplaceLambdaRole   ReplacementKind = "lambda-role"   // new execution role
 	ReplaceECSTaskRole  ReplacementKind = "ecs-task-role" // task definition revision
 	ReplaceIAMUser      ReplacementKind = "iam-user"      // off AWS: user + own key
+	// Issue 11's kinds, where the evidence points past the ones above.
+	ReplaceEKSPodIdentity ReplacementKind = "eks-pod-identity" // role for pods.eks.amazonaws.com + association
+	ReplaceEKSIRSA        ReplacementKind = "eks-irsa"         // role trusting the cluster's OIDC issuer
+	ReplaceOIDCRole       ReplacementKind = "oidc-role"        // CI: role trusting the CI's OIDC provider
+	ReplaceRolesAnywhere  ReplacementKind = "roles-anywhere"   // on-premises: IAM Roles Anywhere
 )
+
+// Valid reports whether k is a replacement kind keyrunbook knows.
+func (k ReplacementKind) Valid() bool {
+	switch k {
+	case ReplaceInstanceRole, ReplaceLambdaRole, ReplaceECSTaskRole, ReplaceIAMUser,
+		ReplaceEKSPodIdentity, ReplaceEKSIRSA, ReplaceOIDCRole, ReplaceRolesAnywhere:
+		return true
+	}
+	return false
+}
+
+// ExportOnly reports whether keyrunbook hands the kind to review instead of
+// creating it: what completes it lies outside IAM (ExportOnlyReason).
+func (k ReplacementKind) ExportOnly() bool { return k.ExportOnlyReason() != "" }
+
+// ExportOnlyReason says why keyrunbook cannot create a kind, or "".
+func (k ReplacementKind) ExportOnlyReason() string {
+	switch k {
+	case ReplaceRolesAnywhere:
+		return "IAM Roles Anywhere needs your certificate authority for its trust anchor, which keyrunbook cannot create: export it (x), or switch to an IAM user (s) for now"
+	case ReplaceEKSPodIdentity, ReplaceEKSIRSA:
+		return "an EKS pod moves only when its service account and deployment change in the cluster, which keyrunbook does not touch: export it (x) for the cluster's owners"
+	}
+	return ""
+}
 
 // Decision is what the responder chose for a caller's proposal.
 type Decision string

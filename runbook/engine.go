@@ -137,7 +137,8 @@ func IsResult(ev Event) bool {
 	switch ev.(type) {
 	case KeyIdentified, SweepProgress, SweepFinished, ProposalsReady, ReplacementApplied,
 		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted,
-		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked:
+		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked,
+		ProposalProven:
 		return true
 	}
 	return false

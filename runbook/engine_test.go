@@ -40,6 +40,8 @@ func (x *scripted) Run(_ context.Context, e Effect, emit func(Event)) Event {
 		return SweepFinished{Investigation: fixtureInvestigation()}
 	case ProposeReplacements:
 		return ProposalsReady{Proposals: fixtureProposals()}
+	case ProveProposal:
+		return ProposalProven{CallerID: e.Proposal.CallerID, Seq: e.Seq, Allowed: []string{"s3:ListAllMyBuckets"}}
 	case ApplyReplacement:
 		return ReplacementApplied{CallerID: e.Proposal.CallerID, Created: []string{"arn:aws:iam::111122223333:role/" + e.Proposal.Name}}
 	case VerifyMove:

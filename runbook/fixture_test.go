@@ -31,6 +31,15 @@ func fixtureProposals() []Proposal {
 	}
 }
 
+// fixtureProofs answer, passing, the proofs ProposalsReady asks for the
+// fixture's proposals (proof.go numbers them from 1).
+func fixtureProofs() []Event {
+	return []Event{
+		ProposalProven{CallerID: "c-ec2", Seq: 1, Allowed: []string{"s3:ListAllMyBuckets"}},
+		ProposalProven{CallerID: "c-cron", Seq: 2, Allowed: []string{"s3:ListAllMyBuckets"}},
+	}
+}
+
 func sameAccount() KeyIdentified {
 	return KeyIdentified{
 		Caller: Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/responder", AccessKeyID: "AKIARESPONDER2222222"},
@@ -52,7 +61,7 @@ var path = []stage{
 	{"sweeping", []Event{BeginInvestigation{From: t0.Add(-DefaultSweepWindow), To: t0}}},
 	{"investigated", []Event{SweepFinished{Investigation: fixtureInvestigation()}}},
 	{"proposing", []Event{BeginProposals{}}},
-	{"proposed", []Event{ProposalsReady{Proposals: fixtureProposals()}}},
+	{"proposed", append([]Event{ProposalsReady{Proposals: fixtureProposals()}}, fixtureProofs()...)},
 	{"decided", []Event{DecideProposal{CallerID: "c-ec2", Decision: DecisionApply}, DecideProposal{CallerID: "c-cron", Decision: DecisionApply}}},
 	{"applying", []Event{ApplyProposals{}}},
 	{"applied", []Event{ReplacementApplied{CallerID: "c-ec2", Created: []string{"role"}}, ReplacementApplied{CallerID: "c-cron", Created: []string{"user"}}}},

@@ -34,6 +34,10 @@ type State struct {
 	Investigation *Investigation `json:"investigation,omitempty"`
 	Sweeping      bool           `json:"sweeping"`
 	Proposals     []Proposal     `json:"proposals,omitempty"`
+	// Proofs are the latest proof of each proposal (proof.go); ProofSeq
+	// numbers the proofs asked for, so a late answer is told from a fresh one.
+	Proofs   []Proof `json:"proofs,omitempty"`
+	ProofSeq int     `json:"proofSeq,omitempty"`
 	// Override is the written reason to deactivate with callers undecided.
 	Override string `json:"override,omitempty"`
 
@@ -226,5 +230,5 @@ func pendingNames(p map[string][]Effect) []string {
 var effectOrder = []string{
 	"IdentifyKey", "SweepCloudTrail", "ProposeReplacements", "ApplyReplacement", "VerifyMove",
 	"DeactivateKey", "PollWatch", "ReactivateKey", "DeleteKey", "CheckHardening", "CleanUpResource",
-	"ScanTrailSource", "RevokeOlderSessions",
+	"ScanTrailSource", "RevokeOlderSessions", "ProveProposal",
 }

@@ -51,8 +51,8 @@ func TestTransitions(t *testing.T) {
 
 		// Propose.
 		{name: "relabel to legitimate asks for its proposal", at: "proposed", event: RelabelCaller{CallerID: "c-evil", Label: LabelLegitimate}, wantStep: StepPropose, wantEffects: []string{"ProposeReplacements"}},
-		{name: "relabel away from legitimate drops the proposal", at: "proposed", event: RelabelCaller{CallerID: "c-cron", Label: LabelAttacker}, wantStep: StepPropose},
-		{name: "edit proposal", at: "proposed", event: EditProposal{Proposal: Proposal{CallerID: "c-ec2", Kind: ReplaceInstanceRole, Name: "web-role", Policy: okPolicy}}, wantStep: StepPropose},
+		{name: "relabel away from legitimate drops the proposal", at: "proposed", event: RelabelCaller{CallerID: "c-cron", Label: LabelAttacker}, wantStep: StepPropose, wantEffects: []string{"ProveProposal"}},
+		{name: "edit proposal", at: "proposed", event: EditProposal{Proposal: Proposal{CallerID: "c-ec2", Kind: ReplaceInstanceRole, Name: "web-role", Policy: okPolicy}}, wantStep: StepPropose, wantEffects: []string{"ProveProposal", "ProveProposal"}},
 		{name: "edit with invalid policy refused", at: "proposed", event: EditProposal{Proposal: Proposal{CallerID: "c-ec2", Kind: ReplaceInstanceRole, Name: "web-role", Policy: `{"Version":"2012-10-17"`}}, wantRefusal: "not valid JSON"},
 		{name: "edit with bad version refused", at: "proposed", event: EditProposal{Proposal: Proposal{CallerID: "c-ec2", Kind: ReplaceInstanceRole, Name: "web-role", Policy: `{"Version":"2008-10-17","Statement":[]}`}}, wantRefusal: "Version"},
 		{name: "edit with bad name refused", at: "proposed", event: EditProposal{Proposal: Proposal{CallerID: "c-ec2", Kind: ReplaceInstanceRole, Name: "web role!", Policy: okPolicy}}, wantRefusal: "may use only"},

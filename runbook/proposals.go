@@ -61,9 +61,7 @@ func (m *Machine) editProposal(e EditProposal) error {
 	if s.Proposals[i].Applied {
 		return refuse(s.Step, e, "the replacement for %s is already applied; edit it in IAM", p.CallerID)
 	}
-	switch p.Kind {
-	case ReplaceInstanceRole, ReplaceLambdaRole, ReplaceECSTaskRole, ReplaceIAMUser:
-	default:
+	if !p.Kind.Valid() {
 		return refuse(s.Step, e, "%q is not a replacement kind", p.Kind)
 	}
 	if err := validIAMName(p.Name); err != nil {

@@ -60,6 +60,8 @@ func init() {
 	register(TrailSourceScanned{})
 	register(RevokeSessions{})
 	register(SessionsRevoked{})
+	register(ProposalProven{})
+	register(OverrideProof{})
 }
 
 // DecodeEvent turns a journaled event back into its typed value.

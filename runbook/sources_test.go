@@ -245,6 +245,7 @@ func TestLateResultsReachTheProposals(t *testing.T) {
 	m = machineAt(t, "investigated")
 	scanning(m)
 	for _, e := range []Event{BeginProposals{}, ProposalsReady{Proposals: fixtureProposals()},
+		fixtureProofs()[0], fixtureProofs()[1],
 		DecideProposal{CallerID: "c-ec2", Decision: DecisionApply}, DecideProposal{CallerID: "c-cron", Decision: DecisionApply},
 		ApplyProposals{}, ReplacementApplied{CallerID: "c-ec2"}, ReplacementApplied{CallerID: "c-cron"}} {
 		if _, err := m.Apply(e); err != nil {

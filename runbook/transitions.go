@@ -72,7 +72,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return nil, nil
 
 	case RelabelCaller:
-		return m.relabel(e)
+		return m.relabelAndReprove(e)
 
 	case BeginProposals:
 		if s.Step != StepInvestigate {
@@ -90,13 +90,13 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		m.settle("ProposeReplacements")
 		s.Proposals = mergeProposals(s.Proposals, e.Proposals)
-		return nil, nil
+		return m.reprove(), nil
 
 	case EditProposal:
-		return nil, m.editProposal(e)
+		return m.edited(e)
 
 	case DecideProposal:
-		return nil, m.decide(e)
+		return m.decided(e)
 
 	case ApplyProposals:
 		if s.Step != StepPropose {
@@ -104,6 +104,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		if m.isPending("ProposeReplacements") {
 			return nil, refuse(s.Step, ev, "wait for the proposals to be built")
+		}
+		if gap := m.applyGap(); gap != "" {
+			return nil, refuse(s.Step, ev, "cannot apply yet: %s", gap)
 		}
 		s.Step = StepReplace
 		var effects []Effect
@@ -225,6 +228,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if s.Step != StepWatch && s.Step != StepDelete {
 			return nil, refuse(s.Step, ev, "roll-back is possible while watching, before the key is deleted")
 		}
+		if m.isPending("DeleteKey") {
+			// A roll-back racing the deletion could answer either way.
+			return nil, refuse(s.Step, ev, "the key is being deleted: wait for the deletion's result")
+		}
 		if strings.TrimSpace(e.Reason) == "" {
 			return nil, refuse(s.Step, ev, "say why you roll back: the reason goes into the action log")
 		}
@@ -319,6 +326,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return effects, nil
 
 	case EffectFailed:
+		if e.Effect == "ProveProposal" {
+			m.proofFailed(e)
+		}
 		return nil, m.failed(e)
 	case AddTrailSource:
 		return m.addTrailSource(e)
@@ -330,6 +340,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return m.revokeSessions(e)
 	case SessionsRevoked:
 		return m.sessionsRevoked(e)
+	case ProposalProven:
+		return nil, m.proven(e)
+	case OverrideProof:
+		return nil, m.overrideProof(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }
