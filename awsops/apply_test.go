@@ -174,14 +174,34 @@ func TestApplyRefusesWhatItCannotCreateExactly(t *testing.T) {
 	}
 }
 
-// The simulated account does not serve Lambda: the failure names the call.
-func TestApplyLambdaOnTheSimFailsNamingTheCall(t *testing.T) {
+// Lambda apply against the simulated account: the function gets the new
+// execution role; a function the account lacks fails saying where apply
+// looked.
+func TestApplyLambdaOnTheSim(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci"})
-	p := runbook.Proposal{CallerID: "c", Kind: runbook.ReplaceLambdaRole, Name: "kr-report-builder-role", Target: "report-builder",
-		Region: "us-west-2", Policy: allowDoc("ssm:GetParameter")}
-	ev, _ := runEffect(t, r.x, runbook.ApplyReplacement{Proposal: p})
-	f, ok := ev.(runbook.EffectFailed)
-	if !ok || !strings.Contains(f.Message, "lambda:GetFunctionConfiguration") {
-		t.Fatalf("want a failure naming lambda:GetFunctionConfiguration, got %+v", ev)
+	tests := []struct {
+		name, target string
+		says         string // empty: applied
+	}{
+		{"declared function", "report-builder", ""},
+		{"applied again", "report-builder", ""},
+		{"no such function", "no-such-function", "was not found in us-west-2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := runbook.Proposal{CallerID: "c", Kind: runbook.ReplaceLambdaRole, Name: "kr-report-builder-role", Target: tt.target,
+				Region: "us-west-2", Policy: allowDoc("ssm:GetParameter")}
+			ev, _ := runEffect(t, r.x, runbook.ApplyReplacement{Proposal: p})
+			if tt.says != "" {
+				if f, ok := ev.(runbook.EffectFailed); !ok || !strings.Contains(f.Message, tt.says) {
+					t.Fatalf("want a failure saying %q, got %+v", tt.says, ev)
+				}
+				return
+			}
+			want := []string{"arn:aws:iam::730519468211:role/kr-report-builder-role", "arn:aws:lambda:us-west-2:730519468211:function:report-builder"}
+			if a, ok := ev.(runbook.ReplacementApplied); !ok || !slices.Equal(a.Created, want) {
+				t.Fatalf("want %v applied, got %+v", want, ev)
+			}
+		})
 	}
 }

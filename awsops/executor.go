@@ -314,7 +314,15 @@ func (x *Executor) limiter(region string) *rate.Limiter {
 	defer x.limMu.Unlock()
 	l := x.limiters[region]
 	if l == nil {
-		l = rate.NewLimiter(x.lookupRate, 1)
+		r := x.lookupRate
+		// An endpoint whose quota the caller raised for the sweep (the
+		// training account allows more than AWS's 2 per second) allows it
+		// for the watch and the move check too: at 2 per second a
+		// simulated watch window would take minutes of real time.
+		if sr := rate.Limit(x.clients.SweepRate); sr > r {
+			r = sr
+		}
+		l = rate.NewLimiter(r, 1)
 		x.limiters[region] = l
 	}
 	return l

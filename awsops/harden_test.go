@@ -34,7 +34,7 @@ func TestCheckHardeningReadsTheAccount(t *testing.T) {
 			"root-keys":        {false, "the root user has access keys"},
 			"root-mfa":         {false, "root has no MFA device"},
 			"cloudtrail":       {true, "multi-region trail management-events is logging"},
-			"guardduty":        {false, "could not read: this account or endpoint does not answer guardduty:ListDetectors"},
+			"guardduty":        {true, "GuardDuty is enabled in us-east-1"},
 			"billing-alarm":    {false, "could not read: this account or endpoint does not answer cloudwatch:DescribeAlarms"},
 			"centralized-root": {true, "does not apply"},
 			"attacker-keys":    {false, "still there: iam-user backup-admin, access-key AKIA"},
@@ -43,6 +43,7 @@ func TestCheckHardeningReadsTheAccount(t *testing.T) {
 			"root-keys":  {true, "no root access keys"},
 			"root-mfa":   {true, "root MFA is on"},
 			"cloudtrail": {false, "no multi-region trail"},
+			"guardduty":  {false, "no GuardDuty detector in us-east-1"},
 			// The attacker's CreateUser was denied: nothing of theirs to remove.
 			"attacker-keys": {true, "none of the attacker's keys or users is left"},
 		}},

@@ -118,6 +118,8 @@ type account struct {
 	trails      []Trail
 	regions     []string
 	report      *credentialReport
+	functions   map[string]*lambdaFunction // by region + "/" + name (ext_lambda.go)
+	detectors   []*detector                // GuardDuty (ext_guardduty.go)
 }
 
 // ids generates the account's identifiers from the seeded PCG stream, so the
@@ -291,6 +293,7 @@ func buildAccount(sc *Scenario, cp *compiled, g *ids, start time.Time, keyRefs m
 		}
 		a.instances[inst.id] = inst
 	}
+	a.functions, a.detectors = buildFunctions(sc, start), buildDetectors(sc, start)
 	return a
 }
 

@@ -58,5 +58,6 @@ func (s *Sim) StateDigest() string {
 	for _, w := range s.workloads {
 		line(h, "workload", w.cw.w.Name, w.keyID)
 	}
+	a.digestFunctions(func(parts ...any) { line(h, parts...) })
 	return hex.EncodeToString(h.Sum(nil))
 }

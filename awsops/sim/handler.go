@@ -53,6 +53,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !signed {
 		service = guessService(r)
 	}
+	// REST protocols (Lambda, GuardDuty, S3) route by method and path:
+	// ext_rest.go's route table serves them.
+	if s.serveREST(w, r, service, scope, signed) {
+		return
+	}
 	proto := protocolOf(service)
 	if _, served := ops[service]; !served {
 		proto = protoQuery

@@ -50,6 +50,13 @@ type Scenario struct {
 	// Trails are CloudTrail trails answered by DescribeTrails. Event history
 	// (LookupEvents) exists whether or not a trail does, as on AWS.
 	Trails []Trail `json:"trails,omitempty"`
+	// Functions are Lambda functions (ext_lambda.go): what GetFunction
+	// answers and UpdateFunctionConfiguration changes. A lambda workload
+	// runs on the function its runsOn names.
+	Functions []Function `json:"functions,omitempty"`
+	// GuardDuty lists the regions' GuardDuty detectors (ext_guardduty.go);
+	// none means GuardDuty is off everywhere.
+	GuardDuty []Detector `json:"guardDuty,omitempty"`
 	// Responder is the principal a trainee acts as.
 	Responder Responder `json:"responder"`
 	// LeakedKey is the ref of the key the incident is about.
@@ -359,16 +366,22 @@ func (sc *Scenario) LegitimateCallers() []Workload {
 }
 
 // PlantedActions are the attacker's steps that change the account (users,
-// keys, policies, instances): what a responder should find and undo.
+// keys, policies, instances): what a responder should find and undo. A
+// step the account refused (a CreateUser the key may not call) plants
+// nothing and is left out; a scenario that does not compile gets every
+// mutating step, as written.
 func (sc *Scenario) PlantedActions() []Step {
+	accepted, known := tookEffect(sc)
 	var out []Step
-	for _, w := range sc.Workloads {
+	for wi := range sc.Workloads {
+		w := &sc.Workloads[wi]
 		if w.Legitimate {
 			continue
 		}
-		for _, st := range w.Steps {
-			if !guessReadOnly(st.Service, st.Action, st.ReadOnly) {
-				out = append(out, st)
+		for si := range w.Steps {
+			st := &w.Steps[si]
+			if !guessReadOnly(st.Service, st.Action, st.ReadOnly) && (!known || accepted[st]) {
+				out = append(out, *st)
 			}
 		}
 	}

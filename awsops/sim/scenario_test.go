@@ -28,8 +28,10 @@ func TestEmbeddedScenarios(t *testing.T) {
 	}{
 		{"root-key-ec2-onprem", []string{"billing-worker/ec2/i-0a7c3e91b52d4f816", "nas-backup/onprem/backup01.office.northwind.example"},
 			[]string{"iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy", "ec2:RunInstances"}},
+		// svc-reporting may call neither CreateUser nor RunInstances: the
+		// attacker tried both and planted nothing.
 		{"iam-user-lambda-ci", []string{"report-builder/lambda/report-builder", "deploy-pipeline/ci/github.com/fernway/reporting/.github/workflows/deploy.yml"},
-			[]string{"iam:CreateUser", "ec2:RunInstances"}},
+			nil},
 		{"attacker-only", nil,
 			[]string{"iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy", "iam:CreateLoginProfile", "ec2:RunInstances", "ec2:RunInstances"}},
 	}

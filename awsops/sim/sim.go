@@ -74,6 +74,16 @@ func WithStart(t time.Time) Option { return func(o *options) { o.start = t.UTC()
 // New builds the account a scenario describes and seeds 90 days of its
 // workloads' history into CloudTrail.
 func New(sc *Scenario, opts ...Option) (*Sim, error) {
+	s, err := newUnseeded(sc, opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.seedHistory()
+	return s, nil
+}
+
+// newUnseeded builds the account and its workloads with an empty trail.
+func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 	if sc == nil {
 		return nil, errors.New("new sim: nil scenario")
 	}
@@ -100,7 +110,6 @@ func New(sc *Scenario, opts ...Option) (*Sim, error) {
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
 	s.setUpResponder()
 	s.setUpWorkloads()
-	s.seedHistory()
 	return s, nil
 }
 

@@ -1,0 +1,265 @@
+package sim
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// REST protocols (restJson1: Lambda, GuardDuty; restXml: S3) choose the
+// operation by HTTP method and path, not by an Action parameter or an
+// X-Amz-Target header: "GET /2015-03-31/functions/{FunctionName}" is
+// GetFunction. A service registers its routes here (registerREST) and
+// ServeHTTP hands every request of a service with routes to serveREST.
+// Operations run as every other does (s.serve: authentication, the policy
+// check, CloudTrail), so only the request's shape and the reply's encoding
+// differ.
+
+// restRoute is one operation of a REST service, as its Smithy model's
+// @http trait declares it.
+type restRoute struct {
+	method string
+	// pattern is the path with {Label} segments; a last {Label+} takes the
+	// rest of the path, slashes included (an S3 object key).
+	pattern string
+	// query, when set, is a query key the request must carry: S3 tells
+	// GetBucketPolicy (GET /{Bucket}?policy) from ListObjects by it.
+	query string
+	// action is the operation's CloudTrail event name, versioned where the
+	// service versions it ("GetFunction20150331v2").
+	action string
+	op     op
+	// status is the success status; zero means 200.
+	status int
+}
+
+// restRoutes holds each service's routes, most specific first within a
+// method (a route with a query key before the same path without one).
+var restRoutes = map[string][]restRoute{}
+
+// registerREST adds a service's routes. Like register, it runs from init
+// functions, after exec.go built the operation table.
+func registerREST(service string, routes ...restRoute) {
+	for _, rt := range routes {
+		if rt.query != "" {
+			restRoutes[service] = append([]restRoute{rt}, restRoutes[service]...)
+			continue
+		}
+		restRoutes[service] = append(restRoutes[service], rt)
+	}
+}
+
+// matchREST finds the route of a request and the values of its labels.
+func matchREST(service, method string, u *url.URL) (*restRoute, map[string]string, bool) {
+	path := u.EscapedPath()
+	q := u.Query()
+	for i := range restRoutes[service] {
+		rt := &restRoutes[service][i]
+		if rt.method != method || (rt.query != "" && !q.Has(rt.query)) {
+			continue
+		}
+		if labels, ok := matchPath(rt.pattern, path); ok {
+			return rt, labels, true
+		}
+	}
+	return nil, nil, false
+}
+
+// matchPath matches an escaped request path against a pattern, returning
+// the unescaped label values.
+func matchPath(pattern, path string) (map[string]string, bool) {
+	pp := strings.Split(strings.TrimPrefix(pattern, "/"), "/")
+	rp := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	labels := map[string]string{}
+	for i, seg := range pp {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "+}") {
+			if i >= len(rp) {
+				return nil, false
+			}
+			v, err := url.PathUnescape(strings.Join(rp[i:], "/"))
+			if err != nil || v == "" {
+				return nil, false
+			}
+			labels[seg[1:len(seg)-2]] = v
+			return labels, true
+		}
+		if i >= len(rp) {
+			return nil, false
+		}
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			v, err := url.PathUnescape(rp[i])
+			if err != nil || v == "" {
+				return nil, false
+			}
+			labels[seg[1:len(seg)-1]] = v
+			continue
+		}
+		if seg != rp[i] {
+			return nil, false
+		}
+	}
+	return labels, len(rp) == len(pp)
+}
+
+// serveREST answers a request of a REST-routed service and reports true;
+// it reports false, writing nothing, for a service without routes.
+func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, scope credentialScope, signed bool) bool {
+	if len(restRoutes[service]) == 0 {
+		return false
+	}
+	proto := protocolOf(service)
+	reqID := s.requestIDLocked()
+	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
+	reply := func(status int, out any, e *apiError) {
+		if e != nil {
+			rec.ErrorCode, rec.Status = e.code, e.status
+			writeRESTError(w, proto, e, reqID)
+		} else {
+			rec.Status = status
+			writeRESTResult(w, proto, status, out, reqID)
+		}
+		s.logRequest(rec)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			reply(0, nil, &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError})
+		}
+	}()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		reply(0, nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
+		return true
+	}
+	rt, labels, found := matchREST(service, r.Method, r.URL)
+	if !found {
+		rec.Mutating = r.Method != http.MethodGet && r.Method != http.MethodHead
+		reply(0, nil, errUnknownRoute(proto, r.Method, r.URL.Path))
+		return true
+	}
+	rec.Action, rec.Mutating = rt.action, !rt.op.readOnly
+	switch {
+	case !signed:
+		reply(0, nil, errMissingRESTAuth(proto))
+		return true
+	case !s.regionEnabled(scope.region):
+		reply(0, nil, errAuth(service))
+		return true
+	}
+	params := r.URL.Query()
+	params.Del("X-Amz-Credential")
+	for k, v := range labels {
+		params.Set(k, v)
+	}
+	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID}
+	out, e := s.serve(c, rt.op, scope.keyID, clientIP(r), r.UserAgent())
+	rec.At = c.at
+	reply(orStatus(rt.status), out, e)
+	return true
+}
+
+func orStatus(status int) int {
+	if status == 0 {
+		return http.StatusOK
+	}
+	return status
+}
+
+func errUnknownRoute(proto, method, path string) *apiError {
+	if proto == protoS3 {
+		return &apiError{code: "NotImplemented", message: "A header or query you provided implies functionality that is not implemented: " + method + " " + path, status: http.StatusNotImplemented}
+	}
+	return &apiError{code: "UnknownOperationException", message: "Unknown operation " + method + " " + path, status: http.StatusNotFound}
+}
+
+func errMissingRESTAuth(proto string) *apiError {
+	if proto == protoS3 {
+		return &apiError{code: "AccessDenied", message: "Anonymous access is not allowed by the simulated account.", status: http.StatusForbidden}
+	}
+	return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token", status: http.StatusForbidden}
+}
+
+// rawBody is a reply sent as it is (S3 GetBucketPolicy's policy document).
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
+// writeRESTResult encodes a reply: JSON for restJson1, XML for S3 (whose
+// reply structs name their root element with an XMLName field).
+func writeRESTResult(w http.ResponseWriter, proto string, status int, out any, reqID string) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", reqID)
+	if raw, ok := out.(*rawBody); ok {
+		h.Set("Content-Type", raw.contentType)
+		w.WriteHeader(status)
+		_, _ = w.Write(raw.data)
+		return
+	}
+	if proto == protoS3 {
+		h.Set("x-amz-request-id", reqID)
+		if out == nil || status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		h.Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, xml.Header)
+		_ = xml.NewEncoder(w).Encode(out)
+		return
+	}
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if out == nil {
+		out = struct{}{}
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// writeRESTError writes an error as restJson1 services do (the code in the
+// X-Amzn-ErrorType header, "Type" User or Service in the body) or as S3
+// does (an <Error> document).
+func writeRESTError(w http.ResponseWriter, proto string, e *apiError, reqID string) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", reqID)
+	if proto == protoS3 {
+		h.Set("x-amz-request-id", reqID)
+		h.Set("Content-Type", "application/xml")
+		w.WriteHeader(e.status)
+		_, _ = io.WriteString(w, xml.Header)
+		_ = xml.NewEncoder(w).Encode(struct {
+			XMLName   xml.Name `xml:"Error"`
+			Code      string   `xml:"Code"`
+			Message   string   `xml:"Message"`
+			RequestID string   `xml:"RequestId"`
+		}{Code: e.code, Message: e.message, RequestID: reqID})
+		return
+	}
+	typ := "User"
+	if e.status >= 500 {
+		typ = "Service"
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Amzn-ErrorType", e.code)
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Type": typ, "Message": e.message})
+}
+
+// restJSONInput decodes a restJson1 request body into v; an empty body is
+// an empty input.
+func restJSONInput(c *call, v any) *apiError {
+	if len(c.body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return errInvalid(c.service, fmt.Sprintf("The request body is not a valid %s request: %v", c.action, err))
+	}
+	return nil
+}
