@@ -120,6 +120,9 @@ type account struct {
 	report      *credentialReport
 	functions   map[string]*lambdaFunction // by region + "/" + name (ext_lambda.go)
 	detectors   []*detector                // GuardDuty (ext_guardduty.go)
+
+	// oidc are the IAM OIDC identity providers, by ARN (ext_simulate_oidc.go).
+	oidc map[string]*oidcProvider
 }
 
 // ids generates the account's identifiers from the seeded PCG stream, so the

@@ -59,5 +59,6 @@ func (s *Sim) StateDigest() string {
 		line(h, "workload", w.cw.w.Name, w.keyID)
 	}
 	a.digestFunctions(func(parts ...any) { line(h, parts...) })
+	a.digestOIDC(func(parts ...any) { line(h, parts...) })
 	return hex.EncodeToString(h.Sum(nil))
 }
