@@ -51,6 +51,7 @@ type accessKey struct {
 	created     time.Time
 	user        string     // owning IAM user; "" for root or temporary keys
 	session     *principal // set for temporary (ASIA) and foreign keys
+	mint        *mintInfo  // set for keys STS minted (ext_mint.go)
 	lastUsed    time.Time
 	lastService string
 	lastRegion  string
@@ -346,7 +347,7 @@ func (a *account) policiesOf(p *principal) []*policy {
 	var attached []string
 	var inline []*namedDoc
 	switch p.kind {
-	case typeIAMUser:
+	case typeIAMUser, typeFederatedUser: // a federated user has its IAM user's (ext_mint.go)
 		if u := a.users[p.name]; u != nil && p.account == a.id {
 			attached, inline = u.attached, u.inline
 		}

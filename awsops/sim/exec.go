@@ -168,6 +168,9 @@ var policyActions = map[string]string{
 // allowed everything; a principal of another account is denied everything
 // but STS, since the sim models one account.
 func (s *Sim) authorize(c *call, o op) *apiError {
+	if e := s.sessionLimits(c, o); e != nil {
+		return e // a minted key's expiry and limits (ext_mint_limits.go)
+	}
 	if o.noAuth || c.who.kind == typeRoot && c.who.account == s.acct.id {
 		return nil
 	}
@@ -184,7 +187,7 @@ func (s *Sim) authorize(c *call, o op) *apiError {
 		e.message += " (the simulated account " + s.acct.id + " is the only one modelled)"
 		return e
 	}
-	switch evaluate(s.acct.policiesOf(c.who), action, resource) {
+	switch evaluateIn(s.acct.policiesOf(c.who), action, resource, s.requestContext(c)) {
 	case allowed:
 		return nil
 	case explicitDeny:
@@ -260,6 +263,7 @@ func (s *Sim) actorFor(p *principal, keyID string) uint32 {
 			a.issuer = &sessionIssuer{principalID: r.id, arn: s.acct.roleARN(r), userName: r.name}
 		}
 	}
+	s.sessionIdentity(&a, keyID)
 	id := s.trail.addActor(a)
 	s.actorIDs[k] = id
 	return id

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // policy is a parsed identity policy: only what the evaluator uses.
@@ -19,6 +20,9 @@ type statement struct {
 	resources   []string
 	notResource bool
 	conditional bool
+	// issuedBefore is a DateLessThan aws:TokenIssueTime condition, the one
+	// condition evaluated (ext_mint_limits.go).
+	issuedBefore time.Time
 }
 
 // stringOrList is IAM's "one string or a list of strings".
@@ -73,6 +77,9 @@ func parsePolicy(doc []byte) (*policy, error) {
 	p := &policy{}
 	for i, rs := range stmts {
 		st := statement{conditional: len(rs.Condition) > 0 && string(rs.Condition) != "null"}
+		if t, ok := tokenIssueCondition(rs.Condition); ok {
+			st.issuedBefore, st.conditional = t, false
+		}
 		switch rs.Effect {
 		case "Allow":
 			st.allow = true
@@ -124,11 +131,17 @@ const (
 // policy evaluation logic). Conditions are not modelled: a conditional Allow
 // does not grant and a conditional Deny applies, the cautious reading.
 func evaluate(policies []*policy, action, resource string) decision {
+	return evaluateIn(policies, action, resource, requestContext{})
+}
+
+// evaluateIn is evaluate for a request whose context is known: a statement
+// conditioned on aws:TokenIssueTime applies only when its condition holds.
+func evaluateIn(policies []*policy, action, resource string, rc requestContext) decision {
 	action = strings.ToLower(action)
 	d := implicitDeny
 	for _, p := range policies {
 		for _, st := range p.statements {
-			if !st.matches(action, resource) {
+			if !st.matches(action, resource) || !st.conditionHolds(rc) {
 				continue
 			}
 			if !st.allow {

@@ -18,7 +18,7 @@ func TestEmbeddedScenarios(t *testing.T) {
 			t.Errorf("%s: title %q brief %q", info.Name, info.Title, info.Brief)
 		}
 	}
-	if !slices.Equal(names, []string{"attacker-only", "iam-user-lambda-ci", "root-key-ec2-onprem"}) {
+	if !slices.Equal(names, []string{"attacker-only", "iam-user-lambda-ci", "minted-session", "root-key-ec2-onprem"}) {
 		t.Fatalf("scenarios %v", names)
 	}
 	tests := []struct {
@@ -34,6 +34,9 @@ func TestEmbeddedScenarios(t *testing.T) {
 			nil},
 		{"attacker-only", nil,
 			[]string{"iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy", "iam:CreateLoginProfile", "ec2:RunInstances", "ec2:RunInstances"}},
+		// The attacker's sessions act: STS calls are read-only, what they made is not.
+		{"minted-session", []string{"build-runner/onprem/build01.larkspur.example"},
+			[]string{"ec2:RunInstances", "iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,7 @@ type actor struct {
 }
 
 type sessionIssuer struct {
+	kind                       string // Role (empty), IAMUser, Root
 	principalID, arn, userName string
 }
 

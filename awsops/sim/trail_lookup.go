@@ -146,12 +146,13 @@ type recordIdentity struct {
 }
 
 type sessionContext struct {
+	// SessionIssuer is {} for a GetSessionToken session, as CloudTrail writes it.
 	SessionIssuer struct {
-		Type        string `json:"type"`
-		PrincipalID string `json:"principalId"`
-		ARN         string `json:"arn"`
-		AccountID   string `json:"accountId"`
-		UserName    string `json:"userName"`
+		Type        string `json:"type,omitempty"`
+		PrincipalID string `json:"principalId,omitempty"`
+		ARN         string `json:"arn,omitempty"`
+		AccountID   string `json:"accountId,omitempty"`
+		UserName    string `json:"userName,omitempty"`
 	} `json:"sessionIssuer"`
 	Attributes struct {
 		CreationDate     string `json:"creationDate"`
@@ -189,11 +190,13 @@ func (t *trail) render(pos uint32, account string) ([]byte, error) {
 	}
 	if a.issuer != nil {
 		sc := &sessionContext{}
-		sc.SessionIssuer.Type = "Role"
-		sc.SessionIssuer.PrincipalID = a.issuer.principalID
-		sc.SessionIssuer.ARN = a.issuer.arn
-		sc.SessionIssuer.AccountID = a.account
-		sc.SessionIssuer.UserName = a.issuer.userName
+		if a.issuer.arn != "" {
+			sc.SessionIssuer.Type = orDefault(a.issuer.kind, "Role")
+			sc.SessionIssuer.PrincipalID = a.issuer.principalID
+			sc.SessionIssuer.ARN = a.issuer.arn
+			sc.SessionIssuer.AccountID = a.account
+			sc.SessionIssuer.UserName = a.issuer.userName
+		}
 		sc.Attributes.CreationDate = a.sessionAt.UTC().Format(isoSecond)
 		sc.Attributes.MFAAuthenticated = "false"
 		r.UserIdentity.SessionContext = sc

@@ -18,8 +18,8 @@ func (v *validator) workloads() error {
 				continue
 			}
 			f := fmt.Sprintf("workloads[%d].steps[%d].saveKeyAs", wi, si)
-			if s.Service != "iam" || s.Action != "CreateAccessKey" {
-				return fieldErr(f, "only an iam CreateAccessKey step creates a key")
+			if !savesKey(s.Service, s.Action) {
+				return fieldErr(f, "only an iam CreateAccessKey step or an sts GetSessionToken, GetFederationToken or AssumeRole step creates a key")
 			}
 			if prev, dup := v.keyRefs[s.SaveKeyAs]; dup {
 				return fieldErr(f, "%q is already used by %s", s.SaveKeyAs, prev)
