@@ -87,7 +87,8 @@ func selectList(expr func(col string) string) string {
 func athenaQuery(key, account string, regions []string, src TrailSource, from, to time.Time) *TrailQuery {
 	cols := selectList(func(c string) string {
 		if f, ok := strings.CutPrefix(c, "identity_"); ok {
-			return "useridentity." + f
+			// Athena's table names the struct's fields in lower case.
+			return "useridentity." + strings.ToLower(lakeNames[f])
 		}
 		return c
 	})

@@ -49,6 +49,9 @@ const maxBody = 1 << 20
 // InternalFailure.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scope, signed := parseScope(r)
+	if signed && scope.service == "s3" && s.serveTrailBucket(w, r, scope) {
+		return // the trail's log files: ext_s3.go
+	}
 	service := scope.service
 	if !signed {
 		service = guessService(r)
