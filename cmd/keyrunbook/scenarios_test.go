@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -38,11 +44,13 @@ type drill struct {
 	sc  *sim.Scenario
 	tr  *training
 	en  *runbook.Engine
-	j   *runbook.Journal
 	log string
 	// during, when set, runs before each effect the executor carries out,
 	// with the engine between two steps: a trainee's key press mid-effect.
 	during func(runbook.Effect)
+	// restarts counts the watch windows restarted for the attacker's
+	// attempts with the dead key.
+	restarts int
 }
 
 func startDrill(t *testing.T, name string) *drill {
@@ -68,18 +76,23 @@ func startDrill(t *testing.T, name string) *drill {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &drill{t: t, sc: sc, tr: tr, en: en, j: j, log: log}
+	return &drill{t: t, sc: sc, tr: tr, en: en, log: log}
 }
 
-// Run implements runbook.Executor over the training executor, counting
-// watch readings and giving during its turn.
+// scripted is a drill's runbook.Executor: the training executor, with the
+// model's reading of the watch and the drill's during hook before each
+// effect, and a bound on the watch readings.
 type scripted struct {
 	d      *drill
 	polls  int
 	cancel context.CancelFunc
 }
 
+// Run implements runbook.Executor.
 func (x *scripted) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+	if _, ok := e.(runbook.PollWatch); ok {
+		x.d.judgeWatch(ctx)
+	}
 	if x.d.during != nil {
 		x.d.during(e)
 	}
@@ -114,6 +127,79 @@ func (d *drill) do(ev runbook.Event) {
 }
 
 func (d *drill) state() runbook.State { return d.en.Machine().State() }
+
+// judgeWatch is the model responder reading the watch before each poll.
+// Uses of the key since the window began that all come from the
+// attacker's addresses and all failed are containment working (the
+// attacker still tries the dead key): the responder restarts the window,
+// as the refusal to delete says. Any other use ends the drill: something
+// legitimate still holds the key.
+func (d *drill) judgeWatch(ctx context.Context) {
+	d.t.Helper()
+	st := d.state()
+	if st.KeyUses == 0 || st.WatchPassed {
+		return
+	}
+	uses := d.keyUses(ctx, st.WatchStart, d.tr.sim.Now())
+	if len(uses) == 0 {
+		return // a reading asked for before the last restart
+	}
+	for _, u := range uses {
+		if !d.attackerAt(u.SourceIPAddress) || u.ErrorCode == "" {
+			d.t.Fatalf("the key was used during the watch by %s (error %q): a legitimate caller was not moved", u.SourceIPAddress, u.ErrorCode)
+		}
+	}
+	if _, err := d.en.Submit(runbook.RestartWatch{}); err != nil {
+		d.t.Fatalf("restart the watch after the attacker's %d failed call(s): %v", len(uses), err)
+	}
+	d.restarts++
+}
+
+// keyUse is what the model reads of a CloudTrail event with the key.
+type keyUse struct {
+	SourceIPAddress string `json:"sourceIPAddress"`
+	ErrorCode       string `json:"errorCode"`
+}
+
+// keyUses reads the leaked key's events in [from, to) in every region the
+// sweep covered, as the responder would in the console.
+func (d *drill) keyUses(ctx context.Context, from, to time.Time) []keyUse {
+	d.t.Helper()
+	var out []keyUse
+	for _, r := range d.state().Investigation.Regions {
+		ct := d.tr.exec.Clients().NewCloudTrail(r.Region)
+		in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(from), EndTime: aws.Time(to),
+			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(d.state().KeyID)}}}
+		for {
+			page, err := ct.LookupEvents(ctx, in)
+			if err != nil {
+				d.t.Fatalf("look up the key's use in %s: %v", r.Region, err)
+			}
+			for _, ev := range page.Events {
+				var u keyUse
+				if err := json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &u); err != nil {
+					d.t.Fatal(err)
+				}
+				out = append(out, u)
+			}
+			if page.NextToken == nil {
+				break
+			}
+			in.NextToken = page.NextToken
+		}
+	}
+	return out
+}
+
+// attackerAt reports whether the scenario's attacker calls from ip.
+func (d *drill) attackerAt(ip string) bool {
+	for _, w := range d.sc.Workloads {
+		if !w.Legitimate && w.SourceIP == ip {
+			return true
+		}
+	}
+	return false
+}
 
 // debrief scores the run as playTraining does.
 func (d *drill) debrief() runbook.Debrief {
@@ -170,16 +256,74 @@ func (d *drill) runsOn(callerID string) string {
 	return ""
 }
 
-// replace applies every proposal and checks each caller moved.
+// replace applies every proposal and checks each caller moved. A caller
+// that runs on a schedule (a CI pipeline every 8 hours) shows up under its
+// replacement only at its next run: the trainee waits for it, then checks
+// again. A key only the attacker used has no caller to move.
 func (d *drill) replace() {
 	d.t.Helper()
 	d.do(runbook.ApplyProposals{})
+	if len(d.state().Proposals) == 0 {
+		return
+	}
 	d.do(runbook.VerifyMoves{})
+	var wait time.Duration
+	for _, p := range d.state().Proposals {
+		if !p.Moved {
+			wait = max(wait, d.longestGap(p.CallerID))
+		}
+	}
+	if wait > 0 {
+		d.tr.sim.Advance(wait)
+		d.do(runbook.VerifyMoves{})
+	}
 	for _, p := range d.state().Proposals {
 		if !p.Applied || !p.Moved {
 			d.t.Fatalf("%s (%s %s on %s): applied %v, moved %v", p.CallerID, p.Kind, p.Name, p.Target, p.Applied, p.Moved)
 		}
 	}
+}
+
+// longestGap is the longest a caller's workload can go between two runs
+// of one of its calls: its period plus its jitter.
+func (d *drill) longestGap(callerID string) time.Duration {
+	d.t.Helper()
+	var gap time.Duration
+	for _, c := range d.state().Investigation.Callers {
+		for _, w := range d.sc.Workloads {
+			if c.ID != callerID || !w.Legitimate || workloadIP(d.sc, w) != c.SourceIP {
+				continue
+			}
+			for _, call := range w.Calls {
+				gap = max(gap, span(d.t, call.Every)+span(d.t, call.Jitter))
+			}
+		}
+	}
+	return gap
+}
+
+// span reads a scenario duration ("8h", "1d", "1d12h").
+func span(t *testing.T, s string) time.Duration {
+	t.Helper()
+	if s == "" {
+		return 0
+	}
+	var days time.Duration
+	if n, rest, ok := strings.Cut(s, "d"); ok {
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			t.Fatalf("duration %q: %v", s, err)
+		}
+		days, s = time.Duration(v)*24*time.Hour, rest
+	}
+	if s == "" {
+		return days
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("duration %q: %v", s, err)
+	}
+	return days + d
 }
 
 // cleanUpPlanted removes every blast-radius resource the drill counts as
@@ -238,8 +382,8 @@ func TestEveryScenarioCanBeWon(t *testing.T) {
 			if st := d.state(); st.Step != runbook.StepClosed {
 				t.Errorf("ended at %s", st.Step)
 			}
-			t.Logf("%s: %d requests, simulated %s, real %s", info.Name, len(d.tr.sim.Requests()),
-				d.tr.sim.Now().Sub(sim.DefaultStart).Round(time.Minute), time.Since(start).Round(time.Millisecond))
+			t.Logf("%s: %d requests, watch restarted %d time(s) for the attacker's failed calls, simulated %s, real %s",
+				info.Name, len(d.tr.sim.Requests()), d.restarts, d.tr.sim.Now().Sub(sim.DefaultStart).Round(time.Minute), time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
@@ -251,6 +395,7 @@ func TestCarelessResponseLosesPoints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays a scenario end to end")
 	}
+	t.Parallel()
 	name := sim.Scenarios()[0].Name
 	d := startDrill(t, name)
 	d.investigate()
@@ -258,7 +403,8 @@ func TestCarelessResponseLosesPoints(t *testing.T) {
 	d.do(runbook.ProceedToDeactivate{})
 	tried := false
 	d.during = func(e runbook.Effect) {
-		if _, ok := e.(runbook.PollWatch); !ok || tried || d.state().WatchLast.IsZero() {
+		st := d.state()
+		if _, ok := e.(runbook.PollWatch); !ok || tried || st.WatchLast.IsZero() || st.KeyUses > 0 {
 			return
 		}
 		tried = true
