@@ -222,6 +222,9 @@ type Investigation struct {
 	// the sweep: their calls are counted in Callers, Indicators and
 	// BlastRadius as the key's own.
 	Minted []MintedCredential `json:"minted,omitempty"`
+	// Trails are the trail sources merged in after the sweep (sources.go),
+	// with the windows they read, so that no event counts twice.
+	Trails []TrailRead `json:"trails,omitempty"`
 }
 
 // Caller returns the caller with the ID, if any.
@@ -273,6 +276,43 @@ func (k ReplacementKind) ExportOnlyReason() string {
 		return "an EKS pod moves only when its service account and deployment change in the cluster, which keyrunbook does not touch: export it (x) for the cluster's owners"
 	}
 	return ""
+}
+
+// OIDCSubjectPlaceholder is an OIDC role's target until the responder
+// names the repository: "<" never appears in a GitHub subject, so a role
+// trusting it can be assumed by no one.
+const OIDCSubjectPlaceholder = "repo:<org>/<repo>:*"
+
+// kindRings are the kinds a proposal may switch between: the same caller
+// served another way (an off-AWS host by a user key now or Roles Anywhere
+// or OIDC later; a pod through Pod Identity or IRSA).
+var kindRings = [][]ReplacementKind{
+	{ReplaceIAMUser, ReplaceRolesAnywhere, ReplaceOIDCRole},
+	{ReplaceEKSPodIdentity, ReplaceEKSIRSA},
+}
+
+// SwitchKind returns the proposal as the next kind of its ring, with the
+// target that kind names (the host for a user or Roles Anywhere, the
+// subject placeholder for an OIDC role), and false when its kind has no
+// other. The caller is the proposal's own.
+func SwitchKind(p Proposal, c UsageCaller) (Proposal, bool) {
+	for _, ring := range kindRings {
+		for i, k := range ring {
+			if k != p.Kind {
+				continue
+			}
+			next := ring[(i+1)%len(ring)]
+			switch {
+			case next == ReplaceOIDCRole:
+				p.Target = OIDCSubjectPlaceholder
+			case p.Kind == ReplaceOIDCRole:
+				p.Target = c.SourceIP
+			}
+			p.Kind = next
+			return p, true
+		}
+	}
+	return p, false
 }
 
 // Decision is what the responder chose for a caller's proposal.

@@ -260,3 +260,39 @@ func TestProofEventsReplayFromTheLog(t *testing.T) {
 		t.Error("ProposalProven answers an effect; OverrideProof is the responder's")
 	}
 }
+
+func TestSwitchKindCyclesTheWaysToServeACaller(t *testing.T) {
+	host := UsageCaller{ID: "c-1", SourceIP: "10.2.3.4"}
+	tests := []struct {
+		from       Proposal
+		wantKind   ReplacementKind
+		wantTarget string
+		wantOK     bool
+	}{
+		{Proposal{Kind: ReplaceIAMUser, Target: "10.2.3.4"}, ReplaceRolesAnywhere, "10.2.3.4", true},
+		{Proposal{Kind: ReplaceRolesAnywhere, Target: "10.2.3.4"}, ReplaceOIDCRole, OIDCSubjectPlaceholder, true},
+		{Proposal{Kind: ReplaceOIDCRole, Target: "repo:acme/app:*"}, ReplaceIAMUser, "10.2.3.4", true},
+		{Proposal{Kind: ReplaceEKSPodIdentity, Target: "prod/<namespace>/<service-account>"}, ReplaceEKSIRSA, "prod/<namespace>/<service-account>", true},
+		{Proposal{Kind: ReplaceEKSIRSA, Target: "prod/web/api"}, ReplaceEKSPodIdentity, "prod/web/api", true},
+		{Proposal{Kind: ReplaceInstanceRole, Target: "i-0abc"}, ReplaceInstanceRole, "i-0abc", false},
+	}
+	for _, tt := range tests {
+		got, ok := SwitchKind(tt.from, host)
+		if ok != tt.wantOK || got.Kind != tt.wantKind || got.Target != tt.wantTarget {
+			t.Errorf("%s: got %s %q %v, want %s %q %v", tt.from.Kind, got.Kind, got.Target, ok, tt.wantKind, tt.wantTarget, tt.wantOK)
+		}
+		if !got.Kind.Valid() {
+			t.Errorf("%s is not a valid kind", got.Kind)
+		}
+	}
+	for _, k := range []ReplacementKind{ReplaceInstanceRole, ReplaceLambdaRole, ReplaceECSTaskRole, ReplaceIAMUser, ReplaceOIDCRole} {
+		if k.ExportOnly() {
+			t.Errorf("%s is export-only, but keyrunbook creates it", k)
+		}
+	}
+	for _, k := range []ReplacementKind{ReplaceEKSPodIdentity, ReplaceEKSIRSA, ReplaceRolesAnywhere} {
+		if !k.ExportOnly() {
+			t.Errorf("%s should be export-only", k)
+		}
+	}
+}
