@@ -73,6 +73,8 @@ type Aggregator struct {
 	// What the bounds cut, for Notes.
 	overflowEvents int
 	blastDropped   int
+	// minted are the temporary credentials the key minted (minted.go).
+	minted mintedLedger
 }
 
 type callerKey struct{ ip, ua string }
@@ -140,6 +142,7 @@ func (a *Aggregator) Add(r TrailRecord) {
 	if r.EventType == "AwsServiceEvent" {
 		return // AWS's own events (not calls signed with the key)
 	}
+	a.minted.note(&r, a.keyID)
 	key := callerKey{r.SourceIPAddress, a.userAgent(r.UserAgent)}
 	c := a.callers[key]
 	if c == nil {

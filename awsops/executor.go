@@ -200,6 +200,8 @@ func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.
 		return x.checkHardening(ctx, e)
 	case runbook.CleanUpResource:
 		return x.cleanUp(ctx, e)
+	case runbook.RevokeOlderSessions:
+		return x.revokeSessions(ctx, e)
 	case runbook.ScanTrailSource:
 		return x.scanTrailSource(ctx, e, emitterOf(ctx))
 	}

@@ -65,7 +65,7 @@ func (r *sweepRun) result(interrupted bool) SweepResult {
 	callers, indicators, blast := r.agg.Result()
 	res := SweepResult{Interrupted: interrupted}
 	res.Investigation = runbook.Investigation{From: r.from, To: r.to, Events: r.agg.Events(),
-		Callers: callers, Indicators: indicators, BlastRadius: blast}
+		Callers: callers, Indicators: indicators, BlastRadius: blast, Minted: r.agg.Minted()}
 	for _, rr := range r.regions {
 		res.Investigation.Regions = append(res.Investigation.Regions, rr.sweep)
 		if rr.sweep.State == runbook.RegionDone {
@@ -74,7 +74,7 @@ func (r *sweepRun) result(interrupted bool) SweepResult {
 			res.Unfinished = append(res.Unfinished, rr.sweep.Region)
 		}
 	}
-	res.Investigation.Coverage = r.coverage()
+	res.Investigation.Coverage = append(r.coverage(), r.mintedCoverage(res.Investigation.Minted)...)
 	if interrupted {
 		return res
 	}
@@ -147,6 +147,8 @@ func (r *sweepRun) coverage() []string {
 	out = append(out,
 		"Management events only: data events (S3 object reads and writes, Lambda Invoke, DynamoDB items) are not in "+
 			"event history; only a trail or CloudTrail Lake that records data events has them.",
+		"Sources this sweep did not read: the trail's log files in S3, Athena tables over them and CloudTrail Lake "+
+			"(add one as a trail source for data events and history past 90 days), and the CloudTrail of other accounts.",
 		fmt.Sprintf("CloudTrail shows a call up to about 15 minutes after it is made: if this sweep ran before %s, "+
 			"calls made after %s may be missing.", stamp(orNow(r.to).Add(deliveryLag)), stamp(orNow(r.to).Add(-deliveryLag))))
 	return append(out, r.agg.Notes()...)

@@ -90,6 +90,9 @@ func Sweep(ctx context.Context, c *Clients, req SweepRequest, progress func(runb
 		})
 	}
 	wg.Wait()
+	if ctx.Err() == nil {
+		run.followMinted(ctx, c, rps, emit) // what the key minted (mintedsweep.go)
+	}
 	return run.result(ctx.Err() != nil), nil
 }
 
@@ -111,6 +114,8 @@ type sweepRun struct {
 	busy     bool
 	reported bool     // findings went out with a result
 	bad      sync.Map // region → count of records that would not parse
+	// mintedGaps are lookups of minted keys that failed (mintedsweep.go).
+	mintedGaps gapList
 }
 
 type regionRun struct {

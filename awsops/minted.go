@@ -1,0 +1,199 @@
+package awsops
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// The leaked key can mint temporary credentials (sts:GetSessionToken,
+// sts:GetFederationToken, sts:AssumeRole) whose calls CloudTrail records
+// under their own ASIA key ID: a sweep by the leaked key's ID alone never
+// sees them. CloudTrail names the minted key in the minting event's
+// responseElements.credentials.accessKeyId; the ledger below collects
+// those from the records the aggregator folds, and the sweep then looks
+// each minted key up too (mintedsweep.go), folding its calls into the same
+// callers, indicators and blast radius.
+
+// mintingCalls are the STS calls that answer with temporary credentials.
+var mintingCalls = map[string]bool{
+	runbook.ViaGetSessionToken: true, runbook.ViaGetFederationToken: true, runbook.ViaAssumeRole: true,
+}
+
+// maxMintDepth bounds how many hops the sweep follows: the leaked key's
+// sessions, the sessions those minted, and one more. A role assumed from a
+// role session lasts at most an hour, so deeper chains are rare.
+const maxMintDepth = 3
+
+// mintedLedger is what the records told of minted credentials. The
+// aggregator holds it under its lock.
+type mintedLedger struct {
+	creds map[string]*mintedCred // by minted key ID
+	uses  map[string]int         // calls signed with each temporary key seen
+}
+
+type mintedCred struct {
+	runbook.MintedCredential
+	depth int
+	// swept are the regions whose event history was read for this key.
+	swept map[string]bool
+}
+
+// note reads one record: a successful minting call by the key (or by a
+// credential it minted) adds to the ledger; a call signed with a temporary
+// key counts as that key's use.
+func (l *mintedLedger) note(r *TrailRecord, leakedKey string) {
+	signer := r.UserIdentity.AccessKeyID
+	if strings.HasPrefix(signer, "ASIA") {
+		if l.uses == nil {
+			l.uses = map[string]int{}
+		}
+		l.uses[signer]++
+	}
+	if r.EventSource != "sts.amazonaws.com" || !mintingCalls[r.EventName] || r.Failed() {
+		return
+	}
+	depth := 1
+	if signer != leakedKey {
+		parent, ok := l.creds[signer]
+		if !ok {
+			return // minted by someone else: not the leak's
+		}
+		depth = parent.depth + 1
+	}
+	resp, req := trailParams{raw: r.ResponseElements}, trailParams{raw: r.RequestParameters}
+	id := resp.str("credentials.accessKeyId")
+	if !strings.HasPrefix(id, "ASIA") {
+		return
+	}
+	c := runbook.MintedCredential{KeyID: id, Via: r.EventName, MintedBy: signer, IssuedAt: r.EventTime,
+		Region: r.AWSRegion, SourceIP: r.SourceIPAddress, RoleARN: req.str("roleArn"), FederatedUser: req.str("name")}
+	if acct := roleAccount(c.RoleARN); acct != "" && acct != r.Account() {
+		c.CrossAccount = true
+	}
+	c.ExpiresAt, c.ExpiryBasis = mintedExpiry(r, &req, &resp)
+	if l.creds == nil {
+		l.creds = map[string]*mintedCred{}
+	}
+	if old, ok := l.creds[id]; ok && !old.IssuedAt.After(c.IssuedAt) {
+		return // the same event seen twice (a resumed sweep, a trail source)
+	}
+	l.creds[id] = &mintedCred{MintedCredential: c, depth: depth, swept: map[string]bool{}}
+}
+
+// roleAccount is the account in a role ARN, "" when it is none.
+func roleAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[2] != "iam" {
+		return ""
+	}
+	return parts[4]
+}
+
+// expirationLayouts are how CloudTrail writes credentials.expiration: "Jun
+// 3, 2025 2:32:00 PM", newer records "Jun 3, 2025, 2:32:00 PM", some RFC
+// 3339.
+var expirationLayouts = []string{"Jan 2, 2006 3:04:05 PM", "Jan 2, 2006, 3:04:05 PM", time.RFC3339}
+
+// mintedExpiry is the latest the credential may be valid until: the
+// expiration STS returned, else the duration asked for, else the longest
+// STS allows for the call (STS API reference).
+func mintedExpiry(r *TrailRecord, req, resp *trailParams) (time.Time, string) {
+	if s := resp.str("credentials.expiration"); s != "" {
+		for _, layout := range expirationLayouts {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t.UTC(), runbook.ExpiryFromResponse
+			}
+		}
+	}
+	if req.load() {
+		if n, err := strconv.Atoi(strings.Trim(string(req.top["durationSeconds"]), `"`)); err == nil && n > 0 {
+			return r.EventTime.Add(time.Duration(n) * time.Second), runbook.ExpiryFromRequested
+		}
+	}
+	longest := runbook.MaxUserSession
+	switch {
+	case r.EventName == runbook.ViaAssumeRole && r.UserIdentity.Type == "AssumedRole":
+		longest = runbook.MaxChainedSession
+	case r.EventName == runbook.ViaAssumeRole:
+		longest = runbook.MaxRoleSession
+	case r.UserIdentity.Type == "Root":
+		longest = runbook.MaxRootSession
+	}
+	return r.EventTime.Add(longest), runbook.ExpiryFromMaximum
+}
+
+// toSweep lists the minted keys whose event history is still unread in
+// some of the regions, shallowest first. Another account's keys are left
+// out: their calls are in that account's CloudTrail.
+func (l *mintedLedger) toSweep(regions []string) []mintedTarget {
+	var out []mintedTarget
+	for _, c := range l.creds {
+		if c.CrossAccount || c.depth > maxMintDepth {
+			continue
+		}
+		var todo []string
+		for _, r := range regions {
+			if !c.swept[r] {
+				todo = append(todo, r)
+			}
+		}
+		if len(todo) > 0 {
+			out = append(out, mintedTarget{c.MintedCredential, todo})
+		}
+	}
+	slices.SortFunc(out, func(a, b mintedTarget) int { return a.cred.IssuedAt.Compare(b.cred.IssuedAt) })
+	return out
+}
+
+// mintedTarget is one minted key and the regions still to read for it.
+type mintedTarget struct {
+	cred    runbook.MintedCredential
+	regions []string
+}
+
+func (l *mintedLedger) markSwept(keyID, region string) {
+	if c, ok := l.creds[keyID]; ok {
+		c.swept[region] = true
+	}
+}
+
+// list is the ledger as the investigation carries it, oldest first.
+func (l *mintedLedger) list() []runbook.MintedCredential {
+	var out []runbook.MintedCredential
+	for _, c := range l.creds {
+		m := c.MintedCredential
+		m.Events = l.uses[m.KeyID]
+		m.Swept = len(c.swept) > 0
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b runbook.MintedCredential) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.KeyID, b.KeyID)
+	})
+	return out
+}
+
+// Minted returns the temporary credentials the key minted, as folded so far.
+func (a *Aggregator) Minted() []runbook.MintedCredential {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.minted.list()
+}
+
+func (a *Aggregator) mintedToSweep(regions []string) []mintedTarget {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.minted.toSweep(regions)
+}
+
+func (a *Aggregator) markMintedSwept(keyID, region string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.minted.markSwept(keyID, region)
+}
