@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,10 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -128,79 +123,6 @@ func (d *drill) do(ev runbook.Event) {
 
 func (d *drill) state() runbook.State { return d.en.Machine().State() }
 
-// judgeWatch is the model responder reading the watch before each poll.
-// Uses of the key since the window began that all come from the
-// attacker's addresses and all failed are containment working (the
-// attacker still tries the dead key): the responder restarts the window,
-// as the refusal to delete says. Any other use ends the drill: something
-// legitimate still holds the key.
-func (d *drill) judgeWatch(ctx context.Context) {
-	d.t.Helper()
-	st := d.state()
-	if st.KeyUses == 0 || st.WatchPassed {
-		return
-	}
-	uses := d.keyUses(ctx, st.WatchStart, d.tr.sim.Now())
-	if len(uses) == 0 {
-		return // a reading asked for before the last restart
-	}
-	for _, u := range uses {
-		if !d.attackerAt(u.SourceIPAddress) || u.ErrorCode == "" {
-			d.t.Fatalf("the key was used during the watch by %s (error %q): a legitimate caller was not moved", u.SourceIPAddress, u.ErrorCode)
-		}
-	}
-	if _, err := d.en.Submit(runbook.RestartWatch{}); err != nil {
-		d.t.Fatalf("restart the watch after the attacker's %d failed call(s): %v", len(uses), err)
-	}
-	d.restarts++
-}
-
-// keyUse is what the model reads of a CloudTrail event with the key.
-type keyUse struct {
-	SourceIPAddress string `json:"sourceIPAddress"`
-	ErrorCode       string `json:"errorCode"`
-}
-
-// keyUses reads the leaked key's events in [from, to) in every region the
-// sweep covered, as the responder would in the console.
-func (d *drill) keyUses(ctx context.Context, from, to time.Time) []keyUse {
-	d.t.Helper()
-	var out []keyUse
-	for _, r := range d.state().Investigation.Regions {
-		ct := d.tr.exec.Clients().NewCloudTrail(r.Region)
-		in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(from), EndTime: aws.Time(to),
-			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(d.state().KeyID)}}}
-		for {
-			page, err := ct.LookupEvents(ctx, in)
-			if err != nil {
-				d.t.Fatalf("look up the key's use in %s: %v", r.Region, err)
-			}
-			for _, ev := range page.Events {
-				var u keyUse
-				if err := json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &u); err != nil {
-					d.t.Fatal(err)
-				}
-				out = append(out, u)
-			}
-			if page.NextToken == nil {
-				break
-			}
-			in.NextToken = page.NextToken
-		}
-	}
-	return out
-}
-
-// attackerAt reports whether the scenario's attacker calls from ip.
-func (d *drill) attackerAt(ip string) bool {
-	for _, w := range d.sc.Workloads {
-		if !w.Legitimate && w.SourceIP == ip {
-			return true
-		}
-	}
-	return false
-}
-
 // debrief scores the run as playTraining does.
 func (d *drill) debrief() runbook.Debrief {
 	d.t.Helper()
@@ -231,29 +153,25 @@ func (d *drill) investigate() {
 	d.do(runbook.BeginProposals{})
 	for _, p := range d.state().Proposals {
 		if p.Target == "" {
-			p.Target = d.runsOn(p.CallerID)
+			p.Target = d.workloadOf(p.CallerID).RunsOn
 			d.do(runbook.EditProposal{Proposal: p})
 		}
 		d.do(runbook.DecideProposal{CallerID: p.CallerID, Decision: runbook.DecisionApply})
 	}
 }
 
-// runsOn is what the scenario says the caller runs on, found by its source
-// IP: the ground truth a trainee reads in the account's console.
-func (d *drill) runsOn(callerID string) string {
+// workloadOf is the scenario's workload behind a caller, found by its
+// source IP: the ground truth a trainee reads in the account's console.
+func (d *drill) workloadOf(callerID string) sim.Workload {
 	d.t.Helper()
-	for _, c := range d.state().Investigation.Callers {
-		if c.ID != callerID {
-			continue
-		}
-		for _, w := range d.sc.Workloads {
-			if w.Legitimate && workloadIP(d.sc, w) == c.SourceIP {
-				return w.RunsOn
-			}
+	c, _ := d.state().Investigation.Caller(callerID)
+	for _, w := range d.sc.Workloads {
+		if w.Legitimate && workloadIP(d.sc, w) == c.SourceIP {
+			return w
 		}
 	}
-	d.t.Fatalf("caller %s runs on nothing the scenario knows", callerID)
-	return ""
+	d.t.Fatalf("caller %s (%s) is no workload of the scenario", callerID, c.SourceIP)
+	return sim.Workload{}
 }
 
 // replace applies every proposal and checks each caller moved. A caller
@@ -287,17 +205,9 @@ func (d *drill) replace() {
 // longestGap is the longest a caller's workload can go between two runs
 // of one of its calls: its period plus its jitter.
 func (d *drill) longestGap(callerID string) time.Duration {
-	d.t.Helper()
 	var gap time.Duration
-	for _, c := range d.state().Investigation.Callers {
-		for _, w := range d.sc.Workloads {
-			if c.ID != callerID || !w.Legitimate || workloadIP(d.sc, w) != c.SourceIP {
-				continue
-			}
-			for _, call := range w.Calls {
-				gap = max(gap, span(d.t, call.Every)+span(d.t, call.Jitter))
-			}
-		}
+	for _, call := range d.workloadOf(callerID).Calls {
+		gap = max(gap, span(d.t, call.Every)+span(d.t, call.Jitter))
 	}
 	return gap
 }
@@ -316,24 +226,18 @@ func span(t *testing.T, s string) time.Duration {
 		}
 		days, s = time.Duration(v)*24*time.Hour, rest
 	}
-	if s == "" {
-		return days
-	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
+	if err != nil && s != "" {
 		t.Fatalf("duration %q: %v", s, err)
 	}
 	return days + d
 }
 
 // cleanUpPlanted removes every blast-radius resource the drill counts as
-// planted; it reports those the investigation did not find.
-func (d *drill) cleanUpPlanted(skip func(runbook.Resource) bool) {
+// planted; one the investigation did not find fails the drill.
+func (d *drill) cleanUpPlanted() {
 	d.t.Helper()
 	for _, want := range drillFor(d.sc).Planted {
-		if skip != nil && skip(want) {
-			continue
-		}
 		i := slices.IndexFunc(d.state().Investigation.BlastRadius, func(r runbook.Resource) bool {
 			return r.Type == want.Type && r.ID == want.ID
 		})
@@ -352,7 +256,7 @@ func (d *drill) model() {
 	d.investigate()
 	d.replace()
 	d.do(runbook.ProceedToDeactivate{})
-	d.cleanUpPlanted(nil)
+	d.cleanUpPlanted()
 	d.do(runbook.ConfirmDeactivate{})
 	if st := d.state(); st.Step != runbook.StepDelete || !st.WatchPassed {
 		d.t.Fatalf("the watch did not pass: step %s, key uses %d, unhealthy %v", st.Step, st.KeyUses, st.Unhealthy)
