@@ -242,7 +242,7 @@ func (f *trailFold) add(r TrailRecord, data bool) {
 		}
 	}
 	f.stats.Matched++
-	covered := !data && f.covered(r)
+	covered := f.covered(r, data)
 	if covered {
 		f.stats.Covered++
 	}
@@ -262,11 +262,20 @@ func (f *trailFold) add(r TrailRecord, data bool) {
 	}
 }
 
-// covered reports whether event history holds the record, so the sweep
-// folded it already.
-func (f *trailFold) covered(r TrailRecord) bool {
+// covered reports whether the investigation folded the record already:
+// event history holds it (a management event the sweep read), or a trail
+// source merged before read its window.
+func (f *trailFold) covered(r TrailRecord, data bool) bool {
 	c := f.opt.Covered
-	return f.regions[r.AWSRegion] && !r.EventTime.Before(c.From) && !r.EventTime.After(c.To)
+	if !data && f.regions[r.AWSRegion] && !r.EventTime.Before(c.From) && !r.EventTime.After(c.To) {
+		return true
+	}
+	for _, w := range c.Trails {
+		if !r.EventTime.Before(w.From) && !r.EventTime.After(w.To) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *trailFold) unreadable() {
@@ -356,7 +365,7 @@ func (f *trailFold) coverage() []string {
 	default:
 		what = "read nothing"
 	}
-	out := []string{fmt.Sprintf("%s, %s to %s: %s; %d of the key's events, %d of them data events, %d already in event history.",
+	out := []string{fmt.Sprintf("%s, %s to %s: %s; %d of the key's events, %d of them data events, %d read before (event history or another trail source).",
 		f.label(), stamp(f.opt.From), stamp(f.opt.To), what, s.Matched, s.DataEvents, s.Covered)}
 	if s.Duplicates > 0 {
 		out = append(out, fmt.Sprintf("%s: %d events delivered twice were counted once.", f.label(), s.Duplicates))

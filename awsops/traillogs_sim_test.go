@@ -5,16 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -233,6 +229,13 @@ func TestS3SourceMergesIntoTheInvestigation(t *testing.T) {
 	if !read {
 		t.Fatalf("blast radius %+v lacks the invoices read", after.BlastRadius)
 	}
+	// A second view of the same trail adds nothing already counted.
+	lake := e.shown(t, runbook.TrailSource{Kind: runbook.TrailLake, EventDataStore: e.sim.EventDataStoreID()})
+	more := e.apply(t, runbook.AddTrailSource{Source: lake})
+	again, merged := mustScan(t, more[len(more)-1]), e.m.State().Investigation
+	if again.AddedEvents != 0 || merged.Events != after.Events || len(merged.Trails) != 2 || again.Stats.Covered != again.Stats.Matched {
+		t.Fatalf("Lake after S3 added %d events (%d → %d), stats %+v, %d trails", again.AddedEvents, after.Events, merged.Events, again.Stats, len(merged.Trails))
+	}
 	var notes []string
 	for _, ev := range seen {
 		if c, ok := ev.(runbook.APICall); ok && c.Service == "s3" {
@@ -252,7 +255,3 @@ func hasAction(acts []runbook.ActionUse, name string) bool {
 	}
 	return false
 }
-
-var _ = io.EOF
-var _ = aws.String
-var _ = s3.NewFromConfig

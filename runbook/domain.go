@@ -222,6 +222,9 @@ type Investigation struct {
 	// the sweep: their calls are counted in Callers, Indicators and
 	// BlastRadius as the key's own.
 	Minted []MintedCredential `json:"minted,omitempty"`
+	// Trails are the trail sources merged in after the sweep (sources.go),
+	// with the windows they read, so that no event counts twice.
+	Trails []TrailRead `json:"trails,omitempty"`
 }
 
 // Caller returns the caller with the ID, if any.

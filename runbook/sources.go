@@ -67,14 +67,31 @@ func (s TrailSource) String() string {
 	return s.Location
 }
 
-// TrailCoverage is what the event-history sweep already read: management
-// events in Regions between From and To. A trail scan counts those only
-// once, without remembering event IDs (event history holds every
-// management event of its 90 days, so the coverage is exact).
+// TrailCoverage is what the investigation read already, so that a trail
+// scan counts those events only once without remembering event IDs: the
+// sweep's management events in Regions between From and To (event
+// history holds every management event of its 90 days, so that is
+// exact), and every event in the windows trail sources merged before.
+// Sources are taken to be views of one trail (its files, an Athena table
+// over them, a Lake store fed by it).
 type TrailCoverage struct {
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
-	Regions []string  `json:"regions,omitempty"`
+	From    time.Time     `json:"from"`
+	To      time.Time     `json:"to"`
+	Regions []string      `json:"regions,omitempty"`
+	Trails  []TrailWindow `json:"trails,omitempty"`
+}
+
+// TrailWindow is a span of time a trail source was read over.
+type TrailWindow struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// TrailRead is a trail source merged into the investigation.
+type TrailRead struct {
+	Source TrailSource    `json:"source"`
+	Window TrailWindow    `json:"window"`
+	Stats  TrailScanStats `json:"stats"`
 }
 
 // TrailScanStats is how much a trail scan read, for progress and coverage.
@@ -172,6 +189,9 @@ func (m *Machine) addTrailSource(e AddTrailSource) ([]Effect, error) {
 			cov.Regions = append(cov.Regions, r.Region)
 		}
 	}
+	for _, t := range inv.Trails {
+		cov.Trails = append(cov.Trails, t.Window)
+	}
 	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Key.Account, From: from, To: to,
 		Source: e.Source, Covered: cov}}, nil
 }
@@ -265,6 +285,8 @@ func mergeTrail(base Investigation, e TrailSourceScanned) (Investigation, map[st
 	out.BlastRadius = mergeResources(base.BlastRadius, e.Found.BlastRadius)
 	out.Events = base.Events + e.AddedEvents
 	out.Coverage = append(slices.Clone(base.Coverage), e.Found.Coverage...)
+	out.Trails = append(slices.Clone(base.Trails), TrailRead{Source: e.Source,
+		Window: TrailWindow{From: e.Found.From, To: e.Found.To}, Stats: e.Stats})
 	return out, changed
 }
 

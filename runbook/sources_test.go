@@ -130,6 +130,19 @@ func TestScanEffectCarriesWhatTheSweepCovered(t *testing.T) {
 	if !reflect.DeepEqual(e.Covered, want) {
 		t.Fatalf("covered = %+v, want %+v", e.Covered, want)
 	}
+	// A second source covers what the first one read, data events too.
+	read := scanned()
+	read.Found.From, read.Found.To = t0.Add(-48*time.Hour), t0
+	if _, err := m.Apply(read); err != nil {
+		t.Fatal(err)
+	}
+	effects, err = m.Apply(AddTrailSource{Source: TrailSource{Kind: TrailS3, Location: "s3://trail/logs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := effects[0].(ScanTrailSource).Covered.Trails; len(got) != 1 || !got[0].From.Equal(t0.Add(-48*time.Hour)) {
+		t.Fatalf("covered trails = %+v, want the first source's window", got)
+	}
 	if _, err := m.Apply(EffectFailed{Effect: "ScanTrailSource", Message: "gone"}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +212,9 @@ func TestMergeAddsWhatTheSweepDidNotRead(t *testing.T) {
 	}
 	if len(got.BlastRadius) != 2 || got.BlastRadius[0].Type != "s3-objects-read" {
 		t.Errorf("blast radius = %+v, want the created user once and the bucket read", got.BlastRadius)
+	}
+	if len(got.Trails) != 1 || got.Trails[0].Source.Location != "s3://trail/logs" {
+		t.Errorf("trails read = %+v, want the S3 source", got.Trails)
 	}
 	if len(got.Coverage) != 1 || len(base.Callers) != 4 || base.Callers[0].Events != 5 {
 		t.Errorf("coverage %q; the base must stay untouched: %+v", got.Coverage, base.Callers[0])

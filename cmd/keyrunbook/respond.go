@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -27,9 +29,16 @@ region, then prints one JSON document, without the TUI and without changes.
 
 Every run writes an action log (--log); resume it with 'keyrunbook resume LOG'.
 
+With --investigate-only, trail sources reach past event history's 90 days
+of management events, after the sweep: --trail-dir and --trail-s3 read a
+trail's log files (data events included), --athena-* query an Athena table
+over them, --lake-store a CloudTrail Lake event data store. The SQL is
+printed before it runs.
+
 Examples:
   keyrunbook respond --key AKIAIOSFODNN7EXAMPLE --dry-run --profile security-audit
   keyrunbook respond --key AKIAIOSFODNN7EXAMPLE --investigate-only --json > findings.json
+  keyrunbook respond --key AKIAIOSFODNN7EXAMPLE --investigate-only --trail-s3 s3://org-trail-bucket/prefix
 `
 
 type respondOptions struct {
@@ -39,6 +48,10 @@ type respondOptions struct {
 	watch                                     time.Duration
 	days                                      int
 	detected                                  string
+	trailDir, trailS3, lakeStore              string
+	athenaWorkgroup, athenaTable, athenaOut   string
+	athenaPartition                           string
+	athenaCreate                              bool
 }
 
 func cmdRespond(ctx context.Context, args []string, io streams) error {
@@ -58,6 +71,14 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation")
 	fs.IntVar(&o.days, "days", 90, "how many days of CloudTrail event history to sweep, 1 to 90 (event history keeps 90)")
 	fs.StringVar(&o.detected, "detected-at", "", "when the leak was detected (RFC 3339), for time-to-detect")
+	fs.StringVar(&o.trailDir, "trail-dir", "", "with --investigate-only: also read the trail log files (.json.gz) under this directory")
+	fs.StringVar(&o.trailS3, "trail-s3", "", "with --investigate-only: also read the trail log files under s3://bucket/prefix")
+	fs.StringVar(&o.athenaWorkgroup, "athena-workgroup", "primary", "Athena workgroup for --athena-table")
+	fs.StringVar(&o.athenaTable, "athena-table", "", "with --investigate-only: also query this Athena table (database.table) of the trail")
+	fs.StringVar(&o.athenaOut, "athena-output", "", "Athena results location s3://… (when the workgroup sets none)")
+	fs.StringVar(&o.athenaPartition, "athena-date-partition", "", "the table's yyyy/MM/dd partition column, if any (read only the days asked)")
+	fs.BoolVar(&o.athenaCreate, "athena-create-table", false, "create --athena-table over --trail-s3 with partition projection first (the DDL is printed)")
+	fs.StringVar(&o.lakeStore, "lake-store", "", "with --investigate-only: also query this CloudTrail Lake event data store (ID or ARN)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -69,6 +90,14 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	}
 	if _, err := runbook.ParseKeyID(o.key); err != nil {
 		return usagef("respond: --key: %v", err)
+	}
+	if len(o.trailSources()) > 0 && !o.investigateOnly {
+		return usagef("respond: --trail-dir, --trail-s3, --athena-table and --lake-store go with --investigate-only")
+	}
+	for _, src := range o.trailSources() {
+		if err := runbook.ValidTrailSource(src); err != nil {
+			return usagef("respond: %v", err)
+		}
 	}
 	if o.jsonOut && !o.investigateOnly {
 		return usagef("respond: --json goes with --investigate-only")
@@ -171,6 +200,9 @@ func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor
 	if err != nil {
 		return err
 	}
+	if err := addTrailSources(ctx, en, x, o, io); err != nil {
+		return err
+	}
 	st = en.Machine().State()
 	rep.Investigation, rep.Failure = st.Investigation, st.LastError
 	rep.Findings = st.Findings
@@ -215,4 +247,86 @@ func printInvestigationText(rep awsops.Report, io streams) {
 			fmt.Fprintf(io.out, "  coverage: %s\n", c)
 		}
 	}
+}
+
+// trailSources are the trail sources the flags name, in the order read.
+func (o respondOptions) trailSources() []runbook.TrailSource {
+	var out []runbook.TrailSource
+	if o.trailDir != "" {
+		out = append(out, runbook.TrailSource{Kind: runbook.TrailLocal, Location: o.trailDir})
+	}
+	if o.trailS3 != "" && !o.athenaCreate {
+		out = append(out, runbook.TrailSource{Kind: runbook.TrailS3, Location: o.trailS3})
+	}
+	if o.athenaTable != "" {
+		out = append(out, runbook.TrailSource{Kind: runbook.TrailAthena, Workgroup: o.athenaWorkgroup, Table: o.athenaTable,
+			Output: o.athenaOut, DatePartition: o.athenaPartition, CreateTable: o.athenaCreate, Location: o.trailS3})
+	}
+	if o.lakeStore != "" {
+		out = append(out, runbook.TrailSource{Kind: runbook.TrailLake, EventDataStore: o.lakeStore})
+	}
+	return out
+}
+
+// addTrailSources reads each trail source after the sweep and merges it.
+// An Athena or Lake query is printed before it runs, as built by
+// State.TrailQuery: the machine runs that query and no other.
+func addTrailSources(ctx context.Context, en *runbook.Engine, x runbook.Executor, o respondOptions, io streams) error {
+	for _, src := range o.trailSources() {
+		st := en.Machine().State()
+		if st.Investigation == nil || st.Sweeping {
+			return nil // the sweep failed: its failure is the report
+		}
+		q, err := st.TrailQuery(src, time.Time{}, time.Time{})
+		if err != nil {
+			return usagef("respond: %s: %v", src, err)
+		}
+		if q != nil {
+			if q.DDL != "" {
+				fmt.Fprintf(io.err, "creating %s first:\n%s\n", src.Table, q.DDL)
+			}
+			fmt.Fprintf(io.err, "%s, running:\n%s\n", src, q.SQL)
+			if len(q.Params) > 0 {
+				fmt.Fprintf(io.err, "execution parameters: %s\n", strings.Join(q.Params, ", "))
+			}
+			src.Query = q
+		}
+		fmt.Fprintf(io.err, "reading %s…\n", src)
+		err = en.Run(ctx, trailProgress{inner: x, out: io.err}, runbook.AddTrailSource{Source: src})
+		var refusal *runbook.Refusal
+		if errors.As(err, &refusal) {
+			return fmt.Errorf("read %s: %s", src, refusal.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		if f := en.Machine().State().LastError; f != nil && f.Effect == "ScanTrailSource" {
+			fmt.Fprintf(io.err, "%s could not be read: %s\n", src, runbook.RedactString(f.Message))
+		}
+	}
+	return nil
+}
+
+// trailProgress prints a trail scan's progress on stderr every few seconds.
+type trailProgress struct {
+	inner runbook.Executor
+	out   io.Writer
+}
+
+// Run implements runbook.Executor.
+func (p trailProgress) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+	var last time.Time
+	return p.inner.Run(ctx, e, func(ev runbook.Event) {
+		if tp, ok := ev.(runbook.TrailScanProgress); ok && time.Since(last) > 2*time.Second {
+			last = time.Now()
+			s := tp.Stats
+			switch {
+			case s.FilesTotal > 0:
+				fmt.Fprintf(p.out, "  %d of %d files, %d records, %d of the key's\n", s.Files, s.FilesTotal, s.Records, s.Matched)
+			case s.State != "":
+				fmt.Fprintf(p.out, "  query %s, %d bytes scanned (about $%.4f)\n", s.State, s.ScannedBytes, s.CostUSD)
+			}
+		}
+		emit(ev)
+	})
 }
