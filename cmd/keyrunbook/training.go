@@ -86,7 +86,7 @@ func hint(step runbook.Step) string {
 	case runbook.StepDeactivate:
 		return "Deactivate, never delete first: deactivation can be rolled back. Remove what the attacker created (users, keys) too."
 	case runbook.StepWatch:
-		return "Watch the full window. Any use of the key or a failing workload means something still depends on it: roll back rather than leave it broken."
+		return "Watch the full window. A failing workload or use of the key from one of your own callers means something still depends on it: roll back rather than leave it broken. Failed calls from the attacker's address are the key doing its job: restart the watch (w), never reactivate for them."
 	case runbook.StepDelete:
 		return "The window passed quietly: delete the key by typing its last four characters."
 	case runbook.StepHarden:
