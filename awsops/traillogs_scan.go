@@ -175,11 +175,13 @@ func (w *logWorker) scanOnce(ctx context.Context, tf TrailFile, f *trailFold, st
 	return folded, err
 }
 
+// countingReader counts the bytes read through it, for the stats.
 type countingReader struct {
 	r io.Reader
 	n int64
 }
 
+// Read implements io.Reader.
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
