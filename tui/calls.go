@@ -50,6 +50,8 @@ func plannedCalls(e runbook.Effect) []plannedCall {
 		return replacementCalls(x.Proposal)
 	case runbook.CleanUpResource:
 		return cleanUpCalls(x.Resource)
+	case runbook.RevokeOlderSessions:
+		return revocationCalls(x)
 	}
 	return nil
 }

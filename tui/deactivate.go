@@ -16,13 +16,16 @@ var deactivateKeyMap = struct {
 	Deactivate: binding("enter", "deactivate (type yes)", "enter"),
 }
 
-func deactivateKeys(frame) []key.Binding {
-	return []key.Binding{deactivateKeyMap.Deactivate}
+func deactivateKeys(f frame) []key.Binding {
+	return append([]key.Binding{deactivateKeyMap.Deactivate}, revokeKeys(f)...)
 }
 
 func deactivateUpdate(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 	if key.Matches(k, deactivateKeyMap.Deactivate) {
 		return intent{event: runbook.ConfirmDeactivate{}}
+	}
+	if it, ok := revokeUpdate(k, f); ok {
+		return it
 	}
 	it, _ := c.update(k, f.st)
 	return it
@@ -96,6 +99,7 @@ func deactivateView(f frame, c cleanupList) string {
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: the call is journaled as would-call; the key stays active."))
 	}
+	lines = append(lines, mintedLines(f)...)
 	lines = append(lines, "")
 	lines = append(lines, c.view(f, f.h-len(lines))...)
 	return strings.Join(lines, "\n")

@@ -123,6 +123,8 @@ func confirmTitle(ev runbook.Event) string {
 		return "Delete the leaked key"
 	case runbook.CleanUp:
 		return "Remove what the attacker created"
+	case runbook.RevokeSessions:
+		return "Revoke the sessions the key minted"
 	case runbook.Retry:
 		return "Run the failed change again"
 	}

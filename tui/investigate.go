@@ -43,10 +43,12 @@ type investigateView struct {
 	sty     styles
 	w, h    int
 	km      investigateKeys
+	// coverage shows the sweep's blind spots in place of the caller pane.
+	coverage bool
 }
 
 type investigateKeys struct {
-	Up, Down, Sort, Label, Next key.Binding
+	Up, Down, Sort, Label, Next, Coverage key.Binding
 }
 
 // tableRows is the caller table's height including its header, at 80×24.
@@ -60,6 +62,8 @@ func newInvestigateView(sty styles) investigateView {
 		Sort:  binding("s", "sort", "s"),
 		Label: binding("l", "relabel", "l"),
 		Next:  binding("enter", "propose replacements", "enter"),
+		// Coverage toggles the blind spots (minted.go).
+		Coverage: binding("b", "blind spots", "b"),
 	}}
 	v.restyle(sty)
 	return v
@@ -238,6 +242,8 @@ func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
 		}
 	case key.Matches(k, v.km.Next):
 		return intent{event: runbook.BeginProposals{}}
+	case key.Matches(k, v.km.Coverage):
+		v.coverage = !v.coverage
 	default:
 		v.table, _ = v.table.Update(k)
 	}
@@ -248,7 +254,7 @@ func (v investigateView) keys(f frame) []key.Binding {
 	if f.st.Sweeping || v.inv == nil {
 		return nil
 	}
-	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next}
+	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.Coverage}
 }
 
 func (v investigateView) view(f frame) string {
@@ -272,7 +278,10 @@ func (v investigateView) view(f frame) string {
 		head += sty.Danger.Render(fmt.Sprintf(" · %d suspicious", suspicious))
 	}
 	summary := fmt.Sprintf("%d indicator(s) · blast radius %d · sorted by %s", len(inv.Indicators), len(inv.BlastRadius), v.sortBy)
-	lines := []string{head, sty.Muted.Render(summary)}
+	lines := append([]string{head, sty.Muted.Render(summary)}, mintedSummary(f)...)
+	if v.coverage {
+		return strings.Join(append(lines, coverageLines(f, f.h-len(lines))...), "\n")
+	}
 	if len(inv.Callers) == 0 {
 		lines = append(lines, "", "No use of this key in the window: no caller to move.",
 			sty.Muted.Render("Press enter to go on."))

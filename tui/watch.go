@@ -21,7 +21,7 @@ func watchKeys(f frame) []key.Binding {
 	if f.st.Step != runbook.StepWatch {
 		return nil
 	}
-	return []key.Binding{watchKeyMap.Rollback, watchKeyMap.Restart}
+	return append([]key.Binding{watchKeyMap.Rollback, watchKeyMap.Restart}, revokeKeys(f)...)
 }
 
 func watchUpdate(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
@@ -33,6 +33,9 @@ func watchUpdate(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 		return intent{prompt: rollbackPrompt(f.st)}
 	case key.Matches(k, watchKeyMap.Restart):
 		return intent{event: runbook.RestartWatch{}}
+	}
+	if it, ok := revokeUpdate(k, f); ok {
+		return it
 	}
 	it, _ := c.update(k, f.st)
 	return it
@@ -101,9 +104,12 @@ func watchView(f frame, c cleanupList) string {
 	}
 	if st.Impact() {
 		lines = append(lines, para(sty.Danger, "Something is affected. R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")...)
+	} else if lag := watchLagLines(f); lag != nil {
+		lines = append(lines, lag...)
 	} else {
 		lines = append(lines, para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")...)
 	}
+	lines = append(lines, mintedLines(f)...)
 	lines = append(lines, "")
 	lines = append(lines, c.view(f, f.h-len(lines))...)
 	return strings.Join(lines, "\n")
