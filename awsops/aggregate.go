@@ -91,6 +91,7 @@ type callerState struct {
 	minted      int             // calls signed with credentials other than the key: ones it minted
 	regions     map[string]bool // region → a regional (not global) service was called there
 	vpce        string
+	when        timeUse // hours and days it called on (kinds_cluster.go)
 	actions     map[actionKey]*actionState
 	evidence    map[evidenceKey]*evidence
 }
@@ -176,6 +177,7 @@ func (a *Aggregator) Add(r TrailRecord) {
 		c.last = r.EventTime
 	}
 	c.events++
+	c.when.note(r.EventTime)
 	c.regions[r.AWSRegion] = c.regions[r.AWSRegion] || !globalSources[act.prefix]
 	if r.VPCEndpointID != "" && (c.vpce == "" || r.VPCEndpointID < c.vpce) {
 		c.vpce = r.VPCEndpointID // the least, so the same whatever the order
@@ -303,6 +305,7 @@ func (a *Aggregator) Result() (callers []runbook.UsageCaller, indicators []runbo
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	views := a.judge()
+	clusterCallers(views)
 	for _, v := range views {
 		callers = append(callers, v.caller)
 		indicators = append(indicators, v.indicators...)

@@ -75,6 +75,10 @@ func (x *Executor) apply(ctx context.Context, e runbook.ApplyReplacement) runboo
 		created, err = x.applyECSTaskRole(ctx, p)
 	case runbook.ReplaceIAMUser:
 		created, err = x.applyUser(ctx, p)
+	case runbook.ReplaceOIDCRole:
+		created, err = x.applyOIDCRole(ctx, p)
+	case runbook.ReplaceEKSPodIdentity, runbook.ReplaceEKSIRSA, runbook.ReplaceRolesAnywhere:
+		return applyExportOnly(e.EffectName(), p)
 	default:
 		return failed(e.EffectName(), "%q is not a replacement keyrunbook can apply.", p.Kind)
 	}

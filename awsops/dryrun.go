@@ -53,6 +53,7 @@ type iamWriteAPI interface {
 	DeleteRolePolicy(ctx context.Context, params *iam.DeleteRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
 	RemoveRoleFromInstanceProfile(ctx context.Context, params *iam.RemoveRoleFromInstanceProfileInput, optFns ...func(*iam.Options)) (*iam.RemoveRoleFromInstanceProfileOutput, error)
 	DeleteRole(ctx context.Context, params *iam.DeleteRoleInput, optFns ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+	CreateOpenIDConnectProvider(ctx context.Context, params *iam.CreateOpenIDConnectProviderInput, optFns ...func(*iam.Options)) (*iam.CreateOpenIDConnectProviderOutput, error)
 }
 
 // ec2WriteAPI is every EC2 call keyrunbook makes that changes the account.
@@ -234,6 +235,14 @@ func (x dryIAM) RemoveRoleFromInstanceProfile(ctx context.Context, in *iam.Remov
 func (x dryIAM) DeleteRole(ctx context.Context, in *iam.DeleteRoleInput, _ ...func(*iam.Options)) (*iam.DeleteRoleOutput, error) {
 	x.d.would(ctx, "iam", "DeleteRole", in)
 	return &iam.DeleteRoleOutput{}, nil
+}
+
+// CreateOpenIDConnectProvider answers the ARN IAM names a provider by:
+// its URL without the scheme.
+func (x dryIAM) CreateOpenIDConnectProvider(ctx context.Context, in *iam.CreateOpenIDConnectProviderInput, _ ...func(*iam.Options)) (*iam.CreateOpenIDConnectProviderOutput, error) {
+	x.d.would(ctx, "iam", "CreateOpenIDConnectProvider", in)
+	return &iam.CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: aws.String(x.d.arn(ctx,
+		"oidc-provider/"+strings.TrimPrefix(aws.ToString(in.Url), "https://")))}, nil
 }
 
 type dryEC2 struct{ d *dryRun }

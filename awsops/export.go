@@ -41,6 +41,9 @@ func TrustPolicy(kind runbook.ReplacementKind) string {
 func ExportCLI(p runbook.Proposal, account string) string {
 	var b strings.Builder
 	exportHeader(&b, p)
+	if exportKindCLI(&b, p, account) {
+		return b.String()
+	}
 	region := ""
 	if p.Region != "" {
 		region = " --region " + shellQuote(p.Region)
@@ -90,6 +93,9 @@ func ExportCLI(p runbook.Proposal, account string) string {
 func ExportTerraform(p runbook.Proposal, account string) string {
 	var b strings.Builder
 	exportHeader(&b, p)
+	if exportKindTerraform(&b, p, account) {
+		return b.String()
+	}
 	id := terraformID(p.Name)
 	if p.Kind == runbook.ReplaceIAMUser {
 		fmt.Fprintf(&b, "resource \"aws_iam_user\" %q {\n  name = %q\n}\n", id, p.Name)

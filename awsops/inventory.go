@@ -111,6 +111,9 @@ func instanceOf(in ec2types.Instance, region string) Instance {
 		if aws.ToString(t.Key) == "Name" {
 			inst.Name = aws.ToString(t.Value)
 		}
+		if c := eksClusterTag(aws.ToString(t.Key), aws.ToString(t.Value)); c != "" {
+			inst.EKSCluster = c
+		}
 	}
 	if in.IamInstanceProfile != nil {
 		inst.InstanceProfileARN = aws.ToString(in.IamInstanceProfile.Arn)

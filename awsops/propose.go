@@ -43,7 +43,7 @@ func Propose(inv runbook.Investigation, account string) []runbook.Proposal {
 	for _, c := range order {
 		kind, target := replacementFor(c)
 		p := runbook.Proposal{CallerID: c.ID, Kind: kind, Target: target, Region: c.ResourceRegion,
-			Name: replacementName(kind, target, c.ID)}
+			Name: replacementName(kind, nameSeed(kind, c, target), c.ID)}
 		var uses []runbook.ActionUse
 		for _, member := range groups[groupKey(c)] {
 			uses = append(uses, member.Actions...)
@@ -84,6 +84,9 @@ func replacementFor(c runbook.UsageCaller) (runbook.ReplacementKind, string) {
 	case runbook.CallerECS:
 		return runbook.ReplaceECSTaskRole, c.Resource
 	}
+	if kind, target, ok := newKindFor(c); ok {
+		return kind, target
+	}
 	return runbook.ReplaceIAMUser, c.SourceIP
 }
 
@@ -93,6 +96,9 @@ func groupKey(c runbook.UsageCaller) string {
 	kind, target := replacementFor(c)
 	if target == "" {
 		return string(kind) + "\x00caller\x00" + c.ID
+	}
+	if kind == runbook.ReplaceEKSPodIdentity {
+		target += eksGroupKey(c)
 	}
 	return string(kind) + "\x00" + c.ResourceRegion + "\x00" + target
 }
@@ -139,7 +145,7 @@ func kindWarnings(c runbook.UsageCaller, p runbook.Proposal) []string {
 		}
 		return []string{federationWarning}
 	}
-	return nil
+	return newKindWarnings(p)
 }
 
 // iamNameChars are the characters IAM allows in role and user names.

@@ -30,6 +30,9 @@ type Instance struct {
 	// InstanceProfileARN is set when the instance already has a profile:
 	// the replacement then replaces the association instead of adding one.
 	InstanceProfileARN string `json:"instanceProfileArn,omitempty"`
+	// EKSCluster names the EKS cluster the instance is a node of, from its
+	// tags; a caller on it is a pod (kinds_cluster.go).
+	EKSCluster string `json:"eksCluster,omitempty"`
 }
 
 // ElasticIP is one address of ec2:DescribeAddresses. An address without an
@@ -165,6 +168,9 @@ func classifyCaller(ip, ua, vpce string, regions []string, inv Inventory, idx ma
 		c.tool = tool
 		return c
 	}
+	if c, ok := ciClass(ip, ua, tool); ok {
+		return c
+	}
 	if tool != "" {
 		return callerClass{kind: runbook.CallerOffAWS, label: runbook.LabelLegitimate, tool: tool,
 			why: fmt.Sprintf("%s from %s, an address that is not this account's.", tool, ip)}
@@ -202,6 +208,8 @@ func classifyByAddress(ip, vpce string, regions []string, idx map[string][]ipOwn
 	}
 	c := callerClass{kind: runbook.CallerEC2, label: runbook.LabelLegitimate, onAccount: true, resourceRegion: best.region}
 	switch {
+	case best.instance != nil && best.instance.EKSCluster != "":
+		c = eksClass(c, best.instance, ip)
 	case best.instance != nil:
 		c.resource = best.instance.ID
 		what := "public IP"
