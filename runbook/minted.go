@@ -260,6 +260,9 @@ func (m *Machine) revokeSessions(e RevokeSessions) ([]Effect, error) {
 	if len(plan.Targets) == 0 {
 		return nil, refuse(s.Step, e, "no policy of this account can revoke these sessions: %s", strings.Join(plan.Elsewhere, " "))
 	}
+	if reason := m.mintedCaller(); reason != "" {
+		return nil, refuse(s.Step, e, "%s", reason) // before the lock-out: it is the graver
+	}
 	if t, ok := m.selfTarget(plan.Targets); ok {
 		return nil, refuse(s.Step, e, "your own credentials are a session of %s: the deny would lock you out mid-incident; run keyrunbook with credentials of another principal", t)
 	}

@@ -79,6 +79,10 @@ func TestRevokeSessionsTransitions(t *testing.T) {
 			withMinted(m)
 			m.s.Caller.AccessKeyID = roleKey
 		}, event: RevokeSessions{}, wantRefusal: "temporary credential the leaked key minted"},
+		{name: "revoke with a minted session of a revoked role refused as minted", at: "deactivate", setup: func(m *Machine) {
+			withMinted(m)
+			m.s.Caller.AccessKeyID, m.s.Caller.ARN = roleKey, "arn:aws:sts::111122223333:assumed-role/ops-admin/maint"
+		}, event: RevokeSessions{}, wantRefusal: "temporary credential the leaked key minted"},
 		{name: "revocation result recorded", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
 			if _, err := m.Apply(RevokeSessions{}); err != nil {
