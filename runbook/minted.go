@@ -332,3 +332,22 @@ func revocationTargets(ts []RevocationTarget) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// mdMinted is the report's table of minted credentials.
+func (r *Report) mdMinted(b *strings.Builder) {
+	inv := r.Investigation
+	if inv == nil || len(inv.Minted) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("### Temporary credentials the key minted\n\n| Key ID | How | Minted by | Issued | Valid until (%s) | Calls seen |\n|---|---|---|---|---|---|\n",
+		"at most, unless STS said")
+	for _, m := range inv.Minted {
+		calls := fmt.Sprint(m.Events)
+		if m.CrossAccount {
+			calls = "not followed: another account"
+		}
+		p("| %s | %s | %s | %s | %s (%s) | %s |\n", m.KeyID, mdCell(m.Describe()), m.MintedBy, stamp(m.IssuedAt), stamp(m.ExpiresAt), orDashS(m.ExpiryBasis), calls)
+	}
+	p("\n")
+}

@@ -294,6 +294,17 @@ func TestRevocationReplaysFromTheLog(t *testing.T) {
 	if st.Revocation == nil || !st.Revocation.At.Equal(t0.Add(time.Hour)) || len(st.Investigation.Minted) != 3 {
 		t.Fatalf("replayed revocation %+v, minted %d", st.Revocation, len(st.Investigation.Minted))
 	}
+	rep, err := BuildReport(rp.Records, rp.Verify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(rep.Markdown())
+	for _, want := range []string{"### Temporary credentials the key minted", "| " + sessionKey + " | GetSessionToken | " + testKey,
+		"not followed: another account", "Sessions minted before 2026-11-23T04:00:00Z revoked on: user legacy"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
 	for _, rec := range rp.Records {
 		if rec.Name == "SessionsRevoked" && rec.Type != RecordResult {
 			t.Errorf("SessionsRevoked journaled as %s, want a result", rec.Type)

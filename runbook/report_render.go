@@ -155,6 +155,7 @@ func (r *Report) mdInvestigation(b *strings.Builder) {
 		}
 		p("\n")
 	}
+	r.mdMinted(b)
 	if len(inv.Coverage) > 0 {
 		p("### Coverage and blind spots\n\n")
 		for _, c := range inv.Coverage {
@@ -193,6 +194,12 @@ func (r *Report) mdContainment(b *strings.Builder) {
 		p("- Deactivated with callers undecided, override reason: %s\n", c.Override)
 	}
 	p("- Watch window: %s, from %s to %s, passed: %v, key uses seen: %d\n", c.WatchWindow, stamp(c.WatchStart), stamp(c.WatchLast), c.WatchPassed, c.KeyUses)
+	if c.WatchNote != "" {
+		p("- Watch caveat: %s\n", c.WatchNote)
+	}
+	if rv := c.Revocation; rv != nil {
+		p("- %sSessions minted before %s revoked on: %s\n", dry(rv.DryRun), stamp(rv.At), revocationTargets(rv.Targets))
+	}
 	if c.WatchNote != "" {
 		p("- Watch caveat: %s\n", c.WatchNote)
 	}
