@@ -108,6 +108,14 @@ func replacementCalls(p runbook.Proposal) []plannedCall {
 				Note: "the new secret is handed to you once; it is never shown here or written to the log"},
 		}
 	}
+	if p.Kind == runbook.ReplaceOIDCRole {
+		return []plannedCall{
+			{Service: "iam", Operation: "CreateOpenIDConnectProvider", Input: []field{{"Url", "https://token.actions.githubusercontent.com"}, {"ClientIDList", "sts.amazonaws.com"}},
+				Note: "only when the account has no provider for GitHub Actions yet"},
+			{Service: "iam", Operation: "CreateRole", Input: []field{{"RoleName", p.Name}, {"AssumeRolePolicyDocument", "trust token.actions.githubusercontent.com for " + p.Target}}},
+			{Service: "iam", Operation: "PutRolePolicy", Input: []field{{"RoleName", p.Name}, {"PolicyName", policyName}, {"PolicyDocument", policy}}},
+		}
+	}
 	calls := []plannedCall{
 		{Service: "iam", Operation: "CreateRole", Input: []field{{"RoleName", p.Name}, {"AssumeRolePolicyDocument", "trust " + trustPrincipal[p.Kind]}}},
 		{Service: "iam", Operation: "PutRolePolicy", Input: []field{{"RoleName", p.Name}, {"PolicyName", policyName}, {"PolicyDocument", policy}}},

@@ -324,6 +324,9 @@ func (v investigateView) detail(f frame, room int) []string {
 	if len(c.Regions) > 0 {
 		lines = append(lines, sty.Muted.Render("regions: "+strings.Join(c.Regions, ", ")))
 	}
+	if where := callerWhere(c); where != "" {
+		lines = append(lines, para(sty.Muted, where, w, "  ")...)
+	}
 	if len(lines) > room {
 		lines = lines[:room]
 	}

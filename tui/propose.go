@@ -38,6 +38,7 @@ type proposeKeys struct {
 	Apply, Export, NotOurs, Undecide key.Binding
 	Rename, Retarget, EditPolicy     key.Binding
 	Create                           key.Binding
+	Override, Switch                 key.Binding // proof.go
 }
 
 func newProposeView() proposeView {
@@ -56,6 +57,8 @@ func newProposeView() proposeView {
 			Retarget:   binding("t", "edit target", "t"),
 			EditPolicy: binding("E", "edit policy in $EDITOR", "E"),
 			Create:     binding("enter", "create the applied ones", "enter"),
+			Override:   binding("o", "apply unproven, with a reason", "o"),
+			Switch:     binding("s", "switch kind", "s"),
 		},
 	}
 }
@@ -149,6 +152,16 @@ func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
 		return intent{cmd: editPolicy(p)}
 	case key.Matches(k, v.km.Create):
 		return intent{event: runbook.ApplyProposals{}}
+	case key.Matches(k, v.km.Override) && p.CallerID != "":
+		if spec := overridePrompt(f.st, p); spec != nil {
+			return intent{prompt: spec}
+		}
+		return intent{note: "the policy of " + p.CallerID + " has no failed proof to override"}
+	case key.Matches(k, v.km.Switch) && p.CallerID != "":
+		if ev := switchKind(f.st, p); ev != nil {
+			return intent{event: ev}
+		}
+		return intent{note: "a " + string(p.Kind) + " has no other kind to switch to"}
 	}
 	return intent{}
 }
@@ -162,6 +175,10 @@ func targetHelp(k runbook.ReplacementKind) string {
 		return "the Lambda function name whose execution role changes"
 	case runbook.ReplaceECSTaskRole:
 		return "the ECS task definition family (and service) that gets the task role"
+	case runbook.ReplaceEKSPodIdentity, runbook.ReplaceEKSIRSA:
+		return "CLUSTER/NAMESPACE/SERVICE-ACCOUNT of the pod that gets the role"
+	case runbook.ReplaceOIDCRole:
+		return "the GitHub subject the role trusts: repo:ORG/REPO:* or narrower (repo:ORG/REPO:ref:refs/heads/main)"
 	}
 	return "where the caller runs (host or address), for the record"
 }
@@ -171,7 +188,7 @@ func (v proposeView) keys(f frame) []key.Binding {
 		return []key.Binding{v.km.Create}
 	}
 	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.Retarget,
-		v.km.EditPolicy, v.km.PageDown, v.km.Undecide, v.km.Up, v.km.PageUp}
+		v.km.EditPolicy, v.km.Override, v.km.Switch, v.km.PageDown, v.km.Undecide, v.km.Up, v.km.PageUp}
 }
 
 // decisionWord is a proposal's decision in a fixed width, so the rows
@@ -239,11 +256,11 @@ func (v proposeView) head(f frame) []string {
 		if i == v.sel {
 			mark = sty.Current.Render("▸ ")
 		}
-		row := fmt.Sprintf("%-20s %s", p.CallerID, p.Kind)
+		row := fmt.Sprintf("%-20s %-16s", p.CallerID, p.Kind)
 		if i == v.sel {
 			row = sty.Title.Render(row)
 		}
-		lines = append(lines, mark+decisionWord(sty, p.Decision)+" "+row)
+		lines = append(lines, mark+decisionWord(sty, p.Decision)+" "+row+" "+proofMark(f, p))
 	}
 	p := ps[min(v.sel, len(ps)-1)]
 	what := "name " + p.Name + " · target " + orDash(p.Target)
@@ -257,6 +274,7 @@ func (v proposeView) head(f frame) []string {
 	if len(p.Attempted) > 0 {
 		lines = append(lines, para(sty.Muted, "attempted, not granted: "+strings.Join(p.Attempted, ", "), f.w, "  ")...)
 	}
+	lines = append(lines, proofLines(f, p)...)
 	scroll := fmt.Sprintf(" policy %3.0f%% ", v.vp.ScrollPercent()*100)
 	return append(lines, sty.Rule.Render("──"+scroll+strings.Repeat("─", max(f.w-len(scroll)-2, 0))))
 }

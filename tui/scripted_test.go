@@ -107,6 +107,9 @@ type script struct {
 	parkAfter int
 	watches   int
 	ran       []string
+	// denied maps a caller to the legitimate calls its proposal's proof
+	// finds denied; none passes every proof.
+	denied map[string][]string
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -146,6 +149,10 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			ps = append(ps, proposalFor(c))
 		}
 		return runbook.ProposalsReady{Proposals: ps}
+	case runbook.ProveProposal:
+		note("iam", "SimulateCustomPolicy", map[string]any{"PolicyInputList": []string{x.Proposal.Policy}})
+		return runbook.ProposalProven{CallerID: x.Proposal.CallerID, Seq: x.Seq, Allowed: []string{"ssm:GetParameter on arn:aws:ssm:us-west-2:730519468211:parameter/reporting/*"},
+			Denied: s.denied[x.Proposal.CallerID]}
 	case runbook.ApplyReplacement:
 		note("iam", "CreateRole", map[string]string{"RoleName": x.Proposal.Name})
 		return runbook.ReplacementApplied{CallerID: x.Proposal.CallerID, Created: []string{"arn:aws:iam::730519468211:role/" + x.Proposal.Name}}

@@ -205,6 +205,8 @@ func describeEffect(name string) string {
 		return "reading the hardening checklist"
 	case "CleanUpResource":
 		return "cleaning up"
+	case "ProveProposal":
+		return "proving a policy"
 	}
 	return name
 }
