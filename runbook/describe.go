@@ -84,8 +84,7 @@ func describe(rec Record) string {
 	case Abort:
 		return "incident aborted: " + e.Reason
 	case RevokeSessions, SessionsRevoked:
-		s, _ := describeMinted(e)
-		return s
+		return describeMinted(e)
 	case ProposalProven, OverrideProof:
 		return describeProof(e)
 	case EffectFailed:

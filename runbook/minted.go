@@ -315,14 +315,15 @@ func (m *Machine) mintedCaller() string {
 		c.KeyID, c.Describe())
 }
 
-func describeMinted(ev Event) (string, bool) {
+// describeMinted is the timeline's sentence for the revocation's events.
+func describeMinted(ev Event) string {
 	switch e := ev.(type) {
 	case RevokeSessions:
-		return "revocation of the sessions the key minted requested", true
+		return "revocation of the sessions the key minted requested"
 	case SessionsRevoked:
-		return fmt.Sprintf("%ssessions issued before %s denied on %s", dry(e.DryRun), stamp(e.At), revocationTargets(e.Targets)), true
+		return fmt.Sprintf("%ssessions issued before %s denied on %s", dry(e.DryRun), stamp(e.At), revocationTargets(e.Targets))
 	}
-	return "", false
+	return ""
 }
 
 func revocationTargets(ts []RevocationTarget) string {
