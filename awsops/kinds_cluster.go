@@ -3,7 +3,6 @@ package awsops
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -201,16 +200,4 @@ func ciClass(ip, ua, tool string) (callerClass, bool) {
 	}
 	return callerClass{kind: runbook.CallerCI, label: runbook.LabelLegitimate, tool: orValue(tool, ci), resource: ci,
 		why: fmt.Sprintf("The user agent carries the %s marker, from %s: a CI job holds the key.", ci, ip)}, true
-}
-
-// clusterMembers lists the callers of a cluster, for the responder.
-func clusterMembers(callers []runbook.UsageCaller, cluster string) []string {
-	var out []string
-	for _, c := range callers {
-		if c.Cluster == cluster && cluster != "" {
-			out = append(out, c.ID)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -113,11 +114,23 @@ func TestProofThatCannotRunSaysWhichPermissionIsMissing(t *testing.T) {
 // apply until the responder overrides it with a reason.
 func TestFailingProofBlocksApplyInTraining(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci"})
+	began := time.Now()
 	r.investigate()
 	st := r.state()
 	if len(st.Proposals) == 0 {
 		t.Fatal("no proposals")
 	}
+	simulations, checks := 0, 0
+	for _, line := range strings.Split(readLog(t, r.log), "\n") {
+		if strings.Contains(line, `"operation":"SimulateCustomPolicy"`) {
+			simulations++
+		}
+	}
+	for _, pr := range st.Proofs {
+		checks += len(pr.Allowed) + len(pr.Denied) + len(pr.AttackerAllowed) + len(pr.AttackerDenied)
+	}
+	t.Logf("%d proposals proved: %d calls replayed in %d SimulateCustomPolicy requests; intake to proved proposals %s",
+		len(st.Proofs), checks, simulations, time.Since(began).Round(time.Millisecond))
 	for _, p := range st.Proposals {
 		pr, ok := st.ProofOf(p.CallerID)
 		if !ok || pr.Status != runbook.ProofPassed || len(pr.Allowed) == 0 {
