@@ -23,6 +23,9 @@ func proofLines(f frame, p runbook.Proposal) []string {
 	if p.Kind.ExportOnly() {
 		lines = append(lines, para(sty.Warning, "export only: "+p.Kind.ExportOnlyReason()+".", w, "  ")...)
 	}
+	if p.Kind == runbook.ReplaceOIDCRole && strings.Contains(p.Target, "<") {
+		lines = append(lines, para(sty.Warning, "set the target (t) to the repository the role trusts, repo:ORG/REPO:* or narrower: a placeholder is not applied.", w, "  ")...)
+	}
 	pr, ok := f.st.ProofOf(p.CallerID)
 	switch {
 	case p.Applied:

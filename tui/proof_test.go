@@ -50,7 +50,7 @@ func TestProposeSwitchesKindAndSaysWhatIsExportOnly(t *testing.T) {
 		t.Fatalf("after switch and apply: %+v", p)
 	}
 	h.press("s")
-	h.wantScreen("c-ci                 oidc-role", "repo:<org>/<repo>:*")
+	h.wantScreen("c-ci                 oidc-role", "repo:<org>/<repo>:*", "set the target (t) to the repository the role trusts")
 	if pr, _ := h.m.State().ProofOf("c-ci"); pr.Status != runbook.ProofPassed {
 		t.Errorf("the switched proposal is not proved again: %+v", pr)
 	}
