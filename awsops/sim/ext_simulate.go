@@ -7,15 +7,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // iam:SimulateCustomPolicy, which keyrunbook's proof replays a proposal's
 // calls through (issue 11). It decides with the same evaluator that answers
-// AccessDenied (policy.go: evaluate and statement.matches), so a simulation
-// here says exactly what a call would meet. Conditions are not modelled,
-// as there: a conditional Allow grants nothing, a conditional Deny applies;
-// the condition keys of a matched conditional Allow are listed as missing
-// context values, as IAM lists the keys it could not evaluate.
+// AccessDenied (policy.go: evaluateIn and statement.matches), so a
+// simulation here says exactly what a call would meet. Conditions are
+// modelled as there: aws:TokenIssueTime (DateLessThan) from ContextEntries,
+// no other; a conditional Allow grants nothing, a conditional Deny applies.
+// The keys of a matched statement's condition that the context did not
+// give are listed as missing context values, as IAM lists them.
 //
 // The reply has the shape IAM documents today: one EvaluationResult per
 // action whatever the number of resources, its decision the most
@@ -104,9 +106,13 @@ func opSimulateCustomPolicy(s *Sim, c *call) (any, *apiError) {
 			return nil, errInvalidInput("Invalid action name: " + a + " (expected service:Action)")
 		}
 	}
+	rc, e := simContext(c)
+	if e != nil {
+		return nil, e
+	}
 	var results []xmlEvaluation
 	for _, a := range actions {
-		results = append(results, simulateAction(policies, a, resources))
+		results = append(results, simulateAction(policies, a, resources, rc))
 	}
 	lo, hi, marker, e := paginate(c, len(results))
 	if e != nil {
@@ -121,7 +127,7 @@ func opSimulateCustomPolicy(s *Sim, c *call) (any, *apiError) {
 
 // simulateAction evaluates one action on each resource (on "*" when none
 // is given) and folds the per-resource decisions into the action's.
-func simulateAction(policies []simPolicy, action string, resources []string) xmlEvaluation {
+func simulateAction(policies []simPolicy, action string, resources []string, rc requestContext) xmlEvaluation {
 	given := len(resources) > 0
 	if !given {
 		resources = []string{"*"}
@@ -134,7 +140,7 @@ func simulateAction(policies []simPolicy, action string, resources []string) xml
 	out.EvalDecision = decisionAllowed
 	var perResource []xmlResourceResult
 	for _, r := range resources {
-		rr := simulateOn(policies, action, r)
+		rr := simulateOn(policies, action, r, rc)
 		perResource = append(perResource, rr)
 		if rank[rr.EvalResourceDecision] > rank[out.EvalDecision] {
 			out.EvalDecision = rr.EvalResourceDecision
@@ -156,17 +162,23 @@ func simulateAction(policies []simPolicy, action string, resources []string) xml
 // AccessDenied, then names the statements behind the decision: the
 // matching Deny statements of an explicit deny (IAM lists only those), the
 // matching unconditional Allow statements of an allow, none otherwise.
-func simulateOn(policies []simPolicy, action, resource string) xmlResourceResult {
+func simulateOn(policies []simPolicy, action, resource string, rc requestContext) xmlResourceResult {
 	parsed := make([]*policy, len(policies))
 	for i, p := range policies {
 		parsed[i] = p.parsed
 	}
 	rr := xmlResourceResult{EvalResourceName: resource}
-	d := evaluate(parsed, action, resource)
+	d := evaluateIn(parsed, action, resource, rc)
 	lower := strings.ToLower(action)
 	for _, p := range policies {
 		for i, st := range p.parsed.statements {
 			if !st.matches(lower, resource) {
+				continue
+			}
+			if !st.issuedBefore.IsZero() && rc.tokenIssued.IsZero() {
+				rr.MissingContextValues = appendStrings(rr.MissingContextValues, p.keys[i])
+			}
+			if !st.conditionHolds(rc) {
 				continue
 			}
 			switch {
@@ -282,4 +294,30 @@ func appendStatements(list, more []xmlStatement) []xmlStatement {
 		}
 	}
 	return list
+}
+
+// simContext reads the ContextEntries the evaluator knows: aws:TokenIssueTime,
+// a date. Other keys are accepted and left out, as the evaluator ignores
+// their conditions.
+func simContext(c *call) (requestContext, *apiError) {
+	var rc requestContext
+	for i := 1; ; i++ {
+		prefix := "ContextEntries.member." + strconv.Itoa(i) + "."
+		name := c.params.Get(prefix + "ContextKeyName")
+		if name == "" {
+			return rc, nil
+		}
+		if !strings.EqualFold(name, "aws:TokenIssueTime") {
+			continue
+		}
+		values := listParam(c.params, prefix+"ContextKeyValues.member")
+		if len(values) != 1 {
+			return rc, errInvalidInput("aws:TokenIssueTime takes one date")
+		}
+		t, err := time.Parse(time.RFC3339, values[0])
+		if err != nil {
+			return rc, errInvalidInput("aws:TokenIssueTime is not a date: " + values[0])
+		}
+		rc.tokenIssued = t
+	}
 }

@@ -227,3 +227,37 @@ func TestOpenIDConnectProviders(t *testing.T) {
 		t.Error("a new provider leaves the state digest unchanged: a dry run creating one would go unnoticed")
 	}
 }
+
+// TestSimulateCustomPolicyHonoursTokenIssueTime: the session-revocation
+// deny (AWSRevokeOlderSessions) applies to sessions issued before its date,
+// as it does to real calls, and says which key it needs when none is given.
+func TestSimulateCustomPolicyHonoursTokenIssueTime(t *testing.T) {
+	e := start(t, "iam-user-lambda-ci")
+	c := e.responder("us-east-1")
+	revoke := `{"Version":"2012-10-17","Statement":[
+  {"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
+  {"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-11-20T12:00:00Z"}}}]}`
+	issued := func(at string) []iamtypes.ContextEntry {
+		if at == "" {
+			return nil
+		}
+		return []iamtypes.ContextEntry{{ContextKeyName: aws.String("aws:TokenIssueTime"), ContextKeyType: iamtypes.ContextKeyTypeEnumDate, ContextKeyValues: []string{at}}}
+	}
+	tests := []struct {
+		issued  string
+		want    iamtypes.PolicyEvaluationDecisionType
+		missing []string
+	}{
+		{"2026-11-20T11:00:00Z", iamtypes.PolicyEvaluationDecisionTypeExplicitDeny, nil},
+		{"2026-11-20T13:00:00Z", iamtypes.PolicyEvaluationDecisionTypeAllowed, nil},
+		{"", iamtypes.PolicyEvaluationDecisionTypeAllowed, []string{"aws:TokenIssueTime"}},
+	}
+	for _, tt := range tests {
+		out := must[*iam.SimulateCustomPolicyOutput](t)(c.iam.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{
+			PolicyInputList: []string{revoke}, ActionNames: []string{"s3:GetObject"}, ContextEntries: issued(tt.issued)}))
+		r := out.EvaluationResults[0]
+		if r.EvalDecision != tt.want || !sameOrEmpty(r.MissingContextValues, tt.missing) {
+			t.Errorf("issued %q: %s missing %v, want %s %v", tt.issued, r.EvalDecision, r.MissingContextValues, tt.want, tt.missing)
+		}
+	}
+}
