@@ -378,3 +378,22 @@ func describeProof(ev Event) string {
 	}
 	return ""
 }
+
+// Summary says in a sentence where the proof stands, for the report.
+func (p Proof) Summary() string {
+	var s string
+	switch p.Status {
+	case ProofRunning:
+		return "running"
+	case ProofPassed:
+		return fmt.Sprintf("passed: %d legitimate call(s) allowed, %d attacker write(s) denied", len(p.Allowed), len(p.AttackerDenied))
+	case ProofError:
+		s = "could not run: " + RedactString(p.Error)
+	default:
+		s = "failed: " + proofFailures(p)
+	}
+	if p.Override != "" {
+		s += "; applied anyway, override: " + p.Override
+	}
+	return s
+}

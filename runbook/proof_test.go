@@ -296,3 +296,20 @@ func TestSwitchKindCyclesTheWaysToServeACaller(t *testing.T) {
 		}
 	}
 }
+
+func TestProofSummary(t *testing.T) {
+	tests := []struct {
+		p    Proof
+		want string
+	}{
+		{Proof{Status: ProofRunning}, "running"},
+		{Proof{Status: ProofPassed, Allowed: []string{"a", "b"}, AttackerDenied: []string{"c"}}, "passed: 2 legitimate call(s) allowed, 1 attacker write(s) denied"},
+		{Proof{Status: ProofFailed, Denied: []string{"s3:PutObject"}, Override: "known"}, "failed: denies 1 legitimate call(s): s3:PutObject; applied anyway, override: known"},
+		{Proof{Status: ProofError, Error: "no permission"}, "could not run: no permission"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Summary(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}

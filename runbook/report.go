@@ -26,6 +26,7 @@ type Report struct {
 	Findings      []Finding         `json:"findings,omitempty"`
 	Investigation *Investigation    `json:"investigation,omitempty"`
 	Replacements  []Proposal        `json:"replacements,omitempty"`
+	Proofs        []Proof           `json:"proofs,omitempty"` // the replacements' proofs (proof.go)
 	Containment   ReportContainment `json:"containment"`
 	// ChangePlan lists the mutations dry-run did not send, in order.
 	ChangePlan []APICall       `json:"changePlan,omitempty"`
@@ -120,6 +121,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	}
 	r.Investigation = st.Investigation
 	r.Replacements = st.Proposals
+	r.Proofs = st.Proofs
 	r.CleanedUp = st.CleanedUp
 	r.Checklist = st.Checklist
 	r.Containment = ReportContainment{

@@ -182,6 +182,11 @@ func (r *Report) mdReplacements(b *strings.Builder) {
 		if len(rp.Attempted) > 0 {
 			p("- Attempted, not granted: %s\n", strings.Join(rp.Attempted, ", "))
 		}
+		for _, pr := range r.Proofs {
+			if pr.CallerID == rp.CallerID {
+				p("- Proof: %s\n", mdCell(pr.Summary()))
+			}
+		}
 		p("\n```json\n%s\n```\n\n", indentJSON(rp.Policy))
 	}
 }
