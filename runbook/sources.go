@@ -281,7 +281,17 @@ func mergeTrail(base Investigation, e TrailSourceScanned) (Investigation, map[st
 		}
 		return strings.Compare(x.ID, y.ID)
 	})
-	out.Indicators = mergeIndicators(base.Indicators, e.Found.Indicators)
+	// A source whose window holds the sweep's saw all it saw of a caller:
+	// its verdicts on that caller replace the sweep's.
+	from := base.From
+	if kept := base.To.Add(-DefaultSweepWindow); from.Before(kept) {
+		from = kept
+	}
+	superset := !e.Found.From.After(from) && !e.Found.To.Before(base.To)
+	out.Indicators = mergeIndicators(base.Indicators, e.Found.Indicators, func(callerID string) bool {
+		_, seen := judged[callerID]
+		return superset && seen
+	})
 	out.BlastRadius = mergeResources(base.BlastRadius, e.Found.BlastRadius)
 	out.Events = base.Events + e.AddedEvents
 	out.Coverage = append(slices.Clone(base.Coverage), e.Found.Coverage...)
@@ -324,7 +334,9 @@ func addCallerStats(c, add UsageCaller) UsageCaller {
 		x.Errors += a.Errors
 		x.ReadOnly = x.ReadOnly && a.ReadOnly
 		x.Resources = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(x.Resources), a.Resources...))))
-		x.LastSeen = later(x.LastSeen, a.LastSeen)
+		if a.LastSeen.After(x.LastSeen) {
+			x.LastSeen = a.LastSeen
+		}
 		acts[j] = x
 	}
 	slices.SortFunc(acts, func(x, y ActionUse) int {
@@ -334,22 +346,21 @@ func addCallerStats(c, add UsageCaller) UsageCaller {
 	return c
 }
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
 // mergeIndicators keeps one indicator per kind, caller and heading (the
 // summary up to its first colon, which names the region for launches):
-// the one listing more events, with the other's events added.
-func mergeIndicators(base, found []Indicator) []Indicator {
+// the one listing more events, with the other's events added. The base's
+// indicators of a caller the source judged on a superset are dropped.
+func mergeIndicators(base, found []Indicator, replaced func(callerID string) bool) []Indicator {
 	key := func(in Indicator) string {
 		head, _, _ := strings.Cut(in.Summary, ":")
 		return in.Kind + "\x00" + in.CallerID + "\x00" + head
 	}
-	out := slices.Clone(base)
+	var out []Indicator
+	for _, b := range base {
+		if !replaced(b.CallerID) {
+			out = append(out, b)
+		}
+	}
 	for _, f := range found {
 		i := slices.IndexFunc(out, func(b Indicator) bool { return key(b) == key(f) })
 		if i < 0 {

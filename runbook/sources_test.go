@@ -221,6 +221,37 @@ func TestMergeAddsWhatTheSweepDidNotRead(t *testing.T) {
 	}
 }
 
+func TestMergeTakesTheVerdictsOfASourceThatSawMore(t *testing.T) {
+	base := fixtureInvestigation()
+	base.Indicators = []Indicator{{Kind: "recon", CallerID: "c-evil", Summary: "Reconnaissance: 4 of its 4 calls", Events: []EventRef{{ID: "a"}}},
+		{Kind: "recon", CallerID: "c-cron", Summary: "Reconnaissance: 2 of its 3 calls"}}
+	e := scanned()
+	e.Found.Callers = append(e.Found.Callers, UsageCaller{ID: "c-evil"})
+	e.Found.Indicators = []Indicator{{Kind: "recon", CallerID: "c-evil", Summary: "Reconnaissance from a new address, starting with GetCallerIdentity: …"}}
+	tests := []struct {
+		name     string
+		from, to time.Time
+		want     []string
+	}{
+		{"a window holding the sweep's", base.From.Add(-24 * time.Hour), base.To, []string{"c-cron: Reconnaissance", "c-evil: Reconnaissance from a new address, starting with GetCallerIdentity"}},
+		{"a narrower window", base.To.Add(-24 * time.Hour), base.To, []string{"c-evil: Reconnaissance", "c-cron: Reconnaissance", "c-evil: Reconnaissance from a new address, starting with GetCallerIdentity"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.Found.From, e.Found.To = tt.from, tt.to
+			got, _ := mergeTrail(base, e)
+			var heads []string
+			for _, in := range got.Indicators {
+				head, _, _ := strings.Cut(in.Summary, ":")
+				heads = append(heads, in.CallerID+": "+head)
+			}
+			if !reflect.DeepEqual(heads, tt.want) {
+				t.Fatalf("indicators %q, want %q", heads, tt.want)
+			}
+		})
+	}
+}
+
 func TestMergeKeepsTheRespondersLabels(t *testing.T) {
 	m := machineAt(t, "investigated")
 	scanning(m)

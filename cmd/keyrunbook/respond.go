@@ -52,6 +52,7 @@ type respondOptions struct {
 	athenaWorkgroup, athenaTable, athenaOut   string
 	athenaPartition                           string
 	athenaCreate                              bool
+	trailDays                                 int
 }
 
 func cmdRespond(ctx context.Context, args []string, io streams) error {
@@ -79,6 +80,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs.StringVar(&o.athenaPartition, "athena-date-partition", "", "the table's yyyy/MM/dd partition column, if any (read only the days asked)")
 	fs.BoolVar(&o.athenaCreate, "athena-create-table", false, "create --athena-table over --trail-s3 with partition projection first (the DDL is printed)")
 	fs.StringVar(&o.lakeStore, "lake-store", "", "with --investigate-only: also query this CloudTrail Lake event data store (ID or ARN)")
+	fs.IntVar(&o.trailDays, "trail-days", 0, "how many days trail sources read (default --days; trails keep more than event history's 90)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -98,6 +100,9 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		if err := runbook.ValidTrailSource(src); err != nil {
 			return usagef("respond: %v", err)
 		}
+	}
+	if o.trailDays < 0 {
+		return usagef("respond: --trail-days must be positive")
 	}
 	if o.jsonOut && !o.investigateOnly {
 		return usagef("respond: --json goes with --investigate-only")
@@ -277,7 +282,11 @@ func addTrailSources(ctx context.Context, en *runbook.Engine, x runbook.Executor
 		if st.Investigation == nil || st.Sweeping {
 			return nil // the sweep failed: its failure is the report
 		}
-		q, err := st.TrailQuery(src, time.Time{}, time.Time{})
+		var from time.Time // zero: the sweep's window
+		if o.trailDays > 0 {
+			from = st.Investigation.To.Add(-time.Duration(o.trailDays) * 24 * time.Hour)
+		}
+		q, err := st.TrailQuery(src, from, time.Time{})
 		if err != nil {
 			return usagef("respond: %s: %v", src, err)
 		}
@@ -292,7 +301,7 @@ func addTrailSources(ctx context.Context, en *runbook.Engine, x runbook.Executor
 			src.Query = q
 		}
 		fmt.Fprintf(io.err, "reading %s…\n", src)
-		err = en.Run(ctx, trailProgress{inner: x, out: io.err}, runbook.AddTrailSource{Source: src})
+		err = en.Run(ctx, trailProgress{inner: x, out: io.err}, runbook.AddTrailSource{Source: src, From: from})
 		var refusal *runbook.Refusal
 		if errors.As(err, &refusal) {
 			return fmt.Errorf("read %s: %s", src, refusal.Reason)
