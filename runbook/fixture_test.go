@@ -1,6 +1,9 @@
 package runbook
 
 import (
+	"errors"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,4 +102,54 @@ func effectNames(effects []Effect) []string {
 		names = append(names, e.EffectName())
 	}
 	return names
+}
+
+// transition is one row of a transition table: the machine at a stage of
+// the ordinary path (plus setup), one event, and what must follow.
+type transition struct {
+	name        string
+	at          string
+	setup       func(*Machine) // optional extra changes before the event
+	event       Event
+	wantStep    Step
+	wantEffects []string
+	wantRefusal string // substring of the reason; empty means accepted
+}
+
+// runTransitions checks each row: accepted events move to the step with
+// the effects; refused ones say why and leave the state exactly as it was.
+func runTransitions(t *testing.T, tests []transition) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := machineAt(t, tt.at)
+			if tt.setup != nil {
+				tt.setup(m)
+			}
+			before := m.Clone()
+			effects, err := m.Apply(tt.event)
+			if tt.wantRefusal != "" {
+				var r *Refusal
+				if !errors.As(err, &r) {
+					t.Fatalf("want refusal containing %q, got effects %v err %v", tt.wantRefusal, effectNames(effects), err)
+				}
+				if !strings.Contains(r.Reason, tt.wantRefusal) {
+					t.Fatalf("refusal %q does not contain %q", r.Reason, tt.wantRefusal)
+				}
+				if !reflect.DeepEqual(before, m) {
+					t.Fatal("a refused event changed the state")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if m.Step() != tt.wantStep {
+				t.Errorf("step = %s, want %s", m.Step(), tt.wantStep)
+			}
+			if got := effectNames(effects); !reflect.DeepEqual(got, tt.wantEffects) {
+				t.Errorf("effects = %v, want %v", got, tt.wantEffects)
+			}
+		})
+	}
 }

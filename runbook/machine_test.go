@@ -1,23 +1,13 @@
 package runbook
 
 import (
-	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestTransitions(t *testing.T) {
-	tests := []struct {
-		name        string
-		at          string
-		setup       func(*Machine) // optional extra changes before the event
-		event       Event
-		wantStep    Step
-		wantEffects []string
-		wantRefusal string // substring of the reason; empty means accepted
-	}{
+	tests := []transition{
 		// Intake.
 		{name: "valid key starts identification", at: "intake", event: SubmitKey{KeyID: testKey}, wantStep: StepIdentify, wantEffects: []string{"IdentifyKey"}},
 		{name: "key with spaces around is trimmed", at: "intake", event: SubmitKey{KeyID: "  " + testKey + "\n"}, wantStep: StepIdentify, wantEffects: []string{"IdentifyKey"}},
@@ -133,38 +123,7 @@ func TestTransitions(t *testing.T) {
 		{name: "unasked failure refused", at: "investigated", event: EffectFailed{Effect: "DeleteKey"}, wantRefusal: "was not running"},
 		{name: "result in the wrong step refused", at: "deactivate", event: KeyDeleted{At: t0}, wantRefusal: "no DeleteKey was asked for"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := machineAt(t, tt.at)
-			if tt.setup != nil {
-				tt.setup(m)
-			}
-			before := m.Clone()
-			effects, err := m.Apply(tt.event)
-			if tt.wantRefusal != "" {
-				var r *Refusal
-				if !errors.As(err, &r) {
-					t.Fatalf("want refusal containing %q, got effects %v err %v", tt.wantRefusal, effectNames(effects), err)
-				}
-				if !strings.Contains(r.Reason, tt.wantRefusal) {
-					t.Fatalf("refusal %q does not contain %q", r.Reason, tt.wantRefusal)
-				}
-				if !reflect.DeepEqual(before, m) {
-					t.Fatalf("a refused event changed the state")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("refused: %v", err)
-			}
-			if m.Step() != tt.wantStep {
-				t.Errorf("step = %s, want %s", m.Step(), tt.wantStep)
-			}
-			if got := effectNames(effects); !reflect.DeepEqual(got, tt.wantEffects) {
-				t.Errorf("effects = %v, want %v", got, tt.wantEffects)
-			}
-		})
-	}
+	runTransitions(t, tests)
 }
 
 func TestRetryRunsTheFailedEffectAgain(t *testing.T) {

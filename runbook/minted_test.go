@@ -38,15 +38,7 @@ func withMinted(m *Machine) {
 
 func TestRevokeSessionsTransitions(t *testing.T) {
 	revoked := SessionsRevoked{At: t0.Add(90 * time.Minute), Targets: []RevocationTarget{{Kind: "role", Name: "ops-admin"}}}
-	tests := []struct {
-		name        string
-		at          string
-		setup       func(*Machine)
-		event       Event
-		wantStep    Step
-		wantEffects []string
-		wantRefusal string
-	}{
+	tests := []transition{
 		{name: "revoke from deactivate", at: "deactivate", setup: withMinted, event: RevokeSessions{}, wantStep: StepDeactivate, wantEffects: []string{"RevokeOlderSessions"}},
 		{name: "revoke while watching", at: "watching", setup: withMinted, event: RevokeSessions{}, wantStep: StepWatch, wantEffects: []string{"RevokeOlderSessions"}},
 		{name: "revoke after the watch", at: "watched", setup: withMinted, event: RevokeSessions{}, wantStep: StepDelete, wantEffects: []string{"RevokeOlderSessions"}},
@@ -112,38 +104,7 @@ func TestRevokeSessionsTransitions(t *testing.T) {
 			}
 		}, event: EffectFailed{Effect: "RevokeOlderSessions", Code: "AccessDenied", Action: "iam:PutRolePolicy", Message: "denied"}, wantStep: StepDeactivate},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := machineAt(t, tt.at)
-			if tt.setup != nil {
-				tt.setup(m)
-			}
-			before := m.Clone()
-			effects, err := m.Apply(tt.event)
-			if tt.wantRefusal != "" {
-				var r *Refusal
-				if !errors.As(err, &r) {
-					t.Fatalf("want refusal containing %q, got effects %v err %v", tt.wantRefusal, effectNames(effects), err)
-				}
-				if !strings.Contains(r.Reason, tt.wantRefusal) {
-					t.Fatalf("refusal %q does not contain %q", r.Reason, tt.wantRefusal)
-				}
-				if !reflect.DeepEqual(before, m) {
-					t.Fatal("a refused event changed the state")
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("refused: %v", err)
-			}
-			if m.Step() != tt.wantStep {
-				t.Errorf("step = %s, want %s", m.Step(), tt.wantStep)
-			}
-			if got := effectNames(effects); !reflect.DeepEqual(got, tt.wantEffects) {
-				t.Errorf("effects = %v, want %v", got, tt.wantEffects)
-			}
-		})
-	}
+	runTransitions(t, tests)
 }
 
 func TestRevokeSessionsTargetsUserAndSameAccountRoles(t *testing.T) {
