@@ -87,6 +87,12 @@ func describe(rec Record) string {
 		return describeMinted(e)
 	case ProposalProven, OverrideProof:
 		return describeProof(e)
+	case AddTrailSource:
+		return "read trail source " + e.Source.String()
+	case TrailSourceScanned:
+		st := e.Stats
+		return fmt.Sprintf("%s read: %d file(s), %d record(s) of the key, %d data event(s), %d event(s) new to the investigation",
+			e.Source.String(), st.Files, st.Matched, st.DataEvents, e.AddedEvents)
 	case EffectFailed:
 		msg := RedactString(e.Message)
 		if e.Action != "" {

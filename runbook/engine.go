@@ -138,7 +138,7 @@ func IsResult(ev Event) bool {
 	case KeyIdentified, SweepProgress, SweepFinished, ProposalsReady, ReplacementApplied,
 		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted,
 		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked,
-		ProposalProven:
+		ProposalProven, TrailScanProgress, TrailSourceScanned:
 		return true
 	}
 	return false

@@ -166,3 +166,17 @@ func TestDebriefScoresModelAndCarelessResponses(t *testing.T) {
 		t.Fatalf("careless response debrief:\n%s", text)
 	}
 }
+
+func TestTrailSourceRecordsAreResultsWithASentence(t *testing.T) {
+	scanned := TrailSourceScanned{Source: TrailSource{Kind: "local", Location: "/var/trail"}, Stats: TrailScanStats{Files: 3, Matched: 120, DataEvents: 7}, AddedEvents: 7}
+	if !IsResult(scanned) || !IsResult(TrailScanProgress{}) {
+		t.Fatal("a trail scan's result is journaled as an event, not a result")
+	}
+	data, _ := json.Marshal(scanned)
+	got := describe(Record{Type: RecordResult, Name: scanned.EventName(), Data: data})
+	for _, want := range []string{"3 file(s)", "120 record(s)", "7 data event(s)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("timeline sentence %q lacks %q", got, want)
+		}
+	}
+}
