@@ -56,6 +56,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !signed {
 		service = guessService(r)
 	}
+	// Smithy RPC v2 CBOR (CloudWatch) routes by path: ext_cloudwatch_rpc.go.
+	if s.serveRPCv2(w, r, scope, signed) {
+		return
+	}
 	// REST protocols (Lambda, GuardDuty, S3) route by method and path:
 	// ext_rest.go's route table serves them.
 	if s.serveREST(w, r, service, scope, signed) {

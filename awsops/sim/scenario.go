@@ -57,6 +57,9 @@ type Scenario struct {
 	// GuardDuty lists the regions' GuardDuty detectors (ext_guardduty.go);
 	// none means GuardDuty is off everywhere.
 	GuardDuty []Detector `json:"guardDuty,omitempty"`
+	// BillingAlarm is the account's alarm on AWS/Billing EstimatedCharges
+	// in us-east-1 (ext_cloudwatch.go); none means no billing alarm.
+	BillingAlarm *BillingAlarm `json:"billingAlarm,omitempty"`
 	// Responder is the principal a trainee acts as.
 	Responder Responder `json:"responder"`
 	// LeakedKey is the ref of the key the incident is about.

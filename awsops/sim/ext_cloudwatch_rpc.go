@@ -1,0 +1,227 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aws/smithy-go/encoding/cbor"
+)
+
+// Smithy RPC v2 CBOR (smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2):
+// every operation is "POST /service/{ServiceShape}/operation/{Operation}"
+// with the header Smithy-Protocol: rpc-v2-cbor and a CBOR map for body, the
+// reply a CBOR map too; an error is a CBOR map with "__type" and "message".
+// CloudWatch moved to it from the query protocol with the awsQueryCompatible
+// trait, so an error also carries its query code in X-Amzn-Query-Error,
+// which the SDK reports as ErrorCode(): the sim's codes stay the query ones
+// ("AccessDenied", "InvalidClientTokenId").
+
+// rpcServices maps the service shape an rpcv2 path names to the sim's
+// service (the one policies, CloudTrail and scenarios name).
+var rpcServices = map[string]string{"GraniteServiceVersion20100801": "cloudwatch"}
+
+// rpcErrorShapes are the modeled error shapes whose name differs from
+// their query code, so that the SDK decodes them into their types.
+var rpcErrorShapes = map[string]string{
+	"InvalidParameterCombination": "InvalidParameterCombinationException",
+	"InvalidParameterValue":       "InvalidParameterValueException",
+}
+
+// rpcPath splits "/service/{svc}/operation/{op}".
+func rpcPath(p string) (service, operation string, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	if len(parts) != 4 || parts[0] != "service" || parts[2] != "operation" || parts[1] == "" || parts[3] == "" {
+		return "", "", false
+	}
+	return parts[1], parts[3], true
+}
+
+// serveRPCv2 answers a Smithy RPC v2 CBOR request and reports true; it
+// reports false, writing nothing, for a request of another protocol.
+// Operations run as every other does (s.serve: authentication, the policy
+// check, CloudTrail).
+func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentialScope, signed bool) bool {
+	shape, action, isRPC := rpcPath(r.URL.Path)
+	if !isRPC || r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
+		return false
+	}
+	service, known := rpcServices[shape]
+	if !known {
+		service = shape
+	}
+	reqID := s.requestIDLocked()
+	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID, Action: action}
+	reply := func(out any, e *apiError) {
+		if e != nil {
+			rec.ErrorCode, rec.Status = e.code, e.status
+			writeRPCError(w, e, reqID)
+		} else {
+			rec.Status = http.StatusOK
+			writeRPCResult(w, out, reqID)
+		}
+		s.logRequest(rec)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			reply(nil, &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError})
+		}
+	}()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		reply(nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
+		return true
+	}
+	o, implemented := lookupOp(service, action)
+	rec.Mutating = implemented && !o.readOnly || !implemented && !guessReadOnly(service, action, nil)
+	if _, e := decodeRPCInput(body); e != nil {
+		reply(nil, e)
+		return true
+	}
+	switch {
+	case !known || !implemented || r.Method != http.MethodPost:
+		reply(nil, &apiError{code: "UnknownOperationException", status: http.StatusNotFound,
+			message: fmt.Sprintf("The simulated account does not serve %s %s.", shape, action)})
+		return true
+	case !signed:
+		reply(nil, errMissingAuth(protoQuery))
+		return true
+	case !s.regionEnabled(scope.region):
+		reply(nil, errAuth(service))
+		return true
+	}
+	c := &call{service: service, action: action, region: scope.region, params: url.Values{}, body: body, requestID: reqID}
+	out, e := s.serve(c, o, scope.keyID, clientIP(r), r.UserAgent())
+	rec.At = c.at
+	reply(out, e)
+	return true
+}
+
+func writeRPCResult(w http.ResponseWriter, out any, reqID string) {
+	v, ok := out.(cbor.Value)
+	if !ok || v == nil {
+		v = cbor.Map{}
+	}
+	h := w.Header()
+	h.Set("x-amzn-RequestId", reqID)
+	h.Set("Smithy-Protocol", "rpc-v2-cbor")
+	h.Set("Content-Type", "application/cbor")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(cbor.Encode(v))
+}
+
+func writeRPCError(w http.ResponseWriter, e *apiError, reqID string) {
+	fault := "Sender"
+	if e.status >= 500 {
+		fault = "Receiver"
+	}
+	shape := e.code
+	if s, ok := rpcErrorShapes[e.code]; ok {
+		shape = s
+	}
+	h := w.Header()
+	h.Set("x-amzn-RequestId", reqID)
+	h.Set("Smithy-Protocol", "rpc-v2-cbor")
+	h.Set("Content-Type", "application/cbor")
+	h.Set("X-Amzn-Query-Error", e.code+";"+fault)
+	w.WriteHeader(e.status)
+	_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(shape), "message": cbor.String(e.message)}))
+}
+
+// rpcInput is a request's top-level members, from a CBOR map or query
+// params, read by name.
+type rpcInput map[string]cbor.Value
+
+// decodeRPCInput decodes a request body: empty, or a CBOR map.
+func decodeRPCInput(body []byte) (rpcInput, *apiError) {
+	if len(body) == 0 {
+		return rpcInput{}, nil
+	}
+	v, err := cbor.Decode(body)
+	m, isMap := v.(cbor.Map)
+	if err != nil || !isMap {
+		why := "not a CBOR map"
+		if err != nil {
+			why = err.Error()
+		}
+		return nil, &apiError{code: "SerializationException", status: http.StatusBadRequest,
+			message: "The request body could not be decoded: " + why}
+	}
+	return rpcInput(m), nil
+}
+
+// queryInput turns query-style params into members: "Name" to a string,
+// "Name.member.N" to a list.
+func queryInput(params url.Values) rpcInput {
+	in := rpcInput{}
+	lists := map[string]map[int]string{}
+	for k, vals := range params {
+		if len(vals) == 0 {
+			continue
+		}
+		name, idx, isList := strings.Cut(k, ".member.")
+		if !isList {
+			in[k] = cbor.String(vals[0])
+			continue
+		}
+		n, err := strconv.Atoi(idx)
+		if err != nil || n < 1 {
+			continue
+		}
+		if lists[name] == nil {
+			lists[name] = map[int]string{}
+		}
+		lists[name][n] = vals[0]
+	}
+	for name, items := range lists {
+		l := cbor.List{}
+		for i := 1; i <= len(items); i++ {
+			if v, ok := items[i]; ok {
+				l = append(l, cbor.String(v))
+			}
+		}
+		in[name] = l
+	}
+	return in
+}
+
+// str is a string member, "" when absent or of another type.
+func (in rpcInput) str(name string) string {
+	s, _ := in[name].(cbor.String)
+	return string(s)
+}
+
+// strs is a list-of-strings member.
+func (in rpcInput) strs(name string) []string {
+	l, _ := in[name].(cbor.List)
+	var out []string
+	for _, v := range l {
+		if s, ok := v.(cbor.String); ok {
+			out = append(out, string(s))
+		}
+	}
+	return out
+}
+
+// int is an integer member: a CBOR integer, or a query param's digits.
+func (in rpcInput) int(name string) (int64, bool, *apiError) {
+	v, ok := in[name]
+	if !ok {
+		return 0, false, nil
+	}
+	if s, isStr := v.(cbor.String); isStr {
+		n, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			return 0, false, &apiError{code: "ValidationError", status: http.StatusBadRequest, message: name + " is not an integer."}
+		}
+		return n, true, nil
+	}
+	n, err := cbor.AsInt64(v)
+	if err != nil {
+		return 0, false, &apiError{code: "SerializationException", status: http.StatusBadRequest, message: name + " is not an integer: " + err.Error()}
+	}
+	return n, true, nil
+}
