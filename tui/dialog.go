@@ -21,6 +21,9 @@ type promptSpec struct {
 	// build returns the event for the answer; "" keeps the prompt open with
 	// a word on what is missing, since every reason here goes into the log.
 	build func(answer string) runbook.Event
+	// parse, when set, replaces build for answers that can be wrong (a
+	// trail source): an error keeps the prompt open and is shown in it.
+	parse func(answer string) (runbook.Event, error)
 }
 
 // prompt is an open promptSpec with its text field.
@@ -28,6 +31,7 @@ type prompt struct {
 	open  bool
 	spec  promptSpec
 	input textinput.Model
+	err   string // why the last answer was not taken
 }
 
 func openPrompt(spec promptSpec, sty styles, width int) (prompt, tea.Cmd) {
@@ -54,6 +58,14 @@ func (p prompt) update(msg tea.Msg, dk dialogKeys) (prompt, runbook.Event, tea.C
 			if answer == "" {
 				return p, nil, nil
 			}
+			if p.spec.parse != nil {
+				ev, err := p.spec.parse(answer)
+				if err != nil {
+					p.err = redact(err.Error())
+					return p, nil, nil
+				}
+				return prompt{}, ev, nil
+			}
 			return prompt{}, p.spec.build(answer), nil
 		}
 	}
@@ -67,7 +79,11 @@ func (p prompt) view(f frame) string {
 	for _, d := range p.spec.detail {
 		lines = append(lines, para(plain, d, f.w-4, "")...)
 	}
-	lines = append(lines, "", p.input.View(), "", f.sty.Muted.Render("enter confirm · esc cancel"))
+	lines = append(lines, "", p.input.View())
+	if p.err != "" {
+		lines = append(lines, para(f.sty.Danger, "✗ "+p.err, f.w-4, "  ")...)
+	}
+	lines = append(lines, "", f.sty.Muted.Render("enter confirm · esc cancel"))
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 

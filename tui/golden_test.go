@@ -25,6 +25,18 @@ func TestGolden(t *testing.T) {
 			h.toProposed()
 			h.press("a")
 		}},
+		{"trail-query", runbook.ModeLive, func(h *harness) {
+			h.toInvestigated()
+			h.press("T")
+			h.typeText("athena:security.cloudtrail_logs partition=timestamp")
+			h.press("enter")
+		}},
+		{"trail-merged", runbook.ModeLive, func(h *harness) {
+			h.toInvestigated()
+			h.press("T")
+			h.typeText("s3://org-trail-bucket/logs")
+			h.press("enter", "enter")
+		}},
 		{"deactivate-confirm", runbook.ModeDryRun, func(h *harness) {
 			h.toDeactivate()
 			h.press("enter")

@@ -49,6 +49,7 @@ type investigateView struct {
 
 type investigateKeys struct {
 	Up, Down, Sort, Label, Next, Coverage key.Binding
+	Trail                                 key.Binding // trailsource.go
 }
 
 // tableRows is the caller table's height including its header, at 80×24.
@@ -64,6 +65,7 @@ func newInvestigateView(sty styles) investigateView {
 		Next:  binding("enter", "propose replacements", "enter"),
 		// Coverage toggles the blind spots (minted.go).
 		Coverage: binding("b", "blind spots", "b"),
+		Trail:    binding("T", "add trail source", "T"),
 	}}
 	v.restyle(sty)
 	return v
@@ -244,6 +246,11 @@ func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
 		return intent{event: runbook.BeginProposals{}}
 	case key.Matches(k, v.km.Coverage):
 		v.coverage = !v.coverage
+	case key.Matches(k, v.km.Trail):
+		if trailScanning(f.st) {
+			return intent{note: "a trail source is being read: wait for it before adding another"}
+		}
+		return intent{prompt: trailPrompt(f.st)}
 	default:
 		v.table, _ = v.table.Update(k)
 	}
@@ -254,7 +261,7 @@ func (v investigateView) keys(f frame) []key.Binding {
 	if f.st.Sweeping || v.inv == nil {
 		return nil
 	}
-	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.Coverage}
+	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.Coverage, v.km.Trail}
 }
 
 func (v investigateView) view(f frame) string {
@@ -279,6 +286,7 @@ func (v investigateView) view(f frame) string {
 	}
 	summary := fmt.Sprintf("%d indicator(s) · blast radius %d · sorted by %s", len(inv.Indicators), len(inv.BlastRadius), v.sortBy)
 	lines := append([]string{head, sty.Muted.Render(summary)}, mintedSummary(f)...)
+	lines = append(lines, trailLines(f, f.scan)...)
 	if v.coverage {
 		return strings.Join(append(lines, coverageLines(f, f.h-len(lines))...), "\n")
 	}

@@ -40,6 +40,8 @@ type frame struct {
 	calls       []runbook.APICall
 	// inflight are the effects running, by command id.
 	inflight map[int]runbook.Effect
+	// scan is the running trail scan's progress.
+	scan runbook.TrailScanStats
 }
 
 // screenSize is the size to lay out for: the terminal's, or the minimum

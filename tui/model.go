@@ -49,6 +49,10 @@ type Options struct {
 	// SweepWindow is how far back the CloudTrail sweep looks; zero means
 	// runbook.DefaultSweepWindow, all that event history keeps.
 	SweepWindow time.Duration
+	// Export renders a proposal for review as AWS CLI commands and a
+	// Terraform snippet (awsops.ExportCLI, awsops.ExportTerraform: tui
+	// does not import awsops). Nil: deciding "export" writes no files.
+	Export func(p runbook.Proposal, account string) (cli, terraform string)
 }
 
 // notice is a one-line message under the step view: a refusal's reason, an
@@ -108,6 +112,8 @@ type Model struct {
 
 	prompt  prompt
 	confirm confirmation
+	// trail shows what reading a trail source runs, before it runs.
+	trail   trailConfirm
 	quitAsk bool
 	left    bool // the responder left a non-final incident
 	// abortedAt is the step an abort left from, for the step list.
@@ -115,6 +121,8 @@ type Model struct {
 
 	calls    []runbook.APICall // the most recent notes, oldest first
 	lastPoll time.Time         // wall clock of the last watch reading
+	// scan is the running trail scan's progress (shown, not journaled).
+	scan runbook.TrailScanStats
 
 	intake      intakeView
 	investigate investigateView

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -31,6 +32,10 @@ type proposeView struct {
 	// alone keeps the scroll position.
 	shown string
 	km    proposeKeys
+	// exports are the proposals written for review, by caller (export.go);
+	// cli shows the selected one's CLI commands in place of its policy.
+	exports map[string]exportFiles
+	cli     bool
 }
 
 type proposeKeys struct {
@@ -43,7 +48,8 @@ type proposeKeys struct {
 
 func newProposeView() proposeView {
 	return proposeView{
-		vp: newPolicyViewport(),
+		vp:      newPolicyViewport(),
+		exports: map[string]exportFiles{},
 		km: proposeKeys{
 			Up:         binding("↑/k", "previous caller", "up", "k"),
 			Down:       binding("↓/j", "next caller", "down", "j"),
@@ -74,11 +80,17 @@ func (v *proposeView) sync(st runbook.State) {
 	}
 	policy := ""
 	if v.sel < len(st.Proposals) {
-		policy = st.Proposals[v.sel].Policy
+		p := st.Proposals[v.sel]
+		policy = prettyPolicy(p.Policy)
+		if e := v.exports[p.CallerID]; v.cli && e.current(p) {
+			policy = e.text
+		} else {
+			v.cli = false
+		}
 	}
 	if policy != v.shown {
 		v.shown = policy
-		v.vp.SetContent(prettyPolicy(policy))
+		v.vp.SetContent(policy)
 		v.vp.GotoTop()
 	}
 }
@@ -107,10 +119,10 @@ func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
 	}
 	switch {
 	case key.Matches(k, v.km.Up):
-		v.sel = max(v.sel-1, 0)
+		v.sel, v.cli = max(v.sel-1, 0), false
 		v.sync(f.st)
 	case key.Matches(k, v.km.Down):
-		v.sel = min(v.sel+1, max(len(ps)-1, 0))
+		v.sel, v.cli = min(v.sel+1, max(len(ps)-1, 0)), false
 		v.sync(f.st)
 	case key.Matches(k, v.km.PageUp):
 		v.fit(f)
@@ -121,6 +133,13 @@ func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
 	case key.Matches(k, v.km.Apply):
 		return decide(runbook.DecisionApply)
 	case key.Matches(k, v.km.Export):
+		// Once written, x toggles the commands in place of the policy; an
+		// edit since makes the files stale, and x writes new ones.
+		if p.Decision == runbook.DecisionExported && v.exports[p.CallerID].current(p) {
+			v.cli = !v.cli
+			v.sync(f.st)
+			return intent{}
+		}
 		return decide(runbook.DecisionExported)
 	case key.Matches(k, v.km.NotOurs):
 		return decide(runbook.DecisionNotOurs)
@@ -275,6 +294,15 @@ func (v proposeView) head(f frame) []string {
 		lines = append(lines, para(sty.Muted, "attempted, not granted: "+strings.Join(p.Attempted, ", "), f.w, "  ")...)
 	}
 	lines = append(lines, proofLines(f, p)...)
-	scroll := fmt.Sprintf(" policy %3.0f%% ", v.vp.ScrollPercent()*100)
+	what = "policy"
+	if e := v.exports[p.CallerID]; e.current(p) {
+		// The notice gave the full paths; beside the action log is where.
+		lines = append(lines, hang(sty.OK.Render("exported: "), filepath.Base(e.cli)+" · "+filepath.Base(e.terraform)+
+			" (x shows the commands)", sty.Muted, f.w, "  ")...)
+		if v.cli {
+			what = "CLI commands · x policy"
+		}
+	}
+	scroll := fmt.Sprintf(" %s %3.0f%% ", what, v.vp.ScrollPercent()*100)
 	return append(lines, sty.Rule.Render("──"+scroll+strings.Repeat("─", max(f.w-len(scroll)-2, 0))))
 }

@@ -113,6 +113,9 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 		case runbook.SweepProgress:
 			// Progress is shown, not journaled (as the engine's headless Run).
 			_, _ = m.engine.Machine().Apply(ev)
+		case runbook.TrailScanProgress:
+			// Likewise shown, not journaled; the machine keeps no progress.
+			m.scan = ev.Stats
 		}
 		m.sync()
 		return m, msg.next

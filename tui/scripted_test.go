@@ -110,6 +110,8 @@ type script struct {
 	// denied maps a caller to the legitimate calls its proposal's proof
 	// finds denied; none passes every proof.
 	denied map[string][]string
+	// scans are the trail scans asked for (trailsource_test.go).
+	scans []runbook.ScanTrailSource
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -186,6 +188,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		}}
 	case runbook.CleanUpResource:
 		return runbook.ResourceCleanedUp{Resource: x.Resource}
+	case runbook.ScanTrailSource:
+		s.scans = append(s.scans, x)
+		return scanTrail(x, emit)
 	}
 	return runbook.EffectFailed{Effect: e.EffectName(), Message: "the script has no answer"}
 }

@@ -58,6 +58,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onSecretSaved(msg)
 	case policyEditedMsg:
 		return m.onPolicyEdited(msg)
+	case exportedMsg:
+		return m.onExported(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
@@ -98,6 +100,15 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m.submit(ev)
 		}
 		return m, cmd
+	case m.trail.open:
+		c, ok := m.trail.update(k, m.dkeys)
+		ev := m.trail.event
+		m.trail = c
+		if ok {
+			m.scan = runbook.TrailScanStats{}
+			return m.submit(ev)
+		}
+		return m, nil
 	case m.prompt.open:
 		p, ev, cmd := m.prompt.update(k, m.dkeys)
 		m.prompt = p
@@ -245,6 +256,12 @@ func (m Model) follow(it intent) (tea.Model, tea.Cmd) {
 // journals the attempt, and its reason is shown in place).
 func (m Model) offer(ev runbook.Event) (tea.Model, tea.Cmd) {
 	effects, err := m.engine.Machine().Clone().Apply(ev)
+	if add, ok := ev.(runbook.AddTrailSource); ok && err == nil {
+		// Reading changes nothing, but an Athena query costs money and
+		// the responder sees its SQL first (issue 10).
+		m.trail = openTrailConfirm(add)
+		return m, nil
+	}
 	if err == nil && mutating(effects) {
 		w, _ := m.bodySize()
 		var cmd tea.Cmd
@@ -281,7 +298,7 @@ func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
 	if _, ok := ev.(runbook.Abort); ok {
 		m.abortedAt = before
 	}
-	cmd := m.start(effects)
+	cmd := tea.Batch(m.start(effects), m.exportAfter(ev))
 	m.sync()
 	return m, cmd
 }

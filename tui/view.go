@@ -56,6 +56,7 @@ func (m Model) frame() frame {
 		inflight: m.inflight,
 
 		sweepWindow: m.opts.SweepWindow,
+		scan:        m.scan,
 	}
 }
 
@@ -67,6 +68,8 @@ func (m Model) body(f frame) string {
 		top = append(top, quitDialog(f, m.logPath()))
 	case m.confirm.open:
 		top = append(top, m.confirm.view(f))
+	case m.trail.open:
+		top = append(top, m.trail.view(f))
 	case m.prompt.open:
 		top = append(top, m.prompt.view(f))
 	case m.showHelp:
@@ -207,6 +210,8 @@ func describeEffect(name string) string {
 		return "cleaning up"
 	case "ProveProposal":
 		return "proving a policy"
+	case "ScanTrailSource":
+		return "reading the trail"
 	}
 	return name
 }
@@ -260,7 +265,7 @@ func (m Model) helpLine(w int) string {
 	switch {
 	case m.quitAsk:
 		b = []key.Binding{m.dkeys.Yes, m.dkeys.No}
-	case m.confirm.open || m.prompt.open:
+	case m.confirm.open || m.prompt.open || m.trail.open:
 		b = []key.Binding{m.dkeys.Confirm, m.dkeys.Cancel, m.keys.Quit}
 	case m.showHelp:
 		b = []key.Binding{key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))}
