@@ -148,7 +148,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
 	}
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("respond: %w (the action log is %s; resume with 'keyrunbook resume %s')", err, path, path)
 	}
@@ -271,6 +271,12 @@ func (o respondOptions) trailSources() []runbook.TrailSource {
 		out = append(out, runbook.TrailSource{Kind: runbook.TrailLake, EventDataStore: o.lakeStore})
 	}
 	return out
+}
+
+// exportProposal is the TUI's export for review (tui does not import
+// awsops): the proposal as AWS CLI commands and as Terraform.
+func exportProposal(p runbook.Proposal, account string) (cli, terraform string) {
+	return awsops.ExportCLI(p, account), awsops.ExportTerraform(p, account)
 }
 
 // addTrailSources reads each trail source after the sweep and merges it.

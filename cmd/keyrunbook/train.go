@@ -205,6 +205,7 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(),
 		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint},
 		Now:      t.sim.Now,
+		Export:   exportProposal,
 	})
 	final, err := tea.NewProgram(model, tea.WithContext(ctx)).Run()
 	if err != nil {
