@@ -121,6 +121,7 @@ type account struct {
 	report      *credentialReport
 	functions   map[string]*lambdaFunction // by region + "/" + name (ext_lambda.go)
 	detectors   []*detector                // GuardDuty (ext_guardduty.go)
+	ecs         *ecsState                  // ECS clusters and task definitions (ext_ecs.go)
 
 	// oidc are the IAM OIDC identity providers, by ARN (ext_simulate_oidc.go).
 	oidc map[string]*oidcProvider
@@ -298,6 +299,7 @@ func buildAccount(sc *Scenario, cp *compiled, g *ids, start time.Time, keyRefs m
 		a.instances[inst.id] = inst
 	}
 	a.functions, a.detectors = buildFunctions(sc, start), buildDetectors(sc, start)
+	a.ecs = buildECS(sc, start)
 	return a
 }
 

@@ -60,5 +60,6 @@ func (s *Sim) StateDigest() string {
 	}
 	a.digestFunctions(func(parts ...any) { line(h, parts...) })
 	a.digestOIDC(func(parts ...any) { line(h, parts...) })
+	a.digestECS(func(parts ...any) { line(h, parts...) })
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -54,6 +54,10 @@ type Scenario struct {
 	// answers and UpdateFunctionConfiguration changes. A lambda workload
 	// runs on the function its runsOn names.
 	Functions []Function `json:"functions,omitempty"`
+	// ECS holds ECS clusters and their services (ext_ecs.go): what
+	// DescribeServices answers and UpdateService changes. An ecs workload
+	// runs on the service its runsOn names (CLUSTER/SERVICE).
+	ECS *ECS `json:"ecs,omitempty"`
 	// GuardDuty lists the regions' GuardDuty detectors (ext_guardduty.go);
 	// none means GuardDuty is off everywhere.
 	GuardDuty []Detector `json:"guardDuty,omitempty"`
