@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -35,7 +36,7 @@ func TestCheckHardeningReadsTheAccount(t *testing.T) {
 			"root-mfa":         {false, "root has no MFA device"},
 			"cloudtrail":       {true, "multi-region trail management-events is logging"},
 			"guardduty":        {true, "GuardDuty is enabled in us-east-1"},
-			"billing-alarm":    {false, "could not read: this account or endpoint does not answer cloudwatch:DescribeAlarms"},
+			"billing-alarm":    {false, "no alarm on AWS/Billing in us-east-1"},
 			"centralized-root": {true, "does not apply"},
 			"attacker-keys":    {false, "still there: iam-user backup-admin, access-key AKIA"},
 		}},
@@ -64,6 +65,29 @@ func TestCheckHardeningReadsTheAccount(t *testing.T) {
 				if !it.OK && it.Fix == "" && !strings.HasPrefix(it.State, "could not read") {
 					t.Errorf("%s fails without a fix", id)
 				}
+			}
+		})
+	}
+}
+
+// The billing-alarm check reads the simulated account's CloudWatch in
+// us-east-1: workload alarms do not count, an AWS/Billing one does.
+func TestCheckHardeningFindsTheBillingAlarm(t *testing.T) {
+	tests := []struct {
+		name  string
+		alarm *sim.BillingAlarm
+		ok    bool
+		state string
+	}{
+		{"none", nil, false, "no alarm on AWS/Billing in us-east-1"},
+		{"one", &sim.BillingAlarm{Name: "estimated-charges-over-500", Threshold: 500}, true, "billing alarm estimated-charges-over-500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci", mutate: func(sc *sim.Scenario) { sc.BillingAlarm = tt.alarm }})
+			it := checklist(t, r.x)["billing-alarm"]
+			if it.OK != tt.ok || it.State != tt.state || (it.Fix == "") != tt.ok {
+				t.Errorf("billing-alarm: %+v, want ok %v state %q", it, tt.ok, tt.state)
 			}
 		})
 	}

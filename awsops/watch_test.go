@@ -7,46 +7,67 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
 // After the key is turned off with its callers still on it, one reading
 // shows every signal: the key's failed uses, the broken workloads, and
-// (once) that alarms cannot be read from the simulated account.
+// their alarms in ALARM, read from the simulated account's CloudWatch in
+// the region they run in (the responder's home region here).
 func TestPollWatchShowsImpact(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
 	leaked := r.sim.LeakedKeyID()
-	x := r.executorFor(t, leaked, ExecutorOptions{Root: r.x.opts.Root, PollInterval: 10 * time.Minute, Health: r.x.opts.Health})
+	x := r.executorIn(t, "eu-west-1", leaked, ExecutorOptions{Root: r.x.opts.Root, PollInterval: 10 * time.Minute, Health: r.x.opts.Health})
 	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
 		t.Fatal(ev)
 	}
 	since := r.clock.Now()
-	var notes []runbook.APICall
-	for range 2 {
+	for i := range 2 {
 		ev, calls := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since})
 		obs, ok := ev.(runbook.WatchObserved)
 		if !ok {
 			t.Fatalf("want a reading, got %+v", ev)
 		}
-		if obs.KeyUses == 0 || !slices.Contains(obs.Unhealthy, "billing-worker") {
-			t.Errorf("impact not seen: %+v", obs)
+		if obs.KeyUses == 0 || !slices.Contains(obs.Unhealthy, "billing-worker") || !slices.Contains(obs.Alarms, "billing-worker-errors") {
+			t.Errorf("reading %d: impact not seen: %+v", i, obs)
 		}
 		for _, c := range calls {
 			if c.Error != "" {
-				notes = append(notes, c)
+				t.Errorf("reading %d noted a failure: %+v", i, c)
 			}
 		}
 	}
 	if want := since.Add(20 * time.Minute); !r.clock.Now().Equal(want) {
 		t.Errorf("two readings moved simulated time to %s, want %s", r.clock.Now(), want)
 	}
-	if len(notes) != 1 || notes[0].Operation != "DescribeAlarms" {
-		t.Errorf("want one note that alarms cannot be read, got %+v", notes)
+}
+
+// A workload left on the deactivated key shows in the watch as its alarm
+// in ALARM, read in the region of the replacement applied there; the
+// workload that moved keeps its alarm OK.
+func TestPollWatchSeesTheAlarmOfAWorkloadNotMoved(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
+	leaked := r.sim.LeakedKeyID()
+	x := r.executorIn(t, "us-east-1", leaked, ExecutorOptions{Root: r.x.opts.Root, PollInterval: 5 * time.Minute})
+	_, proposals := billingAndBackup()
+	if ev, _ := runEffect(t, x, runbook.ApplyReplacement{Proposal: proposals[0]}); ev.EventName() != "ReplacementApplied" {
+		t.Fatal(ev) // billing-worker moves to an instance role; nas-backup stays on the key
+	}
+	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
+		t.Fatal(ev)
+	}
+	since := r.clock.Now()
+	var obs runbook.WatchObserved
+	for range 14 { // nas-backup calls hourly: a reading every 5 minutes for over an hour
+		ev, _ := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since})
+		obs = ev.(runbook.WatchObserved)
+		if len(obs.Alarms) > 0 {
+			break
+		}
+	}
+	if !slices.Equal(obs.Alarms, []string{"nas-backup-missed"}) {
+		t.Errorf("alarms in ALARM = %v, want nas-backup-missed alone", obs.Alarms)
 	}
 }
 
@@ -94,20 +115,17 @@ func TestPollWatchInDryRunReadsNothingAndEndsTheWindow(t *testing.T) {
 	}
 }
 
-// fakeAlarms answers DescribeAlarms from a fixed list, filtering as AWS.
-type fakeAlarms struct{ names []string }
-
-func (f fakeAlarms) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
-	out := &cloudwatch.DescribeAlarmsOutput{}
-	for _, n := range f.names {
-		if strings.HasPrefix(n, aws.ToString(in.AlarmNamePrefix)) && in.StateValue == cwtypes.StateValueAlarm {
-			out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(n)})
-		}
-	}
-	return out, nil
-}
-
+// The alarm-name prefix narrows what the watch reports, as CloudWatch
+// filters it: both of root-key-ec2-onprem's workloads fail once the key is
+// off, and their alarms live in eu-west-1.
 func TestAlarmsInALARMWithThePrefix(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
+	leaked := r.sim.LeakedKeyID()
+	x := r.executorIn(t, "eu-west-1", leaked, ExecutorOptions{Root: r.x.opts.Root})
+	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
+		t.Fatal(ev)
+	}
+	r.sim.Advance(2 * time.Hour)
 	tests := []struct {
 		prefix string
 		want   []string
@@ -118,13 +136,27 @@ func TestAlarmsInALARMWithThePrefix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("prefix "+tt.prefix, func(t *testing.T) {
-			x := NewExecutor(aws.Config{Region: "eu-west-1"}, ExecutorOptions{AlarmPrefix: tt.prefix})
-			x.read.cloudWatch = func(string) alarmReads {
-				return fakeAlarms{[]string{"nas-backup-missed", "billing-worker-errors"}}
-			}
+			x := r.executorIn(t, "eu-west-1", leaked, ExecutorOptions{AlarmPrefix: tt.prefix})
 			if got := x.alarms(context.Background()); !slices.Equal(got, tt.want) {
 				t.Errorf("alarms = %v, want %v", got, tt.want)
 			}
 		})
 	}
+}
+
+// executorIn is executorFor's executor for a responder whose home region
+// (the profile's region, where the watch reads alarms) is region.
+func (r *containRig) executorIn(t *testing.T, region, keyID string, opts ExecutorOptions) *Executor {
+	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = r.clock
+	}
+	cfg := r.x.cfg.Copy()
+	cfg.Region = region
+	x := NewExecutor(cfg, opts)
+	x.lookupRate = 1000
+	if ev, _ := runEffect(t, x, runbook.IdentifyKey{KeyID: keyID}); ev.EventName() != "KeyIdentified" {
+		t.Fatalf("identify: %+v", ev)
+	}
+	return x
 }
