@@ -2,20 +2,27 @@ package awsops
 
 import (
 	"context"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-// The simulated account serves no Lambda or ECS: these fakes stand in for
-// them while IAM stays the simulated account's.
+// The simulated account serves Lambda and ECS; this fake stands in for
+// what it does not model: a new role that Lambda cannot use for a few
+// seconds while IAM propagates it.
 
 type fakeLambda struct {
 	role      string
@@ -62,51 +69,30 @@ func TestApplyLambdaRoleSetsTheFunctionsRoleOnce(t *testing.T) {
 	}
 }
 
-type fakeECS struct {
-	current    ecstypes.TaskDefinition
-	registered []*ecs.RegisterTaskDefinitionInput
-	updated    []*ecs.UpdateServiceInput
-}
-
-func (f *fakeECS) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
-	if aws.ToString(in.Cluster) != "monitoring" {
-		return nil, &smithy.GenericAPIError{Code: "ClusterNotFoundException", Message: "Cluster not found."}
-	}
-	return &ecs.DescribeServicesOutput{Services: []ecstypes.Service{{ServiceName: aws.String("grafana"), TaskDefinition: f.current.TaskDefinitionArn}}}, nil
-}
-
-func (f *fakeECS) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
-	def := f.current
-	return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: &def, Tags: []ecstypes.Tag{{Key: aws.String("team"), Value: aws.String("ops")}}}, nil
-}
-
-func (f *fakeECS) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
-	f.registered = append(f.registered, in)
-	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{Family: in.Family, TaskRoleArn: in.TaskRoleArn,
-		TaskDefinitionArn: aws.String("arn:aws:ecs:us-west-2:730519468211:task-definition/grafana:4")}}, nil
-}
-
-func (f *fakeECS) UpdateService(_ context.Context, in *ecs.UpdateServiceInput, _ ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
-	f.updated = append(f.updated, in)
-	// The service now runs the new revision.
-	f.current.TaskDefinitionArn, f.current.TaskRoleArn = in.TaskDefinition, f.registered[len(f.registered)-1].TaskRoleArn
-	return &ecs.UpdateServiceOutput{}, nil
-}
-
-func TestApplyECSTaskRoleRegistersARevisionAndMovesTheService(t *testing.T) {
-	r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci"})
-	svc := &fakeECS{current: ecstypes.TaskDefinition{Family: aws.String("grafana"),
-		TaskDefinitionArn:    aws.String("arn:aws:ecs:us-west-2:730519468211:task-definition/grafana:3"),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("grafana"), Image: aws.String("grafana/grafana:10.4.1")}},
-		Cpu:                  aws.String("256"), Memory: aws.String("512"), NetworkMode: ecstypes.NetworkModeAwsvpc,
-		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
-		ExecutionRoleArn:        aws.String("arn:aws:iam::730519468211:role/ecsTaskExecutionRole")}}
-	r.x.read.ecs = func(string) ecsReads { return svc }
-	r.x.write.ecs = func(string) ecsWriteAPI { return svc }
-	p := runbook.Proposal{CallerID: "c-grafana", Kind: runbook.ReplaceECSTaskRole, Name: "kr-grafana-role", Target: "monitoring/grafana",
+// grafanaECSProposal gives iam-user-lambda-ci's grafana service, on its
+// own key today, a task role allowed what it calls.
+func grafanaECSProposal() runbook.Proposal {
+	return runbook.Proposal{CallerID: "c-grafana", Kind: runbook.ReplaceECSTaskRole, Name: "kr-grafana-role", Target: "monitoring/grafana",
 		Region: "us-west-2", Policy: allowDoc("cloudwatch:DescribeAlarms")}
+}
+
+// ecsRequests counts the simulated account's ECS requests by action.
+func ecsRequests(s *sim.Sim, mutating bool) map[string]int {
+	out := map[string]int{}
+	for _, r := range s.Requests() {
+		if r.Service == "ecs" && r.Mutating == mutating {
+			out[r.Action]++
+		}
+	}
+	return out
+}
+
+func TestApplyECSTaskRoleMovesTheServiceToTheRole(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci"})
+	p := grafanaECSProposal()
 	roleARN := "arn:aws:iam::730519468211:role/kr-grafana-role"
 	revision := "arn:aws:ecs:us-west-2:730519468211:task-definition/grafana:4"
+	applied := r.clock.Now()
 	for try := range 2 {
 		ev, _ := runEffect(t, r.x, runbook.ApplyReplacement{Proposal: p})
 		done, ok := ev.(runbook.ReplacementApplied)
@@ -114,15 +100,74 @@ func TestApplyECSTaskRoleRegistersARevisionAndMovesTheService(t *testing.T) {
 			t.Fatalf("apply %d: %+v", try, ev)
 		}
 	}
-	if len(svc.registered) != 1 || len(svc.updated) != 1 {
-		t.Fatalf("want one revision and one service update over two applies, got %d and %d", len(svc.registered), len(svc.updated))
+	if got := ecsRequests(r.sim, true); got["RegisterTaskDefinition"] != 1 || got["UpdateService"] != 1 {
+		t.Fatalf("want one revision and one service update over two applies, got %v", got)
 	}
-	in := svc.registered[0]
-	if aws.ToString(in.TaskRoleArn) != roleARN || aws.ToString(in.Family) != "grafana" || aws.ToString(in.Memory) != "512" ||
-		len(in.ContainerDefinitions) != 1 || aws.ToString(in.ExecutionRoleArn) == "" || len(in.Tags) != 1 {
-		t.Errorf("the revision is not the old one with the task role: %+v", in)
+
+	// The revision is the old one with the task role.
+	c := r.x.read.ecs("us-west-2")
+	def, err := c.DescribeTaskDefinition(context.Background(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("grafana"),
+		Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if up := svc.updated[0]; aws.ToString(up.Cluster) != "monitoring" || aws.ToString(up.Service) != "grafana" || aws.ToString(up.TaskDefinition) != revision {
-		t.Errorf("service update %+v", up)
+	td := def.TaskDefinition
+	if aws.ToString(td.TaskDefinitionArn) != revision || aws.ToString(td.TaskRoleArn) != roleARN || aws.ToString(td.Memory) != "512" ||
+		len(td.ContainerDefinitions) != 1 || aws.ToString(td.ContainerDefinitions[0].Image) != "grafana/grafana:10.4.1" {
+		t.Errorf("the revision is not the old one with the task role: %+v", td)
+	}
+
+	// From the update on, grafana's calls come from the role, in sessions
+	// named after its task, and no longer from its key.
+	r.sim.Advance(20 * time.Minute)
+	grafanaKey, _, _ := r.sim.KeyCredentials("grafana")
+	out, err := r.x.read.cloudTrail("us-west-2").LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{StartTime: aws.Time(applied),
+		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("DescribeAlarms")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asRole := regexp.MustCompile(`"arn":"arn:aws:sts::730519468211:assumed-role/kr-grafana-role/[0-9a-f]{32}"`)
+	byRole := 0
+	for _, ev := range out.Events {
+		body := aws.ToString(ev.CloudTrailEvent)
+		switch {
+		case strings.Contains(body, grafanaKey):
+			t.Errorf("grafana still calls with its key: %s", body)
+		case asRole.MatchString(body):
+			byRole++
+		}
+	}
+	if byRole == 0 {
+		t.Errorf("no call of grafana as kr-grafana-role among %d DescribeAlarms events", len(out.Events))
+	}
+	if bad := unhealthy(r.sim); len(bad) > 0 {
+		t.Errorf("unhealthy after the move: %v", bad)
+	}
+}
+
+func TestApplyECSTaskRoleDryRunSendsNoECSMutation(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci", dryRun: true})
+	digest := r.sim.StateDigest()
+	ev, calls := runEffect(t, r.x, runbook.ApplyReplacement{Proposal: grafanaECSProposal()})
+	if done, ok := ev.(runbook.ReplacementApplied); !ok || !done.DryRun {
+		t.Fatalf("dry-run apply: %+v", ev)
+	}
+	if got := ecsRequests(r.sim, true); len(got) != 0 {
+		t.Errorf("dry-run sent ECS mutations: %v", got)
+	}
+	if got := ecsRequests(r.sim, false); got["DescribeServices"] == 0 || got["DescribeTaskDefinition"] == 0 {
+		t.Errorf("dry-run did not read the service and its task definition: %v", got)
+	}
+	would := map[string]bool{}
+	for _, c := range calls {
+		if c.Service == "ecs" && c.WouldCall {
+			would[c.Operation] = true
+		}
+	}
+	if !would["RegisterTaskDefinition"] || !would["UpdateService"] {
+		t.Errorf("dry-run's plan lacks the ECS calls: %v", would)
+	}
+	if r.sim.StateDigest() != digest {
+		t.Error("dry-run changed the simulated account")
 	}
 }
