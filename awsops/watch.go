@@ -162,10 +162,23 @@ func isPrincipal(u UserIdentity, name string) bool {
 // replacements' regions. An account or endpoint that cannot answer is
 // noted once, not a failure: the other signals still stand.
 func (x *Executor) alarms(ctx context.Context) []string {
+	// Alarms live where the workloads run: the home region, the regions of
+	// the replacements, and every region a legitimate caller of the key
+	// used, since a caller never moved is the one whose alarm matters.
 	regions := []string{x.homeRegion()}
 	x.mu.Lock()
 	for _, p := range x.applied {
 		regions = append(regions, p.Region)
+	}
+	if x.inv != nil {
+		for _, c := range x.inv.Callers {
+			if c.NeedsReplacement() {
+				regions = append(regions, c.Regions...)
+				if c.ResourceRegion != "" {
+					regions = append(regions, c.ResourceRegion)
+				}
+			}
+		}
 	}
 	x.mu.Unlock()
 	var out []string

@@ -160,3 +160,27 @@ func (r *containRig) executorIn(t *testing.T, region, keyID string, opts Executo
 	}
 	return x
 }
+
+// With nothing applied, the alarms of the key's own callers are still read
+// in the regions those callers work in, not only in the home region.
+func TestPollWatchReadsAlarmsWhereTheCallersWork(t *testing.T) {
+	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
+	leaked := r.sim.LeakedKeyID()
+	x := r.executorIn(t, "us-east-1", leaked, ExecutorOptions{Root: r.x.opts.Root, PollInterval: 5 * time.Minute})
+	x.Restore(runbook.State{Investigation: &runbook.Investigation{Callers: []runbook.UsageCaller{
+		{ID: "c-backup", Kind: runbook.CallerOffAWS, Label: runbook.LabelLegitimate, Regions: []string{"eu-west-1"}},
+	}}})
+	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
+		t.Fatal(ev)
+	}
+	since := r.clock.Now()
+	var obs runbook.WatchObserved
+	for range 14 {
+		ev, _ := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since})
+		obs = ev.(runbook.WatchObserved)
+		if slices.Contains(obs.Alarms, "nas-backup-missed") {
+			return
+		}
+	}
+	t.Errorf("alarms in ALARM = %v, want nas-backup-missed (eu-west-1) seen from home region us-east-1", obs.Alarms)
+}
