@@ -60,6 +60,8 @@ type Clients struct {
 	// NewCloudTrail and NewEC2 make one region's client.
 	NewCloudTrail func(region string) CloudTrailAPI
 	NewEC2        func(region string) EC2ReadAPI
+	// NewLambda makes one region's Lambda client; nil skips functions.
+	NewLambda func(region string) LambdaReadAPI
 	// SweepRate is the LookupEvents requests per second per region; zero
 	// means DefaultSweepRate, AWS's quota.
 	SweepRate float64
@@ -67,6 +69,7 @@ type Clients struct {
 	mu         sync.Mutex
 	cloudTrail map[string]CloudTrailAPI
 	ec2        map[string]EC2ReadAPI
+	lambda     map[string]LambdaReadAPI
 	sweeps     sweepMemory
 }
 
@@ -86,6 +89,7 @@ func NewClients(cfg aws.Config) *Clients {
 		NewEC2: func(region string) EC2ReadAPI {
 			return ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.Region = region })
 		},
+		NewLambda: newLambdaFactory(cfg),
 	}
 }
 

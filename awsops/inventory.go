@@ -29,9 +29,10 @@ import (
 // their user agent alone.
 func ReadInventory(ctx context.Context, c *Clients, account string, regions []string) (Inventory, []runbook.Finding) {
 	type part struct {
-		instances        []Instance
-		addresses        []ElasticIP
-		instErr, addrErr error
+		instances                 []Instance
+		addresses                 []ElasticIP
+		functions                 []Function
+		instErr, addrErr, funcErr error
 	}
 	parts := make([]part, len(regions))
 	var wg sync.WaitGroup
@@ -41,22 +42,28 @@ func ReadInventory(ctx context.Context, c *Clients, account string, regions []st
 			api := c.EC2(region)
 			p.instances, p.instErr = regionInstances(ctx, api, region)
 			p.addresses, p.addrErr = regionAddresses(ctx, api, region)
+			p.functions, p.funcErr = regionFunctions(ctx, c.lambdaFor(region), region)
 		})
 	}
 	wg.Wait()
 	inv := Inventory{Account: account}
-	var instFailed, addrFailed failedRegions
+	var instFailed, addrFailed, funcFailed failedRegions
 	for i, p := range parts {
 		inv.Instances = append(inv.Instances, p.instances...)
 		inv.Addresses = append(inv.Addresses, p.addresses...)
+		inv.Functions = append(inv.Functions, p.functions...)
 		instFailed.add(regions[i], p.instErr)
 		addrFailed.add(regions[i], p.addrErr)
+		funcFailed.add(regions[i], p.funcErr)
 	}
 	var findings []runbook.Finding
 	if f, ok := instFailed.finding("ec2:DescribeInstances", "callers on the account's instances in %s are not recognised by address"); ok {
 		findings = append(findings, f)
 	}
 	if f, ok := addrFailed.finding("ec2:DescribeAddresses", "callers behind Elastic IPs in %s are not recognised by address"); ok {
+		findings = append(findings, f)
+	}
+	if f, ok := funcFailed.finding("lambda:ListFunctions", "Lambda callers in %s are not pinned to their function: set it on the proposal"); ok {
 		findings = append(findings, f)
 	}
 	return inv, findings

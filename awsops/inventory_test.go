@@ -43,11 +43,12 @@ func TestReadInventoryDenied(t *testing.T) {
 	}{
 		{"instances", []string{"ec2:DescribeInstances"}, []string{"ec2:DescribeInstances"}},
 		{"both", []string{"ec2:DescribeInstances", "ec2:DescribeAddresses"}, []string{"ec2:DescribeInstances", "ec2:DescribeAddresses"}},
+		{"functions", []string{"lambda:ListFunctions"}, []string{"lambda:ListFunctions"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sc := loadScenario(t, "root-key-ec2-onprem")
-			limitResponder(t, sc, []string{"sts:*", "ec2:Describe*"}, tt.deny)
+			limitResponder(t, sc, []string{"sts:*", "ec2:Describe*", "lambda:ListFunctions"}, tt.deny)
 			s, url := startScenario(t, sc)
 			regions := []string{"eu-west-1", "us-east-1", "sa-east-1"}
 			_, findings := ReadInventory(context.Background(), responder(t, s, url), s.AccountID(), regions)
@@ -63,5 +64,22 @@ func TestReadInventoryDenied(t *testing.T) {
 				t.Errorf("findings name %v, want one each for %v", got, tt.actions)
 			}
 		})
+	}
+}
+
+// The inventory lists the account's functions, so a Lambda caller is
+// pinned to the function its replacement role is applied to.
+func TestReadInventoryListsFunctions(t *testing.T) {
+	s, url := startSim(t, "iam-user-lambda-ci")
+	inv, findings := ReadInventory(context.Background(), responder(t, s, url), s.AccountID(), []string{"us-east-1", "us-west-2"})
+	if len(findings) != 0 {
+		t.Errorf("findings %+v", findings)
+	}
+	if len(inv.Functions) != 1 {
+		t.Fatalf("functions %+v, want report-builder alone", inv.Functions)
+	}
+	f := inv.Functions[0]
+	if f.Name != "report-builder" || f.Region != "us-west-2" || f.Runtime != "python3.12" || !strings.HasSuffix(f.ARN, ":function:report-builder") {
+		t.Errorf("function %+v", f)
 	}
 }

@@ -102,6 +102,9 @@ func TestSweepFindsTheScenarioCallers(t *testing.T) {
 					i := slices.IndexFunc(sc.Instances, func(in sim.Instance) bool { return in.ID == w.RunsOn })
 					ip, res = sc.Instances[i].PublicIP, w.RunsOn
 				}
+				if w.Kind == sim.KindLambda {
+					res = w.RunsOn // pinned to its function by lambda:ListFunctions
+				}
 				wants[ip] = want{legit: w.Legitimate, kind: kind, resource: res, attacker: w.Name}
 			}
 			ids := map[string]string{} // caller ID → source IP
@@ -264,7 +267,7 @@ func TestSweepNothingReadFails(t *testing.T) {
 
 func TestSweepWithoutDescribeRegions(t *testing.T) {
 	sc := loadScenario(t, "attacker-only")
-	limitResponder(t, sc, []string{"sts:*", "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:DescribeAddresses"}, nil)
+	limitResponder(t, sc, []string{"sts:*", "cloudtrail:LookupEvents", "ec2:DescribeInstances", "ec2:DescribeAddresses", "lambda:ListFunctions"}, nil)
 	s, url := startScenario(t, sc)
 	res, err := Sweep(context.Background(), responder(t, s, url), attackWindow(s), nil)
 	if err != nil {
