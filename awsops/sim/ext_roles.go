@@ -62,23 +62,7 @@ func opListAttachedRolePolicies(s *Sim, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	lo, hi, marker, e := paginate(c, len(r.attached))
-	if e != nil {
-		return nil, e
-	}
-	out := struct {
-		Policies    []xmlAttached `xml:"AttachedPolicies>member"`
-		IsTruncated bool          `xml:"IsTruncated"`
-		Marker      string        `xml:"Marker,omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, arn := range r.attached[lo:hi] {
-		name := builtinPolicyName(arn)
-		if mp := s.acct.policies[arn]; mp != nil {
-			name = mp.name
-		}
-		out.Policies = append(out.Policies, xmlAttached{PolicyName: name, PolicyArn: arn})
-	}
-	return &out, nil
+	return s.attachedPage(c, r.attached)
 }
 
 func opListRolePolicies(s *Sim, c *call) (any, *apiError) {
@@ -86,19 +70,7 @@ func opListRolePolicies(s *Sim, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	lo, hi, marker, e := paginate(c, len(r.inline))
-	if e != nil {
-		return nil, e
-	}
-	out := struct {
-		Names       []string `xml:"PolicyNames>member"`
-		IsTruncated bool     `xml:"IsTruncated"`
-		Marker      string   `xml:"Marker,omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, d := range r.inline[lo:hi] {
-		out.Names = append(out.Names, d.name)
-	}
-	return &out, nil
+	return inlinePage(c, r.inline)
 }
 
 func opDetachRolePolicy(s *Sim, c *call) (any, *apiError) {

@@ -24,19 +24,7 @@ func opListAttachedUserPolicies(s *Sim, c *call) (any, *apiError) {
 	if e != nil || root {
 		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
 	}
-	lo, hi, marker, e := paginate(c, len(u.attached))
-	if e != nil {
-		return nil, e
-	}
-	out := struct {
-		Policies    []xmlAttached `xml:"AttachedPolicies>member"`
-		IsTruncated bool          `xml:"IsTruncated"`
-		Marker      string        `xml:"Marker,omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, arn := range u.attached[lo:hi] {
-		out.Policies = append(out.Policies, xmlAttached{PolicyName: s.acct.policies[arn].name, PolicyArn: arn})
-	}
-	return &out, nil
+	return s.attachedPage(c, u.attached)
 }
 
 // policyToAttach validates PolicyArn.
@@ -82,19 +70,7 @@ func opListUserPolicies(s *Sim, c *call) (any, *apiError) {
 	if e != nil || root {
 		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
 	}
-	lo, hi, marker, e := paginate(c, len(u.inline))
-	if e != nil {
-		return nil, e
-	}
-	out := struct {
-		Names       []string `xml:"PolicyNames>member"`
-		IsTruncated bool     `xml:"IsTruncated"`
-		Marker      string   `xml:"Marker,omitempty"`
-	}{IsTruncated: marker != "", Marker: marker}
-	for _, d := range u.inline[lo:hi] {
-		out.Names = append(out.Names, d.name)
-	}
-	return &out, nil
+	return inlinePage(c, u.inline)
 }
 
 func findDoc(docs []*namedDoc, name string) int {
@@ -313,4 +289,42 @@ func opAddRoleToInstanceProfile(s *Sim, c *call) (any, *apiError) {
 	}
 	p.roles = []string{r.name}
 	return nil, nil
+}
+
+// attachedPage answers a List*AttachedPolicies page (users and roles alike).
+func (s *Sim) attachedPage(c *call, arns []string) (any, *apiError) {
+	lo, hi, marker, e := paginate(c, len(arns))
+	if e != nil {
+		return nil, e
+	}
+	out := struct {
+		Policies    []xmlAttached `xml:"AttachedPolicies>member"`
+		IsTruncated bool          `xml:"IsTruncated"`
+		Marker      string        `xml:"Marker,omitempty"`
+	}{IsTruncated: marker != "", Marker: marker}
+	for _, arn := range arns[lo:hi] {
+		name := builtinPolicyName(arn)
+		if mp := s.acct.policies[arn]; mp != nil {
+			name = mp.name
+		}
+		out.Policies = append(out.Policies, xmlAttached{PolicyName: name, PolicyArn: arn})
+	}
+	return &out, nil
+}
+
+// inlinePage answers a List*Policies page of inline policy names.
+func inlinePage(c *call, docs []*namedDoc) (any, *apiError) {
+	lo, hi, marker, e := paginate(c, len(docs))
+	if e != nil {
+		return nil, e
+	}
+	out := struct {
+		Names       []string `xml:"PolicyNames>member"`
+		IsTruncated bool     `xml:"IsTruncated"`
+		Marker      string   `xml:"Marker,omitempty"`
+	}{IsTruncated: marker != "", Marker: marker}
+	for _, d := range docs[lo:hi] {
+		out.Names = append(out.Names, d.name)
+	}
+	return &out, nil
 }
