@@ -59,8 +59,13 @@ func sweepView(f frame, bar progress.Model) string {
 	var regions []runbook.RegionSweep
 	if inv != nil {
 		regions = inv.Regions
-		lines = append(lines, sty.Muted.Render(fmt.Sprintf("%s → %s, every region (LookupEvents, 2 requests/s per region)",
-			inv.From.UTC().Format("2006-01-02"), inv.To.UTC().Format("2006-01-02"))))
+		pace := "LookupEvents, 2 requests/s per region"
+		if f.training != nil {
+			// Training's simulated CloudTrail answers faster than AWS would.
+			pace = "simulated CloudTrail, faster than AWS's 2 requests/s per region"
+		}
+		lines = append(lines, sty.Muted.Render(fmt.Sprintf("%s → %s, every region (%s)",
+			inv.From.UTC().Format("2006-01-02"), inv.To.UTC().Format("2006-01-02"), pace)))
 	}
 	done, events := 0, 0
 	for _, r := range regions {
