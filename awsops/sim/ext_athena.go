@@ -114,8 +114,9 @@ func athenaRun(s *Sim, c *call) (*queryRun, *apiError) {
 	return run, nil
 }
 
-// athenaState is where a run stands after its polls.
-func (r *queryRun) athenaState() string {
+// state is where a run stands after its polls; done names success in the
+// service's own word (Athena SUCCEEDED, CloudTrail Lake FINISHED).
+func (r *queryRun) state(done string) string {
 	switch {
 	case r.cancelled:
 		return "CANCELLED"
@@ -124,7 +125,7 @@ func (r *queryRun) athenaState() string {
 	case r.failure != "":
 		return "FAILED"
 	}
-	return "SUCCEEDED"
+	return done
 }
 
 func opGetQueryExecution(s *Sim, c *call) (any, *apiError) {
@@ -132,7 +133,7 @@ func opGetQueryExecution(s *Sim, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	state := run.athenaState()
+	state := run.state("SUCCEEDED")
 	run.polls++
 	status := map[string]any{"State": state, "SubmissionDateTime": epoch(run.submitted)}
 	stats := map[string]any{"EngineExecutionTimeInMillis": 40 * run.polls, "TotalExecutionTimeInMillis": 50 * run.polls}
@@ -164,7 +165,7 @@ func opGetQueryResults(s *Sim, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if st := run.athenaState(); st != "SUCCEEDED" {
+	if st := run.state("SUCCEEDED"); st != "SUCCEEDED" {
 		return nil, errAthena("Query has not yet finished. Current state: " + st)
 	}
 	var in struct {
@@ -223,7 +224,7 @@ func opStopQueryExecution(s *Sim, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if st := run.athenaState(); st == "QUEUED" || st == "RUNNING" {
+	if st := run.state("SUCCEEDED"); st == "QUEUED" || st == "RUNNING" {
 		run.cancelled = true
 	}
 	return map[string]any{}, nil

@@ -87,25 +87,12 @@ func lakeRun(s *Sim, c *call) (*queryRun, *apiError) {
 	return run, nil
 }
 
-// lakeState is where a run stands after its polls.
-func (r *queryRun) lakeState() string {
-	switch {
-	case r.cancelled:
-		return "CANCELLED"
-	case r.polls <= 1:
-		return []string{"QUEUED", "RUNNING"}[r.polls]
-	case r.failure != "":
-		return "FAILED"
-	}
-	return "FINISHED"
-}
-
 func opDescribeQuery(s *Sim, c *call) (any, *apiError) {
 	run, e := lakeRun(s, c)
 	if e != nil {
 		return nil, e
 	}
-	state := run.lakeState()
+	state := run.state("FINISHED")
 	run.polls++
 	stats := map[string]any{"CreationTime": epoch(run.submitted), "ExecutionTimeInMillis": 60 * run.polls}
 	if state == "FINISHED" {
@@ -131,7 +118,7 @@ func opGetLakeResults(s *Sim, c *call) (any, *apiError) {
 		MaxQueryResults int
 	}
 	_ = json.Unmarshal(c.body, &in)
-	state := run.lakeState()
+	state := run.state("FINISHED")
 	out := map[string]any{"QueryStatus": state}
 	if state != "FINISHED" {
 		return out, nil // Lake answers with the status and no rows until then
@@ -172,7 +159,7 @@ func opCancelQuery(s *Sim, c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if st := run.lakeState(); st != "QUEUED" && st != "RUNNING" {
+	if st := run.state("FINISHED"); st != "QUEUED" && st != "RUNNING" {
 		return nil, errLake("InactiveQueryException", "The specified query cannot be canceled because it is in the "+st+" state.")
 	}
 	run.cancelled = true
