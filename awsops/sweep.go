@@ -277,6 +277,7 @@ func (rr *regionRun) folded(id string, at time.Time) {
 	rr.sweep.Events++
 	if rr.oldest.IsZero() || at.Before(rr.oldest) {
 		rr.oldest = at
+		rr.sweep.Oldest = at
 	}
 	rr.tail = append(rr.tail, seen{id, at})
 	cut, drop := rr.oldest.Add(resumeOverlap), 0

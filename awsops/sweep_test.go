@@ -66,6 +66,11 @@ func (p *progressLog) add(r runbook.RegionSweep) {
 	if s := p.states[r.Region]; len(s) == 0 || s[len(s)-1] != r.State {
 		p.states[r.Region] = append(s, r.State)
 	}
+	// Events come newest first, so how far back a region got only grows:
+	// the TUI's bar is read from it.
+	if prev := p.last[r.Region].Oldest; !prev.IsZero() && r.Oldest.After(prev) {
+		p.t.Errorf("region %s: oldest event read moved forward, %s after %s", r.Region, r.Oldest, prev)
+	}
 	p.last[r.Region] = r
 }
 
@@ -167,6 +172,9 @@ func TestSweepFindsTheScenarioCallers(t *testing.T) {
 				}
 				if st := progress.states[r.Region]; st[0] != runbook.RegionPending || st[len(st)-1] != runbook.RegionDone {
 					t.Errorf("region %s went %v", r.Region, st)
+				}
+				if r.Events > 0 && r.Oldest.IsZero() {
+					t.Errorf("region %s read %d events but says it reached none", r.Region, r.Events)
 				}
 				if progress.last[r.Region] != r {
 					t.Errorf("last progress of %s %+v, result %+v", r.Region, progress.last[r.Region], r)

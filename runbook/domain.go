@@ -205,6 +205,9 @@ type RegionSweep struct {
 	Pages  int         `json:"pages"`
 	Events int         `json:"events"`
 	Error  string      `json:"error,omitempty"`
+	// Oldest is the time of the oldest event read so far. LookupEvents
+	// returns events newest first, so it says how far back the region got.
+	Oldest time.Time `json:"oldest,omitzero"`
 }
 
 // Investigation is the folded result of the CloudTrail sweep.

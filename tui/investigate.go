@@ -280,7 +280,7 @@ func (v investigateView) view(f frame) string {
 			suspicious++
 		}
 	}
-	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %d callers", inv.Events, len(inv.Callers)))
+	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %s", inv.Events, plural(len(inv.Callers), "caller")))
 	if suspicious > 0 {
 		head += sty.Danger.Render(fmt.Sprintf(" · %d suspicious", suspicious))
 	}

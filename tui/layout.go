@@ -37,7 +37,9 @@ type frame struct {
 	logPath  string
 	// sweepWindow is how far back the sweep looks.
 	sweepWindow time.Duration
-	calls       []runbook.APICall
+	// sweepStarted is when the running sweep began, for its pace.
+	sweepStarted time.Time
+	calls        []runbook.APICall
 	// inflight are the effects running, by command id.
 	inflight map[int]runbook.Effect
 	// scan is the running trail scan's progress.
@@ -338,4 +340,12 @@ func shortDur(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
 	return fmt.Sprintf("%ds", int(d.Seconds()))
+}
+
+// plural counts a noun for people: "1 caller", "4 callers".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -121,6 +121,8 @@ type Model struct {
 
 	calls    []runbook.APICall // the most recent notes, oldest first
 	lastPoll time.Time         // wall clock of the last watch reading
+	// sweepStarted is when the latest sweep was started, for its pace.
+	sweepStarted time.Time
 	// scan is the running trail scan's progress (shown, not journaled).
 	scan runbook.TrailScanStats
 

@@ -88,6 +88,9 @@ func receive(id int, e runbook.Effect, ch <-chan streamItem) tea.Cmd {
 func (m *Model) start(effects []runbook.Effect) tea.Cmd {
 	var cmds []tea.Cmd
 	for _, e := range effects {
+		if _, ok := e.(runbook.SweepCloudTrail); ok {
+			m.sweepStarted = m.opts.Now()
+		}
 		m.nextID++
 		m.inflight[m.nextID] = e
 		cmds = append(cmds, runEffect(m.ctx, m.exec, m.nextID, e))

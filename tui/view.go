@@ -55,8 +55,9 @@ func (m Model) frame() frame {
 		calls:    m.calls,
 		inflight: m.inflight,
 
-		sweepWindow: m.opts.SweepWindow,
-		scan:        m.scan,
+		sweepWindow:  m.opts.SweepWindow,
+		sweepStarted: m.sweepStarted,
+		scan:         m.scan,
 	}
 }
 
