@@ -52,6 +52,14 @@ func (v *deleteView) update(k tea.KeyPressMsg, f frame, c *cleanupList) (intent,
 			return intent{}, v.input.Focus()
 		case key.Matches(k, v.km.Rollback):
 			return intent{prompt: rollbackPrompt(f.st)}, nil
+		case !key.Matches(k, c.keys(f)...) && keyIDChar(k):
+			// A character of a key ID that no key here is bound to is
+			// the responder typing the last four: it goes into the field
+			// instead of being dropped until i is pressed.
+			focus := v.input.Focus()
+			var cmd tea.Cmd
+			v.input, cmd = v.input.Update(k)
+			return intent{}, tea.Batch(focus, cmd)
 		}
 		it, _ := c.update(k, f.st)
 		return it, nil
@@ -111,4 +119,14 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	lines = append(lines, v.input.View(), "")
 	lines = append(lines, c.view(f, f.h-len(lines))...)
 	return strings.Join(lines, "\n")
+}
+
+// keyIDChar reports whether k types one character an access key ID can
+// hold (AKIA/ASIA IDs are upper-case base32: A–Z and 2–7).
+func keyIDChar(k tea.KeyPressMsg) bool {
+	if len(k.Text) != 1 {
+		return false
+	}
+	c := k.Text[0]
+	return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')
 }

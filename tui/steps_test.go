@@ -86,6 +86,26 @@ func TestDeleteNeedsTheLastFour(t *testing.T) {
 	h.wantStep(runbook.StepHarden)
 }
 
+// Typing the last four after leaving the field does not drop them: a key-ID
+// character no key is bound to puts the keyboard back in the field.
+func TestDeleteTypingAfterLeavingTheField(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDelete()
+	h.press("esc")
+	if h.m.remove.input.Focused() {
+		t.Fatal("esc left the field focused")
+	}
+	h.typeText("7")
+	if !h.m.remove.input.Focused() || h.m.remove.input.Value() != "7" {
+		t.Fatalf("after esc and 7: focused %v, field %q", h.m.remove.input.Focused(), h.m.remove.input.Value())
+	}
+	h.press("ctrl+u")
+	h.typeText(runbook.LastFour(testKey))
+	h.press("enter")
+	h.wantStep(runbook.StepHarden)
+}
+
 func TestProposeEditsNameAndTarget(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
@@ -143,5 +163,18 @@ func TestReplaceGoesBackToFixAProposal(t *testing.T) {
 		if !p.Applied {
 			t.Errorf("proposal %s lost its applied state going back", p.CallerID)
 		}
+	}
+}
+
+// With nothing to create and nothing created before, creating goes straight to
+// deactivation: an empty Replace step asked for one more enter.
+func TestEmptyReplaceStepIsSkipped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toProposed()
+	h.press("n", "down", "n", "enter")
+	h.wantStep(runbook.StepDeactivate)
+	if log := readLog(t, h.path); !strings.Contains(log, `"ProceedToDeactivate"`) {
+		t.Error("going on to deactivation was not journaled")
 	}
 }

@@ -298,6 +298,13 @@ func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
 	if _, ok := ev.(runbook.Abort); ok {
 		m.abortedAt = before
 	}
+	if _, ok := ev.(runbook.ApplyProposals); ok && len(effects) == 0 && !anyApplied(m.State().Proposals) {
+		// Nothing created, now or before: an empty Replace step would only
+		// ask for another enter. Going on is journaled as
+		// the responder's own step, and refused there if anything is open.
+		m.sync()
+		return m.submit(runbook.ProceedToDeactivate{})
+	}
 	cmd := tea.Batch(m.start(effects), m.exportAfter(ev))
 	m.sync()
 	return m, cmd
