@@ -114,18 +114,61 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 	default:
 		return nil, refuse(s.Step, e, "the attacker's resources are removed once containment has begun (from deactivation on)")
 	}
-	if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, e.Resource) {
-		return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", e.Resource.Type, e.Resource.ID)
+	targets := e.Targets()
+	if len(targets) == 0 {
+		return nil, refuse(s.Step, e, "nothing to clean up: pick a resource first")
 	}
-	if containsResource(s.CleanedUp, e.Resource) {
-		return nil, refuse(s.Step, e, "%s %s was already cleaned up", e.Resource.Type, e.Resource.ID)
+	var effects []Effect
+	for _, r := range targets {
+		if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, r) {
+			return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", r.Type, r.ID)
+		}
+		if r.Type == "temporary-credentials" {
+			// STS has no call that deletes a session: it lasts until it
+			// expires, and only a deny on its principal stops it earlier.
+			return nil, refuse(s.Step, e, "%s is a temporary credential: no AWS call deletes it; revoke the sessions the key minted (S) and it is denied until it expires", r.ID)
+		}
+		if containsResource(s.CleanedUp, r) {
+			if len(targets) == 1 {
+				return nil, refuse(s.Step, e, "%s %s was already cleaned up", r.Type, r.ID)
+			}
+			continue // a picked item that went with an earlier removal
+		}
+		for _, p := range m.pending["CleanUpResource"] {
+			if sameResource(p.(CleanUpResource).Resource, r) {
+				return nil, refuse(s.Step, e, "the clean-up of %s is already running", r.ID)
+			}
+		}
+		effects = append(effects, CleanUpResource{Resource: r})
 	}
-	for _, p := range m.pending["CleanUpResource"] {
-		if sameResource(p.(CleanUpResource).Resource, e.Resource) {
-			return nil, refuse(s.Step, e, "the clean-up of %s is already running", e.Resource.ID)
+	if len(effects) == 0 {
+		return nil, refuse(s.Step, e, "everything picked was already cleaned up")
+	}
+	return effects, nil
+}
+
+// cleanedUp records a removal and what went with it; something that went
+// with it counts only where the investigation knew of it.
+func (m *Machine) cleanedUp(e ResourceCleanedUp) {
+	s := &m.s
+	done := append([]Resource(nil), s.CleanedUp...)
+	for _, r := range append([]Resource{e.Resource}, e.With...) {
+		if containsResource(done, r) {
+			continue
+		}
+		if sameResource(r, e.Resource) {
+			done = append(done, r)
+			continue
+		}
+		if s.Investigation != nil {
+			for _, b := range s.Investigation.BlastRadius {
+				if sameResource(b, r) {
+					done = append(done, b)
+				}
+			}
 		}
 	}
-	return []Effect{CleanUpResource{Resource: e.Resource}}, nil
+	s.CleanedUp = done
 }
 
 func (m *Machine) settleResource(r Resource) {
@@ -174,4 +217,24 @@ func (m *Machine) failed(e EffectFailed) error {
 	failed := e
 	s.Failed, s.LastError = append(append([]Effect(nil), s.Failed...), eff), &failed
 	return nil
+}
+
+// CredentialRevoked reports whether a temporary credential in the blast
+// radius is denied by the last session revocation: it was minted before
+// the revocation, on a role (its Parent, the role ARN) or on the key's user
+// (no Parent) that got the deny. STS cannot delete it; this is all that
+// stops it before it expires.
+func (s State) CredentialRevoked(r Resource) bool {
+	if r.Type != "temporary-credentials" || s.Revocation == nil || r.Time.After(s.Revocation.At) {
+		return false
+	}
+	for _, t := range s.Revocation.Targets {
+		switch {
+		case r.Parent != "" && t.Kind == "role" && (t.ARN == r.Parent || strings.HasSuffix(r.Parent, ":role/"+t.Name)):
+			return true
+		case r.Parent == "" && t.Kind == "user":
+			return true
+		}
+	}
+	return false
 }

@@ -68,9 +68,17 @@ func describe(rec Record) string {
 	case KeyDeleted:
 		return dry(e.DryRun) + "key deleted at " + stamp(e.At)
 	case CleanUp:
-		return fmt.Sprintf("clean-up of %s %s requested", e.Resource.Type, e.Resource.ID)
+		names := make([]string, 0, len(e.Targets()))
+		for _, r := range e.Targets() {
+			names = append(names, r.Type+" "+r.ID)
+		}
+		return "clean-up of " + strings.Join(names, ", ") + " requested"
 	case ResourceCleanedUp:
-		return fmt.Sprintf("%s%s %s removed", dry(e.DryRun), e.Resource.Type, e.Resource.ID)
+		with := ""
+		if len(e.With) > 0 {
+			with = fmt.Sprintf(" with %d item(s) it held", len(e.With))
+		}
+		return fmt.Sprintf("%s%s %s removed%s", dry(e.DryRun), e.Resource.Type, e.Resource.ID, with)
 	case HardeningChecked:
 		ok := 0
 		for _, it := range e.Items {

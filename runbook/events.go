@@ -75,9 +75,19 @@ type ConfirmDelete struct {
 	Typed string `json:"typed"`
 }
 
-// CleanUp asks to remove something the attacker created.
+// CleanUp asks to remove what the attacker created: Resource, or each of
+// Resources when the responder picked several from the checklist.
 type CleanUp struct {
-	Resource Resource `json:"resource"`
+	Resource  Resource   `json:"resource"`
+	Resources []Resource `json:"resources,omitempty"`
+}
+
+// Targets are the resources the clean-up asks for, Resource first when set.
+func (e CleanUp) Targets() []Resource {
+	if e.Resource == (Resource{}) {
+		return e.Resources
+	}
+	return append([]Resource{e.Resource}, e.Resources...)
 }
 
 // RecheckHardening reads the checklist again after fixes.
@@ -172,7 +182,10 @@ type KeyDeleted struct {
 // ResourceCleanedUp confirms an attacker's resource was removed or disabled.
 type ResourceCleanedUp struct {
 	Resource Resource `json:"resource"`
-	DryRun   bool     `json:"dryRun,omitempty"`
+	// With are what went with it, as read from the account while removing
+	// it: the keys, console password and policies of a deleted user.
+	With   []Resource `json:"with,omitempty"`
+	DryRun bool       `json:"dryRun,omitempty"`
 }
 
 // HardeningChecked carries the checklist as read.

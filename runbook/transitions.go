@@ -272,7 +272,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 			return nil, refuse(s.Step, ev, "no clean-up was asked for")
 		}
 		m.settleResource(e.Resource)
-		s.CleanedUp = append(append([]Resource(nil), s.CleanedUp...), e.Resource)
+		m.cleanedUp(e)
 		return nil, nil
 
 	case HardeningChecked:
