@@ -101,7 +101,7 @@ func containsCall(inputs []string, part string) bool {
 // nothing yet leave the change plan short.
 func TestDryWritersJournalEveryMethod(t *testing.T) {
 	d := &dryRun{arn: func(_ context.Context, res string) string { return "arn:aws:iam::123456789012:" + res }}
-	for _, client := range []any{dryIAM{d}, dryEC2{d}, dryLambda{d}, dryECS{d}} {
+	for _, client := range []any{dryIAM{d}, dryEC2{d, "us-east-1"}, dryLambda{d, "us-east-1"}, dryECS{d, "us-east-1"}} {
 		v := reflect.ValueOf(client)
 		for i := range v.NumMethod() {
 			m := v.Type().Method(i)

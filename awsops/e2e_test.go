@@ -55,7 +55,8 @@ func TestE2ETrainingIntakeToClosed(t *testing.T) {
 	}
 	t.Logf("%d calls, %d requests, simulated time %s", notes, reqs, r.clock.Now().Sub(sim.DefaultStart))
 	st = r.state()
-	if st.Step != runbook.StepClosed || len(st.CleanedUp) != 1 || len(st.Checklist) == 0 {
+	// The user's removal took its key and policy with it: three cleaned up.
+	if st.Step != runbook.StepClosed || len(st.CleanedUp) != 3 || len(st.Checklist) == 0 {
 		t.Fatalf("not closed cleanly: step %s, cleaned %v, checklist %d", st.Step, st.CleanedUp, len(st.Checklist))
 	}
 	if bad := unhealthy(r.sim); len(bad) > 0 {

@@ -32,6 +32,8 @@ func TestCleanUpChecklistTransitions(t *testing.T) {
 	runTransitions(t, []transition{
 		{name: "several picked, one effect each", at: "deactivate", setup: withBlastRadius,
 			event: CleanUp{Resources: []Resource{evilUser, evilVM}}, wantStep: StepDeactivate, wantEffects: []string{"CleanUpResource", "CleanUpResource"}},
+		{name: "a user's key and policy go with the user, not in effects of their own", at: "deactivate", setup: withBlastRadius,
+			event: CleanUp{Resources: []Resource{evilUser, evilKey, evilPolicy, evilVM}}, wantStep: StepDeactivate, wantEffects: []string{"CleanUpResource", "CleanUpResource"}},
 		{name: "a picked item already gone is skipped", at: "deactivate", setup: cleaned(evilKey),
 			event: CleanUp{Resources: []Resource{evilKey, evilVM}}, wantStep: StepDeactivate, wantEffects: []string{"CleanUpResource"}},
 		{name: "everything picked already gone is refused", at: "deactivate", setup: cleaned(evilKey, evilVM),

@@ -139,6 +139,9 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 				return nil, refuse(s.Step, e, "the clean-up of %s is already running", r.ID)
 			}
 		}
+		if heldByOneOf(r, targets) {
+			continue // removing its owner removes it (ResourceCleanedUp.With)
+		}
 		effects = append(effects, CleanUpResource{Resource: r})
 	}
 	if len(effects) == 0 {
@@ -234,6 +237,26 @@ func (s State) CredentialRevoked(r Resource) bool {
 			return true
 		case r.Parent == "" && t.Kind == "user":
 			return true
+		}
+	}
+	return false
+}
+
+// heldByOneOf reports whether r belongs to a user or role among targets:
+// removing an IAM user removes its keys, console password and policies
+// first (DeleteUser requires it), and removing a role its policies.
+func heldByOneOf(r Resource, targets []Resource) bool {
+	for _, t := range targets {
+		switch t.Type {
+		case "iam-user":
+			if (r.Type == "access-key" || r.Type == "login-profile") && r.Parent == t.ID ||
+				r.Type == "policy" && r.Parent == "user/"+t.ID {
+				return true
+			}
+		case "iam-role":
+			if r.Type == "policy" && r.Parent == "role/"+t.ID {
+				return true
+			}
 		}
 	}
 	return false

@@ -11,9 +11,11 @@ import (
 // with its full input. The executor emits it; the engine journals it so the
 // report can show every call and the dry-run change plan.
 type APICall struct {
-	Service   string          `json:"service"`
-	Operation string          `json:"operation"`
-	Input     json.RawMessage `json:"input,omitempty"`
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	// Region is where a regional call went (or would have gone in dry-run).
+	Region string          `json:"region,omitempty"`
+	Input  json.RawMessage `json:"input,omitempty"`
 	// WouldCall marks a mutation dry-run did not send.
 	WouldCall bool   `json:"wouldCall,omitempty"`
 	Error     string `json:"error,omitempty"`

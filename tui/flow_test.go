@@ -48,7 +48,7 @@ func startProgram(t *testing.T, x *script) *program {
 	t.Helper()
 	en, path := newEngine(t, runbook.ModeTraining)
 	frame := &atomic.Pointer[string]{}
-	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow})
+	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow, Plan: x.plan})
 	tm := teatest.NewTestModel(t, recorder{Model: m, frame: frame}, teatest.WithInitialTermSize(80, 24))
 	return &program{t: t, tm: tm, frame: frame, x: x, path: path}
 }
@@ -125,9 +125,9 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.press("enter")
 	p.waitFor("Harden · 2 of 4 checks pass")
 	p.press("c")
-	p.waitFor("Remove what the attacker created", "iam DeleteLoginProfile")
+	p.waitFor("Remove what the attacker created", `iam DeleteUser {"UserName": "support-admin"}`)
 	p.press("enter")
-	p.waitFor("1 of 2 cleaned up")
+	p.waitFor("2 of 2 cleaned up") // the user's key went with it
 	p.press("enter")
 	p.waitFor("Closed · the incident is over", "keyrunbook report")
 	p.press("q")

@@ -53,6 +53,11 @@ type Options struct {
 	// Terraform snippet (awsops.ExportCLI, awsops.ExportTerraform: tui
 	// does not import awsops). Nil: deciding "export" writes no files.
 	Export func(p runbook.Proposal, account string) (cli, terraform string)
+	// Plan reads the account for the exact calls an effect would make
+	// (awsops.Executor.Plan): the confirmation of a clean-up shows those,
+	// with their real inputs. Reads come back with WouldCall unset and are
+	// journaled. Nil, or an effect it cannot plan: the TUI's own list.
+	Plan func(ctx context.Context, e runbook.Effect) ([]runbook.APICall, error)
 }
 
 // notice is a one-line message under the step view: a refusal's reason, an
@@ -99,8 +104,11 @@ type Model struct {
 	// View stays a pure function of the model.
 	clock time.Time
 
-	nextID   int
-	inflight map[int]runbook.Effect // effects running, by command id
+	nextID int
+	// confirmSerial numbers the confirmations opened, so a plan read for
+	// one that closed is not shown in the next.
+	confirmSerial int
+	inflight      map[int]runbook.Effect // effects running, by command id
 	// startup runs the effects of Options.Pending; New prepares it, Init
 	// returns it (Init cannot change the model).
 	startup tea.Cmd
@@ -220,5 +228,5 @@ func (m Model) tick() tea.Cmd {
 
 // waiting reports whether something is in flight, which shows a spinner.
 func (m Model) waiting() bool {
-	return len(m.inflight) > 0 || len(m.State().Pending) > 0
+	return len(m.inflight) > 0 || len(m.State().Pending) > 0 || m.confirm.planning > 0
 }

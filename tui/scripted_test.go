@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -112,6 +113,8 @@ type script struct {
 	denied map[string][]string
 	// scans are the trail scans asked for (trailsource_test.go).
 	scans []runbook.ScanTrailSource
+	// planned are the resources whose clean-up calls were read.
+	planned []string
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -187,7 +190,12 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			{ID: "trail", Title: "A multi-region trail", OK: false, State: "none", Fix: "create an organization trail with log file validation"},
 		}}
 	case runbook.CleanUpResource:
-		return runbook.ResourceCleanedUp{Resource: x.Resource}
+		done := runbook.ResourceCleanedUp{Resource: x.Resource}
+		if x.Resource.Type == "iam-user" && x.Resource.ID == "support-admin" {
+			// The user's key goes with it, as awsops reports.
+			done.With = []runbook.Resource{{Type: "access-key", ID: "AKIAXATTACKERKEY2345", Parent: "support-admin"}}
+		}
+		return done
 	case runbook.ScanTrailSource:
 		s.scans = append(s.scans, x)
 		return scanTrail(x, emit)
@@ -238,4 +246,28 @@ func training() *TrainingInfo {
 			return ""
 		},
 	}
+}
+
+// plan answers Options.Plan as awsops would for the fixture account: the
+// attacker's user holds one key, read with ListAccessKeys.
+func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, error) {
+	c, ok := e.(runbook.CleanUpResource)
+	if !ok {
+		return nil, errors.New("no plan for this effect")
+	}
+	s.mu.Lock()
+	s.planned = append(s.planned, c.Resource.ID)
+	s.mu.Unlock()
+	r := c.Resource
+	switch r.Type {
+	case "iam-user":
+		return []runbook.APICall{
+			{Service: "iam", Operation: "ListAccessKeys", Input: json.RawMessage(`{"UserName":"` + r.ID + `"}`)},
+			{Service: "iam", Operation: "DeleteAccessKey", Input: json.RawMessage(`{"AccessKeyId":"AKIAXATTACKERKEY2345","UserName":"` + r.ID + `"}`), WouldCall: true},
+			{Service: "iam", Operation: "DeleteUser", Input: json.RawMessage(`{"UserName":"` + r.ID + `"}`), WouldCall: true},
+		}, nil
+	case "access-key":
+		return []runbook.APICall{{Service: "iam", Operation: "DeleteAccessKey", Input: json.RawMessage(`{"AccessKeyId":"` + r.ID + `","UserName":"` + r.Parent + `"}`), WouldCall: true}}, nil
+	}
+	return nil, errors.New("the script cannot plan " + r.Type)
 }

@@ -178,3 +178,44 @@ func TestEmptyReplaceStepIsSkipped(t *testing.T) {
 		t.Error("going on to deactivation was not journaled")
 	}
 }
+
+// The clean-up is a checklist: pick all, one confirmation listing every
+// call with the inputs read from the account, and what went with the user
+// shows as removed without being picked again.
+func TestCleanUpChecklistOneConfirmation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDeactivate()
+	h.wantScreen("[ ] ✗ present iam-user", "a pick all")
+	h.press("a")
+	h.wantScreen("2 picked", "[x] ✗ present iam-user", "[x] ✗ present access-key")
+	h.press("c")
+	h.wantScreen("Remove what the attacker created", "These 2 calls will be made", `iam DeleteAccessKey {"AccessKeyId":`, `"AKIAXATTACKERKEY2345", "UserName": "support-admin"}`, `iam DeleteUser {"UserName": "support-admin"}`)
+	if strings.Contains(h.screen(), "each one listed") {
+		t.Fatal("the confirmation shows a placeholder instead of the real input")
+	}
+	h.press("enter")
+	h.wantScreen("2 of 2 cleaned up", "✓ removed iam-user", "✓ removed access-key")
+	log := readLog(t, h.path)
+	if n := strings.Count(log, `"name":"CleanUp"`); n != 1 {
+		t.Errorf("%d CleanUp events journaled, want 1", n)
+	}
+	if !strings.Contains(log, `"ListAccessKeys"`) {
+		t.Error("the read the plan made is not in the action log")
+	}
+	if strings.Contains(log, `"wouldCall":true`) {
+		t.Error("a planned call was journaled as if it had been made")
+	}
+}
+
+// A user removed alone takes its key with it: the key shows as removed at
+// once, not "present" until it is clicked.
+func TestCleanUpUserShowsItsKeyRemoved(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDeactivate()
+	h.press("c")
+	h.wantScreen(`iam DeleteUser {"UserName": "support-admin"}`)
+	h.press("enter")
+	h.wantScreen("2 of 2 cleaned up")
+}

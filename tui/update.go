@@ -60,6 +60,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onPolicyEdited(msg)
 	case exportedMsg:
 		return m.onExported(msg)
+	case plannedMsg:
+		return m.onPlanned(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
@@ -264,8 +266,21 @@ func (m Model) offer(ev runbook.Event) (tea.Model, tea.Cmd) {
 	}
 	if err == nil && mutating(effects) {
 		w, _ := m.bodySize()
+		var canPlan func(runbook.Effect) bool
+		if m.opts.Plan != nil {
+			canPlan = plannable
+		}
 		var cmd tea.Cmd
-		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w)
+		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w, canPlan)
+		m.confirmSerial++
+		m.confirm.serial = m.confirmSerial
+		if m.confirm.planning > 0 {
+			cmd = tea.Batch(cmd, planCmds(m.ctx, m.opts.Plan, m.confirmSerial, effects))
+			if !m.spinning && m.animate {
+				m.spinning = true
+				cmd = tea.Batch(cmd, m.spin.Tick)
+			}
+		}
 		return m, cmd
 	}
 	return m.submit(ev)

@@ -145,7 +145,7 @@ func continueIncident(ctx context.Context, path string, st runbook.State, o resp
 	}
 	x.Restore(rp.Machine.State())
 	en := runbook.ResumeEngine(rp.Machine, j)
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, Pending: rp.Pending, Export: exportProposal}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, Pending: rp.Pending, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("resume: %w (the action log is %s)", err, path)
 	}

@@ -148,7 +148,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
 	}
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("respond: %w (the action log is %s; resume with 'keyrunbook resume %s')", err, path, path)
 	}

@@ -206,6 +206,7 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint},
 		Now:      t.sim.Now,
 		Export:   exportProposal,
+		Plan:     t.exec.Plan,
 	})
 	final, err := tea.NewProgram(model, tea.WithContext(ctx)).Run()
 	if err != nil {
