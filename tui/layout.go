@@ -79,9 +79,9 @@ func (m Model) header(w int) string {
 	}
 	who := sty.Muted.Render("account not identified yet")
 	if st.Identified {
-		who = "account " + st.Caller.Account + " · " + st.Caller.ARN
+		who = "account " + st.Caller.Account + " · " + shortARN(st.Caller.ARN, st.Caller.Account)
 		if st.Key.Account != "" && st.Key.Account != st.Caller.Account {
-			who = sty.Danger.Render("! key is in account "+st.Key.Account) + " · you: " + st.Caller.Account + " " + st.Caller.ARN
+			who = sty.Danger.Render("! key is in account "+st.Key.Account) + " · you: " + st.Caller.Account + " " + shortARN(st.Caller.ARN, st.Caller.Account)
 		}
 	}
 	line1 := banner + " " + who
@@ -93,23 +93,39 @@ func (m Model) header(w int) string {
 			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status)
 		}
 	}
-	line2 := keyPart
+	// What must be seen comes first; the rest is added while it fits, so
+	// a narrow terminal drops the clock speed before it cuts a name.
+	parts := []string{keyPart}
+	if st.Mode == runbook.ModeDryRun {
+		parts = append(parts, sty.Warning.Render("[DRY-RUN]"))
+	}
 	if t := m.opts.Training; t != nil {
-		extra := []string{}
 		if t.Scenario != "" {
-			extra = append(extra, "scenario "+t.Scenario)
+			parts = append(parts, sty.Muted.Render("scenario "+t.Scenario))
 		}
 		if t.ClockSpeed != "" {
-			extra = append(extra, t.ClockSpeed)
-		}
-		if len(extra) > 0 {
-			line2 += sty.Muted.Render(" · " + strings.Join(extra, " · "))
+			parts = append(parts, sty.Muted.Render(t.ClockSpeed))
 		}
 	}
-	if st.Mode == runbook.ModeDryRun {
-		line2 += " " + sty.Warning.Render("[DRY-RUN]")
+	line2 := parts[0]
+	for _, p := range parts[1:] {
+		if ansi.StringWidth(line2+" · "+p) > w {
+			break
+		}
+		line2 += sty.Muted.Render(" · ") + p
 	}
 	return clip(line1, w) + "\n" + clip(line2, w)
+}
+
+// shortARN drops what the header already says: an ARN of the shown account
+// reads as its resource part ("user/ir-responder").
+func shortARN(arn, account string) string {
+	for _, svc := range []string{"iam", "sts"} {
+		if rest, ok := strings.CutPrefix(arn, "arn:aws:"+svc+"::"+account+":"); ok {
+			return rest
+		}
+	}
+	return arn
 }
 
 func statusWord(sty styles, s runbook.KeyStatus) string {
