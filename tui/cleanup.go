@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -16,16 +17,22 @@ import (
 type cleanupList struct {
 	sel    int
 	picked map[string]bool // by resourceKey
+	// top is how far the step's own lines above the list are scrolled,
+	// when they do not fit over it.
+	top int
 }
 
 var cleanupKeyMap = struct {
 	Up, Down, Pick, PickAll, Clean key.Binding
+	ScrollUp, ScrollDown           key.Binding
 }{
-	Up:      binding("↑/k", "previous resource", "up", "k"),
-	Down:    binding("↓/j", "next resource", "down", "j"),
-	Pick:    binding("space", "pick", "space"),
-	PickAll: binding("a", "pick all", "a"),
-	Clean:   binding("c", "clean up", "c"),
+	ScrollUp:   binding("pgup", "scroll up", "pgup"),
+	ScrollDown: binding("pgdn", "scroll down", "pgdown"),
+	Up:         binding("↑/k", "previous resource", "up", "k"),
+	Down:       binding("↓/j", "next resource", "down", "j"),
+	Pick:       binding("space", "pick", "space"),
+	PickAll:    binding("a", "pick all", "a"),
+	Clean:      binding("c", "clean up", "c"),
 }
 
 func resourceKey(r runbook.Resource) string { return r.Type + "|" + r.ID + "|" + r.Region }
@@ -54,6 +61,14 @@ func removable(st runbook.State, r runbook.Resource) bool {
 }
 
 func (c *cleanupList) update(k tea.KeyPressMsg, st runbook.State) (intent, bool) {
+	switch {
+	case key.Matches(k, cleanupKeyMap.ScrollDown):
+		c.top += scrollStep // under() stops it at the last line
+		return intent{}, true
+	case key.Matches(k, cleanupKeyMap.ScrollUp):
+		c.top = max(c.top-scrollStep, 0)
+		return intent{}, true
+	}
 	rs := blastRadius(st)
 	if len(rs) == 0 {
 		return intent{}, false
@@ -126,6 +141,11 @@ func (c cleanupList) keys(f frame) []key.Binding {
 		return nil
 	}
 	return []key.Binding{cleanupKeyMap.Clean, cleanupKeyMap.PickAll, cleanupKeyMap.Pick, cleanupKeyMap.Down, cleanupKeyMap.Up}
+}
+
+// scrollKeys scroll a step's lines laid out by under.
+func (c cleanupList) scrollKeys() []key.Binding {
+	return []key.Binding{cleanupKeyMap.ScrollDown, cleanupKeyMap.ScrollUp}
 }
 
 func sameResource(a, b runbook.Resource) bool {
@@ -209,3 +229,32 @@ func (c cleanupList) view(f frame, rows int) []string {
 	}
 	return lines
 }
+
+// listMinRows is the least the checklist keeps under a step: its title and
+// the rows around the selection, so the row c acts on is on screen.
+const listMinRows = 5
+
+// under lays out a step's lines with the checklist below them. When both do
+// not fit, the step's lines scroll (pgup/pgdn) in the room the list leaves,
+// all but their last keep (a text field), which stay in place; a line says
+// what is hidden and where, rather than the list falling off the screen.
+func (c cleanupList) under(f frame, above []string, keep int) string {
+	rs := blastRadius(f.st)
+	reserve := 1
+	if len(rs) > 0 {
+		reserve = min(len(rs)+1, listMinRows)
+	}
+	room := f.h - reserve
+	if len(above) > room && room > keep+2 {
+		body, tail := above[:len(above)-keep], above[len(above)-keep:]
+		show := room - keep - 1 // one line says what is hidden
+		top := min(c.top, len(body)-show)
+		more := fmt.Sprintf("… lines %d–%d of %d · pgdn/pgup scroll", top+1, top+show, len(body))
+		above = append(append(append([]string(nil), body[top:top+show]...), f.sty.Muted.Render(more)), tail...)
+	}
+	return strings.Join(append(above, c.view(f, f.h-len(above))...), "\n")
+}
+
+// scrollStep is how far pgup/pgdn move the step's lines: most of the room
+// an 80×24 screen leaves over the list.
+const scrollStep = 10

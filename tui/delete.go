@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"strings"
-
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -84,7 +82,7 @@ func (v deleteView) keys(f frame, c cleanupList) []key.Binding {
 	if v.input.Focused() {
 		return []key.Binding{v.km.Delete, v.km.Leave}
 	}
-	return append([]key.Binding{v.km.Edit, v.km.Rollback}, c.keys(f)...)
+	return append(append([]key.Binding{v.km.Edit, v.km.Rollback}, c.keys(f)...), c.scrollKeys()...)
 }
 
 func (v deleteView) view(f frame, c cleanupList) string {
@@ -116,9 +114,8 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))
 	}
-	lines = append(lines, v.input.View(), "")
-	lines = append(lines, c.view(f, f.h-len(lines))...)
-	return strings.Join(lines, "\n")
+	// The field keeps its place however short the screen.
+	return c.under(f, append(lines, v.input.View(), ""), 2)
 }
 
 // keyIDChar reports whether k types one character an access key ID can

@@ -321,6 +321,8 @@ func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
 		return m.submit(runbook.ProceedToDeactivate{})
 	}
 	cmd := tea.Batch(m.start(effects), m.exportAfter(ev))
+	// What the responder just did shows at the top of the step.
+	m.cleanup.top = 0
 	m.sync()
 	return m, cmd
 }

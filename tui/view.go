@@ -232,9 +232,9 @@ func (m Model) stepKeys() []key.Binding {
 	case runbook.StepReplace:
 		return m.replace.keys(f)
 	case runbook.StepDeactivate:
-		return append(deactivateKeys(f), m.cleanup.keys(f)...)
+		return append(append(deactivateKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
 	case runbook.StepWatch:
-		return append(watchKeys(f), m.cleanup.keys(f)...)
+		return append(append(watchKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
 	case runbook.StepDelete:
 		return m.remove.keys(f, m.cleanup)
 	case runbook.StepHarden:

@@ -110,9 +110,7 @@ func watchView(f frame, c cleanupList) string {
 		lines = append(lines, para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")...)
 	}
 	lines = append(lines, mintedLines(f)...)
-	lines = append(lines, "")
-	lines = append(lines, c.view(f, f.h-len(lines))...)
-	return strings.Join(lines, "\n")
+	return c.under(f, append(lines, ""), 0)
 }
 
 // signal renders one watch signal: ✓ when quiet, ✗ and the detail when not.
