@@ -41,6 +41,11 @@ type ExecutorOptions struct {
 	// MoveTimeout bounds how long VerifyMove watches CloudTrail for a
 	// caller's move; zero means DefaultMoveTimeout.
 	MoveTimeout time.Duration
+	// WaitForNextRun makes VerifyMove of a scheduled caller wait for its
+	// next run (UsageCaller.NextRun) past MoveTimeout: training, where the
+	// simulated clock makes that wait short. Live answers after MoveTimeout
+	// and says when to verify again.
+	WaitForNextRun bool
 	// WatchWindow is the incident's watch window. Only dry-run uses it: a
 	// dry watch has nothing to watch (nothing was turned off), so its one
 	// reading is dated at the window's end.

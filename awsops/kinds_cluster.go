@@ -112,6 +112,22 @@ func (u *timeUse) pattern(first, last time.Time, events int) string {
 	return fmt.Sprintf("on %d day(s), at %s UTC", days, hourRange(active))
 }
 
+// runHours are the hours a caller that works on a schedule calls in: seen
+// on three days or more, never around the clock. A move check waits for
+// the next of them (runbook.UsageCaller.NextRun).
+func (u *timeUse) runHours() []int {
+	var active []int
+	for h, n := range u.hours {
+		if n > 0 {
+			active = append(active, h)
+		}
+	}
+	if len(u.days) < 3 || len(active) >= 20 {
+		return nil
+	}
+	return active
+}
+
 // hourRange writes active hours as "02:00-03:59", or a list when apart.
 func hourRange(hours []int) string {
 	if len(hours) == 0 {
@@ -157,6 +173,7 @@ func clusterCallers(views []*callerView) {
 		c := &v.caller
 		c.VPCEndpoint = v.state.vpce
 		c.Pattern = v.state.when.pattern(v.state.first, v.state.last, v.state.events)
+		c.RunHours = v.state.when.runHours()
 		if v.key == overflowCaller || c.Kind == runbook.CallerAWSService {
 			continue
 		}

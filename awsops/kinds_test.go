@@ -3,6 +3,7 @@ package awsops
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,12 @@ func TestEvidenceOfWhereCallersRun(t *testing.T) {
 			}
 			if !strings.HasPrefix(c.Pattern, tt.pattern) {
 				t.Errorf("pattern %q, want %q…", c.Pattern, tt.pattern)
+			}
+			// Only a caller seen on several days has hours to expect it in.
+			if scheduled := strings.HasPrefix(tt.pattern, "scheduled"); scheduled != (len(c.RunHours) > 0) {
+				t.Errorf("run hours %v for pattern %q", c.RunHours, c.Pattern)
+			} else if scheduled && !slices.Equal(c.RunHours, []int{2}) {
+				t.Errorf("run hours %v, want [2]", c.RunHours)
 			}
 			if !strings.Contains(c.Why, tt.whyPart) {
 				t.Errorf("why %q lacks %q", c.Why, tt.whyPart)

@@ -149,6 +149,10 @@ type UsageCaller struct {
 	Cluster string `json:"cluster,omitempty"`
 	// Pattern says when the caller works ("every day 02:00-03:00 UTC").
 	Pattern string `json:"pattern,omitempty"`
+	// RunHours are the UTC hours a scheduled caller (one that works on
+	// several days at the same few hours) was seen calling in; empty for a
+	// caller with no schedule to tell.
+	RunHours []int `json:"runHours,omitempty"`
 }
 
 // NeedsReplacement reports whether the caller is legitimate work that must

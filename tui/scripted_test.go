@@ -49,7 +49,7 @@ func fixtureCallers() []runbook.UsageCaller {
 		{ID: "c-ci", SourceIP: "20.57.112.9", Kind: runbook.CallerOffAWS, Label: runbook.LabelLegitimate,
 			Resource: "github-actions", Tool: "aws-cli", Regions: []string{"us-west-2"},
 			UserAgent: "aws-cli/2.17.0 exec-env/github-actions", Events: 540, FirstSeen: t0.Add(-89 * 24 * time.Hour), LastSeen: t0.Add(-5 * time.Hour),
-			Why:     "aws-cli from a CI runner, seen every 8 hours for 89 days",
+			Why: "aws-cli from a CI runner, seen every 8 hours for 89 days", RunHours: []int{2, 10, 18},
 			Actions: []runbook.ActionUse{{Source: "cloudformation.amazonaws.com", Name: "DescribeStacks", Count: 270, ReadOnly: true}, {Source: "lambda.amazonaws.com", Name: "UpdateFunctionCode20150331v2", Count: 270}}},
 		{ID: "c-evil", SourceIP: "189.45.3.201", Kind: runbook.CallerOffAWS, Label: runbook.LabelSuspicious,
 			Tool: "python-requests", Regions: []string{"us-east-1", "sa-east-1"},

@@ -219,3 +219,16 @@ func TestCleanUpUserShowsItsKeyRemoved(t *testing.T) {
 	h.press("enter")
 	h.wantScreen("2 of 2 cleaned up")
 }
+
+// A scheduled caller's move cannot be seen before its next run: Replace
+// says when that is, and in training that the check waits for it.
+func TestReplaceSaysWhenAScheduledCallerRunsNext(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.hold["VerifyMove"] = true
+	h.toReplaced() // ends with v: both checks running
+	h.wantScreen("next expected run 10:00 UTC (in 7h00m): the check waits for", "on the simulated clock")
+	if strings.Count(h.screen(), "next expected run") != 1 {
+		t.Error("a caller without a schedule got a next run")
+	}
+}

@@ -161,10 +161,13 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 		return nil, err
 	}
 	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
-		Root:        &rootCfg,
-		Clock:       awsops.NewSimClock(s.Now, s.Advance, speed),
-		WatchWindow: watch,
-		Health:      func() []string { return unhealthy(s) },
+		Root:  &rootCfg,
+		Clock: awsops.NewSimClock(s.Now, s.Advance, speed),
+		// The simulated clock makes waiting for a scheduled caller's next
+		// run short: the trainee presses v once, not fifteen times.
+		WaitForNextRun: true,
+		WatchWindow:    watch,
+		Health:         func() []string { return unhealthy(s) },
 		OnNewUserKey: func(ip, keyID, _ string) {
 			if w := workloadAt(sc, ip); w != "" {
 				s.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
