@@ -3,38 +3,16 @@ package main
 import (
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
 	"github.com/keyrunbook/keyrunbook/tui"
+	"github.com/keyrunbook/keyrunbook/tui/tuitest"
 )
-
-// screenRecorder keeps the last frame the program drew, without styling:
-// the renderer sends only changed cells, so the output bytes never hold the
-// screen's text in one piece.
-type screenRecorder struct {
-	tui.Model
-	frame *atomic.Pointer[string]
-}
-
-func (r screenRecorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	next, cmd := r.Model.Update(msg)
-	r.Model = next.(tui.Model)
-	return r, cmd
-}
-
-func (r screenRecorder) View() tea.View {
-	v := r.Model.View()
-	s := ansi.Strip(v.Content)
-	r.frame.Store(&s)
-	return v
-}
 
 // The attacker-only drill in the real TUI against the simulated account at
 // 80×24: with no legitimate caller there is nothing to create, so Propose
@@ -46,16 +24,11 @@ func TestTUICleansUpAttackerOnlyWithOneConfirmation(t *testing.T) {
 		t.Skip("plays a drill in the TUI")
 	}
 	d := startDrill(t, "attacker-only")
-	frame := &atomic.Pointer[string]{}
 	m := tui.New(tui.Options{Engine: d.en, Executor: d.tr.exec, LogPath: d.log, KeyID: d.tr.sim.LeakedKeyID(),
 		Training: &tui.TrainingInfo{Scenario: d.sc.Name, Brief: d.sc.Brief}, Now: d.tr.sim.Now, Plan: d.tr.exec.Plan})
-	tm := teatest.NewTestModel(t, screenRecorder{Model: m, frame: frame}, teatest.WithInitialTermSize(80, 24))
-	screen := func() string {
-		if s := frame.Load(); s != nil {
-			return *s
-		}
-		return ""
-	}
+	rec := tuitest.NewRecorder(m)
+	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24))
+	screen := rec.Screen
 	waitFor := func(subs ...string) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
