@@ -19,6 +19,7 @@ type call struct {
 	at                      time.Time
 	origin                  uint32
 	requestID               string
+	wire                    string // the request's protocol; "" for a workload's call
 	// Set by the operation, for the event.
 	reqParams any
 	respElems any

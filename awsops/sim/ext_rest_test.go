@@ -62,7 +62,7 @@ func TestRESTErrorsOnTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := s.ResponderCredentials()
+	key, secret := s.ResponderCredentials()
 	tests := []struct {
 		name, region, method, path string
 		signed                     bool
@@ -77,7 +77,7 @@ func TestRESTErrorsOnTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, tt.path, nil)
-			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+key+"/20250602/"+tt.region+"/lambda/aws4_request, SignedHeaders=host, Signature=0")
+			SignForTest(r, key, secret, tt.region, "lambda")
 			w := httptest.NewRecorder()
 			s.ServeHTTP(w, r)
 			var body map[string]any
