@@ -154,7 +154,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 	for k, v := range labels {
 		params.Set(k, v)
 	}
-	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID}
+	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID, wire: wireREST}
 	out, e := s.serve(c, rt.op, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
 	reply(orStatus(rt.status), out, e)

@@ -49,7 +49,7 @@ const maxBody = 1 << 20
 // never panics: a failure inside an operation answers InternalFailure.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scope, signed := parseScope(r)
-	service := scope.service
+	service := serviceOf(scope.service)
 	if !signed {
 		service = guessService(r)
 	}
@@ -156,7 +156,7 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 	}
 	if p.account != s.acct.id {
 		// Another account's calls land in its own trail, not this one's.
-		if e := s.authorize(c, o); e != nil {
+		if e := s.precheck(c, o); e != nil {
 			return nil, e
 		}
 		return o.fn(s, c)

@@ -76,11 +76,11 @@ func (s *Sim) checkSignature(r *http.Request, body []byte, scope credentialScope
 	}
 	sg, ok := parseSignature(r)
 	if !ok {
-		return errSignature(scope.service)
+		return errSignature(serviceOf(scope.service))
 	}
 	want, err := signatureOf(r, body, sg, scope, k.secret)
 	if err != nil || !hmac.Equal([]byte(want), []byte(sg.signature)) {
-		return errSignature(scope.service)
+		return errSignature(serviceOf(scope.service))
 	}
 	return nil
 }

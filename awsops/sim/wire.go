@@ -41,6 +41,18 @@ var serviceWires = map[string][]string{
 	"s3":            {wireS3},
 }
 
+// signingNames are the SigV4 signing names that differ from the name the
+// sim (and IAM policies, and CloudTrail's event source) give the service.
+var signingNames = map[string]string{"monitoring": "cloudwatch"}
+
+// serviceOf names the service a request was signed for.
+func serviceOf(signingName string) string {
+	if s, ok := signingNames[signingName]; ok {
+		return s
+	}
+	return signingName
+}
+
 // jsonTargets are the X-Amz-Target prefixes of the JSON services (the
 // model's targetPrefix), for naming the service of an unsigned request.
 var jsonTargets = map[string]string{
