@@ -140,7 +140,10 @@ func TestInputValidationCodes(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"user name with a space", func() error { _, err := c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bad name!!")}); return err },
+		{"user name with a space", func() error {
+			_, err := c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("bad name!!")})
+			return err
+		},
 			"ValidationError", `at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`},
 		{"role name too long", func() error {
 			_, err := c.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(strings.Repeat("r", 65))})
@@ -154,7 +157,10 @@ func TestInputValidationCodes(t *testing.T) {
 			_, err := c.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String("AKIAEXAMPLEEXAMPLE12"), Status: "Paused"})
 			return err
 		}, "ValidationError", "enum value set: [Active, Inactive, Expired]"},
-		{"well-formed unknown user", func() error { _, err := c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")}); return err },
+		{"well-formed unknown user", func() error {
+			_, err := c.iam.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")})
+			return err
+		},
 			"NoSuchEntity", ""},
 		{"malformed instance ID", func() error {
 			_, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{"i-xyz"}})
