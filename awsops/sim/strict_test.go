@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/keyrunbook/keyrunbook/awsops/sim"
 )
 
 // A wrong secret is refused by every protocol, with each protocol's code,
@@ -180,5 +183,58 @@ func TestInputValidationCodes(t *testing.T) {
 				t.Errorf("message %q, want it to contain %q", ae.ErrorMessage(), tt.msg)
 			}
 		})
+	}
+}
+
+// A workload given a wrong secret fails as on AWS: SignatureDoesNotMatch,
+// its calls never in CloudTrail, until it is given working credentials.
+func TestWorkloadWithWrongSecret(t *testing.T) {
+	sc, err := sim.LoadScenario("iam-user-lambda-ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.Workloads {
+		if sc.Workloads[i].Name == "grafana" {
+			sc.Workloads[i].WrongSecret = true
+		}
+	}
+	s, err := sim.New(sc, sim.WithThrottle(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, stop, err := s.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	e := &env{sim: s, url: url}
+	grafana, _, _ := s.KeyCredentials("grafana")
+	health := func() sim.WorkloadHealth {
+		for _, h := range s.Health() {
+			if h.Workload == "grafana" {
+				return h
+			}
+		}
+		t.Fatal("no grafana workload")
+		return sim.WorkloadHealth{}
+	}
+	if h := health(); h.Healthy || !strings.HasPrefix(h.LastError, "SignatureDoesNotMatch") {
+		t.Fatalf("grafana with a wrong secret: %+v", h)
+	}
+	in := byAttr("AccessKeyId", grafana)
+	if n := len(lookupAll(t, e.responder("us-east-1").ct, in)); n != 0 {
+		t.Fatalf("CloudTrail holds %d events of calls with a wrong secret", n)
+	}
+	admin := e.responder("us-east-1").iam
+	must[*iam.CreateUserOutput](t)(admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("grafana-2")}))
+	must[*iam.AttachUserPolicyOutput](t)(admin.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("grafana-2"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
+	key := must[*iam.CreateAccessKeyOutput](t)(admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("grafana-2")})).AccessKey
+	if err := s.SetWorkloadCredentials("grafana", aws.ToString(key.AccessKeyId)); err != nil {
+		t.Fatal(err)
+	}
+	s.Advance(2 * time.Hour)
+	if h := health(); !h.Healthy {
+		t.Fatalf("grafana given a working key is still failing: %+v", h)
 	}
 }
