@@ -11,14 +11,14 @@ import (
 
 // workload is a scenario workload's running state.
 type workload struct {
-	cw     *compiledWorkload
-	index  int
-	keyID  string // "" until its key ref exists (a key a step creates)
+	cw    *compiledWorkload
+	index int
+	keyID string // "" until its key ref exists (a key a step creates)
 	// wrongSecret is the scenario's planted wrong secret (Workload.WrongSecret),
 	// until the workload is given other credentials.
 	wrongSecret bool
-	origin uint32
-	health WorkloadHealth
+	origin      uint32
+	health      WorkloadHealth
 }
 
 // WorkloadHealth is a workload's CloudWatch-style health signal: healthy
