@@ -49,7 +49,7 @@ func s3Action(method, bucket, key string, q map[string][]string) string {
 		return "ListBuckets"
 	case key != "":
 		return "GetObject"
-	case has(q, "location"):
+	case s3Has(q, "location"):
 		return "GetBucketLocation"
 	case len(q["list-type"]) > 0 && q["list-type"][0] == "2":
 		return "ListObjectsV2"
@@ -64,7 +64,7 @@ func s3Action(method, bucket, key string, q map[string][]string) string {
 	return "ListObjects"
 }
 
-func has(q map[string][]string, k string) bool { _, ok := q[k]; return ok }
+func s3Has(q map[string][]string, k string) bool { _, ok := q[k]; return ok }
 
 // serveS3 answers an S3 request, path-style.
 func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialScope) {

@@ -136,7 +136,7 @@ func (s *Sim) listPage(b s3Bucket, prefix, delim, after string, maxKeys int) lis
 	return pg
 }
 
-func first(q map[string][]string, k string) string {
+func s3Param(q map[string][]string, k string) string {
 	if v := q[k]; len(v) > 0 {
 		return v[0]
 	}
@@ -145,7 +145,7 @@ func first(q map[string][]string, k string) string {
 
 // maxKeysOf reads max-keys: S3 returns at most 1000 keys a page.
 func maxKeysOf(q map[string][]string) (int, *s3Error) {
-	v := first(q, "max-keys")
+	v := s3Param(q, "max-keys")
 	if v == "" {
 		return s3MaxKeys, nil
 	}
@@ -179,7 +179,7 @@ func (s *Sim) listObjectsV2(b s3Bucket, q map[string][]string) (any, *s3Error) {
 	if e != nil {
 		return nil, e
 	}
-	prefix, delim, after, token := first(q, "prefix"), first(q, "delimiter"), first(q, "start-after"), first(q, "continuation-token")
+	prefix, delim, after, token := s3Param(q, "prefix"), s3Param(q, "delimiter"), s3Param(q, "start-after"), s3Param(q, "continuation-token")
 	if token != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(token)
 		if err != nil {
@@ -189,7 +189,7 @@ func (s *Sim) listObjectsV2(b s3Bucket, q map[string][]string) (any, *s3Error) {
 	}
 	pg := s.listPage(b, prefix, delim, after, maxKeys)
 	res := &listV2Result{Xmlns: s3Namespace, Name: b.name, Prefix: prefix, Delimiter: delim, MaxKeys: maxKeys,
-		KeyCount: pg.count, IsTruncated: pg.truncated, ContinuationToken: token, StartAfter: first(q, "start-after"),
+		KeyCount: pg.count, IsTruncated: pg.truncated, ContinuationToken: token, StartAfter: s3Param(q, "start-after"),
 		Contents: pg.contents, CommonPrefixes: pg.prefixes}
 	if pg.truncated {
 		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(pg.last))
@@ -219,7 +219,7 @@ func (s *Sim) listObjectsV1(b s3Bucket, q map[string][]string) (any, *s3Error) {
 	if e != nil {
 		return nil, e
 	}
-	prefix, delim, marker := first(q, "prefix"), first(q, "delimiter"), first(q, "marker")
+	prefix, delim, marker := s3Param(q, "prefix"), s3Param(q, "delimiter"), s3Param(q, "marker")
 	pg := s.listPage(b, prefix, delim, marker, maxKeys)
 	res := &listV1Result{Xmlns: s3Namespace, Name: b.name, Prefix: prefix, Marker: marker, MaxKeys: maxKeys,
 		Delimiter: delim, IsTruncated: pg.truncated, Contents: pg.contents, CommonPrefixes: pg.prefixes}

@@ -158,3 +158,13 @@ func errSignature(service string) *apiError {
 	}
 	return &apiError{code: "SignatureDoesNotMatch", message: msg, status: http.StatusForbidden}
 }
+
+// workloadCaller resolves a workload's key as callerOf does; a workload
+// signing with a wrong secret is refused before its key is looked at, and
+// CloudTrail does not record the call (SignatureDoesNotMatch).
+func (s *Sim) workloadCaller(w *workload, service string) (*accessKey, *principal, *apiError, bool) {
+	if w.wrongSecret && s.acct.keys[w.keyID] != nil {
+		return nil, nil, errSignature(service), false
+	}
+	return s.callerOf(w.keyID, service)
+}

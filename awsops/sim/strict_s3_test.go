@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -134,3 +135,36 @@ func TestCloudWatchOverEveryProtocol(t *testing.T) {
 		t.Errorf("query error: %d %s", status, body)
 	}
 }
+
+// A presigned URL is checked as a signed request is: the right secret
+// reads the object, a wrong one is SignatureDoesNotMatch.
+func TestS3PresignedURL(t *testing.T) {
+	e := start(t, "root-key-ec2-onprem")
+	id, secret := e.sim.ResponderCredentials()
+	page := must[*s3.ListObjectsV2Output](t)(e.s3Responder().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(trailBucket),
+		Prefix: aws.String(trailBase + "eu-west-1/"), MaxKeys: aws.Int32(1)}))
+	if len(page.Contents) == 0 {
+		t.Fatal("no log file to presign")
+	}
+	key := aws.ToString(page.Contents[0].Key)
+	for _, tt := range []struct {
+		name, secret string
+		status       int
+	}{{"right secret", secret, 200}, {"wrong secret", "x" + secret[1:], 403}} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := s3.NewPresignClient(e.s3As(id, tt.secret))
+			req := must[*v4req](t)(p.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(trailBucket), Key: aws.String(key)}))
+			resp, err := http.Get(req.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || tt.status == 403 && !strings.Contains(string(body), "<Code>SignatureDoesNotMatch</Code>") {
+				t.Fatalf("GET presigned URL: %d %.300s; want %d", resp.StatusCode, body, tt.status)
+			}
+		})
+	}
+}
+
+type v4req = v4.PresignedHTTPRequest

@@ -116,10 +116,17 @@ func validateEC2IDs(c *call) *apiError {
 	return nil
 }
 
+// dryRunOps are the served operations whose input has DryRun in EC2's
+// model (ec2/2016-11-15); the instance profile association calls have none.
+var dryRunOps = map[string]bool{
+	"ec2:DescribeRegions": true, "ec2:DescribeInstances": true, "ec2:DescribeAddresses": true,
+	"ec2:RunInstances": true, "ec2:TerminateInstances": true,
+}
+
 // dryRun is EC2's DryRun=true: check the permission, answer
 // DryRunOperation when it is granted, and do nothing.
 func dryRun(c *call) bool {
-	return c.service == "ec2" && strings.EqualFold(c.params.Get("DryRun"), "true")
+	return dryRunOps[c.service+":"+c.action] && strings.EqualFold(c.params.Get("DryRun"), "true")
 }
 
 func errDryRun() *apiError {

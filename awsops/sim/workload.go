@@ -118,16 +118,6 @@ func (s *Sim) callerOf(keyID, service string) (*accessKey, *principal, *apiError
 	return k, p, nil, true
 }
 
-// workloadCaller resolves a workload's key as callerOf does; a workload
-// signing with a wrong secret is refused before its key is looked at, and
-// CloudTrail does not record the call (SignatureDoesNotMatch).
-func (s *Sim) workloadCaller(w *workload, service string) (*accessKey, *principal, *apiError, bool) {
-	if w.wrongSecret && s.acct.keys[w.keyID] != nil {
-		return nil, nil, errSignature(service), false
-	}
-	return s.callerOf(w.keyID, service)
-}
-
 func (s *Sim) periodicOutcome(w *workload, cc *compiledCall) outcome {
 	k, p, e, known := s.workloadCaller(w, cc.c.Service)
 	if !known {

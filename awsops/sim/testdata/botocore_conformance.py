@@ -8,8 +8,8 @@ one verdict per call: service, op, ok, code, status, modeled, why.
 
 A call passes when it succeeds and its reply parses against the model's
 output shape, or when it fails with an error code the operation's model
-documents (or a common one, or for EC2, whose model lists no errors, one
-of EC2's documented codes). A call with "expect" must fail with that code.
+documents, with the HTTP status the model gives it (or a common one, or for
+EC2, whose model lists no errors, one of EC2's documented codes). A call with "expect" must fail with that code.
 Botocore's own parameter validation runs first: a request the model
 refuses never reaches the simulator, and is reported as a plan error.
 """
@@ -75,10 +75,13 @@ def main():
             v["code"] = e.response.get("Error", {}).get("Code", "")
             v["status"] = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             model = c.meta.service_model.operation_model(op)
-            codes = set()
+            codes, statuses = set(), {}
             for shape in model.error_shapes:
-                codes.add(shape.name)
-                codes.add(shape.metadata.get("error", {}).get("code", shape.name))
+                err = shape.metadata.get("error", {})
+                for code in (shape.name, err.get("code", shape.name)):
+                    codes.add(code)
+                    if err.get("httpStatusCode"):
+                        statuses[code] = err["httpStatusCode"]
             v["modeled"] = (v["code"] in codes or v["code"] in COMMON
                             or (service == "ec2" and v["code"] in EC2_CODES)
                             or (service == "s3" and v["code"] in S3_CODES))
@@ -86,6 +89,8 @@ def main():
                 v["why"] = "error %s; want %s" % (v["code"], expect)
             elif not v["modeled"]:
                 v["why"] = "error %s is not in the model of %s (documented: %s)" % (v["code"], op, sorted(codes))
+            elif v["code"] in statuses and statuses[v["code"]] != v["status"]:
+                v["why"] = "error %s with status %d; the model documents %d" % (v["code"], v["status"], statuses[v["code"]])
         except botocore.exceptions.ParamValidationError as e:
             v["why"] = "plan error (the model refuses the request): %s" % e
         except Exception as e:  # a reply botocore cannot parse, a dropped connection
