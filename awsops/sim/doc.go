@@ -10,8 +10,12 @@
 // them forward on the simulated clock, so a workload whose key is
 // deactivated starts failing where the trainee can see it.
 //
-// Wire protocols follow the SDK's own serializers: IAM and STS speak the
-// query protocol with XML replies, EC2 the EC2 query protocol, CloudTrail
-// JSON 1.1. The SigV4 credential scope names the service, region and key;
-// the signature is not checked, the key must exist and be active.
+// Wire protocols follow the SDK's own serializers, each service over every
+// protocol its AWS model lists, chosen by the request (wire.go): IAM and
+// STS the query protocol, EC2 the EC2 query protocol, CloudTrail and the
+// other JSON services JSON 1.1, CloudWatch RPC v2 CBOR, JSON 1.0 and
+// query, Lambda and GuardDuty restJson1, S3 restXml. Operations lists them
+// all. The SigV4 credential scope names the service, region and key, and
+// the signature is checked with the SDK's signer against the key's secret
+// (sigv4.go); the key must exist and be active.
 package sim

@@ -19,6 +19,7 @@ type call struct {
 	at                      time.Time
 	origin                  uint32
 	requestID               string
+	wire                    string // the request's protocol; "" for a workload's call
 	// Set by the operation, for the event.
 	reqParams any
 	respElems any
@@ -199,7 +200,7 @@ func (s *Sim) authorize(c *call, o op) *apiError {
 // invoke runs an implemented operation for an authenticated caller and
 // records it in CloudTrail.
 func (s *Sim) invoke(c *call, o op) (any, *apiError) {
-	if e := s.authorize(c, o); e != nil {
+	if e := s.precheck(c, o); e != nil {
 		s.touchKey(c)
 		s.record(c, o.readOnly, e)
 		return nil, e
@@ -208,6 +209,24 @@ func (s *Sim) invoke(c *call, o op) (any, *apiError) {
 	s.touchKey(c)
 	s.record(c, o.readOnly, e)
 	return out, e
+}
+
+// precheck is what AWS does before it acts: validate a request's input
+// (an HTTP request's; a workload's steps are the scenario's own), check the
+// caller's permission, and stop a dry run there.
+func (s *Sim) precheck(c *call, o op) *apiError {
+	if c.wire != "" {
+		if e := validateInput(c); e != nil {
+			return e
+		}
+	}
+	if e := s.authorize(c, o); e != nil {
+		return e
+	}
+	if dryRun(c) {
+		return errDryRun()
+	}
+	return nil
 }
 
 // touchKey records the key's last use, as GetAccessKeyLastUsed reports it.

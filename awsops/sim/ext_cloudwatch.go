@@ -16,8 +16,9 @@ import (
 // checklist's billing alarm. The alarms are not stored: each reading
 // derives them from the account, so an alarm is in ALARM exactly while the
 // workload it reports on fails (WorkloadHealth). CloudWatch speaks
-// smithy-rpcv2-cbor to the current SDK (ext_cloudwatch_rpc.go); scenario
-// steps may call the operation with query-style params too.
+// smithy-rpcv2-cbor to the current SDK (ext_cloudwatch_rpc.go), JSON 1.0
+// and the query protocol to older clients (wire.go); scenario steps call
+// the operation with query-style params.
 func init() {
 	register("cloudwatch", "DescribeAlarms", op{fn: opDescribeAlarms, readOnly: true})
 }
@@ -167,18 +168,13 @@ type alarmQuery struct {
 	max                         int
 }
 
-// alarmQueryOf reads the request from its CBOR body, or from a scenario
-// step's query-style params (AlarmNames.member.N).
+// alarmQueryOf reads the request from its CBOR or JSON body, or from its
+// query params (AlarmNames.member.N), which scenario steps use too.
 func alarmQueryOf(c *call) (alarmQuery, *apiError) {
 	q := alarmQuery{max: defaultAlarmRecords}
-	in := rpcInput{}
-	if len(c.body) > 0 {
-		var e *apiError
-		if in, e = decodeRPCInput(c.body); e != nil {
-			return q, e
-		}
-	} else {
-		in = queryInput(c.params)
+	in, e := inputOf(c)
+	if e != nil {
+		return q, e
 	}
 	q.prefix, q.state, q.next = in.str("AlarmNamePrefix"), in.str("StateValue"), in.str("NextToken")
 	q.action, q.names, q.types = in.str("ActionPrefix"), in.strs("AlarmNames"), in.strs("AlarmTypes")

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,7 +94,7 @@ func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentia
 		reply(nil, errAuth(service))
 		return true
 	}
-	c := &call{service: service, action: action, region: scope.region, params: url.Values{}, body: body, requestID: reqID}
+	c := &call{service: service, action: action, region: scope.region, params: url.Values{}, body: body, requestID: reqID, wire: wireCBOR}
 	out, e := s.serve(c, o, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
 	reply(out, e)
@@ -151,6 +152,25 @@ func decodeRPCInput(body []byte) (rpcInput, *apiError) {
 			message: "The request body could not be decoded: " + why}
 	}
 	return rpcInput(m), nil
+}
+
+// inputOf reads a request's members in the protocol it came in.
+func inputOf(c *call) (rpcInput, *apiError) {
+	switch {
+	case isJSONWire(c.wire):
+		var v any
+		if len(c.body) == 0 {
+			return rpcInput{}, nil
+		}
+		if err := json.Unmarshal(c.body, &v); err != nil {
+			return nil, &apiError{code: "SerializationException", status: http.StatusBadRequest, message: "The request body is not valid JSON: " + err.Error()}
+		}
+		m, _ := jsonCBOR(v).(cbor.Map)
+		return rpcInput(m), nil
+	case c.wire == wireCBOR:
+		return decodeRPCInput(c.body)
+	}
+	return queryInput(c.params), nil
 }
 
 // queryInput turns query-style params into members: "Name" to a string,

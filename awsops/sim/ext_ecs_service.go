@@ -193,5 +193,5 @@ func (s *Sim) assumeTaskRole(w *workload, r *iamRole, region, taskID string) {
 	spec.Name = taskID
 	task := &workload{cw: &compiledWorkload{w: &spec}}
 	s.assumeRoleFor(task, r, region)
-	w.keyID = task.keyID
+	w.keyID, w.wrongSecret = task.keyID, false
 }

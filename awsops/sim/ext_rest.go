@@ -53,10 +53,22 @@ func registerREST(service string, routes ...restRoute) {
 	}
 }
 
-// matchREST finds the route of a request and the values of its labels.
+// matchREST finds the route of a request and the values of its labels. A
+// path with a trailing slash matches as the path without it, as AWS's REST
+// services route it: older clients list Lambda's functions at
+// "/2015-03-31/functions/".
 func matchREST(service, method string, u *url.URL) (*restRoute, map[string]string, bool) {
 	path := u.EscapedPath()
-	q := u.Query()
+	if rt, labels, ok := matchRESTPath(service, method, path, u.Query()); ok {
+		return rt, labels, ok
+	}
+	if trimmed := strings.TrimSuffix(path, "/"); trimmed != path && trimmed != "" {
+		return matchRESTPath(service, method, trimmed, u.Query())
+	}
+	return nil, nil, false
+}
+
+func matchRESTPath(service, method, path string, q url.Values) (*restRoute, map[string]string, bool) {
 	for i := range restRoutes[service] {
 		rt := &restRoutes[service][i]
 		if rt.method != method || (rt.query != "" && !q.Has(rt.query)) {
@@ -154,7 +166,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 	for k, v := range labels {
 		params.Set(k, v)
 	}
-	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID}
+	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID, wire: wireREST}
 	out, e := s.serve(c, rt.op, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
 	reply(orStatus(rt.status), out, e)

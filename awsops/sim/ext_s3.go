@@ -2,7 +2,6 @@ package sim
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"net/http"
@@ -15,8 +14,10 @@ import (
 // reading a trail's log files calls, ListObjectsV2, GetObject and
 // GetBucketLocation. S3 object calls are data events, which the sim's own
 // trail does not record (a trail logs S3 data events only when asked to).
-// ServeHTTP offers every request signed for "s3" to serveTrailBucket,
-// which leaves the buckets that are not a trail's to other routes.
+// The account's other buckets (those its workloads' data events name) are
+// listed and located too, but hold no objects the sim models; any other
+// bucket is NoSuchBucket. ServeHTTP hands every request signed for "s3"
+// to serveS3.
 
 const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -24,43 +25,56 @@ const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 const s3MaxKeys = 1000
 
 type s3Error struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	Resource  string   `xml:"Resource,omitempty"`
-	RequestID string   `xml:"RequestId"`
-	status    int
+	XMLName    xml.Name `xml:"Error"`
+	Code       string   `xml:"Code"`
+	Message    string   `xml:"Message"`
+	Resource   string   `xml:"Resource,omitempty"`
+	BucketName string   `xml:"BucketName,omitempty"`
+	RequestID  string   `xml:"RequestId"`
+	status     int
 }
 
-// serveTrailBucket answers a request to a trail's bucket and reports
-// true; it writes nothing and reports false for any other bucket.
-func (s *Sim) serveTrailBucket(w http.ResponseWriter, r *http.Request, scope credentialScope) bool {
-	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	s.mu.Lock()
-	_, ok := s.trailOf(bucket)
-	s.mu.Unlock()
-	if !ok {
-		return false
+// s3Operations are the S3 operations the sim serves, by their API names.
+var s3Operations = []string{"ListBuckets", "GetBucketLocation", "ListObjects", "ListObjectsV2", "GetObject"}
+
+// s3Action names the operation of a path-style request: "" for one the
+// sim does not serve (another method, or a bucket subresource such as
+// ?policy or ?acl).
+func s3Action(method, bucket, key string, q map[string][]string) string {
+	if method != http.MethodGet {
+		return ""
 	}
-	s.serveS3(w, r, scope, bucket, key)
-	return true
-}
-
-func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialScope, bucket, key string) {
-	reqID := s.requestIDLocked()
-	q := r.URL.Query()
-	action := "GetObject"
 	switch {
-	case r.Method != http.MethodGet:
-		action = r.Method
-	case key == "" && q.Has("location"):
-		action = "GetBucketLocation"
-	case key == "" && q.Get("list-type") == "2":
-		action = "ListObjectsV2"
-	case key == "":
-		action = "ListObjects"
+	case bucket == "":
+		return "ListBuckets"
+	case key != "":
+		return "GetObject"
+	case s3Has(q, "location"):
+		return "GetBucketLocation"
+	case len(q["list-type"]) > 0 && q["list-type"][0] == "2":
+		return "ListObjectsV2"
 	}
+	for k := range q {
+		switch k {
+		case "prefix", "delimiter", "marker", "max-keys", "encoding-type", "x-id":
+		default:
+			return "" // a subresource the sim does not serve
+		}
+	}
+	return "ListObjects"
+}
+
+func s3Has(q map[string][]string, k string) bool { _, ok := q[k]; return ok }
+
+// serveS3 answers an S3 request, path-style.
+func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialScope) {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	reqID := s.requestIDLocked()
+	action := s3Action(r.Method, bucket, key, r.URL.Query())
 	rec := RequestRecord{Service: "s3", Action: action, Region: scope.region, AccessKeyID: scope.keyID}
+	if action == "" {
+		rec.Action, rec.Mutating = r.Method+" "+r.URL.Path, r.Method != http.MethodGet && r.Method != http.MethodHead
+	}
 	body, e := s.s3Call(r, scope, &rec, action, bucket, key)
 	h := w.Header()
 	h.Set("x-amz-request-id", reqID)
@@ -70,6 +84,7 @@ func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialSc
 		s.logRequest(rec)
 		h.Set("Content-Type", "application/xml")
 		w.WriteHeader(e.status)
+		_, _ = w.Write([]byte(xml.Header))
 		_ = xml.NewEncoder(w).Encode(e)
 		return
 	}
@@ -89,7 +104,9 @@ func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialSc
 	}
 }
 
-// s3Call authenticates, authorizes and answers one S3 call.
+// s3Call authenticates, authorizes and answers one S3 call. A bucket the
+// account does not hold is NoSuchBucket whoever asks, as S3's bucket names
+// are global and the sim models no other account's.
 func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord, action, bucket, key string) (any, *s3Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,13 +115,18 @@ func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord,
 	if !known || e != nil {
 		return nil, &s3Error{Code: "InvalidAccessKeyId", Message: "The AWS Access Key Id you provided does not exist in our records.", status: http.StatusForbidden}
 	}
-	switch action {
-	case "GetObject", "ListObjectsV2", "GetBucketLocation":
-	default:
-		return nil, &s3Error{Code: "NotImplemented", Message: "The simulated account serves trail buckets to ListObjectsV2, GetObject and GetBucketLocation only.", status: http.StatusNotImplemented}
+	if action == "" {
+		return nil, &s3Error{Code: "NotImplemented", Message: "A header or query you provided implies functionality that is not implemented: the simulated account serves " + strings.Join(s3Operations, ", ") + ".", status: http.StatusNotImplemented}
 	}
 	c := &call{service: "s3", action: action, region: scope.region, who: p, key: k, at: s.now}
-	resource := "arn:aws:s3:::" + bucket
+	b, exists := s.bucketOf(bucket)
+	if action != "ListBuckets" && !exists {
+		return nil, &s3Error{Code: "NoSuchBucket", Message: "The specified bucket does not exist", BucketName: bucket, Resource: "/" + bucket, status: http.StatusNotFound}
+	}
+	resource := "*"
+	if bucket != "" {
+		resource = "arn:aws:s3:::" + bucket
+	}
 	if key != "" {
 		resource += "/" + key
 	}
@@ -112,13 +134,12 @@ func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord,
 		return nil, &s3Error{Code: "AccessDenied", Message: ae.message, Resource: "/" + bucket + "/" + key, status: http.StatusForbidden}
 	}
 	s.touchKey(c)
-	t, ok := s.trailOf(bucket)
-	if !ok {
-		return nil, &s3Error{Code: "NoSuchBucket", Message: "The specified bucket does not exist", Resource: bucket, status: http.StatusNotFound}
-	}
+	q := r.URL.Query()
 	switch action {
+	case "ListBuckets":
+		return s.listBuckets(), nil
 	case "GetBucketLocation":
-		loc := t.HomeRegion
+		loc := b.region
 		if loc == "us-east-1" {
 			loc = "" // S3 answers us-east-1 as an empty constraint
 		}
@@ -128,103 +149,20 @@ func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord,
 			Value   string   `xml:",chardata"`
 		}{Xmlns: s3Namespace, Value: loc}, nil
 	case "ListObjectsV2":
-		return s.listObjects(t, r.URL.Query())
+		return s.listObjectsV2(b, q)
+	case "ListObjects":
+		return s.listObjectsV1(b, q)
 	}
-	f, ok := s.parseObjectKey(t, key)
+	f, ok := trailFile{}, false
+	if b.trail != nil {
+		f, ok = s.parseObjectKey(*b.trail, key)
+	}
 	if !ok {
 		return nil, &s3Error{Code: "NoSuchKey", Message: "The specified key does not exist.", Resource: "/" + bucket + "/" + key, status: http.StatusNotFound}
 	}
-	b, err := s.renderFile(f)
+	data, err := s.renderFile(f)
 	if err != nil {
 		return nil, &s3Error{Code: "InternalError", Message: "The simulated account failed to render the log file.", status: http.StatusInternalServerError}
 	}
-	return b, nil
-}
-
-type s3Object struct {
-	Key          string `xml:"Key"`
-	LastModified string `xml:"LastModified"`
-	ETag         string `xml:"ETag"`
-	Size         int64  `xml:"Size"`
-	StorageClass string `xml:"StorageClass"`
-}
-
-type s3Prefix struct {
-	Prefix string `xml:"Prefix"`
-}
-
-type listResult struct {
-	XMLName               xml.Name   `xml:"ListBucketResult"`
-	Xmlns                 string     `xml:"xmlns,attr"`
-	Name                  string     `xml:"Name"`
-	Prefix                string     `xml:"Prefix"`
-	Delimiter             string     `xml:"Delimiter,omitempty"`
-	MaxKeys               int        `xml:"MaxKeys"`
-	KeyCount              int        `xml:"KeyCount"`
-	IsTruncated           bool       `xml:"IsTruncated"`
-	ContinuationToken     string     `xml:"ContinuationToken,omitempty"`
-	NextContinuationToken string     `xml:"NextContinuationToken,omitempty"`
-	StartAfter            string     `xml:"StartAfter,omitempty"`
-	Contents              []s3Object `xml:"Contents"`
-	CommonPrefixes        []s3Prefix `xml:"CommonPrefixes"`
-}
-
-// listObjects answers ListObjectsV2 over the trail's keys. Sizes are
-// estimates (the file is rendered only when read); GetObject's
-// Content-Length is exact.
-func (s *Sim) listObjects(t Trail, q map[string][]string) (any, *s3Error) {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	prefix, delim := get("prefix"), get("delimiter")
-	maxKeys := s3MaxKeys
-	if v := get("max-keys"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, &s3Error{Code: "InvalidArgument", Message: "max-keys must be a non-negative integer", status: http.StatusBadRequest}
-		}
-		maxKeys = min(n, s3MaxKeys)
-	}
-	after := get("start-after")
-	token := get("continuation-token")
-	if token != "" {
-		b, err := base64.RawURLEncoding.DecodeString(token)
-		if err != nil {
-			return nil, &s3Error{Code: "InvalidArgument", Message: "The continuation token provided is incorrect", status: http.StatusBadRequest}
-		}
-		after = string(b)
-	}
-	res := &listResult{Xmlns: s3Namespace, Name: t.Bucket, Prefix: prefix, Delimiter: delim, MaxKeys: maxKeys,
-		ContinuationToken: token, StartAfter: get("start-after")}
-	last := ""
-	for _, k := range s.listTrail(t, prefix) {
-		entry := k
-		if delim != "" {
-			if i := strings.Index(k[len(prefix):], delim); i >= 0 {
-				entry = k[:len(prefix)+i+len(delim)]
-			}
-		}
-		if entry <= after || entry == last {
-			continue
-		}
-		if res.KeyCount == maxKeys {
-			res.IsTruncated = true
-			res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
-			break
-		}
-		last = entry
-		res.KeyCount++
-		if entry != k {
-			res.CommonPrefixes = append(res.CommonPrefixes, s3Prefix{entry})
-			continue
-		}
-		f, _ := s.parseObjectKey(t, k)
-		sum := sha256.Sum256([]byte(k))
-		res.Contents = append(res.Contents, s3Object{Key: k, LastModified: f.end.Format("2006-01-02T15:04:05.000Z"),
-			ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Size: int64(400 + 250*len(s.fileEvents(f))), StorageClass: "STANDARD"})
-	}
-	return res, nil
+	return data, nil
 }

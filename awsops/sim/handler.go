@@ -1,8 +1,7 @@
 package sim
 
 import (
-	"encoding/json"
-	"encoding/xml"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -37,90 +36,104 @@ func parseScope(r *http.Request) (credentialScope, bool) {
 
 // Namespaces of the XML replies.
 var xmlNamespaces = map[string]string{
-	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
-	"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
-	"ec2": "http://ec2.amazonaws.com/doc/2016-11-15/",
+	"iam":        "https://iam.amazonaws.com/doc/2010-05-08/",
+	"sts":        "https://sts.amazonaws.com/doc/2011-06-15/",
+	"ec2":        "http://ec2.amazonaws.com/doc/2016-11-15/",
+	"cloudwatch": "http://monitoring.amazonaws.com/doc/2010-08-01/",
 }
 
 const maxBody = 1 << 20
 
-// ServeHTTP answers one AWS API request in the protocol of the service its
-// signature names. It never panics: a failure inside an operation answers
-// InternalFailure.
+// ServeHTTP answers one AWS API request in the protocol it speaks (wireOf)
+// for the service its signature names, after checking the signature. It
+// never panics: a failure inside an operation answers InternalFailure.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scope, signed := parseScope(r)
-	if signed && scope.service == "s3" && s.serveTrailBucket(w, r, scope) {
-		return // the trail's log files: ext_s3.go
-	}
-	service := scope.service
+	service := serviceOf(scope.service)
 	if !signed {
 		service = guessService(r)
 	}
-	// Smithy RPC v2 CBOR (CloudWatch) routes by path: ext_cloudwatch_rpc.go.
-	if s.serveRPCv2(w, r, scope, signed) {
+	wire := wireOf(r, service)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	r.Body = io.NopCloser(bytes.NewReader(body)) // for the REST, CBOR and S3 routes
+	if err != nil {
+		s.refuse(w, r, body, wire, service, scope, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
 		return
 	}
-	// REST protocols (Lambda, GuardDuty, S3) route by method and path:
-	// ext_rest.go's route table serves them.
-	if s.serveREST(w, r, service, scope, signed) {
+	if signed {
+		if e := s.checkSignature(r, body, scope); e != nil {
+			s.refuse(w, r, body, wire, service, scope, e)
+			return
+		}
+	}
+	switch {
+	case wire == wireS3 && signed:
+		s.serveS3(w, r, scope) // ext_s3.go
+		return
+	case wire == wireCBOR:
+		// Smithy RPC v2 CBOR routes by path: ext_cloudwatch_rpc.go.
+		if !s.serveRPCv2(w, r, scope, signed) {
+			s.refuse(w, r, body, wire, service, scope, errUnknownAction(wire, actionOf(r, body)))
+		}
+		return
+	case wire == wireREST:
+		// REST protocols route by method and path: ext_rest.go's route table.
+		if !s.serveREST(w, r, service, scope, signed) {
+			s.refuse(w, r, body, wire, service, scope, errUnknownService(wire, service))
+		}
 		return
 	}
-	proto := protocolOf(service)
-	if _, served := ops[service]; !served {
-		proto = protoQuery
-	}
+	s.serveRPC(w, r, body, wire, service, scope, signed)
+}
+
+// serveRPC answers the protocols that name their operation in the request
+// (query's Action, JSON's X-Amz-Target) from the operations table.
+func (s *Sim) serveRPC(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, signed bool) {
 	reqID := s.requestIDLocked()
 	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
 	defer func() {
 		if p := recover(); p != nil {
 			e := &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError}
-			writeError(w, proto, e, reqID)
+			writeError(w, wire, service, e, reqID)
 			rec.ErrorCode, rec.Status = e.code, e.status
 			s.logRequest(rec)
 		}
 	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		s.answer(w, proto, &rec, reqID, nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
-		return
-	}
-	action, params, perr := requestAction(proto, r, body)
+	action, params, perr := requestAction(wire, r, body)
 	rec.Action = action
 	if perr != nil {
-		s.answer(w, proto, &rec, reqID, nil, perr)
+		s.answer(w, wire, &rec, reqID, nil, perr)
 		return
 	}
-	if _, served := ops[service]; !served {
-		e := &apiError{code: "InvalidAction", status: http.StatusBadRequest,
-			message: fmt.Sprintf("The simulated account does not serve the %q service.", service)}
-		s.answer(w, proto, &rec, reqID, nil, e)
+	if !speaks(service, wire) {
+		s.answer(w, wire, &rec, reqID, nil, errUnknownService(wire, service))
 		return
 	}
 	o, known := lookupOp(service, action)
 	rec.Mutating = known && !o.readOnly || !known && !guessReadOnly(service, action, nil)
 	switch {
 	case !signed:
-		s.answer(w, proto, &rec, reqID, nil, errMissingAuth(proto))
+		s.answer(w, wire, &rec, reqID, nil, errMissingAuth(wire))
 		return
 	case !known:
-		s.answer(w, proto, &rec, reqID, nil, errUnknownAction(proto, action))
+		s.answer(w, wire, &rec, reqID, nil, errUnknownAction(wire, action))
 		return
 	}
 	if (service == "ec2" || service == "cloudtrail") && !s.regionEnabled(scope.region) {
-		s.answer(w, proto, &rec, reqID, nil, errAuth(service))
+		s.answer(w, wire, &rec, reqID, nil, errAuth(service))
 		return
 	}
 	if service == "cloudtrail" && action == "LookupEvents" {
 		if l := s.limiter(scope.region); l != nil && !l.Allow() {
-			s.answer(w, proto, &rec, reqID, nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest})
+			s.answer(w, wire, &rec, reqID, nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest})
 			return
 		}
 	}
 	c := &call{service: service, action: action, region: scope.region, params: params, body: body,
-		requestID: reqID}
+		requestID: reqID, wire: wire}
 	out, e := s.serve(c, o, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
-	s.answer(w, proto, &rec, reqID, out, e)
+	s.answer(w, wire, &rec, reqID, out, e)
 }
 
 // serve authenticates and runs c under the lock.
@@ -143,7 +156,7 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 	}
 	if p.account != s.acct.id {
 		// Another account's calls land in its own trail, not this one's.
-		if e := s.authorize(c, o); e != nil {
+		if e := s.precheck(c, o); e != nil {
 			return nil, e
 		}
 		return o.fn(s, c)
@@ -175,15 +188,6 @@ func (s *Sim) logRequest(rec RequestRecord) {
 	s.requests = append(s.requests, rec)
 }
 
-// guessService names the service of an unsigned request from its shape, so
-// the missing-signature error comes in the right protocol.
-func guessService(r *http.Request) string {
-	if t := r.Header.Get("X-Amz-Target"); strings.HasPrefix(t, "CloudTrail_") || strings.Contains(t, "cloudtrail") {
-		return "cloudtrail"
-	}
-	return "iam"
-}
-
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -193,8 +197,8 @@ func clientIP(r *http.Request) string {
 }
 
 // requestAction extracts the action and parameters of a request.
-func requestAction(proto string, r *http.Request, body []byte) (string, url.Values, *apiError) {
-	if proto == protoJSON {
+func requestAction(wire string, r *http.Request, body []byte) (string, url.Values, *apiError) {
+	if isJSONWire(wire) {
 		target := r.Header.Get("X-Amz-Target")
 		return target[strings.LastIndexByte(target, '.')+1:], nil, nil
 	}
@@ -212,15 +216,15 @@ func requestAction(proto string, r *http.Request, body []byte) (string, url.Valu
 	return params.Get("Action"), params, nil
 }
 
-func errMissingAuth(proto string) *apiError {
-	if proto == protoJSON {
+func errMissingAuth(wire string) *apiError {
+	if wire != wireQuery && wire != wireEC2 {
 		return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token", status: http.StatusBadRequest}
 	}
 	return &apiError{code: "MissingAuthenticationToken", message: "Request is missing Authentication Token", status: http.StatusForbidden}
 }
 
-func errUnknownAction(proto, action string) *apiError {
-	if proto == protoJSON {
+func errUnknownAction(wire, action string) *apiError {
+	if wire != wireQuery && wire != wireEC2 {
 		return &apiError{code: "UnknownOperationException", message: "Unknown operation " + action, status: http.StatusBadRequest}
 	}
 	if action == "" {
@@ -229,97 +233,12 @@ func errUnknownAction(proto, action string) *apiError {
 	return &apiError{code: "InvalidAction", message: "The action " + action + " is not valid for this web service.", status: http.StatusBadRequest}
 }
 
-// answer writes the reply and logs the request.
-func (s *Sim) answer(w http.ResponseWriter, proto string, rec *RequestRecord, reqID string, out any, e *apiError) {
-	if e != nil {
-		rec.ErrorCode, rec.Status = e.code, e.status
-		writeError(w, proto, e, reqID)
-	} else {
-		rec.Status = http.StatusOK
-		writeResult(w, proto, rec.Service, rec.Action, out, reqID)
+// errUnknownService answers a service the sim does not serve, or does not
+// serve over the request's protocol.
+func errUnknownService(wire, service string) *apiError {
+	msg := fmt.Sprintf("The simulated account does not serve the %q service over %s.", service, wire)
+	if wire == wireQuery || wire == wireEC2 {
+		return &apiError{code: "InvalidAction", status: http.StatusBadRequest, message: msg}
 	}
-	s.logRequest(*rec)
-}
-
-func writeError(w http.ResponseWriter, proto string, e *apiError, reqID string) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	switch proto {
-	case protoJSON:
-		h.Set("Content-Type", "application/x-amz-json-1.1")
-		h.Set("X-Amzn-ErrorType", e.code)
-		w.WriteHeader(e.status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.code, "message": e.message})
-	case protoEC2:
-		h.Set("Content-Type", "text/xml;charset=UTF-8")
-		w.WriteHeader(e.status)
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName   xml.Name `xml:"Response"`
-			Code      string   `xml:"Errors>Error>Code"`
-			Message   string   `xml:"Errors>Error>Message"`
-			RequestID string   `xml:"RequestID"`
-		}{Code: e.code, Message: e.message, RequestID: reqID})
-	default:
-		h.Set("Content-Type", "text/xml")
-		w.WriteHeader(e.status)
-		typ := "Sender"
-		if e.status >= 500 {
-			typ = "Receiver"
-		}
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName   xml.Name `xml:"ErrorResponse"`
-			Xmlns     string   `xml:"xmlns,attr"`
-			Type      string   `xml:"Error>Type"`
-			Code      string   `xml:"Error>Code"`
-			Message   string   `xml:"Error>Message"`
-			RequestID string   `xml:"RequestId"`
-		}{Xmlns: xmlNamespaces["iam"], Type: typ, Code: e.code, Message: e.message, RequestID: reqID})
-	}
-}
-
-// ec2Result is embedded by EC2 replies, which carry requestId inline.
-type ec2Result struct {
-	RequestID string `xml:"requestId"`
-}
-
-func (r *ec2Result) setRequestID(id string) { r.RequestID = id }
-
-func writeResult(w http.ResponseWriter, proto, service, action string, out any, reqID string) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	switch proto {
-	case protoJSON:
-		h.Set("Content-Type", "application/x-amz-json-1.1")
-		if out == nil {
-			out = struct{}{}
-		}
-		_ = json.NewEncoder(w).Encode(out)
-	case protoEC2:
-		h.Set("Content-Type", "text/xml;charset=UTF-8")
-		if out == nil {
-			out = &ec2Result{}
-		}
-		if r, ok := out.(interface{ setRequestID(string) }); ok {
-			r.setRequestID(reqID)
-		}
-		start := xml.StartElement{Name: xml.Name{Local: action + "Response"},
-			Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces["ec2"]}}}
-		enc := xml.NewEncoder(w)
-		_ = enc.EncodeElement(out, start)
-		_ = enc.Flush()
-	default:
-		h.Set("Content-Type", "text/xml")
-		enc := xml.NewEncoder(w)
-		start := xml.StartElement{Name: xml.Name{Local: action + "Response"},
-			Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces[service]}}}
-		_ = enc.EncodeToken(start)
-		if out != nil {
-			_ = enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: action + "Result"}})
-		}
-		_ = enc.EncodeElement(struct {
-			RequestID string `xml:"RequestId"`
-		}{reqID}, xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}})
-		_ = enc.EncodeToken(start.End())
-		_ = enc.Flush()
-	}
+	return &apiError{code: "UnknownOperationException", status: http.StatusNotFound, message: msg}
 }

@@ -29,33 +29,48 @@ func newSim(t testing.TB, name string) *sim.Sim {
 	return s
 }
 
-func authHeader(key, region, service string) string {
-	return "AWS4-HMAC-SHA256 Credential=" + key + "/20250602/" + region + "/" + service + "/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+// signedAs says how a raw request is signed: with a key's real secret,
+// with a wrong one, or (auth) with a hand-written Authorization header.
+type signedAs struct {
+	key, secret, region, service, auth string
 }
 
 // TestRawRequests checks the error shapes of requests no SDK would send.
 func TestRawRequests(t *testing.T) {
 	s := newSim(t, "attacker-only")
-	key, _ := s.ResponderCredentials()
+	key, secret := s.ResponderCredentials()
+	as := func(service string) signedAs {
+		return signedAs{key: key, secret: secret, region: "us-east-1", service: service}
+	}
 	tests := []struct {
-		name, auth, target, body string
-		status                   int
-		contains                 string
+		name         string
+		sig          signedAs
+		target, body string
+		status       int
+		contains     string
+		contentType  string
 	}{
-		{"unsigned", "", "", "Action=ListUsers&Version=2010-05-08", 403, "<Code>MissingAuthenticationToken</Code>"},
-		{"unsigned json", "", "CloudTrail_20131101.LookupEvents", "{}", 400, `"__type":"MissingAuthenticationTokenException"`},
-		{"unknown IAM action", authHeader(key, "us-east-1", "iam"), "", "Action=MakeCoffee&Version=2010-05-08", 400, "<Code>InvalidAction</Code>"},
-		{"missing action", authHeader(key, "us-east-1", "iam"), "", "Version=2010-05-08", 400, "<Code>MissingAction</Code>"},
-		{"unknown EC2 action", authHeader(key, "us-east-1", "ec2"), "", "Action=MakeCoffee&Version=2016-11-15", 400, "<Errors><Error><Code>InvalidAction</Code>"},
-		{"unknown CloudTrail operation", authHeader(key, "us-east-1", "cloudtrail"), "CloudTrail_20131101.StopLogging", "{}", 400, `"__type":"UnknownOperationException"`},
-		{"unserved service", authHeader(key, "us-east-1", "s3"), "", "", 400, "does not serve"},
-		{"bad form", authHeader(key, "us-east-1", "iam"), "", "Action=%zz", 400, "MalformedQueryString"},
-		{"bad json", authHeader(key, "us-east-1", "cloudtrail"), "CloudTrail_20131101.LookupEvents", "{nope", 400, "SerializationException"},
-		{"json of wrong types", authHeader(key, "us-east-1", "cloudtrail"), "CloudTrail_20131101.LookupEvents", `{"MaxResults":"ten","LookupAttributes":7}`, 400, "SerializationException"},
-		{"unknown key", authHeader("AKIAZZZZZZZZZZZZZZZZ", "us-east-1", "iam"), "", "Action=ListUsers", 403, "InvalidClientTokenId"},
-		{"garbled credential", "AWS4-HMAC-SHA256 Credential=/x/y", "", "Action=ListUsers", 403, "MissingAuthenticationToken"},
-		{"oversized body", authHeader(key, "us-east-1", "iam"), "", "Action=ListUsers&Pad=" + strings.Repeat("a", 2<<20), 400, "larger than 1 MiB"},
-		{"get with query", authHeader(key, "us-east-1", "iam"), "", "", 200, "<ListUsersResult>"},
+		{"unsigned", signedAs{}, "", "Action=ListUsers&Version=2010-05-08", 403, "<Code>MissingAuthenticationToken</Code>", ""},
+		{"unsigned json", signedAs{}, "CloudTrail_20131101.LookupEvents", "{}", 400, `"__type":"MissingAuthenticationTokenException"`, ""},
+		{"unknown IAM action", as("iam"), "", "Action=MakeCoffee&Version=2010-05-08", 400, "<Code>InvalidAction</Code>", ""},
+		{"missing action", as("iam"), "", "Version=2010-05-08", 400, "<Code>MissingAction</Code>", ""},
+		{"unknown EC2 action", as("ec2"), "", "Action=MakeCoffee&Version=2016-11-15", 400, "<Errors><Error><Code>InvalidAction</Code>", ""},
+		{"unknown CloudTrail operation", as("cloudtrail"), "CloudTrail_20131101.StopLogging", "{}", 400, `"__type":"UnknownOperationException"`, ""},
+		{"unserved query service", as("sns"), "", "Action=ListTopics&Version=2010-03-31", 400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>`, ""},
+		{"unserved JSON service", as("dynamodb"), "DynamoDB_20120810.ListTables", "{}", 404, `"__type":"UnknownOperationException"`, "application/x-amz-json-1.0"},
+		{"IAM over JSON", as("iam"), "AWSIdentityManagementV20100508.ListUsers", "{}", 404, `"__type":"UnknownOperationException"`, ""},
+		{"S3 method not served", as("s3"), "", "", 501, "<Code>NotImplemented</Code>", ""},
+		{"bad form", as("iam"), "", "Action=%zz", 400, "MalformedQueryString", ""},
+		{"bad json", as("cloudtrail"), "CloudTrail_20131101.LookupEvents", "{nope", 400, "SerializationException", ""},
+		{"json of wrong types", as("cloudtrail"), "CloudTrail_20131101.LookupEvents", `{"MaxResults":"ten","LookupAttributes":7}`, 400, "SerializationException", ""},
+		{"unknown key", signedAs{key: "AKIAZZZZZZZZZZZZZZZZ", secret: secret, region: "us-east-1", service: "iam"}, "", "Action=ListUsers", 403, "InvalidClientTokenId", ""},
+		{"wrong secret, query", signedAs{key: key, secret: "x" + secret[1:], region: "us-east-1", service: "iam"}, "", "Action=ListUsers", 403, "<Code>SignatureDoesNotMatch</Code>", ""},
+		{"wrong secret, EC2", signedAs{key: key, secret: "x" + secret[1:], region: "us-east-1", service: "ec2"}, "", "Action=DescribeRegions", 401, "<Code>AuthFailure</Code>", ""},
+		{"wrong secret, JSON", signedAs{key: key, secret: "x" + secret[1:], region: "us-east-1", service: "cloudtrail"}, "CloudTrail_20131101.LookupEvents", "{}", 400, `"__type":"InvalidSignatureException"`, ""},
+		{"forged signature", signedAs{auth: "AWS4-HMAC-SHA256 Credential=" + key + "/20250602/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"}, "", "Action=ListUsers", 403, "SignatureDoesNotMatch", ""},
+		{"garbled credential", signedAs{auth: "AWS4-HMAC-SHA256 Credential=/x/y"}, "", "Action=ListUsers", 403, "MissingAuthenticationToken", ""},
+		{"oversized body", as("iam"), "", "Action=ListUsers&Pad=" + strings.Repeat("a", 2<<20), 400, "larger than 1 MiB", ""},
+		{"get with query", as("iam"), "", "", 200, "<ListUsersResult>", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,11 +79,18 @@ func TestRawRequests(t *testing.T) {
 				method, target = "GET", "/?Action=ListUsers&Version=2010-05-08"
 			}
 			r := httptest.NewRequest(method, target, strings.NewReader(tt.body))
-			if tt.auth != "" {
-				r.Header.Set("Authorization", tt.auth)
-			}
 			if tt.target != "" {
 				r.Header.Set("X-Amz-Target", tt.target)
+			}
+			if tt.contentType != "" {
+				r.Header.Set("Content-Type", tt.contentType)
+			}
+			switch {
+			case tt.sig.auth != "":
+				r.Header.Set("Authorization", tt.sig.auth)
+				r.Header.Set("X-Amz-Date", "20250602T093000Z")
+			case tt.sig.key != "":
+				sim.SignForTest(r, tt.sig.key, tt.sig.secret, tt.sig.region, tt.sig.service)
 			}
 			w := httptest.NewRecorder()
 			s.ServeHTTP(w, r)
@@ -84,7 +106,7 @@ func TestRawRequests(t *testing.T) {
 // protocol: the sim must answer, never panic.
 func FuzzServeHTTP(f *testing.F) {
 	s := newSim(f, "root-key-ec2-onprem")
-	key, _ := s.ResponderCredentials()
+	key, secret := s.ResponderCredentials()
 	f.Add("iam", "CreateAccessKey", "UserName=")
 	f.Add("iam", "UpdateAccessKey", "AccessKeyId=&Status=Inactive")
 	f.Add("iam", "ListUsers", "MaxItems=-1&Marker=%00")
@@ -97,13 +119,12 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Add("sts", "GetAccessKeyInfo", "AccessKeyId=AKIA")
 	f.Fuzz(func(t *testing.T, service, action, body string) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
-		r.Header.Set("Authorization", authHeader(key, "eu-west-1", service))
 		if service == "cloudtrail" {
 			r.Header.Set("X-Amz-Target", "CloudTrail_20131101."+action)
 		} else {
 			r = httptest.NewRequest("POST", "/", strings.NewReader("Action="+action+"&"+body))
-			r.Header.Set("Authorization", authHeader(key, "eu-west-1", service))
 		}
+		sim.SignForTest(r, key, secret, "eu-west-1", service)
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, r)
 		if w.Code == http.StatusInternalServerError {

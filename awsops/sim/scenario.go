@@ -225,6 +225,10 @@ type Workload struct {
 	RunsOn string `json:"runsOn,omitempty"`
 	// Key is the ref of the key it calls with.
 	Key string `json:"key"`
+	// WrongSecret plants a wrong secret for that key in the workload (a typo,
+	// a secret from before a rotation): every call it makes is refused with
+	// SignatureDoesNotMatch and never reaches CloudTrail.
+	WrongSecret bool `json:"wrongSecret,omitempty"`
 	// SourceIP defaults to the instance's public IP for ec2 workloads.
 	SourceIP  string `json:"sourceIp,omitempty"`
 	UserAgent string `json:"userAgent"`

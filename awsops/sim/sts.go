@@ -71,7 +71,7 @@ func (s *Sim) assumeRoleFor(w *workload, r *iamRole, region string) {
 		created: s.now, session: p}
 	s.acct.keys[k.id] = k
 	s.acct.keyAccounts[k.id] = s.acct.id
-	w.keyID = k.id
+	w.keyID, w.wrongSecret = k.id, false // the platform hands out the role's credentials
 
 	roleARN := s.acct.roleARN(r)
 	a, ok := s.actorIDs["service|"+service]

@@ -11,11 +11,14 @@ import (
 
 // workload is a scenario workload's running state.
 type workload struct {
-	cw     *compiledWorkload
-	index  int
-	keyID  string // "" until its key ref exists (a key a step creates)
-	origin uint32
-	health WorkloadHealth
+	cw    *compiledWorkload
+	index int
+	keyID string // "" until its key ref exists (a key a step creates)
+	// wrongSecret is the scenario's planted wrong secret (Workload.WrongSecret),
+	// until the workload is given other credentials.
+	wrongSecret bool
+	origin      uint32
+	health      WorkloadHealth
 }
 
 // WorkloadHealth is a workload's CloudWatch-style health signal: healthy
@@ -34,7 +37,7 @@ type WorkloadHealth struct {
 func (s *Sim) setUpWorkloads() {
 	for i := range s.plan.workloads {
 		cw := &s.plan.workloads[i]
-		w := &workload{cw: cw, index: i, keyID: s.keyRefs[cw.w.Key],
+		w := &workload{cw: cw, index: i, keyID: s.keyRefs[cw.w.Key], wrongSecret: cw.w.WrongSecret,
 			health: WorkloadHealth{Workload: cw.w.Name, Legitimate: cw.w.Legitimate, Alarm: cw.w.Alarm, Healthy: true}}
 		ip := cw.w.SourceIP
 		if ip == "" && cw.w.Kind == KindEC2 {
@@ -116,7 +119,7 @@ func (s *Sim) callerOf(keyID, service string) (*accessKey, *principal, *apiError
 }
 
 func (s *Sim) periodicOutcome(w *workload, cc *compiledCall) outcome {
-	k, p, e, known := s.callerOf(w.keyID, cc.c.Service)
+	k, p, e, known := s.workloadCaller(w, cc.c.Service)
 	if !known {
 		return outcome{err: e}
 	}
@@ -306,7 +309,7 @@ func (s *Sim) runStep(cs *compiledStep, at time.Time) {
 	for k, v := range st.Params {
 		c.params.Set(k, v)
 	}
-	k, p, e, known := s.callerOf(w.keyID, st.Service)
+	k, p, e, known := s.workloadCaller(w, st.Service)
 	c.key, c.who = k, p
 	o, implemented := lookupOp(st.Service, st.Action)
 	if !implemented {
@@ -357,7 +360,7 @@ func (s *Sim) SetWorkloadCredentials(workload, accessKeyID string) error {
 	if s.acct.keys[accessKeyID] == nil {
 		return fmt.Errorf("set workload credentials for %s: access key %s does not exist", workload, accessKeyID)
 	}
-	w.keyID = accessKeyID
+	w.keyID, w.wrongSecret = accessKeyID, false
 	return nil
 }
 

@@ -16,8 +16,10 @@ import (
 const simHelp = `
 keyrunbook sim serve [--addr 127.0.0.1:4566] [--scenario NAME | --scenario-file PATH] [--speed 1]
 
-Serves the simulated AWS account alone (IAM, STS, CloudTrail, EC2 over their
-real wire protocols), so any AWS client can be pointed at it. It prints the
+Serves the simulated AWS account alone (IAM, STS, EC2, CloudTrail, CloudWatch,
+S3, Lambda and more, over their real wire protocols; the README lists every
+operation), so any AWS client, the AWS CLI included, can be pointed at it.
+Requests must be signed with the printed secret. It prints the
 credentials to use. The simulated clock follows the wall clock, --speed
 simulated seconds per second; workloads keep calling on it. Only loopback
 addresses are accepted: the simulator is a training tool, not a server.
@@ -76,7 +78,7 @@ func cmdSim(ctx context.Context, args []string, io streams) error {
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(io.out, "Simulated AWS account %s (%s) at %s\n", s.AccountID(), sc.Name, url)
 	fmt.Fprintf(io.out, "Leaked key of the scenario: %s\n\n", s.LeakedKeyID())
-	fmt.Fprintf(io.out, "Responder credentials (simulated, valid only here):\n  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n  export AWS_REGION=us-east-1\n  export AWS_ENDPOINT_URL=%s\n\n", id, secret, url)
+	fmt.Fprintf(io.out, "Responder credentials (simulated, valid only here):\n  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n  export AWS_REGION=us-east-1\n  export AWS_DEFAULT_REGION=us-east-1   # the AWS CLI v1 reads this one\n  export AWS_ENDPOINT_URL=%s\n\n", id, secret, url)
 	fmt.Fprintf(io.out, "Press Ctrl+C to stop.\n")
 	go s.Follow(ctx, *speed)
 	errc := make(chan error, 1)

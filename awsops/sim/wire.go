@@ -1,0 +1,171 @@
+package sim
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// Wire protocols, by their Smithy names. AWS picks the protocol of a
+// request from the request itself, and so does the sim (wireOf): a
+// Smithy-Protocol header is RPC v2 CBOR, an X-Amz-Target header is AWS
+// JSON (1.0 or 1.1 by its Content-Type), anything else is the service's
+// query or REST protocol. The error codes a service uses do not change
+// with the wire (protocolOf): CloudWatch's JSON and CBOR are
+// awsQueryCompatible and carry its query codes.
+const (
+	wireQuery  = "awsQuery"
+	wireEC2    = "ec2Query"
+	wireJSON10 = "awsJson1_0"
+	wireJSON11 = "awsJson1_1"
+	wireREST   = "restJson1"
+	wireS3     = "restXml"
+	wireCBOR   = "rpcv2Cbor"
+)
+
+// serviceWires are the protocols each served service speaks, as its AWS
+// service model lists them (botocore's metadata.protocols). A request in
+// another protocol is answered as an unknown operation, in its protocol.
+var serviceWires = map[string][]string{
+	"iam":           {wireQuery},
+	"sts":           {wireQuery},
+	"ec2":           {wireEC2},
+	"cloudwatch":    {wireCBOR, wireJSON10, wireQuery},
+	"cloudtrail":    {wireJSON11},
+	"athena":        {wireJSON11},
+	"ecs":           {wireJSON11},
+	"organizations": {wireJSON11},
+	"lambda":        {wireREST},
+	"guardduty":     {wireREST},
+	"s3":            {wireS3},
+}
+
+// signingNames are the SigV4 signing names that differ from the name the
+// sim (and IAM policies, and CloudTrail's event source) give the service.
+var signingNames = map[string]string{"monitoring": "cloudwatch"}
+
+// serviceOf names the service a request was signed for.
+func serviceOf(signingName string) string {
+	if s, ok := signingNames[signingName]; ok {
+		return s
+	}
+	return signingName
+}
+
+// jsonTargets are the X-Amz-Target prefixes of the JSON services (the
+// model's targetPrefix), for naming the service of an unsigned request.
+var jsonTargets = map[string]string{
+	"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+	"CloudTrail_20131101":                "cloudtrail",
+	"AmazonAthena":                       "athena",
+	"AmazonEC2ContainerServiceV20141113": "ecs",
+	"AWSOrganizationsV20161128":          "organizations",
+	"GraniteServiceVersion20100801":      "cloudwatch",
+}
+
+// queryCompatible services answer JSON and CBOR errors with their query
+// code in X-Amzn-Query-Error (the awsQueryCompatible trait).
+var queryCompatible = map[string]bool{"cloudwatch": true}
+
+// wireOf is the protocol a request speaks.
+func wireOf(r *http.Request, service string) string {
+	switch {
+	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
+		return wireCBOR
+	case r.Header.Get("X-Amz-Target") != "":
+		if strings.Contains(r.Header.Get("Content-Type"), "json-1.0") {
+			return wireJSON10
+		}
+		return wireJSON11
+	}
+	for _, w := range serviceWires[service] {
+		switch w {
+		case wireQuery, wireEC2, wireREST, wireS3:
+			return w
+		}
+	}
+	if ws := serviceWires[service]; len(ws) > 0 {
+		return ws[0] // a JSON service called without its target header
+	}
+	switch protocolOf(service) { // a service the sim does not serve
+	case protoQuery:
+		return wireQuery
+	case protoEC2:
+		return wireEC2
+	case protoS3:
+		return wireS3
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || r.URL.Query().Has("Action") {
+		return wireQuery
+	}
+	return wireREST
+}
+
+// speaks reports whether service is served over wire.
+func speaks(service, wire string) bool { return slices.Contains(serviceWires[service], wire) }
+
+// isJSONWire is true for the AWS JSON protocols.
+func isJSONWire(wire string) bool { return wire == wireJSON10 || wire == wireJSON11 }
+
+// guessService names the service of an unsigned request from its shape, so
+// the missing-signature error comes in the right protocol.
+func guessService(r *http.Request) string {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		prefix, _, _ := strings.Cut(t, ".")
+		if strings.HasPrefix(t, "com.amazonaws.cloudtrail") {
+			prefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+		}
+		if svc, ok := jsonTargets[prefix]; ok {
+			return svc
+		}
+		return "unknown"
+	}
+	if shape, _, ok := rpcPath(r.URL.Path); ok {
+		if svc, known := rpcServices[shape]; known {
+			return svc
+		}
+	}
+	return "iam"
+}
+
+// actionOf names a request's operation for the request log, before any
+// service has parsed it: its X-Amz-Target, Action parameter or path.
+func actionOf(r *http.Request, body []byte) string {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		return t[strings.LastIndexByte(t, '.')+1:]
+	}
+	if _, op, ok := rpcPath(r.URL.Path); ok {
+		return op
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+		return form.Get("Action")
+	}
+	return r.Method + " " + r.URL.Path
+}
+
+// refuse answers a request that goes no further than its signature or
+// body (a wrong secret, a body over the limit), in its protocol.
+func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, e *apiError) {
+	reqID := s.requestIDLocked()
+	writeWireError(w, wire, service, e, reqID)
+	s.logRequest(RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID,
+		Action: actionOf(r, body), ErrorCode: e.code, Status: e.status})
+}
+
+// writeWireError writes an error in any protocol.
+func writeWireError(w http.ResponseWriter, wire, service string, e *apiError, reqID string) {
+	switch wire {
+	case wireCBOR:
+		writeRPCError(w, e, reqID)
+	case wireREST:
+		writeRESTError(w, protoREST, e, reqID)
+	case wireS3:
+		writeRESTError(w, protoS3, e, reqID)
+	default:
+		writeError(w, wire, service, e, reqID)
+	}
+}
