@@ -160,11 +160,16 @@ const (
 	DefaultMemberIAMRate  = 20.0
 )
 
+// assumeRootBurst is the size of the AssumeRoot token bucket. AWS does not
+// publish it; 10 absorbs the jitter of requests paced at the rate and is
+// small enough that an audit of hundreds of accounts is bound by the rate,
+// not the bucket.
+const assumeRootBurst = 10
+
 // WithOrgLimits sets the organization's rate limits: sts:AssumeRoot calls
 // of the management account per second, and IAM calls per second in each
-// member account. 0 turns a limit off. The AssumeRoot bucket holds one
-// token (AWS does not publish its size; the smallest is the strictest); a
-// member's IAM bucket holds a second's worth.
+// member account. 0 turns a limit off. The AssumeRoot bucket holds
+// assumeRootBurst tokens; a member's IAM bucket a second's worth.
 func WithOrgLimits(assumeRoot, memberIAM float64) Option {
 	return func(o *options) { o.orgSTS, o.orgIAM, o.orgLimits = assumeRoot, memberIAM, true }
 }
@@ -187,7 +192,7 @@ func buildOrg(sc *Scenario, o options, g *ids, start time.Time, keyRefs, keyAcco
 		stsRate, iamRate = o.orgSTS, o.orgIAM
 	}
 	if stsRate > 0 {
-		org.sts = rate.NewLimiter(rate.Limit(stsRate), 1)
+		org.sts = rate.NewLimiter(rate.Limit(stsRate), assumeRootBurst)
 	}
 	org.iamRate = iamRate
 	add := func(m *member) {

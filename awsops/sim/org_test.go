@@ -164,10 +164,13 @@ func TestAssumeRootIsThrottled(t *testing.T) {
 	id, secret := e.sim.ResponderCredentials()
 	c := e.as(id, secret, "us-east-1", func() aws.Retryer { return aws.NopRetryer{} }).sts
 	in := &sts.AssumeRootInput{TargetPrincipal: aws.String(payments), TaskPolicyArn: &ststypes.PolicyDescriptorType{Arn: aws.String(auditTask)}}
-	if _, err := c.AssumeRoot(ctx, in); err != nil {
-		t.Fatal(err)
+	var err error
+	for i := 0; i < 11 && err == nil; i++ {
+		_, err = c.AssumeRoot(ctx, in)
+		if err == nil && i == 10 {
+			t.Fatal("11 AssumeRoot calls at once passed a bucket of 10 refilled at 1/s")
+		}
 	}
-	_, err := c.AssumeRoot(ctx, in)
 	wantCode(t, err, "Throttling")
 }
 
