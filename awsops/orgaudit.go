@@ -70,14 +70,19 @@ type OrganizationsAPI interface {
 	ListAccounts(ctx context.Context, params *organizations.ListAccountsInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
 }
 
-// RootFeaturesAPI reads whether centralized root access is enabled.
-type RootFeaturesAPI interface {
+// ManagementIAMAPI is what the audit reads of the calling account's IAM:
+// whether centralized root access is enabled, and the account summary,
+// which says whether its own root user has keys and MFA.
+type ManagementIAMAPI interface {
 	ListOrganizationsFeatures(ctx context.Context, params *iam.ListOrganizationsFeaturesInput, optFns ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
+	GetAccountSummary(ctx context.Context, params *iam.GetAccountSummaryInput, optFns ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 }
 
-// AssumeRootAPI opens root sessions in member accounts.
+// AssumeRootAPI opens root sessions in member accounts and names the
+// caller's account.
 type AssumeRootAPI interface {
 	AssumeRoot(ctx context.Context, params *sts.AssumeRootInput, optFns ...func(*sts.Options)) (*sts.AssumeRootOutput, error)
+	GetCallerIdentity(ctx context.Context, params *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
 // RootCredentialsAPI is what a root session calls in a member account.
@@ -96,7 +101,7 @@ type FindingsAPI interface {
 
 var (
 	_ OrganizationsAPI   = (*organizations.Client)(nil)
-	_ RootFeaturesAPI    = (*iam.Client)(nil)
+	_ ManagementIAMAPI   = (*iam.Client)(nil)
 	_ AssumeRootAPI      = (*sts.Client)(nil)
 	_ RootCredentialsAPI = (*iam.Client)(nil)
 	_ FindingsAPI        = (*securityhub.Client)(nil)
@@ -104,8 +109,9 @@ var (
 
 // OrgAudit audits the root users of an organization's accounts.
 type OrgAudit struct {
-	Orgs     OrganizationsAPI
-	Features RootFeaturesAPI
+	Orgs OrganizationsAPI
+	// IAM is the calling account's IAM.
+	IAM ManagementIAMAPI
 	STS      AssumeRootAPI
 	// RootIAM makes the IAM client of a root session.
 	RootIAM func(aws.CredentialsProvider) RootCredentialsAPI
@@ -124,7 +130,7 @@ func NewOrgAudit(cfg aws.Config) *OrgAudit {
 	return &OrgAudit{
 		Orgs: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Region = DefaultRegion }),
 		// IAM is global; its endpoint is signed for us-east-1.
-		Features: iam.NewFromConfig(cfg),
+		IAM: iam.NewFromConfig(cfg),
 		STS:      sts.NewFromConfig(cfg),
 		RootIAM: func(p aws.CredentialsProvider) RootCredentialsAPI {
 			return iam.NewFromConfig(cfg, func(o *iam.Options) { o.Credentials = p })
@@ -186,8 +192,7 @@ func (a *OrgAudit) Run(ctx context.Context, done map[string]runbook.RootAudit, e
 			for acct := range jobs {
 				switch {
 				case acct.Management:
-					acct.HasKeys, acct.MFA, acct.LoginProfile = runbook.Unknown, runbook.Unknown, runbook.Unknown
-					acct.Why = "unknown, because sts:AssumeRoot cannot reach the management account's root user: sign in as that root user and check Security credentials"
+					acct = a.auditManagement(ctx, acct)
 				case !res.RootAccess:
 					acct = fromFallback(acct, fallback, fallbackWhy)
 				default:
@@ -272,7 +277,7 @@ func cmp0[T comparable](v, def T) T {
 // rootAccess reads whether both features of centralized root access are
 // on. A failed read is not a no: the audit tries AssumeRoot anyway.
 func (a *OrgAudit) rootAccess(ctx context.Context) (bool, string) {
-	out, err := a.Features.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
+	out, err := a.IAM.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
 	if err != nil {
 		return true, ""
 	}
@@ -369,4 +374,33 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// auditManagement reads the management account's root user, which
+// AssumeRoot cannot reach, from the account summary when the caller is in
+// that account: whether root has a key, and MFA. Key IDs and last use
+// need root itself (or the credential report).
+func (a *OrgAudit) auditManagement(ctx context.Context, acct runbook.RootAudit) runbook.RootAudit {
+	acct.HasKeys, acct.MFA, acct.LoginProfile = runbook.Unknown, runbook.Unknown, runbook.Unknown
+	why := "unknown, because sts:AssumeRoot cannot reach the management account's root user"
+	me, err := a.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(me.Account) != acct.Account {
+		acct.Why = why + " and these credentials are not the management account's: sign in as that root user and check Security credentials"
+		return acct
+	}
+	sum, err := a.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil {
+		_, text := describe("iam:GetAccountSummary", err)
+		acct.Why = why + ", and " + lowerFirst(text)
+		return acct
+	}
+	acct.Source = "account summary"
+	if v, ok := sum.SummaryMap["AccountAccessKeysPresent"]; ok {
+		acct.HasKeys = yesNo(v == 1)
+	}
+	if v, ok := sum.SummaryMap["AccountMFAEnabled"]; ok {
+		acct.MFA = yesNo(v == 1)
+	}
+	acct.Why = "key IDs, last use and console password unknown, because sts:AssumeRoot cannot reach the management account's root user (the account summary says only whether root has a key and MFA)"
+	return acct
 }
