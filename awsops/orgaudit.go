@@ -112,7 +112,7 @@ type OrgAudit struct {
 	Orgs OrganizationsAPI
 	// IAM is the calling account's IAM.
 	IAM ManagementIAMAPI
-	STS      AssumeRootAPI
+	STS AssumeRootAPI
 	// RootIAM makes the IAM client of a root session.
 	RootIAM func(aws.CredentialsProvider) RootCredentialsAPI
 	// Findings, when set, is the fallback where AssumeRoot cannot be used.
@@ -131,7 +131,7 @@ func NewOrgAudit(cfg aws.Config) *OrgAudit {
 		Orgs: organizations.NewFromConfig(cfg, func(o *organizations.Options) { o.Region = DefaultRegion }),
 		// IAM is global; its endpoint is signed for us-east-1.
 		IAM: iam.NewFromConfig(cfg),
-		STS:      sts.NewFromConfig(cfg),
+		STS: sts.NewFromConfig(cfg),
 		RootIAM: func(p aws.CredentialsProvider) RootCredentialsAPI {
 			return iam.NewFromConfig(cfg, func(o *iam.Options) { o.Credentials = p })
 		},
