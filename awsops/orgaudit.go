@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -157,6 +160,9 @@ type OrgAuditResult struct {
 	// Audited and Resumed count the accounts read now and those taken from
 	// the journal.
 	Audited, Resumed int
+	// Throttled counts AssumeRoot calls STS refused for the rate: other
+	// callers share the account's quota, or the network bunched requests.
+	Throttled int
 }
 
 // Run audits every account not in done (accounts an earlier, interrupted
@@ -182,7 +188,7 @@ func (a *OrgAudit) Run(ctx context.Context, done map[string]runbook.RootAudit, e
 	if !res.RootAccess {
 		fallback, fallbackWhy = a.securityHub(ctx, res.Advice)
 	}
-	lim := rate.NewLimiter(rate.Limit(cmp0(a.AssumeRootRate, DefaultAssumeRootRate)), 1)
+	lim := &pacer{lim: rate.NewLimiter(rate.Limit(cmp0(a.AssumeRootRate, DefaultAssumeRootRate)), 1)}
 
 	jobs := make(chan runbook.RootAudit)
 	results := make(chan runbook.RootAudit)
@@ -252,6 +258,7 @@ func (a *OrgAudit) Run(ctx context.Context, done map[string]runbook.RootAudit, e
 		}
 	}
 	res.Resumed = len(done)
+	res.Throttled = int(lim.throttled.Load())
 	select {
 	case err := <-listErr:
 		return res, err
@@ -290,76 +297,63 @@ func (a *OrgAudit) rootAccess(ctx context.Context) (bool, string) {
 }
 
 // auditMember reads one member account's root user through AssumeRoot.
-func (a *OrgAudit) auditMember(ctx context.Context, lim *rate.Limiter, acct runbook.RootAudit) runbook.RootAudit {
+func (a *OrgAudit) auditMember(ctx context.Context, lim *pacer, acct runbook.RootAudit) runbook.RootAudit {
 	acct.HasKeys, acct.MFA, acct.LoginProfile = runbook.Unknown, runbook.Unknown, runbook.Unknown
-	if err := lim.Wait(ctx); err != nil {
-		acct.Why = "unknown, because the audit was interrupted"
-		return acct
-	}
-	c, err := assumeRootSession(ctx, a.STS, acct.Account, AuditRootCredentialsTask)
+	c, err := assumeRootSession(ctx, a.STS, lim, acct.Account, AuditRootCredentialsTask)
 	if err != nil {
 		_, text := describe("sts:AssumeRoot", err)
 		acct.Why = "unknown, because " + lowerFirst(text)
 		return acct
 	}
 	acct.Source = runbook.SourceAssumeRoot
-	rootIAM := a.RootIAM(c)
-	var why []string
-	keys, err := rootIAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{})
-	if err != nil {
-		_, text := describe("iam:ListAccessKeys", err)
-		why = append(why, "keys unknown, because "+lowerFirst(text))
-	} else {
-		acct.HasKeys = yesNo(len(keys.AccessKeyMetadata) > 0)
-		for _, k := range keys.AccessKeyMetadata {
-			rk := runbook.RootKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), Created: aws.ToTime(k.CreateDate)}
-			last, err := rootIAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
-			if err != nil {
-				_, text := describe("iam:GetAccessKeyLastUsed", err)
-				why = append(why, "last use of "+rk.ID+" unknown, because "+lowerFirst(text))
-			} else if lu := last.AccessKeyLastUsed; lu != nil {
-				rk.LastUsedKnown = true
-				if lu.LastUsedDate != nil {
-					rk.LastUsed, rk.Service, rk.Region = aws.ToTime(lu.LastUsedDate), aws.ToString(lu.ServiceName), aws.ToString(lu.Region)
-				}
-			}
-			acct.Keys = append(acct.Keys, rk)
-		}
-	}
-	sum, err := rootIAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
-	if err != nil {
-		_, text := describe("iam:GetAccountSummary", err)
-		why = append(why, "MFA unknown, because "+lowerFirst(text))
-	} else if v, ok := sum.SummaryMap["AccountMFAEnabled"]; ok {
-		acct.MFA = yesNo(v == 1)
-	}
-	_, err = rootIAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{})
-	switch {
-	case err == nil:
-		acct.LoginProfile = runbook.Yes
-	case apiCode(err) == "NoSuchEntity":
-		acct.LoginProfile = runbook.No
-	default:
-		_, text := describe("iam:GetLoginProfile", err)
-		why = append(why, "console password unknown, because "+lowerFirst(text))
-	}
-	acct.Why = strings.Join(why, "; ")
-	return acct
+	return readRoot(ctx, a.RootIAM(c), acct)
+}
+
+// pacer is the one limiter of AssumeRoot calls, and how often STS
+// throttled them anyway.
+type pacer struct {
+	lim       *rate.Limiter
+	throttled atomic.Int64
 }
 
 // assumeRootSession opens a root session in a member account with a task
-// policy, for the longest time AssumeRoot allows (900 s).
-func assumeRootSession(ctx context.Context, c AssumeRootAPI, account, task string) (aws.CredentialsProvider, error) {
-	out, err := c.AssumeRoot(ctx, &sts.AssumeRootInput{
+// policy, for the longest time AssumeRoot allows (900 s). Every attempt,
+// retries included, waits for the limiter: a retry the SDK sent on its own
+// would spend a token of AWS's bucket the limiter had promised to the next
+// account, and throttles would cascade.
+func assumeRootSession(ctx context.Context, c AssumeRootAPI, lim *pacer, account, task string) (aws.CredentialsProvider, error) {
+	in := &sts.AssumeRootInput{
 		TargetPrincipal: aws.String(account),
 		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(task)},
 		DurationSeconds: aws.Int32(assumeRootSeconds),
-	})
-	if err != nil {
-		return nil, err
 	}
-	k := out.Credentials
-	return credentials.NewStaticCredentialsProvider(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), aws.ToString(k.SessionToken)), nil
+	var err error
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			// Back off past the bucket's refill before asking again.
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			}
+		}
+		if err = lim.lim.Wait(ctx); err != nil {
+			return nil, err
+		}
+		var out *sts.AssumeRootOutput
+		out, err = c.AssumeRoot(ctx, in, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
+		if err == nil {
+			k := out.Credentials
+			return credentials.NewStaticCredentialsProvider(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), aws.ToString(k.SessionToken)), nil
+		}
+		if apiCode(err) == "Throttling" {
+			lim.throttled.Add(1)
+		}
+		if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) != aws.TrueTernary {
+			return nil, err
+		}
+	}
+	return nil, err
 }
 
 func yesNo(b bool) runbook.Answer {

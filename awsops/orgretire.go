@@ -29,7 +29,7 @@ type RetireJournal func(typ runbook.RecordType, r runbook.RootKeyRetirement) err
 // (reads are real), and the result says "would delete". It returns every
 // key's outcome.
 func (a *OrgAudit) RetireRootKeys(ctx context.Context, keys []runbook.RootKeyRetirement, dryRun bool, journal RetireJournal) ([]runbook.RootKeyRetirement, error) {
-	lim := rate.NewLimiter(rate.Limit(cmp0(a.AssumeRootRate, DefaultAssumeRootRate)), 1)
+	lim := &pacer{lim: rate.NewLimiter(rate.Limit(cmp0(a.AssumeRootRate, DefaultAssumeRootRate)), 1)}
 	byAccount := map[string][]runbook.RootKeyRetirement{}
 	var order []string
 	for _, k := range keys {
@@ -57,7 +57,7 @@ func (a *OrgAudit) RetireRootKeys(ctx context.Context, keys []runbook.RootKeyRet
 	return out, nil
 }
 
-func (a *OrgAudit) retireAccount(ctx context.Context, lim *rate.Limiter, acct string, keys []runbook.RootKeyRetirement, dryRun bool) []runbook.RootKeyRetirement {
+func (a *OrgAudit) retireAccount(ctx context.Context, lim *pacer, acct string, keys []runbook.RootKeyRetirement, dryRun bool) []runbook.RootKeyRetirement {
 	fail := func(text string) []runbook.RootKeyRetirement {
 		out := slices.Clone(keys)
 		for i := range out {
@@ -65,10 +65,7 @@ func (a *OrgAudit) retireAccount(ctx context.Context, lim *rate.Limiter, acct st
 		}
 		return out
 	}
-	if err := lim.Wait(ctx); err != nil {
-		return fail("interrupted before sts:AssumeRoot")
-	}
-	creds, err := assumeRootSession(ctx, a.STS, acct, DeleteRootCredentialsTask)
+	creds, err := assumeRootSession(ctx, a.STS, lim, acct, DeleteRootCredentialsTask)
 	if err != nil {
 		_, text := describe("sts:AssumeRoot", err)
 		return fail(text)
