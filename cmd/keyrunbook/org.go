@@ -134,6 +134,9 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 	if !res.RootAccess {
 		fmt.Fprintf(io.err, "! %s\n", res.Advice)
 	}
+	if res.Throttled > 0 {
+		fmt.Fprintf(io.err, "STS throttled sts:AssumeRoot %d times (retried): other callers share the management account's quota; lower --rate to leave them room\n", res.Throttled)
+	}
 	window := time.Duration(o.days) * 24 * time.Hour
 	runbook.SortByRisk(accounts, now, window)
 	t := orgTable{Result: res, Accounts: accounts, Now: now, Window: window}
