@@ -176,6 +176,54 @@ func (a RootAudit) Retirable(now time.Time, window time.Duration) bool {
 	return true
 }
 
+// KeysText words the root keys for a table: "1 active", "2 (1 active)",
+// or the answer alone when only their presence is known.
+func (a RootAudit) KeysText() string {
+	if a.HasKeys != Yes || len(a.Keys) == 0 {
+		return string(a.HasKeys)
+	}
+	active := 0
+	for _, k := range a.Keys {
+		if k.Status == "Active" {
+			active++
+		}
+	}
+	if active == len(a.Keys) {
+		return fmt.Sprintf("%d active", active)
+	}
+	return fmt.Sprintf("%d (%d active)", len(a.Keys), active)
+}
+
+// LastUseText is the latest use of any of the account's root keys:
+// "s3 us-east-1 20m ago", "never" or "unknown".
+func (a RootAudit) LastUseText(now time.Time) string {
+	if k, ok := a.LatestUse(); ok {
+		return k.LastUse(now)
+	}
+	if len(a.Keys) == 0 {
+		return "unknown"
+	}
+	for _, k := range a.Keys {
+		if !k.LastUsedKnown {
+			return "unknown"
+		}
+	}
+	return "never"
+}
+
+// NextText says what the campaign does with the account's root keys.
+func (a RootAudit) NextText(now time.Time, window time.Duration) string {
+	switch {
+	case a.Retirable(now, window):
+		return "retire (unused in the window)"
+	case a.HasKeys == Yes && a.Source == SourceAssumeRoot:
+		return "in use: replace the caller, then delete (keyrunbook respond)"
+	case a.Why != "":
+		return a.Why
+	}
+	return "check by hand"
+}
+
 // Journal records of the organization campaign. A RootAudited result per
 // account lets an interrupted audit resume where it stopped; each bulk
 // deletion is an intent before the call and a result after it.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
 
@@ -49,7 +50,9 @@ Examples:
 
 type orgOptions struct {
 	profile, region, endpoint, logPath, scenario string
-	jsonOut, csvOut, retire, dryRun, yes         bool
+	jsonOut, csvOut, retire, dryRun, yes, tui    bool
+	memberRole                                   string
+	watch                                        time.Duration
 	days, parallel                               int
 	rate                                         float64
 }
@@ -70,9 +73,12 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 	f.BoolVar(&o.retire, "retire-unused", false, "after the audit, delete the root keys unused within --days (one review, then each deletion journaled)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "with --retire-unused: read for real, delete nothing (journal would delete)")
 	f.BoolVar(&o.yes, "yes", false, "with --retire-unused: skip the confirmation (the review is still printed)")
+	f.StringVar(&o.memberRole, "member-role", "OrganizationAccountAccessRole", "role assumed in a member account to run the runbook of its root key")
+	f.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window of a member's runbook")
 	if err := parseFlags(f, args); err != nil {
 		return err
 	}
+	o.tui = interactive()
 	switch {
 	case f.NArg() > 0:
 		return usagef("org: unexpected argument %q", f.Arg(0))
@@ -87,11 +93,12 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 	case (o.dryRun || o.yes) && !o.retire:
 		return usagef("org: --dry-run and --yes go with --retire-unused")
 	}
-	audit, now, mode, stop, err := orgTarget(ctx, o)
+	cfg, now, mode, stop, err := orgTarget(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	audit := awsops.NewOrgAudit(cfg)
 	audit.AssumeRootRate, audit.Workers = o.rate, o.parallel
 
 	path := o.logPath
@@ -145,6 +152,8 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 		err = t.writeJSON(io.out)
 	case o.csvOut:
 		err = t.writeCSV(io.out)
+	case o.tui && !o.retire:
+		return orgTUI(ctx, cfg, audit, j, t, mode, o, io)
 	default:
 		err = t.writeText(io.out)
 	}
@@ -157,7 +166,7 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 // orgTarget builds the audit against AWS, or against a simulated
 // organization started in-process for --scenario. now is the clock "used
 // within --days" is measured by: the simulated one for a scenario.
-func orgTarget(ctx context.Context, o orgOptions) (*awsops.OrgAudit, time.Time, runbook.Mode, func(), error) {
+func orgTarget(ctx context.Context, o orgOptions) (aws.Config, time.Time, runbook.Mode, func(), error) {
 	t := awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint, Logger: logging.Nop{}}
 	mode, stop := runbook.ModeLive, func() {}
 	if o.dryRun {
@@ -167,20 +176,20 @@ func orgTarget(ctx context.Context, o orgOptions) (*awsops.OrgAudit, time.Time, 
 	if o.scenario != "" {
 		sc, err := sim.LoadScenario(o.scenario)
 		if err != nil {
-			return nil, time.Time{}, "", nil, usagef("org: %v", err)
+			return aws.Config{}, time.Time{}, "", nil, usagef("org: %v", err)
 		}
 		if sc.Organization == nil {
-			return nil, time.Time{}, "", nil, usagef("org: scenario %s has no organization (try org-iam4)", o.scenario)
+			return aws.Config{}, time.Time{}, "", nil, usagef("org: scenario %s has no organization (try org-iam4)", o.scenario)
 		}
 		s, err := sim.New(sc)
 		if err != nil {
-			return nil, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
+			return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
 		}
 		// Served here rather than with s.Start, to close at once on exit:
 		// a graceful shutdown waits for idle keep-alive connections.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
+			return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
 		}
 		srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }() // returns ErrServerClosed on Close
@@ -193,9 +202,9 @@ func orgTarget(ctx context.Context, o orgOptions) (*awsops.OrgAudit, time.Time, 
 	cfg, err := awsops.LoadConfig(ctx, t)
 	if err != nil {
 		stop()
-		return nil, time.Time{}, "", nil, fmt.Errorf("load AWS credentials: %w (set the management account's profile with --profile, or AWS_PROFILE)", err)
+		return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("load AWS credentials: %w (set the management account's profile with --profile, or AWS_PROFILE)", err)
 	}
-	return awsops.NewOrgAudit(cfg), clock(), mode, stop, nil
+	return cfg, clock(), mode, stop, nil
 }
 
 // openOrgJournal resumes an existing org action log or starts one.

@@ -37,59 +37,12 @@ func (t orgTable) listed() []runbook.RootAudit {
 	return out
 }
 
-// keysCell words the root keys: "1 active", "2 (1 active)", "yes" when
-// only their presence is known.
-func keysCell(a runbook.RootAudit) string {
-	if a.HasKeys != runbook.Yes || len(a.Keys) == 0 {
-		return string(a.HasKeys)
-	}
-	active := 0
-	for _, k := range a.Keys {
-		if k.Status == "Active" {
-			active++
-		}
-	}
-	if active == len(a.Keys) {
-		return fmt.Sprintf("%d active", active)
-	}
-	return fmt.Sprintf("%d (%d active)", len(a.Keys), active)
-}
-
-// lastUsedCell is the latest use of any of the account's root keys.
-func (t orgTable) lastUsedCell(a runbook.RootAudit) string {
-	if k, ok := a.LatestUse(); ok {
-		return k.LastUse(t.Now)
-	}
-	for _, k := range a.Keys {
-		if !k.LastUsedKnown {
-			return "unknown"
-		}
-	}
-	if len(a.Keys) == 0 {
-		return "unknown"
-	}
-	return "never"
-}
-
-// action says what the campaign does with the account's keys.
-func (t orgTable) action(a runbook.RootAudit) string {
-	switch {
-	case a.Retirable(t.Now, t.Window):
-		return "retire (unused in the window)"
-	case a.HasKeys == runbook.Yes && a.Source == runbook.SourceAssumeRoot:
-		return "in use: replace the caller, then delete (keyrunbook respond)"
-	case a.Why != "":
-		return a.Why
-	}
-	return "check by hand"
-}
-
 func (t orgTable) writeText(w io.Writer) error {
 	listed := t.listed()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tNAME\tROOT KEYS\tLAST USED\tMFA\tPASSWORD\tNEXT")
 	for _, a := range listed {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Account, a.Name, keysCell(a), t.lastUsedCell(a), a.MFA, a.LoginProfile, t.action(a))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Account, a.Name, a.KeysText(), a.LastUseText(t.Now), a.MFA, a.LoginProfile, a.NextText(t.Now, t.Window))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write the table: %w", err)
@@ -119,7 +72,7 @@ func (t orgTable) writeJSON(w io.Writer) error {
 	}{t.Result.Organization, t.Result.Management, t.Result.RootAccess, t.Result.Advice, t.Now.UTC(),
 		int(t.Window / (24 * time.Hour)), len(t.Accounts), []orgJSONAccount{}}
 	for _, a := range t.listed() {
-		doc.Accounts = append(doc.Accounts, orgJSONAccount{a, a.Risk(t.Now, t.Window), a.Retirable(t.Now, t.Window), t.action(a)})
+		doc.Accounts = append(doc.Accounts, orgJSONAccount{a, a.Risk(t.Now, t.Window), a.Retirable(t.Now, t.Window), a.NextText(t.Now, t.Window)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -141,9 +94,9 @@ func (t orgTable) writeCSV(w io.Writer) error {
 		if k, ok := a.LatestUse(); ok {
 			at = k.LastUsed.UTC().Format(time.RFC3339)
 		}
-		_ = cw.Write([]string{a.Account, a.Name, keysCell(a), strings.Join(ids, " "), t.lastUsedCell(a), at,
+		_ = cw.Write([]string{a.Account, a.Name, a.KeysText(), strings.Join(ids, " "), a.LastUseText(t.Now), at,
 			string(a.MFA), string(a.LoginProfile), a.Source, strconv.Itoa(a.Risk(t.Now, t.Window)),
-			strconv.FormatBool(a.Retirable(t.Now, t.Window)), t.action(a)})
+			strconv.FormatBool(a.Retirable(t.Now, t.Window)), a.NextText(t.Now, t.Window)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
