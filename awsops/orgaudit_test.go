@@ -240,3 +240,26 @@ func TestRetireRootKeysJournalsEachDeletion(t *testing.T) {
 		})
 	}
 }
+
+// AssumeRoot cannot reach the management account's root; its account
+// summary still says whether root has a key.
+func TestOrgAuditReadsTheManagementRootFromItsSummary(t *testing.T) {
+	sc, err := sim.LoadScenario("org-iam4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Root.Keys = []sim.Key{{Ref: "management-root", Created: "-900d"}}
+	s, url := startScenario(t, sc)
+	got, _ := runAudit(t, orgAuditFor(t, s, url), nil)
+	for _, r := range got {
+		if !r.Management {
+			continue
+		}
+		if r.HasKeys != runbook.Yes || r.MFA != runbook.Yes || r.Retirable(s.Now(), 90*24*time.Hour) ||
+			!strings.Contains(r.Why, "cannot reach the management account's root user") {
+			t.Fatalf("management account: %+v", r)
+		}
+		return
+	}
+	t.Fatal("the management account was not audited")
+}
