@@ -3,6 +3,7 @@ package runbook
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -233,6 +234,10 @@ const (
 	RecordRootAudited   = "RootAudited"
 	RecordRetireRootKey = "DeleteRootKey"
 )
+
+// errOrgLog is what replaying an organization audit's log as an incident
+// answers: it holds no incident, and keyrunbook org continues it.
+var errOrgLog = errors.New("this is the action log of an organization audit (keyrunbook org), not of an incident: continue it with 'keyrunbook org --log' and this path; 'keyrunbook verify' checks it")
 
 // RootKeyRetirement is the data of a bulk deletion's intent and result.
 type RootKeyRetirement struct {

@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -120,5 +121,12 @@ func TestAuditedAccountsFoldTheJournal(t *testing.T) {
 	}
 	if !retired["AKIARETIREDRETIRED12"] || retired["AKIAWOULDWOULDWOUL12"] || len(retired) != 1 {
 		t.Fatalf("retired %v, want only the key whose deletion succeeded", retired)
+	}
+}
+
+func TestAnOrgLogIsNoIncident(t *testing.T) {
+	recs := []Record{{Seq: 1, Mode: "live", Type: RecordResult, Step: StepOrgAudit, Name: RecordRootAudited, Data: []byte(`{"account":"1"}`)}}
+	if _, err := ReplayRecords(recs); err == nil || !strings.Contains(err.Error(), "keyrunbook org --log") {
+		t.Fatalf("replaying an org log: %v", err)
 	}
 }
