@@ -93,6 +93,14 @@ func (v *validator) organization() error {
 		if err := v.keys(f+".rootKeys", m.RootKeys); err != nil {
 			return err
 		}
+		for _, k := range m.RootKeys {
+			for j, w := range v.sc.Workloads {
+				if w.Key == k.Ref {
+					// A member is only its root user here: nothing runs in it.
+					return fieldErr(fmt.Sprintf("workloads[%d].key", j), "%q is a member account's root key; workloads run in the management account only", k.Ref)
+				}
+			}
+		}
 	}
 	if o.Generated > 0 {
 		first, err := strconv.ParseUint(orDefault(o.FirstGeneratedID, "300000000001"), 10, 64)

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +210,13 @@ func TestOrgScenariosAreListedApart(t *testing.T) {
 	}
 	if got := sim.OrgScenarios(); len(got) != 1 || got[0].Name != "org-iam4" {
 		t.Fatalf("OrgScenarios = %v", got)
+	}
+}
+
+func TestAWorkloadCannotUseAMemberRootKey(t *testing.T) {
+	sc := must[*sim.Scenario](t)(sim.LoadScenario("org-iam4"))
+	sc.Workloads = []sim.Workload{{Name: "job", Kind: sim.KindOnPrem, Legitimate: true, Key: "payments-root", SourceIP: "203.0.113.9"}}
+	if _, err := sim.New(sc); err == nil || !strings.Contains(err.Error(), "member account's root key") {
+		t.Fatalf("New = %v, want the workload refused", err)
 	}
 }
