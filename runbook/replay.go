@@ -123,6 +123,9 @@ func ReplayRecords(records []Record) (*Replayed, error) {
 // fold rebuilds the machine from records in order, and the effects left
 // without a result.
 func fold(records []Record) (*Machine, []Effect, error) {
+	if s := records[0].Step; s == StepOrgAudit || s == StepOrgRetire {
+		return nil, nil, errOrgLog // orgroot.go
+	}
 	m := New(Config{Mode: Mode(records[0].Mode)})
 	for _, rec := range records {
 		if rec.Type == RecordIntent {

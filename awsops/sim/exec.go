@@ -85,7 +85,7 @@ func protocolOf(service string) string {
 		return protoQuery
 	case "s3":
 		return protoS3
-	case "lambda", "apigateway", "eks", "bedrock", "cloudfront", "route53", "guardduty":
+	case "lambda", "apigateway", "eks", "bedrock", "cloudfront", "route53", "guardduty", "securityhub":
 		return protoREST
 	}
 	return protoJSON

@@ -64,6 +64,9 @@ type Scenario struct {
 	// BillingAlarm is the account's alarm on AWS/Billing EstimatedCharges
 	// in us-east-1 (ext_cloudwatch.go); none means no billing alarm.
 	BillingAlarm *BillingAlarm `json:"billingAlarm,omitempty"`
+	// Organization makes the account an Organizations management account
+	// with member accounts (org.go); none means a standalone account.
+	Organization *Organization `json:"organization,omitempty"`
 	// Responder is the principal a trainee acts as.
 	Responder Responder `json:"responder"`
 	// LeakedKey is the ref of the key the incident is about.
@@ -283,8 +286,15 @@ type ScenarioInfo struct {
 	Name, Title, Brief string
 }
 
-// Scenarios lists the embedded scenarios, sorted by name.
-func Scenarios() []ScenarioInfo {
+// Scenarios lists the embedded single-incident scenarios, sorted by name:
+// the ones train plays. An organization's scenario (OrgScenarios) is
+// audited with keyrunbook org instead.
+func Scenarios() []ScenarioInfo { return embedded(false) }
+
+// OrgScenarios lists the embedded scenarios of an organization.
+func OrgScenarios() []ScenarioInfo { return embedded(true) }
+
+func embedded(org bool) []ScenarioInfo {
 	entries, err := scenarioFS.ReadDir("scenarios")
 	if err != nil {
 		return nil
@@ -292,7 +302,7 @@ func Scenarios() []ScenarioInfo {
 	var out []ScenarioInfo
 	for _, e := range entries {
 		sc, err := LoadScenario(strings.TrimSuffix(e.Name(), ".json"))
-		if err != nil {
+		if err != nil || (sc.Organization != nil) != org {
 			continue // TestScenariosLoad keeps every embedded file valid.
 		}
 		out = append(out, ScenarioInfo{Name: sc.Name, Title: sc.Title, Brief: sc.Brief})

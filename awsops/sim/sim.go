@@ -49,6 +49,8 @@ type Sim struct {
 	lookupRate float64
 	limMu      sync.Mutex
 	limiters   map[string]*rate.Limiter
+
+	org *organization // the organization the account manages, or nil (org.go)
 }
 
 // Option configures New.
@@ -58,6 +60,9 @@ type options struct {
 	seed     int64
 	throttle float64
 	start    time.Time
+
+	orgSTS, orgIAM float64 // WithOrgLimits (org.go)
+	orgLimits      bool
 }
 
 // WithSeed sets the seed of every generated ID, secret and schedule jitter:
@@ -108,6 +113,7 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{},
 		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50")}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
+	s.org = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts)
 	s.setUpResponder()
 	s.setUpWorkloads()
 	return s, nil

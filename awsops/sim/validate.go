@@ -140,7 +140,7 @@ func compile(sc *Scenario) (*compiled, error) {
 	for arn := range builtinPolicies {
 		v.policies[arn] = true
 	}
-	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.responder, v.workloads} {
+	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.organization, v.responder, v.workloads} {
 		if err := check(); err != nil {
 			return nil, err
 		}
