@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -61,7 +62,7 @@ func kindsFold(t *testing.T) []runbook.UsageCaller {
 	recs = append(recs, vpce,
 		kindsRecord(publicHostIP, boto3UA, "ec2.amazonaws.com", "DescribeInstances", base.Add(4*time.Hour), true, ""),
 		kindsRecord(publicHostIP, runnerUA, "ec2.amazonaws.com", "DescribeRegions", base.Add(5*time.Hour), true, ""))
-	a := NewAggregator(kindsKey, kindsInventory())
+	a := judge.NewAggregator(kindsKey, kindsInventory())
 	for _, r := range recs {
 		a.Add(r)
 	}
@@ -128,7 +129,7 @@ func TestEKSClusterTags(t *testing.T) {
 		{"Name", "prod-node", ""},
 	}
 	for _, tt := range tests {
-		if got := eksClusterTag(tt.key, tt.value); got != tt.want {
+		if got := judge.EKSClusterTag(tt.key, tt.value); got != tt.want {
 			t.Errorf("%s=%s: %q, want %q", tt.key, tt.value, got, tt.want)
 		}
 	}

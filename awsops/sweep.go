@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -153,7 +154,7 @@ func (m *sweepMemory) begin(ctx context.Context, c *Clients, req SweepRequest) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("prepare the sweep: %w", err)
 	}
-	run.agg = NewAggregator(req.KeyID, inv)
+	run.agg = judge.NewAggregator(req.KeyID, inv)
 	m.run = run
 	return run, nil
 }
@@ -241,7 +242,7 @@ func (r *sweepRun) sweepRegion(ctx context.Context, api CloudTrailAPI, lim *rate
 			if skip[id] {
 				continue
 			}
-			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
 			if err != nil {
 				n, _ := r.bad.LoadOrStore(rr.sweep.Region, new(int))
 				*n.(*int)++

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -160,7 +161,7 @@ func (w *logWorker) scanOnce(ctx context.Context, tf TrailFile, f *trailFold, st
 		if folded++; folded <= skip {
 			return nil
 		}
-		rec, err := ParseTrailRecord(raw)
+		rec, err := judge.ParseTrailRecord(raw)
 		if err != nil {
 			f.unreadable()
 			return nil
@@ -203,7 +204,7 @@ type trailFold struct {
 	mu       sync.Mutex
 	seen     map[string]struct{}
 	seenFull bool
-	data     map[blastKey]runbook.Resource
+	data     map[dataKey]runbook.Resource
 	stats    runbook.TrailScanStats
 	bad      int
 	failures []string
@@ -212,8 +213,8 @@ type trailFold struct {
 
 func newTrailFold(opt TrailScanOptions) *trailFold {
 	f := &trailFold{opt: opt, key: newKeyFinder(opt.KeyID),
-		found: NewAggregator(opt.KeyID, opt.Inventory), added: NewAggregator(opt.KeyID, opt.Inventory),
-		regions: map[string]bool{}, seen: map[string]struct{}{}, data: map[blastKey]runbook.Resource{}}
+		found: judge.NewAggregator(opt.KeyID, opt.Inventory), added: judge.NewAggregator(opt.KeyID, opt.Inventory),
+		regions: map[string]bool{}, seen: map[string]struct{}{}, data: map[dataKey]runbook.Resource{}}
 	for _, r := range opt.Covered.Regions {
 		f.regions[r] = true
 	}
@@ -251,7 +252,7 @@ func (f *trailFold) add(r TrailRecord, data bool) {
 	if data {
 		f.stats.DataEvents++
 		if res, ok := dataBlast(&r); ok {
-			k := blastKey{res.Type, res.ID, res.Region}
+			k := dataKey{res.Type, res.ID, res.Region}
 			if old, seen := f.data[k]; !seen || res.Time.Before(old.Time) {
 				f.data[k] = res
 			}
@@ -395,3 +396,6 @@ func sizeOf(n int64) string {
 	}
 	return fmt.Sprintf("%d KB", n>>10)
 }
+
+// dataKey names one resource a data event touched.
+type dataKey struct{ typ, id, region string }

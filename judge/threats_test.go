@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"encoding/json"

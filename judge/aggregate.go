@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"crypto/sha256"
@@ -220,7 +220,7 @@ func (a *Aggregator) userAgent(ua string) string {
 	if s, ok := a.uaCache[ua]; ok {
 		return s
 	}
-	s := stableUserAgent(ua)
+	s := StableUserAgent(ua)
 	if len(a.uaCache) < uaCacheMax {
 		a.uaCache[ua] = s
 	}

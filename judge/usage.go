@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"fmt"
@@ -100,11 +100,11 @@ func toolOf(ua string) string {
 	return ""
 }
 
-// stableUserAgent drops the user-agent tokens that change from call to call
+// StableUserAgent drops the user-agent tokens that change from call to call
 // within one program, so one program stays one caller: the CLI names each
 // command (command/s3.ls), SDKs name the service client (api/s3#1.58.0) and
 // the features a call used (m/E,G).
-func stableUserAgent(ua string) string {
+func StableUserAgent(ua string) string {
 	if !strings.Contains(ua, "command/") && !strings.Contains(ua, "api/") && !strings.Contains(ua, "m/") {
 		return ua
 	}
@@ -311,8 +311,8 @@ func buildCaller(id string, k callerKey, st *callerState, class callerClass, reg
 // its parameters and response. Only the named fields are read: a secret in
 // the response (CreateAccessKey's secretAccessKey) is never copied.
 func blastResources(call string, r *TrailRecord) []runbook.Resource {
-	req := trailParams{raw: r.RequestParameters}
-	resp := trailParams{raw: r.ResponseElements}
+	req := Params{raw: r.RequestParameters}
+	resp := Params{raw: r.ResponseElements}
 	at := func(typ, id, region, parent string) runbook.Resource {
 		return runbook.Resource{Type: typ, ID: id, Region: region, Action: r.EventName, Time: r.EventTime, Parent: parent}
 	}

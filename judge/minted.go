@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"slices"
@@ -23,10 +23,10 @@ var mintingCalls = map[string]bool{
 	runbook.ViaGetSessionToken: true, runbook.ViaGetFederationToken: true, runbook.ViaAssumeRole: true,
 }
 
-// maxMintDepth bounds how many hops the sweep follows: the leaked key's
+// MaxMintDepth bounds how many hops the sweep follows: the leaked key's
 // sessions, the sessions those minted, and one more. A role assumed from a
 // role session lasts at most an hour, so deeper chains are rare.
-const maxMintDepth = 3
+const MaxMintDepth = 3
 
 // mintedLedger is what the records told of minted credentials. The
 // aggregator holds it under its lock.
@@ -64,7 +64,7 @@ func (l *mintedLedger) note(r *TrailRecord, leakedKey string) {
 		}
 		depth = parent.depth + 1
 	}
-	resp, req := trailParams{raw: r.ResponseElements}, trailParams{raw: r.RequestParameters}
+	resp, req := Params{raw: r.ResponseElements}, Params{raw: r.RequestParameters}
 	id := resp.str("credentials.accessKeyId")
 	if !strings.HasPrefix(id, "ASIA") {
 		return
@@ -101,7 +101,7 @@ var expirationLayouts = []string{"Jan 2, 2006 3:04:05 PM", "Jan 2, 2006, 3:04:05
 // mintedExpiry is the latest the credential may be valid until: the
 // expiration STS returned, else the duration asked for, else the longest
 // STS allows for the call (STS API reference).
-func mintedExpiry(r *TrailRecord, req, resp *trailParams) (time.Time, string) {
+func mintedExpiry(r *TrailRecord, req, resp *Params) (time.Time, string) {
 	if s := resp.str("credentials.expiration"); s != "" {
 		for _, layout := range expirationLayouts {
 			if t, err := time.Parse(layout, s); err == nil {
@@ -129,10 +129,10 @@ func mintedExpiry(r *TrailRecord, req, resp *trailParams) (time.Time, string) {
 // toSweep lists the minted keys whose event history is still unread in
 // some of the regions, shallowest first. Another account's keys are left
 // out: their calls are in that account's CloudTrail.
-func (l *mintedLedger) toSweep(regions []string) []mintedTarget {
-	var out []mintedTarget
+func (l *mintedLedger) toSweep(regions []string) []MintedTarget {
+	var out []MintedTarget
 	for _, c := range l.creds {
-		if c.CrossAccount || c.depth > maxMintDepth {
+		if c.CrossAccount || c.depth > MaxMintDepth {
 			continue
 		}
 		var todo []string
@@ -142,17 +142,17 @@ func (l *mintedLedger) toSweep(regions []string) []mintedTarget {
 			}
 		}
 		if len(todo) > 0 {
-			out = append(out, mintedTarget{c.MintedCredential, todo})
+			out = append(out, MintedTarget{c.MintedCredential, todo})
 		}
 	}
-	slices.SortFunc(out, func(a, b mintedTarget) int { return a.cred.IssuedAt.Compare(b.cred.IssuedAt) })
+	slices.SortFunc(out, func(a, b MintedTarget) int { return a.Cred.IssuedAt.Compare(b.Cred.IssuedAt) })
 	return out
 }
 
-// mintedTarget is one minted key and the regions still to read for it.
-type mintedTarget struct {
-	cred    runbook.MintedCredential
-	regions []string
+// MintedTarget is one minted key and the regions still to read for it.
+type MintedTarget struct {
+	Cred    runbook.MintedCredential
+	Regions []string
 }
 
 func (l *mintedLedger) markSwept(keyID, region string) {
@@ -186,13 +186,13 @@ func (a *Aggregator) Minted() []runbook.MintedCredential {
 	return a.minted.list()
 }
 
-func (a *Aggregator) mintedToSweep(regions []string) []mintedTarget {
+func (a *Aggregator) MintedToSweep(regions []string) []MintedTarget {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.minted.toSweep(regions)
 }
 
-func (a *Aggregator) markMintedSwept(keyID, region string) {
+func (a *Aggregator) MarkMintedSwept(keyID, region string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.minted.markSwept(keyID, region)

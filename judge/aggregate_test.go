@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"encoding/json"
@@ -21,19 +21,19 @@ import (
 const classifyAccount = "111122223333"
 
 // classifyInventory is what DescribeInstances/DescribeAddresses would say of
-// the fixtures' account: one instance, a NAT gateway's Elastic IP, and the
-// Lambda function whose environment holds the key.
+// the fixtures' account (testdata/classify/inventory.json): one instance, a
+// NAT gateway's Elastic IP, and the Lambda function whose environment holds
+// the key. awsops's tests read the same file.
 func classifyInventory() Inventory {
-	return Inventory{
-		Account: classifyAccount,
-		Instances: []Instance{{ID: "i-0aaa1111", Region: "us-east-1",
-			PublicIPs: []string{"54.10.20.30"}, PrivateIPs: []string{"10.0.1.15"}}},
-		Addresses: []ElasticIP{{PublicIP: "3.3.3.3", Region: "eu-west-1", AllocationID: "eipalloc-0nat"}},
-		Functions: []Function{
-			{Name: "orders-sync", Region: "us-east-1", Runtime: "python3.12", HoldsKey: true},
-			{Name: "unrelated", Region: "us-east-1", Runtime: "nodejs20.x"},
-		},
+	raw, err := os.ReadFile(filepath.Join("testdata", "classify", "inventory.json"))
+	if err != nil {
+		panic(err)
 	}
+	var inv Inventory
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		panic(err)
+	}
+	return inv
 }
 
 // classifyRecords reads a fixture trail log of testdata/classify.
@@ -207,18 +207,18 @@ func TestAggregateBlastRadiusExactly(t *testing.T) {
 }
 
 // The fixture's CreateAccessKey and GetSessionToken responses carry secrets,
-// and CreateLoginProfile a password: none may reach any output.
+// and CreateLoginProfile a password: none may reach any output (the
+// proposals built from it are checked in awsops).
 func TestAggregateNoSecretInAnyOutput(t *testing.T) {
 	recs := classifyRecords(t, "mixed.json")
 	res := classifyFold(recs, classifyInventory())
 	out, err := json.Marshal(struct {
-		R         classifyResult
-		C         []runbook.UsageCaller
-		I         []runbook.Indicator
-		B         []runbook.Resource
-		Records   []TrailRecord
-		Proposals []runbook.Proposal
-	}{res, res.callers, res.indicators, res.blast, recs, Propose(runbook.Investigation{Callers: res.callers}, classifyAccount)})
+		R       classifyResult
+		C       []runbook.UsageCaller
+		I       []runbook.Indicator
+		B       []runbook.Resource
+		Records []TrailRecord
+	}{res, res.callers, res.indicators, res.blast, recs})
 	if err != nil {
 		t.Fatal(err)
 	}

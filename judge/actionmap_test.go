@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"encoding/json"
@@ -127,14 +127,14 @@ func TestPassedRoleARN(t *testing.T) {
 		{"lambda", "arn:aws:lambda:eu-west-1:1:function:f", false},
 	}
 	for _, tt := range tests {
-		if got := passedRoleARN(tt.prefix, tt.arn); got != tt.want {
-			t.Errorf("passedRoleARN(%s, %s) = %v", tt.prefix, tt.arn, got)
+		if got := PassedRoleARN(tt.prefix, tt.arn); got != tt.want {
+			t.Errorf("PassedRoleARN(%s, %s) = %v", tt.prefix, tt.arn, got)
 		}
 	}
 	// Every call that passes a role has a service for the condition.
 	for call := range passRoleParams {
 		prefix, _, _ := strings.Cut(call, ":")
-		if passRoleService[prefix] == "" {
+		if PassRoleService[prefix] == "" {
 			t.Errorf("%s passes roles but %s has no iam:PassedToService value", call, prefix)
 		}
 	}
