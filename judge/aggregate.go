@@ -98,12 +98,16 @@ type callerState struct {
 
 type actionKey struct{ source, name string }
 
-type evidenceKey struct{ kind, region string }
+// evidenceKey groups a caller's evidence into indicators: by kind and the
+// severity of the rows behind it, and for resource abuse by region.
+type evidenceKey struct {
+	kind, region string
+	sev          runbook.Severity
+}
 
 type actionState struct {
 	prefix, action string // IAM prefix and normalised event name
 	call           string // "prefix:Action", the key of the tables in actionmap.go
-	threat         string // the indicator kind the call feeds, if any
 	passes         bool   // the call can hand a role to a service
 	use            runbook.ActionUse
 	multiRegion    bool
@@ -162,16 +166,17 @@ func (a *Aggregator) Add(r TrailRecord) {
 	if act == nil {
 		prefix, action := IAMPrefix(r.EventSource), NormalizeEventName(r.EventName)
 		call := prefix + ":" + action
-		act = &actionState{prefix: prefix, action: action, call: call, threat: threatActions[call],
+		act = &actionState{prefix: prefix, action: action, call: call,
 			passes: passRoleParams[call] != nil,
 			use:    runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Region: r.AWSRegion}}
 		c.actions[ak] = act
 	}
-	threat := act.threat
+	rows := Match(&r)
+	recon := slices.ContainsFunc(rows, func(t *Technique) bool { return t.Kind == IndicatorRecon })
 
 	ref := runbook.EventRef{ID: r.EventID, Time: r.EventTime, Region: r.AWSRegion, Name: r.EventName}
 	if c.events == 0 || compareRefs(ref, c.firstRef) < 0 {
-		c.first, c.firstRef, c.firstRecon = r.EventTime, ref, threat == IndicatorRecon
+		c.first, c.firstRef, c.firstRecon = r.EventTime, ref, recon
 	}
 	if r.EventTime.After(c.last) {
 		c.last = r.EventTime
@@ -187,18 +192,28 @@ func (a *Aggregator) Add(r TrailRecord) {
 	}
 	a.foldAction(act, &r)
 
-	if threat != "" {
-		region := ""
-		if threat == IndicatorResourceAbuse {
-			region = r.AWSRegion
+	if len(rows) > 0 {
+		req, resp := Params{raw: r.RequestParameters}, Params{raw: r.ResponseElements}
+		// One event feeds each indicator once, however many rows it matched.
+		fed := map[evidenceKey]bool{}
+		for _, t := range rows {
+			k := evidenceKey{kind: t.Kind, sev: t.Severity}
+			if t.Kind == IndicatorResourceAbuse {
+				k.region = r.AWSRegion
+			}
+			e := c.evidenceFor(k)
+			if !fed[k] {
+				e.add(&r)
+				fed[k] = true
+			}
+			e.addRow(t, &r, &req, &resp)
 		}
-		c.evidenceFor(threat, region).add(&r)
 	}
 	if r.Failed() {
 		c.errors++
 		if trailDenied(r.ErrorCode) {
 			c.denied++
-			c.evidenceFor(IndicatorDenied, "").add(&r)
+			c.evidenceFor(evidenceKey{kind: IndicatorDenied, sev: runbook.SeverityWarning}).add(&r)
 		}
 		return
 	}
@@ -227,8 +242,7 @@ func (a *Aggregator) userAgent(ua string) string {
 	return s
 }
 
-func (c *callerState) evidenceFor(kind, region string) *evidence {
-	k := evidenceKey{kind, region}
+func (c *callerState) evidenceFor(k evidenceKey) *evidence {
 	e := c.evidence[k]
 	if e == nil {
 		e = &evidence{}

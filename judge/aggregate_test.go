@@ -98,7 +98,7 @@ func TestAggregateClassifiesEachCaller(t *testing.T) {
 		{"cloudshell is a person: unknown", "44.1.1.1", "exec-env/CloudShell", runbook.CallerCloudShell, runbook.LabelUnknown, "", "", "aws-cli", 1, 0, "CloudShell"},
 		{"aws service on the key's behalf", "cloudformation.amazonaws.com", "cloudformation", runbook.CallerAWSService, runbook.LabelLegitimate, "", "", "cloudformation.amazonaws.com", 1, 0, "not a caller to replace"},
 		{"off AWS known tool", "203.0.113.10", "Boto3/1.28.57", runbook.CallerOffAWS, runbook.LabelLegitimate, "", "", "boto3", 4, 0, "not this account's"},
-		{"attacker", "198.51.100.66", "aws-cli/2.13.0", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-cli", 12, 2, "created or changed IAM identities"},
+		{"attacker", "198.51.100.66", "aws-cli/2.13.0", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-cli", 12, 2, "created or changed identities"},
 		{"recon only, no AWS tool", "192.0.2.50", "Go-http-client", runbook.CallerUnknown, runbook.LabelSuspicious, "", "", "", 3, 1, "mostly enumerated the account"},
 		{"off AWS, mostly denied", "192.0.2.77", "aws-sdk-java", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-sdk-java", 7, 5, "was denied 5 of 7 calls"},
 	}
@@ -161,7 +161,9 @@ func TestAggregateIndicatorsExactly(t *testing.T) {
 		{nat, IndicatorDenied, runbook.SeverityWarning, []string{"e-1010", "e-1011", "e-1012", "e-1013", "e-1014"}, "5 of 7"},
 		{attacker, IndicatorRecon, runbook.SeverityWarning, []string{"e-701", "e-702", "e-703"}, "new address, starting with GetCallerIdentity"},
 		{recon, IndicatorRecon, runbook.SeverityWarning, []string{"e-801", "e-802", "e-803"}, "3 of its 3 calls"},
+		{java, IndicatorCredentialAccess, runbook.SeverityInfo, []string{"e-900", "e-901", "e-902", "e-903", "e-904"}, "attempted GetParameter ×5"},
 		{attacker, IndicatorResourceAbuse, runbook.SeverityInfo, []string{"e-711"}, "us-east-1, a region the legitimate callers use"},
+		{attacker, IndicatorCredentialAccess, runbook.SeverityInfo, []string{"e-712"}, "GetSessionToken ×1"},
 	}
 	if len(res.indicators) != len(wants) {
 		for _, ind := range res.indicators {

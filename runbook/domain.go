@@ -172,6 +172,10 @@ type Indicator struct {
 	Severity Severity   `json:"severity"`
 	CallerID string     `json:"callerId,omitempty"`
 	Events   []EventRef `json:"events"`
+	// Techniques are the MITRE ATT&CK IDs of the technique rows behind it.
+	Techniques []string `json:"techniques,omitempty"`
+	// FollowUps say what to do about it (Investigation.FollowUps).
+	FollowUps []FollowUp `json:"followUps,omitempty"`
 }
 
 // Resource is something the key created or changed, to clean up.
