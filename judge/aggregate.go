@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -67,7 +66,7 @@ type Aggregator struct {
 	inv     Inventory
 	idx     map[string][]ipOwner
 	callers map[callerKey]*callerState
-	blast   map[blastKey]runbook.Resource
+	blast   map[blastKey]*blastEntry
 	uaCache map[string]string // raw user agent → stable form
 	events  int
 	// What the bounds cut, for Notes.
@@ -80,6 +79,14 @@ type Aggregator struct {
 type callerKey struct{ ip, ua string }
 
 type blastKey struct{ typ, id, region string }
+
+// blastEntry is one resource created or changed, and every caller that
+// did: it is the attacker's only when one of them is not legitimate
+// (issue 14: a CI's deploy of its own function is no attacker's change).
+type blastEntry struct {
+	res     runbook.Resource // the earliest call's, by time then action
+	callers map[callerKey]time.Time
+}
 
 type callerState struct {
 	first, last time.Time
@@ -127,7 +134,7 @@ func NewAggregator(keyID string, inv Inventory) *Aggregator {
 		inv:     inv,
 		idx:     indexInventory(inv),
 		callers: map[callerKey]*callerState{},
-		blast:   map[blastKey]runbook.Resource{},
+		blast:   map[blastKey]*blastEntry{},
 		uaCache: map[string]string{},
 	}
 }
@@ -223,8 +230,15 @@ func (a *Aggregator) Add(r TrailRecord) {
 		switch {
 		case !seen && len(a.blast) >= blastRadiusCap:
 			a.blastDropped++
-		case !seen || res.Time.Before(old.Time) || (res.Time.Equal(old.Time) && res.Action < old.Action):
-			a.blast[k] = res
+			continue
+		case !seen:
+			old = &blastEntry{res: res, callers: map[callerKey]time.Time{}}
+			a.blast[k] = old
+		case res.Time.Before(old.res.Time) || (res.Time.Equal(old.res.Time) && res.Action < old.res.Action):
+			old.res = res
+		}
+		if at, ok := old.callers[key]; !ok || res.Time.Before(at) {
+			old.callers[key] = res.Time
 		}
 	}
 }
@@ -331,13 +345,7 @@ func (a *Aggregator) Result() (callers []runbook.UsageCaller, indicators []runbo
 		return strings.Compare(x.ID, y.ID)
 	})
 	slices.SortFunc(indicators, compareIndicators)
-	blast = slices.Collect(maps.Values(a.blast))
-	slices.SortFunc(blast, func(x, y runbook.Resource) int {
-		if c := x.Time.Compare(y.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Type+"\x00"+x.ID+"\x00"+x.Region, y.Type+"\x00"+y.ID+"\x00"+y.Region)
-	})
+	blast = attribute(a.blast, views)
 	return callers, indicators, blast
 }
 
@@ -384,4 +392,40 @@ func callerIDs(keys []callerKey) map[callerKey]string {
 		ids[k] = id
 	}
 	return ids
+}
+
+// attribute keeps the resources that a caller not labelled legitimate
+// created or changed, each credited to the earliest such caller, sorted.
+func attribute(entries map[blastKey]*blastEntry, views []*callerView) []runbook.Resource {
+	byKey := make(map[callerKey]*callerView, len(views))
+	for _, v := range views {
+		byKey[v.key] = v
+	}
+	var out []runbook.Resource
+	for _, e := range entries {
+		var by *callerView
+		var at time.Time
+		for k, t := range e.callers {
+			v := byKey[k]
+			if v == nil || v.caller.Label == runbook.LabelLegitimate {
+				continue
+			}
+			if by == nil || t.Before(at) || (t.Equal(at) && v.caller.ID < by.caller.ID) {
+				by, at = v, t
+			}
+		}
+		if by == nil {
+			continue // only the account's own workloads touched it
+		}
+		res := e.res
+		res.CallerID = by.caller.ID
+		out = append(out, res)
+	}
+	slices.SortFunc(out, func(x, y runbook.Resource) int {
+		if c := x.Time.Compare(y.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Type+"\x00"+x.ID+"\x00"+x.Region, y.Type+"\x00"+y.ID+"\x00"+y.Region)
+	})
+	return out
 }

@@ -117,6 +117,9 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 	if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, e.Resource) {
 		return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", e.Resource.Type, e.Resource.ID)
 	}
+	if s.Investigation.ownedByWorkload(e.Resource) {
+		return nil, refuse(s.Step, e, "%s %s was made by caller %s, labelled legitimate: it is the workload's, not the attacker's", e.Resource.Type, e.Resource.ID, e.Resource.CallerID)
+	}
 	if containsResource(s.CleanedUp, e.Resource) {
 		return nil, refuse(s.Step, e, "%s %s was already cleaned up", e.Resource.Type, e.Resource.ID)
 	}

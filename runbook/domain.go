@@ -187,6 +187,10 @@ type Resource struct {
 	Time   time.Time `json:"time"`
 	// Parent names the owner where it has one (the user of a created key).
 	Parent string `json:"parent,omitempty"`
+	// CallerID is the caller that made it (the earliest one not labelled
+	// legitimate): what a legitimate caller made is its own, not the
+	// attacker's, and is never offered for clean-up.
+	CallerID string `json:"callerId,omitempty"`
 }
 
 // RegionState is how the sweep of one region ended or stands.

@@ -1,6 +1,10 @@
 package runbook
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // FollowUp is what to do about an indicator once the incident is
 // contained: rotate the secrets read, unshare the snapshot shared, revoke
@@ -35,6 +39,60 @@ func (inv *Investigation) FollowUps() []FollowUp {
 				out = append(out, f)
 			}
 		}
+	}
+	return out
+}
+
+// AttackerResources is the blast radius as the clean-up offers it: what a
+// caller not labelled legitimate made. The sweep leaves out what only
+// workloads touched; a caller relabelled legitimate since takes its
+// resources out of the list too.
+func (inv *Investigation) AttackerResources() []Resource {
+	if inv == nil {
+		return nil
+	}
+	var out []Resource
+	for _, r := range inv.BlastRadius {
+		if !inv.ownedByWorkload(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ownedByWorkload reports whether a legitimate caller made the resource.
+func (inv *Investigation) ownedByWorkload(r Resource) bool {
+	if r.CallerID == "" {
+		return false // a source that does not attribute: the responder judges
+	}
+	c, ok := inv.Caller(r.CallerID)
+	return ok && c.Label == LabelLegitimate
+}
+
+// followUpVerbs title a follow-up check by its kind.
+var followUpVerbs = map[string]string{
+	"rotate": "Rotate", "unshare": "Unshare", "terminate": "Terminate", "revoke": "Revoke",
+	"delete": "Delete", "restore": "Restore",
+}
+
+// FollowUpChecks are the follow-ups as items of the hardening checklist:
+// keyrunbook cannot tell that a secret was rotated or a model's access
+// revoked, so each stays open with what to do, for the responder and the
+// postmortem.
+func (inv *Investigation) FollowUpChecks() []CheckItem {
+	var out []CheckItem
+	for _, f := range inv.FollowUps() {
+		what := "what caller " + f.CallerID + " touched"
+		if len(f.Targets) > 0 {
+			what = strings.Join(f.Targets, ", ")
+		}
+		verb := followUpVerbs[f.Kind]
+		if verb == "" {
+			verb = "Follow up on"
+		}
+		out = append(out, CheckItem{ID: "follow-up-" + f.Technique + "-" + f.CallerID,
+			Title: fmt.Sprintf("%s after %s (caller %s)", verb, f.Technique, f.CallerID),
+			State: "not checked by keyrunbook: " + what, Fix: f.Do})
 	}
 	return out
 }

@@ -280,7 +280,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 			return nil, err
 		}
 		m.settle("CheckHardening")
-		s.Checklist = e.Items
+		// The indicators' follow-ups (rotate the secrets read, unshare the
+		// snapshots shared) join what awsops read of the account.
+		s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
 		return nil, nil
 
 	case RecheckHardening:

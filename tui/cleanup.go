@@ -25,18 +25,13 @@ var cleanupKeyMap = struct {
 }
 
 func (c *cleanupList) clamp(st runbook.State) {
-	n := 0
-	if st.Investigation != nil {
-		n = len(st.Investigation.BlastRadius)
-	}
-	c.sel = max(0, min(c.sel, n-1))
+	c.sel = max(0, min(c.sel, len(blastRadius(st))-1))
 }
 
+// blastRadius is what the clean-up offers: the attacker's resources, never
+// a legitimate caller's own.
 func blastRadius(st runbook.State) []runbook.Resource {
-	if st.Investigation == nil {
-		return nil
-	}
-	return st.Investigation.BlastRadius
+	return st.Investigation.AttackerResources()
 }
 
 func (c *cleanupList) update(k tea.KeyPressMsg, st runbook.State) (intent, bool) {

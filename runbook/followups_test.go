@@ -1,0 +1,76 @@
+package runbook
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// followUpInvestigation: the attacker read a secret, the cron workload read
+// its own; the cron's deploy of its function is in the blast radius under
+// its own ID only if the sweep attributed it so.
+func followUpInvestigation() Investigation {
+	inv := fixtureInvestigation()
+	read := func(caller string) Indicator {
+		return Indicator{Kind: "credential-access", Severity: SeverityInfo, CallerID: caller, Techniques: []string{"T1555.006"},
+			FollowUps: []FollowUp{{Kind: "rotate", Technique: "secret-read", Do: "Rotate every secret it read.", CallerID: caller, Targets: []string{"prod/db"}}}}
+	}
+	inv.Indicators = []Indicator{read("c-evil"), read("c-cron")}
+	inv.BlastRadius = append(inv.BlastRadius,
+		Resource{Type: "lambda-function", ID: "report-builder", Action: "UpdateFunctionCode20150331v2", CallerID: "c-cron"},
+		Resource{Type: "lambda-function", ID: "miner", Action: "CreateFunction20150331", CallerID: "c-evil"})
+	return inv
+}
+
+func TestFollowUpsFollowTheLabels(t *testing.T) {
+	inv := followUpInvestigation()
+	got := inv.FollowUps()
+	if len(got) != 1 || got[0].CallerID != "c-evil" || got[0].Kind != "rotate" {
+		t.Fatalf("follow-ups %+v, want the attacker's rotate only", got)
+	}
+	inv.Callers[1].Label = LabelUnknown // the responder doubts the cron
+	if got := inv.FollowUps(); len(got) != 2 {
+		t.Fatalf("follow-ups %+v, want the unknown caller's too", got)
+	}
+	checks := inv.FollowUpChecks()
+	if len(checks) != 2 || checks[0].OK || !strings.Contains(checks[0].State, "prod/db") || !strings.HasPrefix(checks[0].Title, "Rotate") {
+		t.Fatalf("checks %+v", checks)
+	}
+}
+
+func TestAttackerResourcesLeaveWorkloadsOut(t *testing.T) {
+	inv := followUpInvestigation()
+	var ids []string
+	for _, r := range inv.AttackerResources() {
+		ids = append(ids, r.ID)
+	}
+	if want := []string{"backup-admin", "miner"}; !slices.Equal(ids, want) {
+		t.Fatalf("attacker's resources %v, want %v", ids, want)
+	}
+}
+
+func TestCleanUpAndChecklistFollowAttribution(t *testing.T) {
+	withFollowUps := func(m *Machine) {
+		inv := followUpInvestigation()
+		m.s.Investigation = &inv
+	}
+	inv := followUpInvestigation()
+	runTransitions(t, []transition{
+		{name: "a workload's own function is refused", at: "deactivate", setup: withFollowUps,
+			event: CleanUp{Resource: inv.BlastRadius[1]}, wantRefusal: "labelled legitimate"},
+		{name: "the attacker's function is cleaned up", at: "deactivate", setup: withFollowUps,
+			event: CleanUp{Resource: inv.BlastRadius[2]}, wantStep: StepDeactivate, wantEffects: []string{"CleanUpResource"}},
+	})
+	m := machineAt(t, "harden")
+	withFollowUps(m)
+	if _, err := m.Apply(HardeningChecked{Items: []CheckItem{{ID: "root-keys", OK: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	for _, c := range m.State().Checklist {
+		ids = append(ids, c.ID)
+	}
+	if want := []string{"root-keys", "follow-up-secret-read-c-evil"}; !slices.Equal(ids, want) {
+		t.Fatalf("checklist %v, want %v", ids, want)
+	}
+}
