@@ -40,6 +40,8 @@ type SweepRequest struct {
 	KeyID    string
 	From, To time.Time
 	Regions  []string
+	// ExposedAt is when the key was exposed, if known (judge.SetExposedAt).
+	ExposedAt time.Time
 }
 
 // SweepResult is what one Sweep call read, with everything folded so far
@@ -155,6 +157,7 @@ func (m *sweepMemory) begin(ctx context.Context, c *Clients, req SweepRequest) (
 		return nil, fmt.Errorf("prepare the sweep: %w", err)
 	}
 	run.agg = judge.NewAggregator(req.KeyID, inv)
+	run.agg.SetExposedAt(req.ExposedAt)
 	m.run = run
 	return run, nil
 }

@@ -39,6 +39,8 @@ type TrailScanOptions struct {
 	Progress func(runbook.TrailScanStats)
 	// Label names the source in the coverage statements.
 	Label string
+	// ExposedAt is when the key was exposed, if known (judge.SetExposedAt).
+	ExposedAt time.Time
 }
 
 // TrailScanResult is what a trail source showed, ready for the machine.
@@ -218,6 +220,8 @@ func newTrailFold(opt TrailScanOptions) *trailFold {
 	for _, r := range opt.Covered.Regions {
 		f.regions[r] = true
 	}
+	f.found.SetExposedAt(opt.ExposedAt)
+	f.added.SetExposedAt(opt.ExposedAt)
 	return f
 }
 

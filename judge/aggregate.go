@@ -74,6 +74,8 @@ type Aggregator struct {
 	blastDropped   int
 	// minted are the temporary credentials the key minted (minted.go).
 	minted mintedLedger
+	// exposedAt is when the key was exposed, if known (exposure.go).
+	exposedAt time.Time
 }
 
 type callerKey struct{ ip, ua string }

@@ -200,6 +200,7 @@ func (a *Aggregator) judge() []*callerView {
 	for _, v := range views {
 		v.findIndicators(early)
 	}
+	a.judgeExposure(views)
 	// Regions of the callers still legitimate after the other indicators,
 	// counted before any resource-abuse verdict, so no verdict depends on
 	// the order callers are judged in.
@@ -364,7 +365,7 @@ func (v *callerView) label() {
 	}
 	v.caller.Why = v.class.why
 	if len(reasons) > 0 {
-		v.caller.Label = runbook.LabelSuspicious
+		v.caller.Label, v.caller.Undecided = runbook.LabelSuspicious, ""
 		v.caller.Why = "Suspicious: it " + strings.Join(reasons, "; it ") + ". " + v.class.why
 	}
 	if len(notes) > 0 {

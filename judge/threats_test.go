@@ -27,6 +27,10 @@ const (
 )
 
 func threatFold(calls []threatCall) classifyResult {
+	return classifyFold(threatRecords(calls), classifyInventory())
+}
+
+func threatRecords(calls []threatCall) []TrailRecord {
 	var recs []TrailRecord
 	for i, c := range calls {
 		if c.region == "" {
@@ -54,7 +58,7 @@ func threatFold(calls []threatCall) classifyResult {
 		}
 		recs = append(recs, r)
 	}
-	return classifyFold(recs, classifyInventory())
+	return recs
 }
 
 func repeatCall(n int, c threatCall) []threatCall {

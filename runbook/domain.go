@@ -149,6 +149,10 @@ type UsageCaller struct {
 	Cluster string `json:"cluster,omitempty"`
 	// Pattern says when the caller works ("every day 02:00-03:00 UTC").
 	Pattern string `json:"pattern,omitempty"`
+	// Undecided says why the responder must decide this caller before the
+	// key goes inactive (first seen after the exposure, from an address
+	// and tool the key never used); relabelling it decides it.
+	Undecided string `json:"undecided,omitempty"`
 }
 
 // NeedsReplacement reports whether the caller is legitimate work that must

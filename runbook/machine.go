@@ -30,6 +30,7 @@ type State struct {
 	Key        KeyFacts  `json:"key"`
 	Findings   []Finding `json:"findings,omitempty"`
 	DetectedAt time.Time `json:"detectedAt,omitzero"`
+	ExposedAt  time.Time `json:"exposedAt,omitzero"`
 
 	Investigation *Investigation `json:"investigation,omitempty"`
 	Sweeping      bool           `json:"sweeping"`

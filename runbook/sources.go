@@ -145,6 +145,8 @@ type ScanTrailSource struct {
 	To      time.Time     `json:"to"`
 	Source  TrailSource   `json:"source"`
 	Covered TrailCoverage `json:"covered"`
+	// ExposedAt is when the key was exposed, if known (SubmitKey).
+	ExposedAt time.Time `json:"exposedAt,omitzero"`
 }
 
 func (AddTrailSource) EventName() string     { return "AddTrailSource" }
@@ -192,7 +194,7 @@ func (m *Machine) addTrailSource(e AddTrailSource) ([]Effect, error) {
 	for _, t := range inv.Trails {
 		cov.Trails = append(cov.Trails, t.Window)
 	}
-	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Key.Account, From: from, To: to,
+	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Key.Account, From: from, To: to, ExposedAt: s.ExposedAt,
 		Source: e.Source, Covered: cov}}, nil
 }
 

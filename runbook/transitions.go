@@ -19,7 +19,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if err != nil {
 			return nil, refuse(s.Step, ev, "%s", err.Error())
 		}
-		s.KeyID, s.DetectedAt, s.Step = id, e.DetectedAt, StepIdentify
+		if !e.ExposedAt.IsZero() && !e.DetectedAt.IsZero() && e.ExposedAt.After(e.DetectedAt) {
+			return nil, refuse(s.Step, ev, "the key cannot be exposed (%s) after the leak was detected (%s)", stamp(e.ExposedAt), stamp(e.DetectedAt))
+		}
+		s.KeyID, s.DetectedAt, s.ExposedAt, s.Step = id, e.DetectedAt, e.ExposedAt, StepIdentify
 		return []Effect{IdentifyKey{KeyID: id}}, nil
 
 	case KeyIdentified:
@@ -50,7 +53,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		s.Step, s.Sweeping = StepInvestigate, true
 		s.Investigation = &Investigation{From: e.From, To: e.To}
-		return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To}}, nil
+		return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To, ExposedAt: s.ExposedAt}}, nil
 
 	case SweepProgress:
 		if s.Step != StepInvestigate || !s.Sweeping {

@@ -30,6 +30,10 @@ type Scenario struct {
 	Title string `json:"title"`
 	// Brief is the one-line alert the responder starts from.
 	Brief string `json:"brief"`
+	// ExposedAt is when the brief says the key was exposed, an offset from
+	// the start ("-2d7h"); the intake is prefilled with it. Empty: the
+	// brief does not say.
+	ExposedAt string `json:"exposedAt,omitempty"`
 	// Account is the simulated account.
 	Account Account `json:"account"`
 	// Regions are the enabled regions; empty means AWS's default set.

@@ -143,6 +143,16 @@ func (s *Sim) Scenario() *Scenario { return s.sc }
 // AccountID is the simulated account's ID.
 func (s *Sim) AccountID() string { return s.sc.Account.ID }
 
+// ExposedAt is when the scenario's brief says the key was exposed, or zero
+// when it does not say (or says it in a form LoadScenario rejects).
+func (s *Sim) ExposedAt() time.Time {
+	d, err := offsetOr("exposedAt", s.sc.ExposedAt, 0)
+	if err != nil || s.sc.ExposedAt == "" {
+		return time.Time{}
+	}
+	return s.start.Add(d)
+}
+
 // LeakedKeyID is the access key ID the incident is about.
 func (s *Sim) LeakedKeyID() string {
 	s.mu.Lock()

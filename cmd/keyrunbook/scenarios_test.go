@@ -147,7 +147,8 @@ func (d *drill) debrief() runbook.Debrief {
 // gets the function the trainee would read off the account.
 func (d *drill) investigate() {
 	d.t.Helper()
-	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID()})
+	// The model response takes the exposure time the brief gives.
+	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID(), ExposedAt: d.tr.sim.ExposedAt()})
 	now := d.tr.sim.Now()
 	d.do(runbook.BeginInvestigation{From: now.Add(-drillSweep), To: now})
 	d.do(runbook.BeginProposals{})
