@@ -74,3 +74,28 @@ func TestCleanUpAndChecklistFollowAttribution(t *testing.T) {
 		t.Fatalf("checklist %v, want %v", ids, want)
 	}
 }
+
+// Issue 14: a caller new after the exposure waits for the responder's
+// verdict; deactivation is refused until a relabel (journaled) decides it.
+func TestUndecidedCallerBlocksDeactivation(t *testing.T) {
+	undecided := func(m *Machine) {
+		inv := *m.s.Investigation
+		inv.Callers = append([]UsageCaller(nil), inv.Callers...)
+		inv.Callers[2].Label, inv.Callers[2].Undecided = LabelUnknown, "first seen 2 days after the key was exposed"
+		m.s.Investigation = &inv
+	}
+	runTransitions(t, []transition{
+		{name: "undecided caller refuses deactivation", at: "applied", setup: undecided, event: ProceedToDeactivate{},
+			wantRefusal: "c-evil is not decided (first seen 2 days after the key was exposed)"},
+		{name: "an override with a reason still may", at: "applied", setup: undecided,
+			event: ProceedToDeactivate{Override: "the attacker is already locked out by an SCP"}, wantStep: StepDeactivate},
+	})
+	m := machineAt(t, "proposed")
+	undecided(m)
+	if _, err := m.Apply(RelabelCaller{CallerID: "c-evil", Label: LabelAttacker}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := m.State().Investigation.Caller("c-evil"); c.Undecided != "" || c.Label != LabelAttacker {
+		t.Fatalf("after the verdict: %+v", c)
+	}
+}

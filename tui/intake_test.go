@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -38,5 +39,27 @@ func TestIntakeTakesTheExposureTime(t *testing.T) {
 				t.Errorf("exposed at %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// An undecided caller says, in its pane, that deactivation waits for the
+// responder's verdict and which key gives it; l decides it, journaled.
+func TestUndecidedCallerIsDecidedWithL(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.x.undecided = "first seen 2 days after the key was exposed"
+	h.toInvestigated()
+	h.wantScreen("your verdict is needed before deactivation", "Press l to label it", "l relabel")
+	c, ok := h.m.investigate.selected()
+	if !ok {
+		t.Fatal("no caller selected")
+	}
+	h.press("l")
+	got, _ := h.m.State().Investigation.Caller(c.ID)
+	if got.Undecided != "" || got.Label != runbook.LabelLegitimate {
+		t.Fatalf("after l: label %s, undecided %q", got.Label, got.Undecided)
+	}
+	if log := readLog(t, h.path); !strings.Contains(log, `"RelabelCaller"`) {
+		t.Error("the verdict is not in the action log")
 	}
 }

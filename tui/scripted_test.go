@@ -112,6 +112,9 @@ type script struct {
 	denied map[string][]string
 	// scans are the trail scans asked for (trailsource_test.go).
 	scans []runbook.ScanTrailSource
+	// undecided, when set, marks every caller of the sweep as waiting
+	// for the responder's verdict (intake_test.go).
+	undecided string
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -140,6 +143,11 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		return fixtureIdentified()
 	case runbook.SweepCloudTrail:
 		inv := fixtureInvestigation(x.From, x.To)
+		for i := range inv.Callers {
+			if s.undecided != "" {
+				inv.Callers[i].Label, inv.Callers[i].Undecided = runbook.LabelUnknown, s.undecided
+			}
+		}
 		for _, r := range inv.Regions {
 			emit(runbook.SweepProgress{Region: runbook.RegionSweep{Region: r.Region, State: runbook.RegionRunning, Pages: 1, Events: 3}})
 			emit(runbook.SweepProgress{Region: r})
