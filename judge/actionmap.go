@@ -278,6 +278,15 @@ func callResources(prefix, action, call string, r *TrailRecord) (own, passed []s
 		if g := p.str("logGroupName"); g != "" {
 			own = append(own, s.arn("logs", "log-group:"+g), s.arn("logs", "log-group:"+g+":*"))
 		}
+	case "bedrock":
+		// A foundation model's ARN names no account (Bedrock API reference:
+		// arn:aws:bedrock:REGION::foundation-model/MODEL-ID); a model ID that
+		// is an ARN already (a provisioned or imported model) is used as is.
+		if m := p.str("modelId"); strings.HasPrefix(m, "arn:") {
+			own = append(own, m)
+		} else if m != "" && (strings.HasPrefix(action, "Invoke") || strings.HasPrefix(action, "Converse")) {
+			own = append(own, "arn:"+s.partition+":bedrock:"+s.region+"::foundation-model/"+m)
+		}
 	case "ecr":
 		if repo := p.str("repositoryName"); repo != "" {
 			own = append(own, s.arn("ecr", "repository/"+repo))

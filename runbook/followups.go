@@ -90,9 +90,65 @@ func (inv *Investigation) FollowUpChecks() []CheckItem {
 		if verb == "" {
 			verb = "Follow up on"
 		}
-		out = append(out, CheckItem{ID: "follow-up-" + f.Technique + "-" + f.CallerID,
+		out = append(out, CheckItem{ID: followUpID(f),
 			Title: fmt.Sprintf("%s after %s (caller %s)", verb, f.Technique, f.CallerID),
 			State: "not checked by keyrunbook: " + what, Fix: f.Do})
 	}
 	return out
+}
+
+func followUpID(f FollowUp) string { return "follow-up-" + f.Technique + "-" + f.CallerID }
+
+// ConfirmFollowUp is the responder saying a follow-up is done by hand
+// (the secret rotated, the snapshot unshared): keyrunbook cannot check it,
+// so the word is journaled, with the note, for the postmortem and the
+// debrief.
+type ConfirmFollowUp struct {
+	ID   string `json:"id"` // the checklist item's ID (follow-up-…)
+	Note string `json:"note,omitempty"`
+}
+
+// EventName implements Event.
+func (ConfirmFollowUp) EventName() string { return "ConfirmFollowUp" }
+
+// FollowUpDone is one follow-up the responder confirmed.
+type FollowUpDone struct {
+	ID        string `json:"id"`
+	Technique string `json:"technique"`
+	Note      string `json:"note,omitempty"`
+}
+
+func (m *Machine) confirmFollowUp(e ConfirmFollowUp) error {
+	s := &m.s
+	if s.Step != StepHarden {
+		return refuse(s.Step, e, "follow-ups are confirmed at the hardening checklist, once the key is gone")
+	}
+	var found *FollowUp
+	for _, f := range s.Investigation.FollowUps() {
+		if followUpID(f) == e.ID {
+			found = &f
+			break
+		}
+	}
+	switch {
+	case found == nil:
+		return refuse(s.Step, e, "no open follow-up %s", e.ID)
+	case slices.ContainsFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == e.ID }):
+		return refuse(s.Step, e, "%s is already confirmed", e.ID)
+	}
+	s.FollowUpsDone = append(slices.Clone(s.FollowUpsDone), FollowUpDone{ID: e.ID, Technique: found.Technique, Note: e.Note})
+	for i := range s.Checklist {
+		if s.Checklist[i].ID == e.ID {
+			s.Checklist = slices.Clone(s.Checklist)
+			s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(e.Note)
+		}
+	}
+	return nil
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return ": " + note
 }

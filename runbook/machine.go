@@ -62,6 +62,9 @@ type State struct {
 	DeletedAt time.Time   `json:"deletedAt,omitzero"`
 	CleanedUp []Resource  `json:"cleanedUp,omitempty"`
 	Checklist []CheckItem `json:"checklist,omitempty"`
+	// FollowUpsDone are the follow-ups the responder says are done
+	// (ConfirmFollowUp), by checklist item ID.
+	FollowUpsDone []FollowUpDone `json:"followUpsDone,omitempty"`
 	Reason    string      `json:"reason,omitempty"` // abort reason or closing note
 
 	// Pending lists effects asked for and not yet answered.

@@ -286,6 +286,13 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		// The indicators' follow-ups (rotate the secrets read, unshare the
 		// snapshots shared) join what awsops read of the account.
 		s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
+		for i := range s.Checklist {
+			for _, d := range s.FollowUpsDone {
+				if s.Checklist[i].ID == d.ID {
+					s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(d.Note)
+				}
+			}
+		}
 		return nil, nil
 
 	case RecheckHardening:
@@ -349,6 +356,8 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return nil, m.proven(e)
 	case OverrideProof:
 		return nil, m.overrideProof(e)
+	case ConfirmFollowUp:
+		return nil, m.confirmFollowUp(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -276,6 +277,11 @@ type Step struct {
 	SaveKeyAs string `json:"saveKeyAs,omitempty"`
 	Resource  string `json:"resource,omitempty"`
 	ReadOnly  *bool  `json:"readOnly,omitempty"`
+	// RequestParameters, for an operation the sim does not serve, is the
+	// event's requestParameters as CloudTrail writes them, nested objects
+	// and booleans included (a snapshot's createVolumePermission, GuardDuty's
+	// enable=false); Params stay flat strings.
+	RequestParameters json.RawMessage `json:"requestParameters,omitempty"`
 }
 
 // ScenarioInfo describes an embedded scenario.
@@ -382,6 +388,19 @@ func (sc *Scenario) LegitimateCallers() []Workload {
 // nothing and is left out; a scenario that does not compile gets every
 // mutating step, as written.
 func (sc *Scenario) PlantedActions() []Step {
+	var out []Step
+	for _, st := range sc.AttackerSteps() {
+		if !guessReadOnly(st.Service, st.Action, st.ReadOnly) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// AttackerSteps are the attacker's steps the account accepted, reads
+// included (a secret read is a loose end too: it must be rotated). A
+// scenario that does not compile gets every step, as written.
+func (sc *Scenario) AttackerSteps() []Step {
 	accepted, known := tookEffect(sc)
 	var out []Step
 	for wi := range sc.Workloads {
@@ -390,11 +409,23 @@ func (sc *Scenario) PlantedActions() []Step {
 			continue
 		}
 		for si := range w.Steps {
-			st := &w.Steps[si]
-			if !guessReadOnly(st.Service, st.Action, st.ReadOnly) && (!known || accepted[st]) {
+			if st := &w.Steps[si]; !known || accepted[st] {
 				out = append(out, *st)
 			}
 		}
 	}
 	return out
+}
+
+// Event is what CloudTrail records of a step's call: its event source and
+// requestParameters, as the simulated account writes them.
+func (st Step) Event() (source string, requestParameters json.RawMessage) {
+	if len(st.RequestParameters) > 0 {
+		return eventSource(st.Service), st.RequestParameters
+	}
+	v := url.Values{}
+	for k, val := range st.Params {
+		v.Set(k, val)
+	}
+	return eventSource(st.Service), paramsJSON(v)
 }
