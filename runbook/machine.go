@@ -65,7 +65,7 @@ type State struct {
 	// FollowUpsDone are the follow-ups the responder says are done
 	// (ConfirmFollowUp), by checklist item ID.
 	FollowUpsDone []FollowUpDone `json:"followUpsDone,omitempty"`
-	Reason    string      `json:"reason,omitempty"` // abort reason or closing note
+	Reason        string         `json:"reason,omitempty"` // abort reason or closing note
 
 	// Pending lists effects asked for and not yet answered.
 	Pending []string `json:"pending,omitempty"`
