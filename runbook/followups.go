@@ -90,9 +90,8 @@ func (inv *Investigation) FollowUpChecks() []CheckItem {
 		if verb == "" {
 			verb = "Follow up on"
 		}
-		out = append(out, CheckItem{ID: followUpID(f),
-			Title: fmt.Sprintf("%s after %s (caller %s)", verb, f.Technique, f.CallerID),
-			State: "not checked by keyrunbook: " + what, Fix: f.Do})
+		out = append(out, CheckItem{ID: followUpID(f), Title: verb + " " + what,
+			State: fmt.Sprintf("after %s by caller %s; keyrunbook cannot check it", f.Technique, f.CallerID), Fix: f.Do})
 	}
 	return out
 }

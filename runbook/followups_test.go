@@ -33,7 +33,7 @@ func TestFollowUpsFollowTheLabels(t *testing.T) {
 		t.Fatalf("follow-ups %+v, want the unknown caller's too", got)
 	}
 	checks := inv.FollowUpChecks()
-	if len(checks) != 2 || checks[0].OK || !strings.Contains(checks[0].State, "prod/db") || !strings.HasPrefix(checks[0].Title, "Rotate") {
+	if len(checks) != 2 || checks[0].OK || checks[0].Title != "Rotate prod/db" || !strings.Contains(checks[0].State, "after secret-read by caller c-evil") {
 		t.Fatalf("checks %+v", checks)
 	}
 }

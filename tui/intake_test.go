@@ -63,3 +63,24 @@ func TestUndecidedCallerIsDecidedWithL(t *testing.T) {
 		t.Error("the verdict is not in the action log")
 	}
 }
+
+// A follow-up (rotate the secret the attacker read) is on the checklist;
+// F records the responder's word that it is done.
+func TestFollowUpConfirmedWithF(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.x.followUp = true
+	h.toHarden()
+	h.wantScreen("Rotate reporting/warehouse", "after secret-read by caller c-")
+	h.press("?")
+	h.wantScreen("F     first open follow-up done")
+	h.press("?")
+	h.press("F")
+	st := h.m.State()
+	if len(st.FollowUpsDone) != 1 || st.FollowUpsDone[0].Technique != "secret-read" {
+		t.Fatalf("follow-ups done %+v", st.FollowUpsDone)
+	}
+	h.wantScreen("done, says the responder")
+	h.press("F")
+	h.wantScreen("no follow-up is open")
+}
