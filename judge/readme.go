@@ -29,7 +29,7 @@ func TechniqueTableMarkdown() string {
 			do = "**" + t.FollowUp + "**: " + do
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.ID, strings.TrimSuffix(t.Source, ".amazonaws.com"),
-			strings.Join(t.Names, ", "), orValue(strings.Join(when, "; "), "—"), t.Kind, t.Severity, t.ATTACK,
+			strings.Join(t.Names, ", "), orValue(mdEscape(strings.Join(when, "; ")), "—"), t.Kind, t.Severity, t.ATTACK,
 			mdEscape(t.Why), orValue(mdEscape(do), "—"))
 	}
 	return b.String()
