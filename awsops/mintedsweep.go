@@ -89,7 +89,7 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 				*n.(*int)++
 				continue
 			}
-			r.agg.Add(rec)
+			r.agg.Add(withLookupResources(rec, ev.Resources))
 			rr.sweep.Events++
 		}
 	}

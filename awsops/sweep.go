@@ -251,7 +251,7 @@ func (r *sweepRun) sweepRegion(ctx context.Context, api CloudTrailAPI, lim *rate
 				*n.(*int)++
 				continue
 			}
-			r.agg.Add(rec)
+			r.agg.Add(withLookupResources(rec, ev.Resources))
 			rr.folded(id, aws.ToTime(ev.EventTime))
 		}
 		rr.sweep.State = runbook.RegionRunning
@@ -363,4 +363,18 @@ func callerAccount(ctx context.Context, c *Clients) string {
 		return ""
 	}
 	return aws.ToString(out.Account)
+}
+
+// withLookupResources gives a record the resources LookupEvents lists
+// beside it when the record carries none: when CloudTrail omitted an
+// oversized requestParameters or responseElements, they are what still
+// names the instances launched or the key created.
+func withLookupResources(rec TrailRecord, res []cttypes.Resource) TrailRecord {
+	if len(rec.Resources) > 0 || len(res) == 0 {
+		return rec
+	}
+	for _, r := range res {
+		rec.Resources = append(rec.Resources, TrailResource{ARN: aws.ToString(r.ResourceName), Type: aws.ToString(r.ResourceType)})
+	}
+	return rec
 }

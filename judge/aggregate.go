@@ -76,6 +76,8 @@ type Aggregator struct {
 	minted mintedLedger
 	// exposedAt is when the key was exposed, if known (exposure.go).
 	exposedAt time.Time
+	// omitted counts the records CloudTrail cut for size (omitted.go).
+	omitted omissions
 }
 
 type callerKey struct{ ip, ua string }
@@ -226,7 +228,24 @@ func (a *Aggregator) Add(r TrailRecord) {
 		}
 		return
 	}
-	for _, res := range blastResources(act.call, &r) {
+	made := blastResources(act.call, &r)
+	if req, resp := (Params{raw: r.RequestParameters}), (Params{raw: r.ResponseElements}); omitted(&req) || omitted(&resp) {
+		// The parent as blastResources names it: a key's user (the caller
+		// when the request names none), a session's role.
+		parent := ""
+		switch {
+		case act.call == "iam:CreateAccessKey" && req.str("userName") != "":
+			parent = req.str("userName")
+		case act.call == "iam:CreateAccessKey":
+			parent = r.UserIdentity.UserName
+		case act.prefix == "sts":
+			parent = req.str("roleArn")
+		}
+		more := fromResources(act.call, &r, parent)
+		a.omitted.note(r.EventName, len(more))
+		made = append(made, more...)
+	}
+	for _, res := range made {
 		k := blastKey{res.Type, res.ID, res.Region}
 		old, seen := a.blast[k]
 		switch {
@@ -321,6 +340,9 @@ func (a *Aggregator) Notes() []string {
 	var notes []string
 	if a.overflowEvents > 0 {
 		notes = append(notes, fmt.Sprintf("More than %d distinct callers: %d events of the rest are grouped as one caller.", maxCallers, a.overflowEvents))
+	}
+	if s := a.omitted.sentence(); s != "" {
+		notes = append(notes, s)
 	}
 	if a.blastDropped > 0 {
 		notes = append(notes, fmt.Sprintf("The blast radius lists the first %d resources; %d more were created or changed.", blastRadiusCap, a.blastDropped))

@@ -66,6 +66,15 @@ func (l *mintedLedger) note(r *TrailRecord, leakedKey string) {
 	}
 	resp, req := Params{raw: r.ResponseElements}, Params{raw: r.RequestParameters}
 	id := resp.str("credentials.accessKeyId")
+	if id == "" && omitted(&resp) {
+		// CloudTrail cut the response for size: the event's resources
+		// still name the minted key (omitted.go).
+		for _, res := range r.Resources {
+			if res.Type == "AWS::IAM::AccessKey" && strings.HasPrefix(lastSegment(res.ARN), "ASIA") {
+				id = lastSegment(res.ARN)
+			}
+		}
+	}
 	if !strings.HasPrefix(id, "ASIA") {
 		return
 	}
