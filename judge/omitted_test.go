@@ -15,7 +15,7 @@ func TestOmittedFieldsFallBackToResources(t *testing.T) {
 	rec := func(source, name string, req, resp string, res ...TrailResource) TrailRecord {
 		r := TrailRecord{EventID: "o-" + name, EventTime: at, EventSource: source, EventName: name, AWSRegion: "ap-southeast-2",
 			SourceIPAddress: "198.51.100.9", UserAgent: "python-requests/2.31",
-			UserIdentity: UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: "AKIAJ7LEAKEDKEY2EXAM", AccountID: classifyAccount},
+			UserIdentity:      UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: "AKIAJ7LEAKEDKEY2EXAM", AccountID: classifyAccount},
 			RequestParameters: json.RawMessage(req), ResponseElements: json.RawMessage(resp), Resources: res}
 		return r
 	}
