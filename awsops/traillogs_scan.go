@@ -338,7 +338,13 @@ func (f *trailFold) result() TrailScanResult {
 	sortResources(blast)
 	res := TrailScanResult{Stats: f.stats, AddedEvents: f.added.Events()}
 	res.Found = runbook.Investigation{From: f.opt.From, To: f.opt.To, Events: f.found.Events(),
-		Callers: callers, Indicators: indicators, BlastRadius: blast, Coverage: f.coverage()}
+		Callers: callers, Indicators: indicators, BlastRadius: blast, Coverage: f.coverage(), Minted: f.found.Minted()}
+	if n := len(res.Found.Minted); n > 0 {
+		// A trail source reads the key's own records; the minted keys'
+		// calls are followed through event history, not through it.
+		res.Found.Coverage = append(res.Found.Coverage, fmt.Sprintf("%s: the key minted %d temporary credential(s) seen here; "+
+			"this source reads the key's own records, so their calls in it were not followed: look them up by key ID (minted).", f.label(), n))
+	}
 	res.Added, _, _ = f.added.Result()
 	if f.stats.Failed > 0 {
 		res.Findings = append(res.Findings, runbook.Finding{Step: runbook.StepInvestigate, Severity: runbook.SeverityWarning,

@@ -99,3 +99,20 @@ func TestUndecidedCallerBlocksDeactivation(t *testing.T) {
 		t.Fatalf("after the verdict: %+v", c)
 	}
 }
+
+// Minted credentials a trail source saw join the investigation's list
+// once, whatever source saw them first.
+func TestTrailSourceMintedMerge(t *testing.T) {
+	base := fixtureInvestigation()
+	base.Minted = []MintedCredential{{KeyID: "ASIAFROMSWEEP0000001", IssuedAt: t0.Add(-2 * 3600e9)}}
+	found := Investigation{From: base.From, To: base.To, Minted: []MintedCredential{
+		{KeyID: "ASIAFROMSWEEP0000001", IssuedAt: t0.Add(-2 * 3600e9)}, {KeyID: "ASIAFROMTRAIL0000001", IssuedAt: t0.Add(-3 * 3600e9)}}}
+	merged, _ := mergeTrail(base, TrailSourceScanned{Source: TrailSource{Kind: "s3"}, Found: found})
+	var ids []string
+	for _, m := range merged.Minted {
+		ids = append(ids, m.KeyID)
+	}
+	if want := []string{"ASIAFROMTRAIL0000001", "ASIAFROMSWEEP0000001"}; !slices.Equal(ids, want) {
+		t.Fatalf("minted %v, want %v", ids, want)
+	}
+}

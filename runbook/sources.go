@@ -295,6 +295,7 @@ func mergeTrail(base Investigation, e TrailSourceScanned) (Investigation, map[st
 		return superset && seen
 	})
 	out.BlastRadius = mergeResources(base.BlastRadius, e.Found.BlastRadius)
+	out.Minted = mergeMinted(base.Minted, e.Found.Minted)
 	out.Events = base.Events + e.AddedEvents
 	out.Coverage = append(slices.Clone(base.Coverage), e.Found.Coverage...)
 	out.Trails = append(slices.Clone(base.Trails), TrailRead{Source: e.Source,
@@ -398,5 +399,24 @@ func mergeResources(base, found []Resource) []Resource {
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Resource) int { return x.Time.Compare(y.Time) })
+	return out
+}
+
+// mergeMinted adds the temporary credentials a source saw minted that the
+// sweep did not (issue 14: minted credentials from every source are
+// followed alike, and the revocation covers them), by key ID.
+func mergeMinted(base, found []MintedCredential) []MintedCredential {
+	out := slices.Clone(base)
+	for _, m := range found {
+		if !slices.ContainsFunc(out, func(b MintedCredential) bool { return b.KeyID == m.KeyID }) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b MintedCredential) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.KeyID, b.KeyID)
+	})
 	return out
 }
