@@ -100,6 +100,7 @@ type callerState struct {
 	errors      int
 	denied      int
 	minted      int             // calls signed with credentials other than the key: ones it minted
+	mintedKeys  map[string]bool // which (bounded): the session's own key IDs
 	regions     map[string]bool // region → a regional (not global) service was called there
 	vpce        string
 	when        timeUse // hours and days it called on (kinds_cluster.go)
@@ -200,6 +201,12 @@ func (a *Aggregator) Add(r TrailRecord) {
 	}
 	if id := r.UserIdentity.AccessKeyID; id != "" && id != a.keyID {
 		c.minted++
+		if c.mintedKeys == nil {
+			c.mintedKeys = map[string]bool{}
+		}
+		if len(c.mintedKeys) < mintedKeysKept {
+			c.mintedKeys[id] = true
+		}
 	}
 	a.foldAction(act, &r)
 

@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,4 +206,46 @@ func (a *Aggregator) MarkMintedSwept(keyID, region string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.minted.markSwept(keyID, region)
+}
+
+// mintedKeysKept bounds the session keys remembered per caller.
+const mintedKeysKept = 16
+
+// judgeSessions labels the callers that act only through sessions the key
+// minted as the callers that minted them are labelled: such a caller is the
+// minting caller's own tooling (issue 14: the attacker's session from the
+// address of its GetSessionToken must not pass for a workload and be
+// offered a replacement user). A session whose minting call is among no
+// caller is for the responder to decide.
+func (a *Aggregator) judgeSessions(views []*callerView) {
+	for _, v := range views {
+		st := v.state
+		if st.minted == 0 || st.minted < st.events || v.caller.Label != runbook.LabelLegitimate || v.class.kind == runbook.CallerAWSService {
+			continue
+		}
+		var by *callerView
+		for key := range st.mintedKeys {
+			cred, ok := a.minted.creds[key]
+			if !ok {
+				continue
+			}
+			for _, m := range views {
+				if m != v && m.key.ip == cred.SourceIP && (by == nil || m.caller.Label != runbook.LabelLegitimate) {
+					by = m
+				}
+			}
+		}
+		switch {
+		case by == nil:
+			reason := "it acts only through temporary credentials the key minted, and no caller of the key minted them in this window"
+			v.caller.Label, v.caller.Undecided = runbook.LabelUnknown, reason
+			v.caller.Why = "Unknown: " + reason + ". " + v.caller.Why
+		case by.caller.Label != runbook.LabelLegitimate:
+			v.caller.Label, v.caller.Undecided = by.caller.Label, ""
+			v.caller.Why = fmt.Sprintf("%s: it acts only through temporary credentials that caller %s (%s) minted. %s",
+				strings.ToUpper(string(by.caller.Label[:1]))+string(by.caller.Label[1:]), by.caller.ID, by.caller.Label, v.caller.Why)
+		default:
+			v.caller.Why += fmt.Sprintf(" It acts only through temporary credentials that caller %s minted.", by.caller.ID)
+		}
+	}
 }

@@ -220,6 +220,16 @@ func (a *Aggregator) judge() []*callerView {
 	for _, v := range views {
 		v.label()
 	}
+	a.judgeSessions(views)
+	for _, v := range views {
+		if v.caller.Label == runbook.LabelLegitimate {
+			// A workload's own reads of its secrets, or its deploys, are
+			// techniques only in other hands: they are not listed for it.
+			v.indicators = slices.DeleteFunc(v.indicators, func(ind runbook.Indicator) bool {
+				return ind.Severity == runbook.SeverityInfo && kindTitles[ind.Kind] != ""
+			})
+		}
+	}
 	return views
 }
 
@@ -356,13 +366,6 @@ func (v *callerView) label() {
 		}
 	}
 	v.indicators = sorted
-	if len(reasons) == 0 && v.class.label == runbook.LabelLegitimate {
-		// A workload's own reads of its secrets, or its deploys, are
-		// techniques only in other hands: they are not listed for it.
-		v.indicators = slices.DeleteFunc(v.indicators, func(ind runbook.Indicator) bool {
-			return ind.Severity == runbook.SeverityInfo && kindTitles[ind.Kind] != ""
-		})
-	}
 	v.caller.Why = v.class.why
 	if len(reasons) > 0 {
 		v.caller.Label, v.caller.Undecided = runbook.LabelSuspicious, ""
