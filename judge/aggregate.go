@@ -235,40 +235,7 @@ func (a *Aggregator) Add(r TrailRecord) {
 		}
 		return
 	}
-	made := blastResources(act.call, &r)
-	if req, resp := (Params{raw: r.RequestParameters}), (Params{raw: r.ResponseElements}); omitted(&req) || omitted(&resp) {
-		// The parent as blastResources names it: a key's user (the caller
-		// when the request names none), a session's role.
-		parent := ""
-		switch {
-		case act.call == "iam:CreateAccessKey" && req.str("userName") != "":
-			parent = req.str("userName")
-		case act.call == "iam:CreateAccessKey":
-			parent = r.UserIdentity.UserName
-		case act.prefix == "sts":
-			parent = req.str("roleArn")
-		}
-		more := fromResources(act.call, &r, parent)
-		a.omitted.note(r.EventName, len(more))
-		made = append(made, more...)
-	}
-	for _, res := range made {
-		k := blastKey{res.Type, res.ID, res.Region}
-		old, seen := a.blast[k]
-		switch {
-		case !seen && len(a.blast) >= blastRadiusCap:
-			a.blastDropped++
-			continue
-		case !seen:
-			old = &blastEntry{res: res, callers: map[callerKey]time.Time{}}
-			a.blast[k] = old
-		case res.Time.Before(old.res.Time) || (res.Time.Equal(old.res.Time) && res.Action < old.res.Action):
-			old.res = res
-		}
-		if at, ok := old.callers[key]; !ok || res.Time.Before(at) {
-			old.callers[key] = res.Time
-		}
-	}
+	a.foldBlast(act, &r, key)
 }
 
 // userAgent returns the stable form of a user agent, remembering a bounded
@@ -423,40 +390,4 @@ func callerIDs(keys []callerKey) map[callerKey]string {
 		ids[k] = id
 	}
 	return ids
-}
-
-// attribute keeps the resources that a caller not labelled legitimate
-// created or changed, each credited to the earliest such caller, sorted.
-func attribute(entries map[blastKey]*blastEntry, views []*callerView) []runbook.Resource {
-	byKey := make(map[callerKey]*callerView, len(views))
-	for _, v := range views {
-		byKey[v.key] = v
-	}
-	var out []runbook.Resource
-	for _, e := range entries {
-		var by *callerView
-		var at time.Time
-		for k, t := range e.callers {
-			v := byKey[k]
-			if v == nil || v.caller.Label == runbook.LabelLegitimate {
-				continue
-			}
-			if by == nil || t.Before(at) || (t.Equal(at) && v.caller.ID < by.caller.ID) {
-				by, at = v, t
-			}
-		}
-		if by == nil {
-			continue // only the account's own workloads touched it
-		}
-		res := e.res
-		res.CallerID = by.caller.ID
-		out = append(out, res)
-	}
-	slices.SortFunc(out, func(x, y runbook.Resource) int {
-		if c := x.Time.Compare(y.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Type+"\x00"+x.ID+"\x00"+x.Region, y.Type+"\x00"+y.ID+"\x00"+y.Region)
-	})
-	return out
 }
