@@ -116,3 +116,36 @@ func TestTrailSourceMintedMerge(t *testing.T) {
 		t.Fatalf("minted %v, want %v", ids, want)
 	}
 }
+
+func TestSubmitKeyExposure(t *testing.T) {
+	tests := []struct {
+		name    string
+		ev      SubmitKey
+		refusal string
+	}{
+		{"exposed, then detected", SubmitKey{KeyID: testKey, ExposedAt: t0.Add(-48 * 3600e9), DetectedAt: t0}, ""},
+		{"exposed after detection", SubmitKey{KeyID: testKey, ExposedAt: t0, DetectedAt: t0.Add(-3600e9)}, "cannot be exposed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(Config{Mode: ModeTraining})
+			effects, err := m.Apply(tt.ev)
+			if tt.refusal != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.refusal) {
+					t.Fatalf("got %v, want a refusal with %q", err, tt.refusal)
+				}
+				return
+			}
+			if err != nil || !m.State().ExposedAt.Equal(tt.ev.ExposedAt) || len(effects) != 1 {
+				t.Fatalf("err %v, exposed %s, effects %v", err, m.State().ExposedAt, effects)
+			}
+			if _, err := m.Apply(sameAccount()); err != nil {
+				t.Fatal(err)
+			}
+			eff, err := m.Apply(BeginInvestigation{From: t0.Add(-DefaultSweepWindow), To: t0})
+			if err != nil || len(eff) != 1 || !eff[0].(SweepCloudTrail).ExposedAt.Equal(tt.ev.ExposedAt) {
+				t.Fatalf("the sweep does not carry the exposure: %v %+v", err, eff)
+			}
+		})
+	}
+}
