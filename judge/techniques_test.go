@@ -79,6 +79,7 @@ var techniqueCases = map[string]techniqueCase{
 	"bedrock-guardrail":         {`DeleteGuardrail {"guardrailIdentifier":"g"}`, `GetGuardrail {"guardrailIdentifier":"g"}`},
 	"ses-identity":              {`VerifyEmailIdentity {"emailAddress":"billing@example.com"}`, `GetIdentityVerificationAttributes {}`},
 	"sesv2-identity":            {`CreateEmailIdentity {"emailIdentity":"example.com"}`, `GetEmailIdentity {"emailIdentity":"example.com"}`},
+	"ses-send":                  {`SendEmail {"source":"billing@brightpath-invoices.com"}`, `GetSendStatistics {}`},
 	"ses-sending-on":            {`UpdateAccountSendingEnabled {"enabled":true}`, `UpdateAccountSendingEnabled {"enabled":false}`},
 	"compute-launched":          {`RunInstances {} => {"instancesSet":{"items":[{"instanceId":"i-0bad"}]}}`, `DescribeInstances {}`},
 	"user-data-changed":         {`ModifyInstanceAttribute {"instanceId":"i-1","userData":"<sensitiveDataRemoved>"}`, `ModifyInstanceAttribute {"instanceId":"i-1","instanceType":{"value":"t3.large"}}`},
