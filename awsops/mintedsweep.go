@@ -12,19 +12,20 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
 // followMinted looks up, in every region the sweep read, the events of the
 // temporary credentials the key minted, and folds them in as the key's:
 // a minted key's calls are the leak's calls. What those calls minted is
-// followed in turn, up to maxMintDepth hops. A region's lookups keep to
+// followed in turn, up to judge.MaxMintDepth hops. A region's lookups keep to
 // the same quota as the sweep's (rps per second), one key after another.
 func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, emit func(runbook.RegionSweep)) {
-	for hop := 0; hop < maxMintDepth && ctx.Err() == nil; hop++ {
-		byRegion := map[*regionRun][]mintedTarget{}
-		for _, t := range r.agg.mintedToSweep(r.doneRegions()) {
-			for _, name := range t.regions {
+	for hop := 0; hop < judge.MaxMintDepth && ctx.Err() == nil; hop++ {
+		byRegion := map[*regionRun][]judge.MintedTarget{}
+		for _, t := range r.agg.MintedToSweep(r.doneRegions()) {
+			for _, name := range t.Regions {
 				if rr := r.region(name); rr != nil {
 					byRegion[rr] = append(byRegion[rr], t)
 				}
@@ -39,7 +40,7 @@ func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, em
 				api := c.CloudTrail(rr.sweep.Region)
 				lim := rate.NewLimiter(rate.Limit(rps), 1)
 				for _, t := range targets {
-					if !r.sweepMinted(ctx, api, lim, rr, t.cred) {
+					if !r.sweepMinted(ctx, api, lim, rr, t.Cred) {
 						return
 					}
 				}
@@ -63,7 +64,7 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 		to = r.to
 	}
 	if !from.Before(to) {
-		r.agg.markMintedSwept(m.KeyID, rr.sweep.Region)
+		r.agg.MarkMintedSwept(m.KeyID, rr.sweep.Region)
 		return true
 	}
 	in := &cloudtrail.LookupEventsInput{
@@ -82,17 +83,17 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 			break
 		}
 		for _, ev := range page.Events {
-			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
 			if err != nil {
 				n, _ := r.bad.LoadOrStore(rr.sweep.Region, new(int))
 				*n.(*int)++
 				continue
 			}
-			r.agg.Add(rec)
+			r.agg.Add(withLookupResources(rec, ev.Resources))
 			rr.sweep.Events++
 		}
 	}
-	r.agg.markMintedSwept(m.KeyID, rr.sweep.Region)
+	r.agg.MarkMintedSwept(m.KeyID, rr.sweep.Region)
 	return true
 }
 

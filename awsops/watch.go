@@ -15,6 +15,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -114,8 +115,8 @@ func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until
 				if !deniedCodes[strings.TrimPrefix(r.ErrorCode, "Client.")] || !isPrincipal(r.UserIdentity, name) {
 					continue
 				}
-				action := IAMPrefix(r.EventSource) + ":" + NormalizeEventName(r.EventName)
-				if acts := IAMActions(r.EventSource, r.EventName); len(acts) > 0 {
+				action := judge.IAMPrefix(r.EventSource) + ":" + judge.NormalizeEventName(r.EventName)
+				if acts := judge.IAMActions(r.EventSource, r.EventName); len(acts) > 0 {
 					action = acts[0]
 				}
 				key := name + "|" + action
@@ -268,7 +269,7 @@ func (x *Executor) lookup(ctx context.Context, region string, key cttypes.Lookup
 			return nil, err
 		}
 		for _, ev := range res.Events {
-			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
 			if err != nil {
 				continue // one unreadable record must not hide the others
 			}

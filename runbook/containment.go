@@ -123,6 +123,9 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 		if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, r) {
 			return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", r.Type, r.ID)
 		}
+		if s.Investigation.ownedByWorkload(r) {
+			return nil, refuse(s.Step, e, "%s %s was made by caller %s, labelled legitimate: it is the workload's, not the attacker's", r.Type, r.ID, r.CallerID)
+		}
 		if r.Type == "temporary-credentials" {
 			// STS has no call that deletes a session: it lasts until it
 			// expires, and only a deny on its principal stops it earlier.

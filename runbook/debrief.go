@@ -3,6 +3,7 @@ package runbook
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,6 +17,10 @@ type Drill struct {
 	Legitimate []string `json:"legitimate"`
 	// Planted lists what the attacker created, to be found and removed.
 	Planted []Resource `json:"planted"`
+	// FollowUps lists the technique rows whose follow-up the attacker's
+	// calls leave to do by hand (rotate the secret read, unshare the
+	// snapshot): each must be confirmed done (ConfirmFollowUp).
+	FollowUps []string `json:"followUps,omitempty"`
 }
 
 // DebriefPoint is one line of the debrief: what was expected, whether the
@@ -142,24 +147,40 @@ func replacedBefore(st State, sourceIP string) bool {
 	return false
 }
 
+// scoreRemoved counts the loose ends: planted resources left, and the
+// follow-ups of the attacker's techniques (a secret to rotate, a snapshot
+// to unshare) not confirmed done. Each costs its share of the weight.
 func scoreRemoved(d Drill, st State) DebriefPoint {
 	pt := DebriefPoint{Title: "Attacker's persistence found and removed"}
-	if len(d.Planted) == 0 {
+	ends := len(d.Planted) + len(d.FollowUps)
+	if ends == 0 {
 		pt.OK, pt.Detail = true, "the attacker planted nothing"
 		return pt
 	}
-	var left []string
+	var left, open []string
 	for _, r := range d.Planted {
 		if !cleanedUp(st.CleanedUp, r) {
 			left = append(left, r.Type+" "+r.ID)
 		}
 	}
-	if len(left) == 0 {
-		pt.OK, pt.Detail = true, fmt.Sprintf("all %d planted resource(s) removed", len(d.Planted))
+	for _, tech := range d.FollowUps {
+		if !slices.ContainsFunc(st.FollowUpsDone, func(f FollowUpDone) bool { return f.Technique == tech }) {
+			open = append(open, tech)
+		}
+	}
+	if len(left)+len(open) == 0 {
+		pt.OK, pt.Detail = true, fmt.Sprintf("all %d planted resource(s) removed, %d follow-up(s) done", len(d.Planted), len(d.FollowUps))
 		return pt
 	}
-	pt.Lost = weightRemoved * len(left) / len(d.Planted)
-	pt.Detail = "left in the account: " + strings.Join(left, ", ")
+	pt.Lost = weightRemoved * (len(left) + len(open)) / ends
+	var parts []string
+	if len(left) > 0 {
+		parts = append(parts, "left in the account: "+strings.Join(left, ", "))
+	}
+	if len(open) > 0 {
+		parts = append(parts, "follow-ups not done: "+strings.Join(open, ", "))
+	}
+	pt.Detail = strings.Join(parts, "; ")
 	return pt
 }
 

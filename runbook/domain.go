@@ -153,6 +153,10 @@ type UsageCaller struct {
 	// several days at the same few hours) was seen calling in; empty for a
 	// caller with no schedule to tell.
 	RunHours []int `json:"runHours,omitempty"`
+	// Undecided says why the responder must decide this caller before the
+	// key goes inactive (first seen after the exposure, from an address
+	// and tool the key never used); relabelling it decides it.
+	Undecided string `json:"undecided,omitempty"`
 }
 
 // NeedsReplacement reports whether the caller is legitimate work that must
@@ -176,6 +180,10 @@ type Indicator struct {
 	Severity Severity   `json:"severity"`
 	CallerID string     `json:"callerId,omitempty"`
 	Events   []EventRef `json:"events"`
+	// Techniques are the MITRE ATT&CK IDs of the technique rows behind it.
+	Techniques []string `json:"techniques,omitempty"`
+	// FollowUps say what to do about it (Investigation.FollowUps).
+	FollowUps []FollowUp `json:"followUps,omitempty"`
 }
 
 // Resource is something the key created or changed, to clean up.
@@ -187,6 +195,10 @@ type Resource struct {
 	Time   time.Time `json:"time"`
 	// Parent names the owner where it has one (the user of a created key).
 	Parent string `json:"parent,omitempty"`
+	// CallerID is the caller that made it (the earliest one not labelled
+	// legitimate): what a legitimate caller made is its own, not the
+	// attacker's, and is never offered for clean-up.
+	CallerID string `json:"callerId,omitempty"`
 }
 
 // RegionState is how the sweep of one region ended or stands.

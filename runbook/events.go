@@ -15,6 +15,10 @@ type SubmitKey struct {
 	KeyID string `json:"keyId"`
 	// DetectedAt is when the leak was detected, if known (time to detect).
 	DetectedAt time.Time `json:"detectedAt,omitzero"`
+	// ExposedAt is when the key was exposed (pushed, pasted, published), if
+	// known: a caller first seen after it, from an address and tool the key
+	// never used before, is for the responder to decide (issue 14).
+	ExposedAt time.Time `json:"exposedAt,omitzero"`
 }
 
 // BeginInvestigation starts the CloudTrail sweep over [From, To].

@@ -30,6 +30,7 @@ type State struct {
 	Key        KeyFacts  `json:"key"`
 	Findings   []Finding `json:"findings,omitempty"`
 	DetectedAt time.Time `json:"detectedAt,omitzero"`
+	ExposedAt  time.Time `json:"exposedAt,omitzero"`
 
 	Investigation *Investigation `json:"investigation,omitempty"`
 	Sweeping      bool           `json:"sweeping"`
@@ -61,7 +62,10 @@ type State struct {
 	DeletedAt time.Time   `json:"deletedAt,omitzero"`
 	CleanedUp []Resource  `json:"cleanedUp,omitempty"`
 	Checklist []CheckItem `json:"checklist,omitempty"`
-	Reason    string      `json:"reason,omitempty"` // abort reason or closing note
+	// FollowUpsDone are the follow-ups the responder says are done
+	// (ConfirmFollowUp), by checklist item ID.
+	FollowUpsDone []FollowUpDone `json:"followUpsDone,omitempty"`
+	Reason        string         `json:"reason,omitempty"` // abort reason or closing note
 
 	// Pending lists effects asked for and not yet answered.
 	Pending []string `json:"pending,omitempty"`

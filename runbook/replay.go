@@ -62,6 +62,7 @@ func init() {
 	register(SessionsRevoked{})
 	register(ProposalProven{})
 	register(OverrideProof{})
+	register(ConfirmFollowUp{})
 }
 
 // DecodeEvent turns a journaled event back into its typed value.

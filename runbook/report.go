@@ -29,10 +29,13 @@ type Report struct {
 	Proofs        []Proof           `json:"proofs,omitempty"` // the replacements' proofs (proof.go)
 	Containment   ReportContainment `json:"containment"`
 	// ChangePlan lists the mutations dry-run did not send, in order.
-	ChangePlan []APICall       `json:"changePlan,omitempty"`
-	CleanedUp  []Resource      `json:"cleanedUp,omitempty"`
-	Checklist  []CheckItem     `json:"checklist,omitempty"`
-	Debrief    json.RawMessage `json:"debrief,omitempty"`
+	ChangePlan []APICall   `json:"changePlan,omitempty"`
+	CleanedUp  []Resource  `json:"cleanedUp,omitempty"`
+	Checklist  []CheckItem `json:"checklist,omitempty"`
+	// FollowUps are what the attacker's techniques leave to do (rotate,
+	// unshare, revoke…), from the indicators of callers not legitimate.
+	FollowUps []FollowUp      `json:"followUps,omitempty"`
+	Debrief   json.RawMessage `json:"debrief,omitempty"`
 }
 
 // ReportSummary is the report's first paragraph.
@@ -124,6 +127,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	r.Proofs = st.Proofs
 	r.CleanedUp = st.CleanedUp
 	r.Checklist = st.Checklist
+	r.FollowUps = st.Investigation.FollowUps()
 	r.Containment = ReportContainment{
 		DeactivatedAt: st.DeactivatedAt, Override: st.Override, Rollbacks: st.Rollbacks, Lessons: st.Lessons,
 		WatchWindow: st.WatchWindow, WatchStart: st.WatchStart, WatchLast: st.WatchLast, WatchPassed: st.WatchPassed,

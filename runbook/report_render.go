@@ -87,6 +87,7 @@ func (r *Report) Markdown() []byte {
 	r.mdInvestigation(&b)
 	r.mdReplacements(&b)
 	r.mdContainment(&b)
+	r.mdFollowUps(&b)
 	if len(r.ChangePlan) > 0 {
 		p("## Change plan (dry-run: not sent)\n\n| # | Call | Input |\n|---|---|---|\n")
 		for i, c := range r.ChangePlan {
@@ -245,3 +246,16 @@ func indentJSON(doc string) string {
 
 // redactJSONBytes is the last line of defence for the JSON report.
 func redactJSONBytes(b []byte) []byte { return []byte(RedactString(string(b))) }
+
+// mdFollowUps lists what the attacker's techniques leave to do.
+func (r *Report) mdFollowUps(b *strings.Builder) {
+	if len(r.FollowUps) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## Follow-ups\n\n| Caller | Technique | Do | On |\n|---|---|---|---|\n")
+	for _, f := range r.FollowUps {
+		p("| %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))))
+	}
+	p("\n")
+}

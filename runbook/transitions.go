@@ -19,7 +19,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if err != nil {
 			return nil, refuse(s.Step, ev, "%s", err.Error())
 		}
-		s.KeyID, s.DetectedAt, s.Step = id, e.DetectedAt, StepIdentify
+		if !e.ExposedAt.IsZero() && !e.DetectedAt.IsZero() && e.ExposedAt.After(e.DetectedAt) {
+			return nil, refuse(s.Step, ev, "the key cannot be exposed (%s) after the leak was detected (%s)", stamp(e.ExposedAt), stamp(e.DetectedAt))
+		}
+		s.KeyID, s.DetectedAt, s.ExposedAt, s.Step = id, e.DetectedAt, e.ExposedAt, StepIdentify
 		return []Effect{IdentifyKey{KeyID: id}}, nil
 
 	case KeyIdentified:
@@ -50,7 +53,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		s.Step, s.Sweeping = StepInvestigate, true
 		s.Investigation = &Investigation{From: e.From, To: e.To}
-		return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To}}, nil
+		return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To, ExposedAt: s.ExposedAt}}, nil
 
 	case SweepProgress:
 		if s.Step != StepInvestigate || !s.Sweeping {
@@ -280,7 +283,16 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 			return nil, err
 		}
 		m.settle("CheckHardening")
-		s.Checklist = e.Items
+		// The indicators' follow-ups (rotate the secrets read, unshare the
+		// snapshots shared) join what awsops read of the account.
+		s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
+		for i := range s.Checklist {
+			for _, d := range s.FollowUpsDone {
+				if s.Checklist[i].ID == d.ID {
+					s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(d.Note)
+				}
+			}
+		}
 		return nil, nil
 
 	case RecheckHardening:
@@ -344,6 +356,8 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return nil, m.proven(e)
 	case OverrideProof:
 		return nil, m.overrideProof(e)
+	case ConfirmFollowUp:
+		return nil, m.confirmFollowUp(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }

@@ -47,11 +47,10 @@ func (c *cleanupList) clamp(st runbook.State) {
 	}
 }
 
+// blastRadius is what the clean-up offers: the attacker's resources, never
+// a legitimate caller's own.
 func blastRadius(st runbook.State) []runbook.Resource {
-	if st.Investigation == nil {
-		return nil
-	}
-	return st.Investigation.BlastRadius
+	return st.Investigation.AttackerResources()
 }
 
 // removable reports whether keyrunbook can still remove r: not gone yet,

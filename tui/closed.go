@@ -42,7 +42,7 @@ func closedView(f frame, abortedAt runbook.Step) string {
 	}
 	if st.Investigation != nil {
 		lines = append(lines, kvw(f, "Callers", fmt.Sprintf("%d found · replacements: %s", len(st.Investigation.Callers), replacementTally(st.Proposals)))...)
-		lines = append(lines, kvw(f, "Cleaned up", fmt.Sprintf("%d of %d resources the key created", len(st.CleanedUp), len(st.Investigation.BlastRadius)))...)
+		lines = append(lines, kvw(f, "Cleaned up", fmt.Sprintf("%d of %d resources the key created", len(st.CleanedUp), len(st.Investigation.AttackerResources())))...)
 	}
 	if st.Rollbacks > 0 {
 		lines = append(lines, kvw(f, "Roll-backs", fmt.Sprint(st.Rollbacks))...)

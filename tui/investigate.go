@@ -371,6 +371,11 @@ func (v investigateView) detail(f frame) []string {
 	}
 	lines := []string{title + sty.Muted.Render(fmt.Sprintf(" · %d events, %d errors · %s → %s",
 		c.Events, c.Errors, c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04")))}
+	if c.Undecided != "" {
+		// Deactivation waits for this verdict (issue 14): say so, and how.
+		lines = append(lines, para(sty.Warning, "? your verdict is needed before deactivation: "+c.Undecided+
+			". Press l to label it (legitimate, suspicious, attacker).", w, "  ")...)
+	}
 	if c.Why != "" {
 		lines = append(lines, para(sty.Muted, "why: "+c.Why, w, "  ")...)
 	}

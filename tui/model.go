@@ -39,6 +39,9 @@ type Options struct {
 	LogPath string
 	// KeyID prefills the intake field (--key), optional.
 	KeyID string
+	// ExposedAt prefills when the key was exposed (--exposed-at, a
+	// scenario's brief), optional.
+	ExposedAt time.Time
 	// Training, when set, shows the scenario and enables hints.
 	Training *TrainingInfo
 	// Pending are effects to run at start: a resumed incident's intents
@@ -172,7 +175,7 @@ func New(opts Options) Model {
 		inflight: map[int]runbook.Effect{},
 	}
 	m.help.Styles = sty.Help
-	m.intake = newIntakeView(opts.KeyID, sty)
+	m.intake = newIntakeView(opts.KeyID, opts.ExposedAt, sty)
 	m.investigate = newInvestigateView(sty)
 	m.propose = newProposeView()
 	m.remove = newDeleteView(sty)

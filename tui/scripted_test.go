@@ -115,6 +115,11 @@ type script struct {
 	scans []runbook.ScanTrailSource
 	// planned are the resources whose clean-up calls were read.
 	planned []string
+	// undecided, when set, marks every caller of the sweep as waiting
+	// for the responder's verdict (intake_test.go).
+	undecided string
+	// followUp, when set, gives the attacker a secret read to rotate.
+	followUp bool
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -143,6 +148,16 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		return fixtureIdentified()
 	case runbook.SweepCloudTrail:
 		inv := fixtureInvestigation(x.From, x.To)
+		if s.followUp {
+			inv.Indicators = append(inv.Indicators, runbook.Indicator{Kind: "credential-access", Summary: "GetSecretValue ×1",
+				Severity: runbook.SeverityInfo, CallerID: "c-evil", FollowUps: []runbook.FollowUp{{Kind: "rotate", Technique: "secret-read",
+					Do: "Rotate every secret it read.", CallerID: "c-evil", Targets: []string{"reporting/warehouse"}}}})
+		}
+		for i := range inv.Callers {
+			if s.undecided != "" {
+				inv.Callers[i].Label, inv.Callers[i].Undecided = runbook.LabelUnknown, s.undecided
+			}
+		}
 		for _, r := range inv.Regions {
 			emit(runbook.SweepProgress{Region: runbook.RegionSweep{Region: r.Region, State: runbook.RegionRunning, Pages: 1, Events: 3}})
 			emit(runbook.SweepProgress{Region: r})

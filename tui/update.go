@@ -213,7 +213,7 @@ func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
 func (m Model) typing() bool {
 	switch m.State().Step {
 	case runbook.StepIntake:
-		return m.intake.input.Focused()
+		return m.intake.focused()
 	case runbook.StepDelete:
 		return m.remove.input.Focused()
 	}

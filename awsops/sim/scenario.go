@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -30,6 +31,10 @@ type Scenario struct {
 	Title string `json:"title"`
 	// Brief is the one-line alert the responder starts from.
 	Brief string `json:"brief"`
+	// ExposedAt is when the brief says the key was exposed, an offset from
+	// the start ("-2d7h"); the intake is prefilled with it. Empty: the
+	// brief does not say.
+	ExposedAt string `json:"exposedAt,omitempty"`
 	// Account is the simulated account.
 	Account Account `json:"account"`
 	// Regions are the enabled regions; empty means AWS's default set.
@@ -279,6 +284,11 @@ type Step struct {
 	SaveKeyAs string `json:"saveKeyAs,omitempty"`
 	Resource  string `json:"resource,omitempty"`
 	ReadOnly  *bool  `json:"readOnly,omitempty"`
+	// RequestParameters, for an operation the sim does not serve, is the
+	// event's requestParameters as CloudTrail writes them, nested objects
+	// and booleans included (a snapshot's createVolumePermission, GuardDuty's
+	// enable=false); Params stay flat strings.
+	RequestParameters json.RawMessage `json:"requestParameters,omitempty"`
 }
 
 // ScenarioInfo describes an embedded scenario.
@@ -392,6 +402,19 @@ func (sc *Scenario) LegitimateCallers() []Workload {
 // nothing and is left out; a scenario that does not compile gets every
 // mutating step, as written.
 func (sc *Scenario) PlantedActions() []Step {
+	var out []Step
+	for _, st := range sc.AttackerSteps() {
+		if !guessReadOnly(st.Service, st.Action, st.ReadOnly) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// AttackerSteps are the attacker's steps the account accepted, reads
+// included (a secret read is a loose end too: it must be rotated). A
+// scenario that does not compile gets every step, as written.
+func (sc *Scenario) AttackerSteps() []Step {
 	accepted, known := tookEffect(sc)
 	var out []Step
 	for wi := range sc.Workloads {
@@ -400,11 +423,23 @@ func (sc *Scenario) PlantedActions() []Step {
 			continue
 		}
 		for si := range w.Steps {
-			st := &w.Steps[si]
-			if !guessReadOnly(st.Service, st.Action, st.ReadOnly) && (!known || accepted[st]) {
+			if st := &w.Steps[si]; !known || accepted[st] {
 				out = append(out, *st)
 			}
 		}
 	}
 	return out
+}
+
+// Event is what CloudTrail records of a step's call: its event source and
+// requestParameters, as the simulated account writes them.
+func (st Step) Event() (source string, requestParameters json.RawMessage) {
+	if len(st.RequestParameters) > 0 {
+		return eventSource(st.Service), st.RequestParameters
+	}
+	v := url.Values{}
+	for k, val := range st.Params {
+		v.Set(k, val)
+	}
+	return eventSource(st.Service), paramsJSON(v)
 }

@@ -26,22 +26,24 @@ const DefaultLookupRate = 2.0
 // It is safe for concurrent use: one mutex guards the account, the clock and
 // the trail.
 type Sim struct {
-	mu        sync.Mutex
-	sc        *Scenario
-	plan      *compiled
-	seed      uint64
-	ids       *ids
-	start     time.Time
-	now       time.Time
-	acct      *account
-	trail     *trail
-	keyRefs   map[string]string // scenario key ref → key ID
-	workloads []*workload
-	nextStep  int // plan.steps before this one have run
-	batch     []event
-	actorIDs  map[string]uint32
-	requests  []RequestRecord
-	reqSeq    uint64
+	// fieldLimit is TrailFieldLimit unless a test lowered it.
+	fieldLimit int
+	mu         sync.Mutex
+	sc         *Scenario
+	plan       *compiled
+	seed       uint64
+	ids        *ids
+	start      time.Time
+	now        time.Time
+	acct       *account
+	trail      *trail
+	keyRefs    map[string]string // scenario key ref → key ID
+	workloads  []*workload
+	nextStep   int // plan.steps before this one have run
+	batch      []event
+	actorIDs   map[string]uint32
+	requests   []RequestRecord
+	reqSeq     uint64
 
 	responderKey string
 	responderIP  string
@@ -57,13 +59,25 @@ type Sim struct {
 type Option func(*options)
 
 type options struct {
-	seed     int64
-	throttle float64
-	start    time.Time
+	seed       int64
+	throttle   float64
+	start      time.Time
+	fieldLimit int
 
 	orgSTS, orgIAM float64 // WithOrgLimits (org.go)
 	orgLimits      bool
 }
+
+// TrailFieldLimit is the largest requestParameters or responseElements
+// CloudTrail records; past it the field is replaced by {"omitted": true}
+// ("CloudTrail truncates a field if the field's contents exceeds the
+// maximum field size. If a field is truncated, omitted is present with a
+// value of true", CloudTrail record contents; 100 KB for these two).
+const TrailFieldLimit = 100 * 1024
+
+// WithTrailFieldLimit lowers the size past which a record's parameters or
+// response are omitted, so a test can omit them with a small call.
+func WithTrailFieldLimit(n int) Option { return func(o *options) { o.fieldLimit = n } }
 
 // WithSeed sets the seed of every generated ID, secret and schedule jitter:
 // the same scenario and seed give the same history.
@@ -92,7 +106,7 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 	if sc == nil {
 		return nil, errors.New("new sim: nil scenario")
 	}
-	o := options{seed: 1, throttle: DefaultLookupRate, start: DefaultStart}
+	o := options{seed: 1, throttle: DefaultLookupRate, start: DefaultStart, fieldLimit: TrailFieldLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -110,7 +124,7 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		trail:      newTrail(seed),
 		keyRefs:    map[string]string{},
 		actorIDs:   map[string]uint32{},
-		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{},
+		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{}, fieldLimit: o.fieldLimit,
 		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50")}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
 	s.org = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts)
@@ -148,6 +162,16 @@ func (s *Sim) Scenario() *Scenario { return s.sc }
 
 // AccountID is the simulated account's ID.
 func (s *Sim) AccountID() string { return s.sc.Account.ID }
+
+// ExposedAt is when the scenario's brief says the key was exposed, or zero
+// when it does not say (or says it in a form LoadScenario rejects).
+func (s *Sim) ExposedAt() time.Time {
+	d, err := offsetOr("exposedAt", s.sc.ExposedAt, 0)
+	if err != nil || s.sc.ExposedAt == "" {
+		return time.Time{}
+	}
+	return s.start.Add(d)
+}
 
 // LeakedKeyID is the access key ID the incident is about.
 func (s *Sim) LeakedKeyID() string {

@@ -409,5 +409,10 @@ func (v *validator) responder() error {
 	if _, ok := v.keyRefs[v.sc.LeakedKey]; !ok {
 		return fieldErr("leakedKey", "%q is not the ref of a key in root.keys or users[].keys", v.sc.LeakedKey)
 	}
+	if d, err := offsetOr("exposedAt", v.sc.ExposedAt, 0); err != nil {
+		return err
+	} else if d > 0 {
+		return fieldErr("exposedAt", "%q is in the future: the key was exposed before the incident starts", v.sc.ExposedAt)
+	}
 	return nil
 }

@@ -53,6 +53,9 @@ type respondOptions struct {
 	athenaPartition                           string
 	athenaCreate                              bool
 	trailDays                                 int
+	// exposed is --exposed-at; exposedAt its parsed value (issue 14).
+	exposed   string
+	exposedAt time.Time
 }
 
 func cmdRespond(ctx context.Context, args []string, io streams) error {
@@ -72,6 +75,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation")
 	fs.IntVar(&o.days, "days", 90, "how many days of CloudTrail event history to sweep, 1 to 90 (event history keeps 90)")
 	fs.StringVar(&o.detected, "detected-at", "", "when the leak was detected (RFC 3339), for time-to-detect")
+	fs.StringVar(&o.exposed, "exposed-at", "", "when the key was exposed (RFC 3339): a caller new after it is yours to decide")
 	fs.StringVar(&o.trailDir, "trail-dir", "", "with --investigate-only: also read the trail log files (.json.gz) under this directory")
 	fs.StringVar(&o.trailS3, "trail-s3", "", "with --investigate-only: also read the trail log files under s3://bucket/prefix")
 	fs.StringVar(&o.athenaWorkgroup, "athena-workgroup", "primary", "Athena workgroup for --athena-table")
@@ -121,6 +125,16 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		}
 		detectedAt = t
 	}
+	if o.exposed != "" {
+		t, err := time.Parse(time.RFC3339, o.exposed)
+		if err != nil {
+			return usagef("respond: --exposed-at %q is not RFC 3339 (e.g. 2026-11-21T18:00:00Z)", o.exposed)
+		}
+		if !detectedAt.IsZero() && t.After(detectedAt) {
+			return usagef("respond: --exposed-at %s is after --detected-at %s: a key is exposed before its leak is found", o.exposed, o.detected)
+		}
+		o.exposedAt = t
+	}
 	mode := runbook.ModeLive
 	if o.dryRun || o.investigateOnly {
 		mode = runbook.ModeDryRun
@@ -148,7 +162,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
 	}
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, ExposedAt: o.exposedAt, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("respond: %w (the action log is %s; resume with 'keyrunbook resume %s')", err, path, path)
 	}
@@ -187,7 +201,7 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 // investigateOnly runs identification and the sweep through the engine,
 // so the session is journaled like any other, and prints the result.
 func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor, o respondOptions, detectedAt time.Time, path string, io streams) error {
-	if err := en.Run(ctx, x, runbook.SubmitKey{KeyID: o.key, DetectedAt: detectedAt}); err != nil {
+	if err := en.Run(ctx, x, runbook.SubmitKey{KeyID: o.key, DetectedAt: detectedAt, ExposedAt: o.exposedAt}); err != nil {
 		return err
 	}
 	st := en.Machine().State()

@@ -147,7 +147,8 @@ func (d *drill) debrief() runbook.Debrief {
 // gets the function the trainee would read off the account.
 func (d *drill) investigate() {
 	d.t.Helper()
-	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID()})
+	// The model response takes the exposure time the brief gives.
+	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID(), ExposedAt: d.tr.sim.ExposedAt()})
 	now := d.tr.sim.Now()
 	d.do(runbook.BeginInvestigation{From: now.Add(-drillSweep), To: now})
 	d.do(runbook.BeginProposals{})
@@ -262,7 +263,20 @@ func (d *drill) model() {
 		d.t.Fatalf("the watch did not pass: step %s, key uses %d, unhealthy %v", st.Step, st.KeyUses, st.Unhealthy)
 	}
 	d.do(runbook.ConfirmDelete{Typed: runbook.LastFour(d.state().KeyID)})
+	d.followUp()
 	d.do(runbook.CloseIncident{Note: "model response"})
+}
+
+// followUp does, by hand, what the attacker's techniques left (rotates the
+// secret, unshares the snapshot, revokes the model access), and confirms
+// each open follow-up of the checklist.
+func (d *drill) followUp() {
+	d.t.Helper()
+	for _, it := range d.state().Checklist {
+		if strings.HasPrefix(it.ID, "follow-up-") && !it.OK {
+			d.do(runbook.ConfirmFollowUp{ID: it.ID, Note: "done in the console"})
+		}
+	}
 }
 
 func TestEveryScenarioCanBeWon(t *testing.T) {
@@ -270,8 +284,8 @@ func TestEveryScenarioCanBeWon(t *testing.T) {
 		t.Skip("plays every scenario end to end")
 	}
 	infos := sim.Scenarios()
-	if len(infos) < 3 {
-		t.Fatalf("want the three shipped scenarios, got %d", len(infos))
+	if len(infos) < 5 {
+		t.Fatalf("want the five shipped scenarios, got %d", len(infos))
 	}
 	for _, info := range infos {
 		t.Run(info.Name, func(t *testing.T) {
@@ -345,4 +359,44 @@ func TestCarelessResponseLosesPoints(t *testing.T) {
 		}
 	}
 	t.Logf("careless response on %s:\n%s", name, text)
+}
+
+// Issue 14: in llm-jacking-ci the attacker enables Bedrock model access,
+// reads a secret, verifies an SES sender, shares a snapshot and suspends
+// GuardDuty, while the CI deploys its function. A response that removes the
+// planted user but leaves every follow-up open loses points for each, and
+// the debrief names them; the CI's function is never offered for clean-up.
+func TestCarelessResponseLeavesTheFollowUps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays a scenario end to end")
+	}
+	t.Parallel()
+	d := startDrill(t, "llm-jacking-ci")
+	want := []string{"bedrock-invoke", "bedrock-model-access", "guardduty-disabled", "secret-read", "ses-identity", "snapshot-shared"}
+	got := drillFor(d.sc).FollowUps
+	if !slices.Equal(got, want[1:]) && !slices.Equal(got, want) {
+		t.Fatalf("the drill expects follow-ups %v, want %v", got, want[1:])
+	}
+	d.investigate()
+	for _, r := range d.state().Investigation.AttackerResources() {
+		if r.Type == "lambda-function" {
+			t.Errorf("the CI's function %s is offered for clean-up", r.ID)
+		}
+	}
+	d.replace()
+	d.do(runbook.ProceedToDeactivate{})
+	d.cleanUpPlanted()
+	d.do(runbook.ConfirmDeactivate{})
+	d.do(runbook.ConfirmDelete{Typed: runbook.LastFour(d.state().KeyID)})
+	d.do(runbook.CloseIncident{Note: "careless: follow-ups left"})
+	db := d.debrief()
+	if db.Score >= 100 {
+		t.Fatalf("careless response scored %d:\n%s", db.Score, db.Text())
+	}
+	for _, tech := range drillFor(d.sc).FollowUps {
+		if !strings.Contains(db.Text(), tech) {
+			t.Errorf("the debrief does not name the open follow-up %s:\n%s", tech, db.Text())
+		}
+	}
+	t.Logf("careless response on llm-jacking-ci:\n%s", db.Text())
 }

@@ -205,7 +205,7 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		return err
 	}
 	model := tui.New(tui.Options{
-		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(),
+		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(), ExposedAt: t.sim.ExposedAt(),
 		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint},
 		Now:      t.sim.Now,
 		Export:   exportProposal,

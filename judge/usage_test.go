@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"strings"
@@ -36,8 +36,8 @@ func TestStableUserAgent(t *testing.T) {
 		{"platform/linux", "platform/linux"}, // "m/" inside a token is not the metrics token
 	}
 	for _, tt := range tests {
-		if got := stableUserAgent(tt.ua); got != tt.want {
-			t.Errorf("stableUserAgent(%q) = %q, want %q", tt.ua, got, tt.want)
+		if got := StableUserAgent(tt.ua); got != tt.want {
+			t.Errorf("StableUserAgent(%q) = %q, want %q", tt.ua, got, tt.want)
 		}
 	}
 }
@@ -80,7 +80,7 @@ func TestClassifyCaller(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := classifyCaller(tt.ip, stableUserAgent(tt.ua), "", tt.regions, inv, idx)
+			c := classifyCaller(tt.ip, StableUserAgent(tt.ua), "", tt.regions, inv, idx)
 			if c.kind != tt.kind || c.label != tt.label || c.resource != tt.resource {
 				t.Errorf("got %s %s %q, want %s %s %q (%s)", c.kind, c.label, c.resource, tt.kind, tt.label, tt.resource, c.why)
 			}

@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"encoding/json"
@@ -21,19 +21,19 @@ import (
 const classifyAccount = "111122223333"
 
 // classifyInventory is what DescribeInstances/DescribeAddresses would say of
-// the fixtures' account: one instance, a NAT gateway's Elastic IP, and the
-// Lambda function whose environment holds the key.
+// the fixtures' account (testdata/classify/inventory.json): one instance, a
+// NAT gateway's Elastic IP, and the Lambda function whose environment holds
+// the key. awsops's tests read the same file.
 func classifyInventory() Inventory {
-	return Inventory{
-		Account: classifyAccount,
-		Instances: []Instance{{ID: "i-0aaa1111", Region: "us-east-1",
-			PublicIPs: []string{"54.10.20.30"}, PrivateIPs: []string{"10.0.1.15"}}},
-		Addresses: []ElasticIP{{PublicIP: "3.3.3.3", Region: "eu-west-1", AllocationID: "eipalloc-0nat"}},
-		Functions: []Function{
-			{Name: "orders-sync", Region: "us-east-1", Runtime: "python3.12", HoldsKey: true},
-			{Name: "unrelated", Region: "us-east-1", Runtime: "nodejs20.x"},
-		},
+	raw, err := os.ReadFile(filepath.Join("testdata", "classify", "inventory.json"))
+	if err != nil {
+		panic(err)
 	}
+	var inv Inventory
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		panic(err)
+	}
+	return inv
 }
 
 // classifyRecords reads a fixture trail log of testdata/classify.
@@ -98,7 +98,7 @@ func TestAggregateClassifiesEachCaller(t *testing.T) {
 		{"cloudshell is a person: unknown", "44.1.1.1", "exec-env/CloudShell", runbook.CallerCloudShell, runbook.LabelUnknown, "", "", "aws-cli", 1, 0, "CloudShell"},
 		{"aws service on the key's behalf", "cloudformation.amazonaws.com", "cloudformation", runbook.CallerAWSService, runbook.LabelLegitimate, "", "", "cloudformation.amazonaws.com", 1, 0, "not a caller to replace"},
 		{"off AWS known tool", "203.0.113.10", "Boto3/1.28.57", runbook.CallerOffAWS, runbook.LabelLegitimate, "", "", "boto3", 4, 0, "not this account's"},
-		{"attacker", "198.51.100.66", "aws-cli/2.13.0", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-cli", 12, 2, "created or changed IAM identities"},
+		{"attacker", "198.51.100.66", "aws-cli/2.13.0", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-cli", 12, 2, "created or changed identities"},
 		{"recon only, no AWS tool", "192.0.2.50", "Go-http-client", runbook.CallerUnknown, runbook.LabelSuspicious, "", "", "", 3, 1, "mostly enumerated the account"},
 		{"off AWS, mostly denied", "192.0.2.77", "aws-sdk-java", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-sdk-java", 7, 5, "was denied 5 of 7 calls"},
 	}
@@ -161,7 +161,9 @@ func TestAggregateIndicatorsExactly(t *testing.T) {
 		{nat, IndicatorDenied, runbook.SeverityWarning, []string{"e-1010", "e-1011", "e-1012", "e-1013", "e-1014"}, "5 of 7"},
 		{attacker, IndicatorRecon, runbook.SeverityWarning, []string{"e-701", "e-702", "e-703"}, "new address, starting with GetCallerIdentity"},
 		{recon, IndicatorRecon, runbook.SeverityWarning, []string{"e-801", "e-802", "e-803"}, "3 of its 3 calls"},
+		{java, IndicatorCredentialAccess, runbook.SeverityInfo, []string{"e-900", "e-901", "e-902", "e-903", "e-904"}, "attempted GetParameter ×5"},
 		{attacker, IndicatorResourceAbuse, runbook.SeverityInfo, []string{"e-711"}, "us-east-1, a region the legitimate callers use"},
+		{attacker, IndicatorCredentialAccess, runbook.SeverityInfo, []string{"e-712"}, "GetSessionToken ×1"},
 	}
 	if len(res.indicators) != len(wants) {
 		for _, ind := range res.indicators {
@@ -190,8 +192,9 @@ func TestAggregateBlastRadiusExactly(t *testing.T) {
 	for _, r := range res.blast {
 		got = append(got, fmt.Sprintf("%s %s %s %s %s", r.Type, r.ID, r.Region, r.Parent, r.Action))
 	}
+	// The Lambda function's change to its own configuration is the
+	// workload's, not the attacker's: it is left out.
 	want := []string{
-		"lambda-function orders-sync us-east-1  UpdateFunctionConfiguration20150331v2",
 		"iam-user backup-admin   CreateUser",
 		"access-key AKIAQBACKDOORKEY7777  backup-admin CreateAccessKey",
 		"policy arn:aws:iam::aws:policy/AdministratorAccess  user/backup-admin AttachUserPolicy",
@@ -207,18 +210,18 @@ func TestAggregateBlastRadiusExactly(t *testing.T) {
 }
 
 // The fixture's CreateAccessKey and GetSessionToken responses carry secrets,
-// and CreateLoginProfile a password: none may reach any output.
+// and CreateLoginProfile a password: none may reach any output (the
+// proposals built from it are checked in awsops).
 func TestAggregateNoSecretInAnyOutput(t *testing.T) {
 	recs := classifyRecords(t, "mixed.json")
 	res := classifyFold(recs, classifyInventory())
 	out, err := json.Marshal(struct {
-		R         classifyResult
-		C         []runbook.UsageCaller
-		I         []runbook.Indicator
-		B         []runbook.Resource
-		Records   []TrailRecord
-		Proposals []runbook.Proposal
-	}{res, res.callers, res.indicators, res.blast, recs, Propose(runbook.Investigation{Callers: res.callers}, classifyAccount)})
+		R       classifyResult
+		C       []runbook.UsageCaller
+		I       []runbook.Indicator
+		B       []runbook.Resource
+		Records []TrailRecord
+	}{res, res.callers, res.indicators, res.blast, recs})
 	if err != nil {
 		t.Fatal(err)
 	}

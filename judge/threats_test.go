@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"encoding/json"
@@ -27,6 +27,10 @@ const (
 )
 
 func threatFold(calls []threatCall) classifyResult {
+	return classifyFold(threatRecords(calls), classifyInventory())
+}
+
+func threatRecords(calls []threatCall) []TrailRecord {
 	var recs []TrailRecord
 	for i, c := range calls {
 		if c.region == "" {
@@ -54,7 +58,7 @@ func threatFold(calls []threatCall) classifyResult {
 		}
 		recs = append(recs, r)
 	}
-	return classifyFold(recs, classifyInventory())
+	return recs
 }
 
 func repeatCall(n int, c threatCall) []threatCall {
@@ -278,7 +282,8 @@ func TestBlastRadiusPerCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.call.ip = threatOffAWS
+			// A caller with no known tool is unknown: what it made counts.
+			tt.call.ip, tt.call.ua = threatOffAWS, "python-requests/2.31"
 			res := threatFold([]threatCall{tt.call})
 			var got []string
 			for _, r := range res.blast {
@@ -290,6 +295,41 @@ func TestBlastRadiusPerCall(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("blast %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// Issue 14: a resource is the attacker's only when a caller not labelled
+// legitimate created or changed it. A CI's deploy of its own function is
+// not; the same function changed by an attacker is, credited to it.
+func TestBlastRadiusAttribution(t *testing.T) {
+	deploy := threatCall{ip: "20.57.112.9", src: "lambda.amazonaws.com", name: "UpdateFunctionCode20150331v2", region: "us-west-2", req: `{"functionName":"report-builder"}`}
+	backdoor := threatCall{ip: threatOffAWS, ua: "python-requests/2.31", src: "lambda.amazonaws.com", name: "UpdateFunctionCode20150331v2",
+		region: "us-west-2", hours: 30, req: `{"functionName":"report-builder"}`}
+	user := threatCall{ip: threatOffAWS, ua: "python-requests/2.31", src: "iam.amazonaws.com", name: "CreateUser", hours: 31, req: `{"userName":"eve"}`}
+	tests := []struct {
+		name  string
+		calls []threatCall
+		want  []string // "type id by-ip"
+	}{
+		{"a workload's own deploy is not the attacker's", []threatCall{deploy, deploy}, nil},
+		{"the attacker's change to the same function is", []threatCall{deploy, backdoor, user},
+			[]string{"lambda-function report-builder " + threatOffAWS, "iam-user eve " + threatOffAWS}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := threatFold(tt.calls)
+			ip := map[string]string{}
+			for _, c := range res.callers {
+				ip[c.ID] = c.SourceIP
+			}
+			var got []string
+			for _, r := range res.blast {
+				got = append(got, r.Type+" "+r.ID+" "+ip[r.CallerID])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("blast %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"encoding/json"
@@ -68,6 +68,9 @@ func TestCallResources(t *testing.T) {
 			`{"functionName":"arn:aws:lambda:eu-west-1:111122223333:function:f","role":"arn:aws:iam::111122223333:role/r"}`, "",
 			[]string{"arn:aws:lambda:eu-west-1:111122223333:function:f"}, []string{"arn:aws:iam::111122223333:role/r"}},
 		{"event source mappings are not the function's", "lambda.amazonaws.com", "CreateEventSourceMapping20150331", "eu-west-1", `{"functionName":"f"}`, "", nil, nil},
+		{"a foundation model names no account", "bedrock.amazonaws.com", "InvokeModel", "us-east-1", `{"modelId":"amazon.titan-text-express-v1"}`, "",
+			[]string{"arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1"}, nil},
+		{"model access is granted on no model", "bedrock.amazonaws.com", "PutFoundationModelEntitlement", "us-east-1", `{"modelId":"m"}`, "", nil, nil},
 		{"table", "dynamodb.amazonaws.com", "DescribeTable", "eu-west-1", `{"tableName":"t"}`, "",
 			[]string{"arn:aws:dynamodb:eu-west-1:111122223333:table/t"}, nil},
 		{"queue URL", "sqs.amazonaws.com", "GetQueueAttributes", "eu-west-1", `{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/444455556666/q"}`, "",
@@ -127,14 +130,14 @@ func TestPassedRoleARN(t *testing.T) {
 		{"lambda", "arn:aws:lambda:eu-west-1:1:function:f", false},
 	}
 	for _, tt := range tests {
-		if got := passedRoleARN(tt.prefix, tt.arn); got != tt.want {
-			t.Errorf("passedRoleARN(%s, %s) = %v", tt.prefix, tt.arn, got)
+		if got := PassedRoleARN(tt.prefix, tt.arn); got != tt.want {
+			t.Errorf("PassedRoleARN(%s, %s) = %v", tt.prefix, tt.arn, got)
 		}
 	}
 	// Every call that passes a role has a service for the condition.
 	for call := range passRoleParams {
 		prefix, _, _ := strings.Cut(call, ":")
-		if passRoleService[prefix] == "" {
+		if PassRoleService[prefix] == "" {
 			t.Errorf("%s passes roles but %s has no iam:PassedToService value", call, prefix)
 		}
 	}

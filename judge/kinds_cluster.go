@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"fmt"
@@ -43,8 +43,8 @@ const (
 	eksClusterTagPrefix = "kubernetes.io/cluster/"
 )
 
-// eksClusterTag returns the cluster a node's tag names, or "".
-func eksClusterTag(key, value string) string {
+// EKSClusterTag returns the cluster a node's tag names, or "".
+func EKSClusterTag(key, value string) string {
 	switch {
 	case key == eksClusterNameTag:
 		return value
@@ -193,7 +193,7 @@ func clusterCallers(views []*callerView) {
 				c.Cluster = "ci " + ci
 				if c.Kind == runbook.CallerOffAWS {
 					c.Kind, c.Resource = runbook.CallerCI, ci
-					c.Why += fmt.Sprintf(" Another tool on %s carries the %s marker: this is a CI runner, and %s a CI job.", ip, ci, orDash(c.Tool))
+					c.Why += fmt.Sprintf(" Another tool on %s carries the %s marker: this is a CI runner, and %s a CI job.", ip, ci, orValue(c.Tool, "-"))
 				}
 			case len(group) > 1:
 				c.Cluster = "host " + ip
@@ -217,4 +217,12 @@ func ciClass(ip, ua, tool string) (callerClass, bool) {
 	}
 	return callerClass{kind: runbook.CallerCI, label: runbook.LabelLegitimate, tool: orValue(tool, ci), resource: ci,
 		why: fmt.Sprintf("The user agent carries the %s marker, from %s: a CI job holds the key.", ci, ip)}, true
+}
+
+// orValue returns s, or def when s is empty.
+func orValue(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"regexp"
@@ -122,9 +122,9 @@ func IAMActions(eventSource, eventName string) []string {
 	return []string{action}
 }
 
-// passRoleService names, per IAM prefix, the service a passed role goes to,
+// PassRoleService names, per IAM prefix, the service a passed role goes to,
 // for the iam:PassedToService condition that keeps iam:PassRole narrow.
-var passRoleService = map[string]string{
+var PassRoleService = map[string]string{
 	"ec2":            "ec2.amazonaws.com",
 	"lambda":         "lambda.amazonaws.com",
 	"ecs":            "ecs-tasks.amazonaws.com",
@@ -149,9 +149,9 @@ var passRoleParams = map[string][]string{
 	"states:UpdateStateMachine":                {"roleArn"},
 }
 
-// passedRoleARN reports whether an ARN in an action's resources is a role
+// PassedRoleARN reports whether an ARN in an action's resources is a role
 // or instance profile handed to a service rather than the action's own.
-func passedRoleARN(prefix, arn string) bool {
+func PassedRoleARN(prefix, arn string) bool {
 	if prefix == "iam" || prefix == "sts" {
 		return false
 	}
@@ -163,14 +163,19 @@ func passedRoleARN(prefix, arn string) bool {
 type arnScope struct{ partition, region, account string }
 
 func scopeOf(r *TrailRecord) arnScope {
-	partition := "aws"
+	return arnScope{Partition(r.AWSRegion), r.AWSRegion, r.Account()}
+}
+
+// Partition is the ARN partition of a region: aws-cn for China, aws-us-gov
+// for GovCloud, aws elsewhere.
+func Partition(region string) string {
 	switch {
-	case strings.HasPrefix(r.AWSRegion, "cn-"):
-		partition = "aws-cn"
-	case strings.HasPrefix(r.AWSRegion, "us-gov-"):
-		partition = "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
 	}
-	return arnScope{partition, r.AWSRegion, r.Account()}
+	return "aws"
 }
 
 func (s arnScope) arn(service, resource string) string {
@@ -195,7 +200,7 @@ var ec2InstanceActions = map[string]bool{
 // (passed). No own ARN means the call is granted on "*": either the action
 // takes no resource (ec2:DescribeInstances) or the event named none.
 func callResources(prefix, action, call string, r *TrailRecord) (own, passed []string) {
-	p := trailParams{raw: r.RequestParameters}
+	p := Params{raw: r.RequestParameters}
 	s := scopeOf(r)
 	for _, path := range passRoleParams[call] {
 		for _, v := range p.strs(path) {
@@ -273,6 +278,15 @@ func callResources(prefix, action, call string, r *TrailRecord) (own, passed []s
 		if g := p.str("logGroupName"); g != "" {
 			own = append(own, s.arn("logs", "log-group:"+g), s.arn("logs", "log-group:"+g+":*"))
 		}
+	case "bedrock":
+		// A foundation model's ARN names no account (Bedrock API reference:
+		// arn:aws:bedrock:REGION::foundation-model/MODEL-ID); a model ID that
+		// is an ARN already (a provisioned or imported model) is used as is.
+		if m := p.str("modelId"); strings.HasPrefix(m, "arn:") {
+			own = append(own, m)
+		} else if m != "" && (strings.HasPrefix(action, "Invoke") || strings.HasPrefix(action, "Converse")) {
+			own = append(own, "arn:"+s.partition+":bedrock:"+s.region+"::foundation-model/"+m)
+		}
 	case "ecr":
 		if repo := p.str("repositoryName"); repo != "" {
 			own = append(own, s.arn("ecr", "repository/"+repo))
@@ -297,7 +311,7 @@ func callResources(prefix, action, call string, r *TrailRecord) (own, passed []s
 	return own, passed
 }
 
-func s3Resources(action string, s arnScope, p *trailParams) []string {
+func s3Resources(action string, s arnScope, p *Params) []string {
 	bucket := p.str("bucketName")
 	if bucket == "" {
 		return nil
@@ -336,7 +350,7 @@ func lambdaFunctionARN(fn string, s arnScope) string {
 // iamResources picks the entity an IAM call acts on from its name: the
 // group of AddUserToGroup, the role of AttachRolePolicy, the user of
 // CreateAccessKey (the caller itself when userName is absent).
-func iamResources(action string, r *TrailRecord, s arnScope, p *trailParams) []string {
+func iamResources(action string, r *TrailRecord, s arnScope, p *Params) []string {
 	entity := func(kind, param string) []string {
 		if v := p.str(param); v != "" {
 			return []string{s.global("iam", kind+"/"+v)}

@@ -1,10 +1,9 @@
-package awsops
+package judge
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -67,7 +66,7 @@ type Aggregator struct {
 	inv     Inventory
 	idx     map[string][]ipOwner
 	callers map[callerKey]*callerState
-	blast   map[blastKey]runbook.Resource
+	blast   map[blastKey]*blastEntry
 	uaCache map[string]string // raw user agent → stable form
 	events  int
 	// What the bounds cut, for Notes.
@@ -75,11 +74,23 @@ type Aggregator struct {
 	blastDropped   int
 	// minted are the temporary credentials the key minted (minted.go).
 	minted mintedLedger
+	// exposedAt is when the key was exposed, if known (exposure.go).
+	exposedAt time.Time
+	// omitted counts the records CloudTrail cut for size (omitted.go).
+	omitted omissions
 }
 
 type callerKey struct{ ip, ua string }
 
 type blastKey struct{ typ, id, region string }
+
+// blastEntry is one resource created or changed, and every caller that
+// did: it is the attacker's only when one of them is not legitimate
+// (issue 14: a CI's deploy of its own function is no attacker's change).
+type blastEntry struct {
+	res     runbook.Resource // the earliest call's, by time then action
+	callers map[callerKey]time.Time
+}
 
 type callerState struct {
 	first, last time.Time
@@ -89,6 +100,7 @@ type callerState struct {
 	errors      int
 	denied      int
 	minted      int             // calls signed with credentials other than the key: ones it minted
+	mintedKeys  map[string]bool // which (bounded): the session's own key IDs
 	regions     map[string]bool // region → a regional (not global) service was called there
 	vpce        string
 	when        timeUse // hours and days it called on (kinds_cluster.go)
@@ -98,12 +110,16 @@ type callerState struct {
 
 type actionKey struct{ source, name string }
 
-type evidenceKey struct{ kind, region string }
+// evidenceKey groups a caller's evidence into indicators: by kind and the
+// severity of the rows behind it, and for resource abuse by region.
+type evidenceKey struct {
+	kind, region string
+	sev          runbook.Severity
+}
 
 type actionState struct {
 	prefix, action string // IAM prefix and normalised event name
 	call           string // "prefix:Action", the key of the tables in actionmap.go
-	threat         string // the indicator kind the call feeds, if any
 	passes         bool   // the call can hand a role to a service
 	use            runbook.ActionUse
 	multiRegion    bool
@@ -123,7 +139,7 @@ func NewAggregator(keyID string, inv Inventory) *Aggregator {
 		inv:     inv,
 		idx:     indexInventory(inv),
 		callers: map[callerKey]*callerState{},
-		blast:   map[blastKey]runbook.Resource{},
+		blast:   map[blastKey]*blastEntry{},
 		uaCache: map[string]string{},
 	}
 }
@@ -162,16 +178,17 @@ func (a *Aggregator) Add(r TrailRecord) {
 	if act == nil {
 		prefix, action := IAMPrefix(r.EventSource), NormalizeEventName(r.EventName)
 		call := prefix + ":" + action
-		act = &actionState{prefix: prefix, action: action, call: call, threat: threatActions[call],
+		act = &actionState{prefix: prefix, action: action, call: call,
 			passes: passRoleParams[call] != nil,
 			use:    runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Region: r.AWSRegion}}
 		c.actions[ak] = act
 	}
-	threat := act.threat
+	rows := Match(&r)
+	recon := slices.ContainsFunc(rows, func(t *Technique) bool { return t.Kind == IndicatorRecon })
 
 	ref := runbook.EventRef{ID: r.EventID, Time: r.EventTime, Region: r.AWSRegion, Name: r.EventName}
 	if c.events == 0 || compareRefs(ref, c.firstRef) < 0 {
-		c.first, c.firstRef, c.firstRecon = r.EventTime, ref, threat == IndicatorRecon
+		c.first, c.firstRef, c.firstRecon = r.EventTime, ref, recon
 	}
 	if r.EventTime.After(c.last) {
 		c.last = r.EventTime
@@ -184,34 +201,41 @@ func (a *Aggregator) Add(r TrailRecord) {
 	}
 	if id := r.UserIdentity.AccessKeyID; id != "" && id != a.keyID {
 		c.minted++
+		if c.mintedKeys == nil {
+			c.mintedKeys = map[string]bool{}
+		}
+		if len(c.mintedKeys) < mintedKeysKept {
+			c.mintedKeys[id] = true
+		}
 	}
 	a.foldAction(act, &r)
 
-	if threat != "" {
-		region := ""
-		if threat == IndicatorResourceAbuse {
-			region = r.AWSRegion
+	if len(rows) > 0 {
+		req, resp := Params{raw: r.RequestParameters}, Params{raw: r.ResponseElements}
+		// One event feeds each indicator once, however many rows it matched.
+		fed := map[evidenceKey]bool{}
+		for _, t := range rows {
+			k := evidenceKey{kind: t.Kind, sev: t.Severity}
+			if t.Kind == IndicatorResourceAbuse {
+				k.region = r.AWSRegion
+			}
+			e := c.evidenceFor(k)
+			if !fed[k] {
+				e.add(&r)
+				fed[k] = true
+			}
+			e.addRow(t, &r, &req, &resp)
 		}
-		c.evidenceFor(threat, region).add(&r)
 	}
 	if r.Failed() {
 		c.errors++
 		if trailDenied(r.ErrorCode) {
 			c.denied++
-			c.evidenceFor(IndicatorDenied, "").add(&r)
+			c.evidenceFor(evidenceKey{kind: IndicatorDenied, sev: runbook.SeverityWarning}).add(&r)
 		}
 		return
 	}
-	for _, res := range blastResources(act.call, &r) {
-		k := blastKey{res.Type, res.ID, res.Region}
-		old, seen := a.blast[k]
-		switch {
-		case !seen && len(a.blast) >= blastRadiusCap:
-			a.blastDropped++
-		case !seen || res.Time.Before(old.Time) || (res.Time.Equal(old.Time) && res.Action < old.Action):
-			a.blast[k] = res
-		}
-	}
+	a.foldBlast(act, &r, key)
 }
 
 // userAgent returns the stable form of a user agent, remembering a bounded
@@ -220,15 +244,14 @@ func (a *Aggregator) userAgent(ua string) string {
 	if s, ok := a.uaCache[ua]; ok {
 		return s
 	}
-	s := stableUserAgent(ua)
+	s := StableUserAgent(ua)
 	if len(a.uaCache) < uaCacheMax {
 		a.uaCache[ua] = s
 	}
 	return s
 }
 
-func (c *callerState) evidenceFor(kind, region string) *evidence {
-	k := evidenceKey{kind, region}
+func (c *callerState) evidenceFor(k evidenceKey) *evidence {
 	e := c.evidence[k]
 	if e == nil {
 		e = &evidence{}
@@ -292,6 +315,9 @@ func (a *Aggregator) Notes() []string {
 	if a.overflowEvents > 0 {
 		notes = append(notes, fmt.Sprintf("More than %d distinct callers: %d events of the rest are grouped as one caller.", maxCallers, a.overflowEvents))
 	}
+	if s := a.omitted.sentence(); s != "" {
+		notes = append(notes, s)
+	}
 	if a.blastDropped > 0 {
 		notes = append(notes, fmt.Sprintf("The blast radius lists the first %d resources; %d more were created or changed.", blastRadiusCap, a.blastDropped))
 	}
@@ -317,13 +343,7 @@ func (a *Aggregator) Result() (callers []runbook.UsageCaller, indicators []runbo
 		return strings.Compare(x.ID, y.ID)
 	})
 	slices.SortFunc(indicators, compareIndicators)
-	blast = slices.Collect(maps.Values(a.blast))
-	slices.SortFunc(blast, func(x, y runbook.Resource) int {
-		if c := x.Time.Compare(y.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Type+"\x00"+x.ID+"\x00"+x.Region, y.Type+"\x00"+y.ID+"\x00"+y.Region)
-	})
+	blast = attribute(a.blast, views)
 	return callers, indicators, blast
 }
 

@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"bytes"
@@ -282,15 +282,22 @@ func redactSecrets(v any) any {
 	return v
 }
 
-// trailParams reads requestParameters lazily: most calls need one or two
+// Param returns the first string at a dotted path of a record's
+// requestParameters or responseElements ("accessKey.userName"), or "".
+func Param(raw json.RawMessage, path string) string {
+	p := Params{raw: raw}
+	return p.str(path)
+}
+
+// Params reads requestParameters lazily: most calls need one or two
 // fields, and decoding the top level once is the whole cost.
-type trailParams struct {
+type Params struct {
 	raw []byte
 	top map[string]json.RawMessage
 	ok  bool
 }
 
-func (p *trailParams) load() bool {
+func (p *Params) load() bool {
 	if p.top == nil && !p.ok {
 		p.ok = true
 		if len(p.raw) > 0 && json.Unmarshal(p.raw, &p.top) != nil {
@@ -302,7 +309,7 @@ func (p *trailParams) load() bool {
 
 // strs returns the string values at a dotted path; a segment ending in
 // "[]" walks every element of an array ("instancesSet.items[].instanceId").
-func (p *trailParams) strs(path string) []string {
+func (p *Params) strs(path string) []string {
 	if !p.load() {
 		return nil
 	}
@@ -310,7 +317,7 @@ func (p *trailParams) strs(path string) []string {
 }
 
 // str returns the first string value at a dotted path, or "".
-func (p *trailParams) str(path string) string {
+func (p *Params) str(path string) string {
 	if v := p.strs(path); len(v) > 0 {
 		return v[0]
 	}

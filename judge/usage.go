@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"fmt"
@@ -100,11 +100,11 @@ func toolOf(ua string) string {
 	return ""
 }
 
-// stableUserAgent drops the user-agent tokens that change from call to call
+// StableUserAgent drops the user-agent tokens that change from call to call
 // within one program, so one program stays one caller: the CLI names each
 // command (command/s3.ls), SDKs name the service client (api/s3#1.58.0) and
 // the features a call used (m/E,G).
-func stableUserAgent(ua string) string {
+func StableUserAgent(ua string) string {
 	if !strings.Contains(ua, "command/") && !strings.Contains(ua, "api/") && !strings.Contains(ua, "m/") {
 		return ua
 	}
@@ -305,103 +305,4 @@ func buildCaller(id string, k callerKey, st *callerState, class callerClass, reg
 		return strings.Compare(x.Name, y.Name)
 	})
 	return c
-}
-
-// blastResources returns what a successful call created or changed, from
-// its parameters and response. Only the named fields are read: a secret in
-// the response (CreateAccessKey's secretAccessKey) is never copied.
-func blastResources(call string, r *TrailRecord) []runbook.Resource {
-	req := trailParams{raw: r.RequestParameters}
-	resp := trailParams{raw: r.ResponseElements}
-	at := func(typ, id, region, parent string) runbook.Resource {
-		return runbook.Resource{Type: typ, ID: id, Region: region, Action: r.EventName, Time: r.EventTime, Parent: parent}
-	}
-	var out []runbook.Resource
-	add := func(typ, region, parent string, ids ...string) {
-		for _, id := range ids {
-			if id != "" {
-				out = append(out, at(typ, id, region, parent))
-			}
-		}
-	}
-	self := r.UserIdentity.UserName // IAM acts on the caller when userName is absent
-	if r.UserIdentity.Type == "Root" {
-		self = "root"
-	}
-	orSelf := func(v string) string {
-		if v == "" {
-			return self
-		}
-		return v
-	}
-	switch call {
-	case "iam:CreateUser":
-		add("iam-user", "", "", req.str("userName"))
-	case "iam:CreateAccessKey":
-		user := resp.str("accessKey.userName")
-		if user == "" {
-			user = orSelf(req.str("userName"))
-		}
-		add("access-key", "", user, resp.str("accessKey.accessKeyId"))
-	case "iam:CreateLoginProfile", "iam:UpdateLoginProfile":
-		user := orSelf(req.str("userName"))
-		add("login-profile", "", user, user)
-	case "iam:CreateRole", "iam:UpdateAssumeRolePolicy":
-		add("iam-role", "", "", req.str("roleName"))
-	case "iam:AttachUserPolicy", "iam:PutUserPolicy":
-		add("policy", "", "user/"+orSelf(req.str("userName")), req.str("policyArn"), req.str("policyName"))
-	case "iam:AttachRolePolicy", "iam:PutRolePolicy":
-		add("policy", "", "role/"+req.str("roleName"), req.str("policyArn"), req.str("policyName"))
-	case "iam:AttachGroupPolicy", "iam:PutGroupPolicy":
-		add("policy", "", "group/"+req.str("groupName"), req.str("policyArn"), req.str("policyName"))
-	case "iam:CreatePolicy":
-		id := resp.str("policy.arn")
-		if id == "" {
-			id = req.str("policyName")
-		}
-		add("policy", "", "", id)
-	case "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion":
-		add("policy", "", "", req.str("policyArn"))
-	case "iam:AddUserToGroup":
-		add("group-membership", "", req.str("groupName"), req.str("userName"))
-	case "iam:CreateGroup":
-		add("iam-group", "", "", req.str("groupName"))
-	case "iam:CreateInstanceProfile":
-		add("instance-profile", "", "", req.str("instanceProfileName"))
-	case "iam:CreateOpenIDConnectProvider":
-		add("identity-provider", "", "", resp.str("openIDConnectProviderArn"))
-	case "iam:CreateSAMLProvider":
-		add("identity-provider", "", "", resp.str("sAMLProviderArn"))
-	case "ec2:RunInstances":
-		add("ec2-instance", r.AWSRegion, "", resp.strs("instancesSet.items[].instanceId")...)
-	case "ec2:RequestSpotInstances":
-		add("spot-request", r.AWSRegion, "", resp.strs("spotInstanceRequestSet.items[].spotInstanceRequestId")...)
-	case "ec2:CreateSecurityGroup":
-		add("security-group", r.AWSRegion, "", resp.str("groupId"))
-	case "ec2:AuthorizeSecurityGroupIngress":
-		group := req.str("groupId")
-		if rules := resp.strs("securityGroupRuleSet.items[].securityGroupRuleId"); len(rules) > 0 {
-			add("security-group-rule", r.AWSRegion, group, rules...)
-		} else {
-			add("security-group-rule", r.AWSRegion, "", group)
-		}
-	case "ec2:ImportKeyPair", "ec2:CreateKeyPair":
-		add("ec2-key-pair", r.AWSRegion, "", req.str("keyName"))
-	case "ec2:DeleteFlowLogs":
-		ids := append(req.strs("flowLogIds[]"), req.strs("DeleteFlowLogsRequest.FlowLogId[]")...)
-		add("flow-log", r.AWSRegion, "", ids...)
-	case "lambda:CreateFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
-		"lambda:CreateFunctionUrlConfig":
-		add("lambda-function", r.AWSRegion, "", req.str("functionName"))
-	case "cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail":
-		add("cloudtrail-trail", r.AWSRegion, "", req.str("name"))
-	case "cloudtrail:PutEventSelectors":
-		add("cloudtrail-trail", r.AWSRegion, "", req.str("trailName"))
-	case "guardduty:DeleteDetector":
-		add("guardduty-detector", r.AWSRegion, "", req.str("detectorId"))
-	case "sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken":
-		// Minted credentials outlive the key (issue 11): list their key IDs.
-		add("temporary-credentials", r.AWSRegion, req.str("roleArn"), resp.str("credentials.accessKeyId"))
-	}
-	return out
 }

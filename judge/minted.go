@@ -1,6 +1,7 @@
-package awsops
+package judge
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,10 +24,10 @@ var mintingCalls = map[string]bool{
 	runbook.ViaGetSessionToken: true, runbook.ViaGetFederationToken: true, runbook.ViaAssumeRole: true,
 }
 
-// maxMintDepth bounds how many hops the sweep follows: the leaked key's
+// MaxMintDepth bounds how many hops the sweep follows: the leaked key's
 // sessions, the sessions those minted, and one more. A role assumed from a
 // role session lasts at most an hour, so deeper chains are rare.
-const maxMintDepth = 3
+const MaxMintDepth = 3
 
 // mintedLedger is what the records told of minted credentials. The
 // aggregator holds it under its lock.
@@ -64,8 +65,17 @@ func (l *mintedLedger) note(r *TrailRecord, leakedKey string) {
 		}
 		depth = parent.depth + 1
 	}
-	resp, req := trailParams{raw: r.ResponseElements}, trailParams{raw: r.RequestParameters}
+	resp, req := Params{raw: r.ResponseElements}, Params{raw: r.RequestParameters}
 	id := resp.str("credentials.accessKeyId")
+	if id == "" && omitted(&resp) {
+		// CloudTrail cut the response for size: the event's resources
+		// still name the minted key (omitted.go).
+		for _, res := range r.Resources {
+			if res.Type == "AWS::IAM::AccessKey" && strings.HasPrefix(lastSegment(res.ARN), "ASIA") {
+				id = lastSegment(res.ARN)
+			}
+		}
+	}
 	if !strings.HasPrefix(id, "ASIA") {
 		return
 	}
@@ -101,7 +111,7 @@ var expirationLayouts = []string{"Jan 2, 2006 3:04:05 PM", "Jan 2, 2006, 3:04:05
 // mintedExpiry is the latest the credential may be valid until: the
 // expiration STS returned, else the duration asked for, else the longest
 // STS allows for the call (STS API reference).
-func mintedExpiry(r *TrailRecord, req, resp *trailParams) (time.Time, string) {
+func mintedExpiry(r *TrailRecord, req, resp *Params) (time.Time, string) {
 	if s := resp.str("credentials.expiration"); s != "" {
 		for _, layout := range expirationLayouts {
 			if t, err := time.Parse(layout, s); err == nil {
@@ -129,10 +139,10 @@ func mintedExpiry(r *TrailRecord, req, resp *trailParams) (time.Time, string) {
 // toSweep lists the minted keys whose event history is still unread in
 // some of the regions, shallowest first. Another account's keys are left
 // out: their calls are in that account's CloudTrail.
-func (l *mintedLedger) toSweep(regions []string) []mintedTarget {
-	var out []mintedTarget
+func (l *mintedLedger) toSweep(regions []string) []MintedTarget {
+	var out []MintedTarget
 	for _, c := range l.creds {
-		if c.CrossAccount || c.depth > maxMintDepth {
+		if c.CrossAccount || c.depth > MaxMintDepth {
 			continue
 		}
 		var todo []string
@@ -142,17 +152,17 @@ func (l *mintedLedger) toSweep(regions []string) []mintedTarget {
 			}
 		}
 		if len(todo) > 0 {
-			out = append(out, mintedTarget{c.MintedCredential, todo})
+			out = append(out, MintedTarget{c.MintedCredential, todo})
 		}
 	}
-	slices.SortFunc(out, func(a, b mintedTarget) int { return a.cred.IssuedAt.Compare(b.cred.IssuedAt) })
+	slices.SortFunc(out, func(a, b MintedTarget) int { return a.Cred.IssuedAt.Compare(b.Cred.IssuedAt) })
 	return out
 }
 
-// mintedTarget is one minted key and the regions still to read for it.
-type mintedTarget struct {
-	cred    runbook.MintedCredential
-	regions []string
+// MintedTarget is one minted key and the regions still to read for it.
+type MintedTarget struct {
+	Cred    runbook.MintedCredential
+	Regions []string
 }
 
 func (l *mintedLedger) markSwept(keyID, region string) {
@@ -186,14 +196,56 @@ func (a *Aggregator) Minted() []runbook.MintedCredential {
 	return a.minted.list()
 }
 
-func (a *Aggregator) mintedToSweep(regions []string) []mintedTarget {
+func (a *Aggregator) MintedToSweep(regions []string) []MintedTarget {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.minted.toSweep(regions)
 }
 
-func (a *Aggregator) markMintedSwept(keyID, region string) {
+func (a *Aggregator) MarkMintedSwept(keyID, region string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.minted.markSwept(keyID, region)
+}
+
+// mintedKeysKept bounds the session keys remembered per caller.
+const mintedKeysKept = 16
+
+// judgeSessions labels the callers that act only through sessions the key
+// minted as the callers that minted them are labelled: such a caller is the
+// minting caller's own tooling (issue 14: the attacker's session from the
+// address of its GetSessionToken must not pass for a workload and be
+// offered a replacement user). A session whose minting call is among no
+// caller is for the responder to decide.
+func (a *Aggregator) judgeSessions(views []*callerView) {
+	for _, v := range views {
+		st := v.state
+		if st.minted == 0 || st.minted < st.events || v.caller.Label != runbook.LabelLegitimate || v.class.kind == runbook.CallerAWSService {
+			continue
+		}
+		var by *callerView
+		for key := range st.mintedKeys {
+			cred, ok := a.minted.creds[key]
+			if !ok {
+				continue
+			}
+			for _, m := range views {
+				if m != v && m.key.ip == cred.SourceIP && (by == nil || m.caller.Label != runbook.LabelLegitimate) {
+					by = m
+				}
+			}
+		}
+		switch {
+		case by == nil:
+			reason := "it acts only through temporary credentials the key minted, and no caller of the key minted them in this window"
+			v.caller.Label, v.caller.Undecided = runbook.LabelUnknown, reason
+			v.caller.Why = "Unknown: " + reason + ". " + v.caller.Why
+		case by.caller.Label != runbook.LabelLegitimate:
+			v.caller.Label, v.caller.Undecided = by.caller.Label, ""
+			v.caller.Why = fmt.Sprintf("%s: it acts only through temporary credentials that caller %s (%s) minted. %s",
+				strings.ToUpper(string(by.caller.Label[:1]))+string(by.caller.Label[1:]), by.caller.ID, by.caller.Label, v.caller.Why)
+		default:
+			v.caller.Why += fmt.Sprintf(" It acts only through temporary credentials that caller %s minted.", by.caller.ID)
+		}
+	}
 }

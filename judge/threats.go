@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"fmt"
@@ -9,72 +9,6 @@ import (
 
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
-
-// Indicator kinds, as runbook.Indicator.Kind carries them.
-const (
-	IndicatorPersistence    = "persistence"
-	IndicatorDefenseEvasion = "defense-evasion"
-	IndicatorResourceAbuse  = "resource-abuse"
-	IndicatorRecon          = "recon"
-	IndicatorDenied         = "denied"
-)
-
-// threatActions are the calls AWS's credential-compromise playbook tells
-// responders to hunt for, by normalised "prefix:Action".
-var threatActions = map[string]string{
-	"iam:CreateUser":                  IndicatorPersistence,
-	"iam:CreateAccessKey":             IndicatorPersistence,
-	"iam:CreateLoginProfile":          IndicatorPersistence,
-	"iam:UpdateLoginProfile":          IndicatorPersistence,
-	"iam:CreateRole":                  IndicatorPersistence,
-	"iam:UpdateAssumeRolePolicy":      IndicatorPersistence,
-	"iam:AttachUserPolicy":            IndicatorPersistence,
-	"iam:AttachRolePolicy":            IndicatorPersistence,
-	"iam:AttachGroupPolicy":           IndicatorPersistence,
-	"iam:PutUserPolicy":               IndicatorPersistence,
-	"iam:PutRolePolicy":               IndicatorPersistence,
-	"iam:PutGroupPolicy":              IndicatorPersistence,
-	"iam:CreatePolicy":                IndicatorPersistence,
-	"iam:CreatePolicyVersion":         IndicatorPersistence,
-	"iam:SetDefaultPolicyVersion":     IndicatorPersistence,
-	"iam:AddUserToGroup":              IndicatorPersistence,
-	"iam:CreateOpenIDConnectProvider": IndicatorPersistence,
-	"iam:CreateSAMLProvider":          IndicatorPersistence,
-	"lambda:CreateFunction":           IndicatorPersistence,
-	"lambda:CreateFunctionUrlConfig":  IndicatorPersistence,
-
-	"cloudtrail:StopLogging":                         IndicatorDefenseEvasion,
-	"cloudtrail:DeleteTrail":                         IndicatorDefenseEvasion,
-	"cloudtrail:UpdateTrail":                         IndicatorDefenseEvasion,
-	"cloudtrail:PutEventSelectors":                   IndicatorDefenseEvasion,
-	"ec2:DeleteFlowLogs":                             IndicatorDefenseEvasion,
-	"guardduty:DeleteDetector":                       IndicatorDefenseEvasion,
-	"guardduty:DisassociateFromMasterAccount":        IndicatorDefenseEvasion,
-	"guardduty:DisassociateFromAdministratorAccount": IndicatorDefenseEvasion,
-	"config:StopConfigurationRecorder":               IndicatorDefenseEvasion,
-	"config:DeleteConfigurationRecorder":             IndicatorDefenseEvasion,
-	"config:DeleteDeliveryChannel":                   IndicatorDefenseEvasion,
-	"securityhub:DisableSecurityHub":                 IndicatorDefenseEvasion,
-
-	"ec2:RunInstances":         IndicatorResourceAbuse,
-	"ec2:RequestSpotInstances": IndicatorResourceAbuse,
-
-	// Reconnaissance: what an attacker calls first to learn whose key it
-	// holds and what it can reach.
-	"sts:GetCallerIdentity":              IndicatorRecon,
-	"s3:ListBuckets":                     IndicatorRecon,
-	"iam:ListUsers":                      IndicatorRecon,
-	"iam:ListRoles":                      IndicatorRecon,
-	"iam:ListAccessKeys":                 IndicatorRecon,
-	"iam:GetAccountAuthorizationDetails": IndicatorRecon,
-	"iam:GetAccountSummary":              IndicatorRecon,
-	"iam:ListAttachedUserPolicies":       IndicatorRecon,
-	"iam:ListUserPolicies":               IndicatorRecon,
-	"iam:ListGroupsForUser":              IndicatorRecon,
-	"iam:GetUser":                        IndicatorRecon,
-	"iam:ListPolicies":                   IndicatorRecon,
-	"iam:ListAccountAliases":             IndicatorRecon,
-}
 
 // trailDenied reports whether an errorCode means the call was not allowed;
 // services spell it several ways (IAM AccessDenied, EC2
@@ -100,6 +34,40 @@ type evidence struct {
 	names map[string]*attempts // event name → counts
 	refs  []runbook.EventRef   // the earliest eventRefCap, by time then ID
 	total int
+	rows  map[*Technique]*rowHits // the technique rows behind it
+}
+
+// rowHits is what one technique row saw of one caller: its successful
+// calls and what they acted on (bounded), for the follow-up.
+type rowHits struct {
+	ok      int
+	targets map[string]bool
+}
+
+// targetsKept bounds the targets a follow-up lists per row and caller.
+const targetsKept = 50
+
+func (e *evidence) addRow(t *Technique, r *TrailRecord, req, resp *Params) {
+	if e.rows == nil {
+		e.rows = map[*Technique]*rowHits{}
+	}
+	h := e.rows[t]
+	if h == nil {
+		h = &rowHits{}
+		e.rows[t] = h
+	}
+	if r.Failed() {
+		return
+	}
+	h.ok++
+	for _, v := range t.targets(req, resp) {
+		if h.targets == nil {
+			h.targets = map[string]bool{}
+		}
+		if len(h.targets) < targetsKept {
+			h.targets[v] = true
+		}
+	}
 }
 
 type attempts struct {
@@ -172,8 +140,23 @@ func (e *evidence) indicator(kind string, sev runbook.Severity, callerID, summar
 	if more := e.total - len(e.refs); more > 0 {
 		summary += fmt.Sprintf(" (%d more events not listed)", more)
 	}
-	return runbook.Indicator{Kind: kind, Summary: summary, Severity: sev, CallerID: callerID,
+	ind := runbook.Indicator{Kind: kind, Summary: summary, Severity: sev, CallerID: callerID,
 		Events: slices.Clone(e.refs)}
+	rows := slices.Collect(maps.Keys(e.rows))
+	slices.SortFunc(rows, func(a, b *Technique) int { return strings.Compare(a.ID, b.ID) })
+	for _, t := range rows {
+		if !slices.Contains(ind.Techniques, t.ATTACK) {
+			ind.Techniques = append(ind.Techniques, t.ATTACK)
+		}
+		h := e.rows[t]
+		if t.FollowUp == "" || h.ok == 0 {
+			continue // a failed attempt changed nothing to undo
+		}
+		ind.FollowUps = append(ind.FollowUps, runbook.FollowUp{Kind: t.FollowUp, Technique: t.ID, Do: t.Do,
+			CallerID: callerID, Targets: slices.Sorted(maps.Keys(h.targets))})
+	}
+	slices.Sort(ind.Techniques)
+	return ind
 }
 
 // callerView is one caller as Result reports it, with its indicators.
@@ -217,6 +200,7 @@ func (a *Aggregator) judge() []*callerView {
 	for _, v := range views {
 		v.findIndicators(early)
 	}
+	a.judgeExposure(views)
 	// Regions of the callers still legitimate after the other indicators,
 	// counted before any resource-abuse verdict, so no verdict depends on
 	// the order callers are judged in.
@@ -235,6 +219,16 @@ func (a *Aggregator) judge() []*callerView {
 	}
 	for _, v := range views {
 		v.label()
+	}
+	a.judgeSessions(views)
+	for _, v := range views {
+		if v.caller.Label == runbook.LabelLegitimate {
+			// A workload's own reads of its secrets, or its deploys, are
+			// techniques only in other hands: they are not listed for it.
+			v.indicators = slices.DeleteFunc(v.indicators, func(ind runbook.Indicator) bool {
+				return ind.Severity == runbook.SeverityInfo && kindTitles[ind.Kind] != ""
+			})
+		}
 	}
 	return views
 }
@@ -272,18 +266,23 @@ func (v *callerView) add(ind runbook.Indicator, reason string) {
 
 func (v *callerView) findIndicators(early [2]*callerView) {
 	st, id := v.state, v.caller.ID
-	if e := st.evidence[evidenceKey{IndicatorPersistence, ""}]; e != nil {
-		v.add(e.indicator(IndicatorPersistence, runbook.SeverityCritical, id,
-			"Persistence (IAM identities, keys, policies or functions): "+e.describe()),
-			e.verb("created or changed", "IAM identities, keys or policies"))
+	keys := slices.Collect(maps.Keys(st.evidence))
+	slices.SortFunc(keys, func(a, b evidenceKey) int {
+		return strings.Compare(a.kind+"\x00"+string(a.sev), b.kind+"\x00"+string(b.sev))
+	})
+	for _, k := range keys {
+		title, ok := kindTitles[k.kind]
+		if !ok {
+			continue // recon, denied and resource abuse have their own rules below
+		}
+		e := st.evidence[k]
+		verb := kindVerbs[k.kind]
+		v.add(e.indicator(k.kind, k.sev, id, title+": "+e.describe()), e.verb(verb[0], verb[1]))
 	}
-	if e := st.evidence[evidenceKey{IndicatorDefenseEvasion, ""}]; e != nil {
-		v.add(e.indicator(IndicatorDefenseEvasion, runbook.SeverityCritical, id,
-			"Defense evasion (logging or detection turned off or changed): "+e.describe()),
-			e.verb("turned off or changed", "logging or detection"))
-	}
-	if e := st.evidence[evidenceKey{IndicatorRecon, ""}]; e != nil && !v.class.onAccount {
-		mostly := e.total*2 >= st.events
+	if e := st.evidence[evidenceKey{kind: IndicatorRecon, sev: runbook.SeverityWarning}]; e != nil && !v.class.onAccount {
+		// Mostly enumeration, and of more than one kind: a CI job's one
+		// GetCallerIdentity before its one real call is not an enumeration.
+		mostly := e.total*2 >= st.events && len(e.names) >= 2
 		fresh := v.class.tool != "terraform" && st.firstRecon && v.isNew(early)
 		switch {
 		case mostly:
@@ -296,7 +295,7 @@ func (v *callerView) findIndicators(early [2]*callerView) {
 				"appeared from a new address and began by enumerating the account")
 		}
 	}
-	if e := st.evidence[evidenceKey{IndicatorDenied, ""}]; e != nil &&
+	if e := st.evidence[evidenceKey{kind: IndicatorDenied, sev: runbook.SeverityWarning}]; e != nil &&
 		(st.denied >= deniedMinCount || (st.denied >= deniedMinShare && st.denied*2 >= st.events)) {
 		v.add(e.indicator(IndicatorDenied, runbook.SeverityWarning, id,
 			fmt.Sprintf("Many denied calls: %d of %d: %s", st.denied, st.events, e.describe())),
@@ -369,7 +368,7 @@ func (v *callerView) label() {
 	v.indicators = sorted
 	v.caller.Why = v.class.why
 	if len(reasons) > 0 {
-		v.caller.Label = runbook.LabelSuspicious
+		v.caller.Label, v.caller.Undecided = runbook.LabelSuspicious, ""
 		v.caller.Why = "Suspicious: it " + strings.Join(reasons, "; it ") + ". " + v.class.why
 	}
 	if len(notes) > 0 {
@@ -398,4 +397,8 @@ var presentTense = map[string]string{
 	"created or changed":    "create or change",
 	"turned off or changed": "turn off or change",
 	"launched":              "launch",
+	"read":                  "read",
+	"shared":                "share",
+	"destroyed or hijacked": "destroy or hijack",
+	"ran":                   "run",
 }

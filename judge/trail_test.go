@@ -1,4 +1,4 @@
-package awsops
+package judge
 
 import (
 	"errors"
@@ -144,7 +144,7 @@ func TestDecodeTrailLog(t *testing.T) {
 }
 
 func TestTrailParams(t *testing.T) {
-	p := trailParams{raw: []byte(`{"instancesSet":{"items":[{"instanceId":"i-1"},{"instanceId":"i-2"}]},"names":["a","b"],"n":3}`)}
+	p := Params{raw: []byte(`{"instancesSet":{"items":[{"instanceId":"i-1"},{"instanceId":"i-2"}]},"names":["a","b"],"n":3}`)}
 	tests := []struct {
 		path string
 		want string
@@ -160,7 +160,7 @@ func TestTrailParams(t *testing.T) {
 			t.Errorf("%s = %q, want %q", tt.path, got, tt.want)
 		}
 	}
-	empty := trailParams{raw: []byte(`null`)}
+	empty := Params{raw: []byte(`null`)}
 	if empty.str("x") != "" {
 		t.Error("null parameters yield a value")
 	}
