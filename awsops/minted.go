@@ -1,6 +1,7 @@
 package awsops
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,9 @@ type mintedCred struct {
 	depth int
 	// swept are the regions whose event history was read for this key.
 	swept map[string]bool
+	// unread are the regions where reading it failed (after the SDK's
+	// retries); a later hop tries them again, and success clears them.
+	unread map[string]bool
 }
 
 // note reads one record: a successful minting call by the key (or by a
@@ -81,7 +85,7 @@ func (l *mintedLedger) note(r *TrailRecord, leakedKey string) {
 	if old, ok := l.creds[id]; ok && !old.IssuedAt.After(c.IssuedAt) {
 		return // the same event seen twice (a resumed sweep, a trail source)
 	}
-	l.creds[id] = &mintedCred{MintedCredential: c, depth: depth, swept: map[string]bool{}}
+	l.creds[id] = &mintedCred{MintedCredential: c, depth: depth, swept: map[string]bool{}, unread: map[string]bool{}}
 }
 
 // roleAccount is the account in a role ARN, "" when it is none.
@@ -158,6 +162,15 @@ type mintedTarget struct {
 func (l *mintedLedger) markSwept(keyID, region string) {
 	if c, ok := l.creds[keyID]; ok {
 		c.swept[region] = true
+		delete(c.unread, region)
+	}
+}
+
+// markUnread notes that the key's events in the region could not be read:
+// the investigation names it as a gap instead of counting it as swept.
+func (l *mintedLedger) markUnread(keyID, region string) {
+	if c, ok := l.creds[keyID]; ok && !c.swept[region] {
+		c.unread[region] = true
 	}
 }
 
@@ -168,6 +181,7 @@ func (l *mintedLedger) list() []runbook.MintedCredential {
 		m := c.MintedCredential
 		m.Events = l.uses[m.KeyID]
 		m.Swept = len(c.swept) > 0
+		m.Unread = slices.Sorted(maps.Keys(c.unread))
 		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b runbook.MintedCredential) int {
@@ -196,4 +210,10 @@ func (a *Aggregator) markMintedSwept(keyID, region string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.minted.markSwept(keyID, region)
+}
+
+func (a *Aggregator) markMintedUnread(keyID, region string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.minted.markUnread(keyID, region)
 }

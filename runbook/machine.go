@@ -40,6 +40,9 @@ type State struct {
 	ProofSeq int     `json:"proofSeq,omitempty"`
 	// Override is the written reason to deactivate with callers undecided.
 	Override string `json:"override,omitempty"`
+	// GapOverride is the written reason to decide on an incomplete
+	// investigation (completeness.go).
+	GapOverride *GapOverride `json:"gapOverride,omitempty"`
 
 	WatchWindow   time.Duration `json:"watchWindow"`
 	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`

@@ -36,6 +36,7 @@ type Sim struct {
 	acct      *account
 	trail     *trail
 	keyRefs   map[string]string // scenario key ref → key ID
+	faults    []Fault           // WithFaults: injected in front of the account
 	workloads []*workload
 	nextStep  int // plan.steps before this one have run
 	batch     []event
@@ -58,6 +59,7 @@ type options struct {
 	seed     int64
 	throttle float64
 	start    time.Time
+	faults   []Fault
 }
 
 // WithSeed sets the seed of every generated ID, secret and schedule jitter:
@@ -67,6 +69,12 @@ func WithSeed(seed int64) Option { return func(o *options) { o.seed = seed } }
 // WithThrottle sets LookupEvents' rate per region per second; 0 turns
 // throttling off.
 func WithThrottle(rps float64) Option { return func(o *options) { o.throttle = rps } }
+
+// WithFaults puts the fault layer (faults.go) in front of the account
+// Start serves and Handler returns.
+func WithFaults(faults ...Fault) Option {
+	return func(o *options) { o.faults = append(o.faults, faults...) }
+}
 
 // WithStart sets the simulated clock's start; history is seeded before it.
 func WithStart(t time.Time) Option { return func(o *options) { o.start = t.UTC() } }
@@ -106,7 +114,7 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		keyRefs:    map[string]string{},
 		actorIDs:   map[string]uint32{},
 		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{},
-		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50")}
+		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50"), faults: o.faults}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
 	s.setUpResponder()
 	s.setUpWorkloads()
@@ -212,13 +220,17 @@ func (s *Sim) Follow(ctx context.Context, speed float64) {
 	}
 }
 
+// Handler is the account as served: behind the fault layer when WithFaults
+// gave it rules, else the account itself.
+func (s *Sim) Handler() http.Handler { return Faulty(s, s.faults...) }
+
 // Start serves the sim on a loopback port. stop shuts the server down.
 func (s *Sim) Start() (endpointURL string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("start sim: listen on loopback: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }() // Serve returns ErrServerClosed on stop.
 	stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
