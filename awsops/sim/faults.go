@@ -34,6 +34,9 @@ const (
 	FaultReset FaultKind = "reset"
 	// FaultLatency delays the request by Fault.Latency, then serves it.
 	FaultLatency FaultKind = "latency"
+	// FaultDeny answers AccessDenied, as an SCP or a quarantine policy
+	// would: not retryable.
+	FaultDeny FaultKind = "deny"
 )
 
 // Fault is one rule: which requests it breaks and how.
@@ -48,8 +51,9 @@ type Fault struct {
 	Times int
 	// Latency is FaultLatency's delay.
 	Latency time.Duration
-	// Match, when set, limits the rule to requests whose body contains it
-	// (a key ID, a region name).
+	// Match, when set, limits the rule to requests whose body or
+	// Authorization header contains it: a key ID, or "/eu-west-1/" for
+	// the requests signed for a region.
 	Match string
 }
 
@@ -74,7 +78,7 @@ func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	op := operationOf(r, body)
-	rule, ok := f.fire(op, body)
+	rule, ok := f.fire(op, append(body, r.Header.Get("Authorization")...))
 	if !ok {
 		f.next.ServeHTTP(w, r)
 		return
@@ -97,6 +101,12 @@ func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // closes the connection where hijacking is impossible
 	case Fault5xx:
 		writeFault(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable (injected fault)")
+	case FaultDeny:
+		code := "AccessDenied"
+		if r.Header.Get("X-Amz-Target") != "" {
+			code = "AccessDeniedException"
+		}
+		writeFault(w, r, http.StatusForbidden, code, fmt.Sprintf("User is not authorized to perform: %s:%s with an explicit deny in a service control policy (injected fault)", serviceOf(r), op))
 	default:
 		code := "Throttling"
 		switch serviceOf(r) {
@@ -190,9 +200,9 @@ func ParseFaults(spec string) ([]Fault, error) {
 		}
 		f := Fault{Operation: fields[0], Kind: FaultKind(fields[1])}
 		switch f.Kind {
-		case FaultThrottle, Fault5xx, FaultReset, FaultLatency:
+		case FaultThrottle, Fault5xx, FaultReset, FaultLatency, FaultDeny:
 		default:
-			return nil, fmt.Errorf("fault %q: kind must be throttle, 5xx, reset or latency", part)
+			return nil, fmt.Errorf("fault %q: kind must be throttle, 5xx, reset, latency or deny", part)
 		}
 		for _, opt := range fields[2:] {
 			k, v, _ := strings.Cut(opt, "=")

@@ -226,6 +226,15 @@ func printInvestigation(rep awsops.Report, o respondOptions, path string, io str
 	if rep.Failure != nil {
 		return &exitError{code: 1}
 	}
+	if gaps := rep.Investigation.Gaps(); rep.Investigation != nil && len(gaps) > 0 {
+		// A partial sweep must not pass for a finished one in a script
+		// either: exit 1 and say what was not read.
+		fmt.Fprintf(io.err, "investigation INCOMPLETE, not read: %s\n", strings.Join(gaps, "; "))
+		if regions := rep.Investigation.FailedRegions(); len(regions) > 0 {
+			fmt.Fprintf(io.err, "regions not swept: %s (run again to read them)\n", strings.Join(regions, ", "))
+		}
+		return &exitError{code: 1}
+	}
 	return nil
 }
 
@@ -247,6 +256,9 @@ func printInvestigationText(rep awsops.Report, io streams) {
 		}
 		for _, in := range inv.Indicators {
 			fmt.Fprintf(io.out, "  ! %s %s: %s\n", in.Severity, in.Kind, in.Summary)
+		}
+		for _, g := range inv.Gaps() {
+			fmt.Fprintf(io.out, "  NOT READ: %s\n", g)
 		}
 		for _, c := range inv.Coverage {
 			fmt.Fprintf(io.out, "  coverage: %s\n", c)

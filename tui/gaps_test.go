@@ -1,0 +1,55 @@
+package tui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// TestFailedSweepBlocksDecisions is the first finding driven by
+// keys: LookupEvents denied, the sweep fails, and enter ×3 + "yes" used to
+// deactivate the key under a screen saying "No use of this key".
+func TestFailedSweepBlocksDecisions(t *testing.T) {
+	h := newHarness(t, runbook.ModeLive)
+	h.x.failOnce = "SweepCloudTrail"
+	h.toIdentified()
+	h.press("enter")
+	h.wantStep(runbook.StepInvestigate)
+	h.wantScreen("Investigation incomplete", "the CloudTrail sweep failed", "unknown, because")
+	if strings.Contains(h.screen(), "No use of this key") {
+		t.Fatalf("a failed sweep reads as a clean one:\n%s", h.screen())
+	}
+	h.press("enter", "enter", "enter")
+	h.typeText("yes")
+	h.press("enter")
+	h.wantStep(runbook.StepInvestigate)
+	if slices.Contains(h.x.effectsRun(), "DeactivateKey") {
+		t.Fatal("the key was deactivated on a failed sweep")
+	}
+
+	// r retries the sweep; once it reads everything, enter goes on.
+	h.press("r")
+	if strings.Contains(h.screen(), "Investigation incomplete") {
+		t.Fatalf("the retried sweep still shows a gap:\n%s", h.screen())
+	}
+	h.press("enter")
+	h.wantStep(runbook.StepPropose)
+}
+
+func TestIncompleteInvestigationOverride(t *testing.T) {
+	h := newHarness(t, runbook.ModeLive)
+	h.x.failOnce = "SweepCloudTrail"
+	h.toIdentified()
+	h.press("enter")
+	h.press("o")
+	h.wantScreen("Go on with an incomplete investigation", "the CloudTrail sweep failed")
+	h.typeText("LookupEvents denied; acting on the alert")
+	h.press("enter")
+	h.wantStep(runbook.StepPropose)
+	o := h.m.State().GapOverride
+	if o == nil || o.Reason != "LookupEvents denied; acting on the alert" || len(o.Missing) == 0 {
+		t.Fatalf("override = %+v", o)
+	}
+}
