@@ -116,6 +116,7 @@ func (r *Report) Markdown() []byte {
 		}
 		p("| %d | %s | %s | %s | %s | %s |\n", it.Seq, it.Time.UTC().Format("2006-01-02 15:04:05"), it.Step, it.Type, mdCell(what), mdCell(it.Actor))
 	}
+	p("\nHead of the action log's hash chain: `%s` (compare with `keyrunbook verify LOG`: a log cut short shows another head).\n", orNone(r.Head))
 	return []byte(RedactString(b.String()))
 }
 
@@ -245,3 +246,10 @@ func indentJSON(doc string) string {
 
 // redactJSONBytes is the last line of defence for the JSON report.
 func redactJSONBytes(b []byte) []byte { return []byte(RedactString(string(b))) }
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

@@ -45,7 +45,13 @@ func cmdVerify(args []string, io streams) error {
 		fmt.Fprintf(io.err, "%s: NOT intact: %s\n", path, vr.Reason)
 		return &exitError{code: 1}
 	}
-	fmt.Fprintf(io.out, "%s: intact, %d records, hash chain verified\n", path, vr.Records)
+	if vr.Records == 0 {
+		// An empty file is no evidence of anything: a log always starts
+		// with its configuration record.
+		fmt.Fprintf(io.err, "%s: NOT an action log: it holds no records (a log starts with its configuration record)\n", path)
+		return &exitError{code: 1}
+	}
+	fmt.Fprintf(io.out, "%s: intact, %d records, hash chain verified\nhead: %s (the last record's hash: compare it with a copy kept elsewhere to detect records cut from the end)\n", path, vr.Records, vr.Head)
 	return nil
 }
 
