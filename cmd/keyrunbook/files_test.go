@@ -78,3 +78,32 @@ func TestVerifyAndReportTellTheTruth(t *testing.T) {
 		t.Errorf("report of a tampered log: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestResumeCutsATornLineOnlyWhenAgreed: resume used to refuse a torn log
+// and print a truncate command for the responder to run by hand.
+func TestResumeCutsATornLineOnlyWhenAgreed(t *testing.T) {
+	torn := func(t *testing.T) (string, []byte) {
+		log := writeLog(t)
+		raw, _ := os.ReadFile(log)
+		raw = raw[:len(raw)-7]
+		os.WriteFile(log, raw, 0o600)
+		return log, raw
+	}
+	log, raw := torn(t)
+	code, out, errOut := call(t, "resume", log, "--print")
+	if code != 1 || !strings.Contains(out, "line 3 is torn") || !strings.Contains(errOut, "--repair") {
+		t.Fatalf("declined: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if now, _ := os.ReadFile(log); !bytes.Equal(now, raw) {
+		t.Fatal("a declined repair changed the log")
+	}
+
+	log, _ = torn(t)
+	code, out, errOut = call(t, "resume", log, "--print", "--repair")
+	if code != 0 || !strings.Contains(out, "cut; the repair is journaled") || !strings.Contains(out, "Pending:    IdentifyKey") {
+		t.Fatalf("--repair: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, _ := call(t, "verify", log); code != 0 || !strings.Contains(out, "intact, 3 records") {
+		t.Fatalf("verify after the repair: exit %d %s", code, out)
+	}
+}

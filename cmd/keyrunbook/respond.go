@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -125,13 +126,13 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if o.dryRun || o.investigateOnly {
 		mode = runbook.ModeDryRun
 	}
+	if o.logPath == "" {
+		o.logPath = defaultLogName("incident-"+o.key, time.Now())
+	}
+	path := o.logPath
 	x, err := buildExecutor(ctx, o, mode)
 	if err != nil {
 		return err
-	}
-	path := o.logPath
-	if path == "" {
-		path = defaultLogName("incident-"+o.key, time.Now())
 	}
 	j, err := runbook.CreateJournal(path, string(mode), "", nil)
 	if err != nil {
@@ -167,6 +168,10 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 		return nil, fmt.Errorf("load AWS credentials: %w (set a profile with --profile, or AWS_PROFILE)", err)
 	}
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, AlarmPrefix: o.alarmPrefix}
+	if mode == runbook.ModeLive {
+		// A new key's secret goes next to the log the moment AWS returns it.
+		opts.SecretDir = filepath.Dir(o.logPath)
+	}
 	if o.rootProfile != "" {
 		root, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
