@@ -135,6 +135,9 @@ func cmdResume(ctx context.Context, args []string, io streams) error {
 		fmt.Fprintln(io.out, "\nA training drill cannot be resumed: its simulated account lived in the process that ended. Start a new one with 'keyrunbook train'.")
 		return nil
 	}
+	if err := checkInputs(ctx, o); err != nil {
+		return err
+	}
 	return continueIncident(ctx, path, st, o, io)
 }
 

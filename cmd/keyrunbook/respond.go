@@ -102,8 +102,8 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 			return usagef("respond: %v", err)
 		}
 	}
-	if o.trailDays < 0 {
-		return usagef("respond: --trail-days must be positive")
+	if o.trailDays < 0 || o.trailDays > maxTrailDays {
+		return usagef("respond: --trail-days must be 1 to %d (ten years of trail log files)", maxTrailDays)
 	}
 	if o.jsonOut && !o.investigateOnly {
 		return usagef("respond: --json goes with --investigate-only")
@@ -120,7 +120,13 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		if err != nil {
 			return usagef("respond: --detected-at %q is not RFC 3339 (e.g. 2026-11-23T02:10:00Z)", o.detected)
 		}
+		if t.After(time.Now().Add(clockSkew)) {
+			return usagef("respond: --detected-at %s is in the future: give when the leak was detected", o.detected)
+		}
 		detectedAt = t
+	}
+	if err := checkInputs(ctx, o); err != nil {
+		return err
 	}
 	mode := runbook.ModeLive
 	if o.dryRun || o.investigateOnly {
