@@ -412,4 +412,3 @@ func (v *validator) responder() error {
 	}
 	return nil
 }
-
