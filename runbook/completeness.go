@@ -121,3 +121,9 @@ func (m *Machine) sweepFailed(e EffectFailed) {
 	}
 	s.Investigation = &inv
 }
+
+// CodeKeyNotInactive is the code of a DeleteKey that found the key no
+// longer Inactive in IAM (someone turned it back on outside keyrunbook):
+// the machine takes the status read over the one it remembered, so that
+// no screen keeps saying "the key is Inactive".
+const CodeKeyNotInactive = "KeyNotInactive"

@@ -169,6 +169,9 @@ func (m *Machine) failed(e EffectFailed) error {
 	if e.Effect == "SweepCloudTrail" {
 		m.sweepFailed(e)
 	}
+	if e.Effect == "DeleteKey" && e.Code == CodeKeyNotInactive {
+		s.Key.Status = KeyActive
+	}
 	if e.Effect == "PollWatch" {
 		// A watch that cannot read its signals proves nothing: keep the
 		// window open until a reading succeeds.

@@ -53,3 +53,27 @@ func TestIncompleteInvestigationOverride(t *testing.T) {
 		t.Fatalf("override = %+v", o)
 	}
 }
+
+// TestDeleteScreenSaysWhatTheDeletionRead: after someone turned the key
+// back on, the Delete screen used to keep saying "✓ the key is Inactive".
+func TestDeleteScreenSaysWhatTheDeletionRead(t *testing.T) {
+	h := newHarness(t, runbook.ModeLive)
+	h.x.failOnce = "DeleteKey"
+	h.x.failWith = &runbook.EffectFailed{Effect: "DeleteKey", Code: runbook.CodeKeyNotInactive,
+		Message: "Key " + testKey + " reads Active in IAM, not Inactive: someone turned it back on."}
+	h.toDelete()
+	h.wantScreen("✓ the key is Inactive")
+	h.typeText(runbook.LastFour(testKey))
+	h.press("enter")
+	h.wantStep(runbook.StepDelete)
+	h.wantScreen("✗ the key reads Active in IAM")
+	if strings.Contains(h.screen(), "✓ the key is Inactive") {
+		t.Fatalf("the screen still asserts the key is inactive:\n%s", h.screen())
+	}
+	// And the machine will not delete it on a second try.
+	h.typeText(runbook.LastFour(testKey))
+	h.press("enter")
+	if n := strings.Count(strings.Join(h.x.effectsRun(), ","), "DeleteKey"); n != 1 {
+		t.Errorf("DeleteKey ran %d times, want 1", n)
+	}
+}
