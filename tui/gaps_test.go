@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -75,5 +77,30 @@ func TestDeleteScreenSaysWhatTheDeletionRead(t *testing.T) {
 	h.press("enter")
 	if n := strings.Count(strings.Join(h.x.effectsRun(), ","), "DeleteKey"); n != 1 {
 		t.Errorf("DeleteKey ran %d times, want 1", n)
+	}
+}
+
+// TestCallsAreJournaledBeforeTheyAreSent: the executor emits a call before
+// sending it; the TUI used to journal it only when the screen's loop got to
+// the message, so a kill in between lost the record of a call AWS received.
+func TestCallsAreJournaledBeforeTheyAreSent(t *testing.T) {
+	var onDisk []bool
+	h := newHarness(t, runbook.ModeLive)
+	h.toIdentified()
+	path := h.path
+	h.m.exec = executorFunc(func(_ context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
+		emit(runbook.APICall{Service: "cloudtrail", Operation: "LookupEvents", Input: []byte(`{"marker":"call-1"}`)})
+		// Here the SDK would send the call.
+		raw, _ := os.ReadFile(path)
+		onDisk = append(onDisk, strings.Contains(string(raw), "call-1"))
+		return runbook.EffectFailed{Effect: e.EffectName(), Message: "stop here"}
+	})
+	h.press("enter")
+	if len(onDisk) != 1 || !onDisk[0] {
+		t.Fatalf("the call was on disk before it was sent: %v", onDisk)
+	}
+	raw, _ := os.ReadFile(path)
+	if n := strings.Count(string(raw), "call-1"); n != 1 {
+		t.Errorf("the call is journaled %d times, want once", n)
 	}
 }
