@@ -42,4 +42,3 @@ func checkInputs(ctx context.Context, o respondOptions) error {
 	}
 	return nil
 }
-
