@@ -104,3 +104,19 @@ func TestCallsAreJournaledBeforeTheyAreSent(t *testing.T) {
 		t.Errorf("the call is journaled %d times, want once", n)
 	}
 }
+
+// TestWatchSignalsUnknownWhileReadsFail: the watch used to show "✓ use of
+// the leaked key none" while every reading failed.
+func TestWatchSignalsUnknownWhileReadsFail(t *testing.T) {
+	h := newHarness(t, runbook.ModeLive)
+	h.x.failOnce = "PollWatch"
+	h.toDeactivate()
+	h.press("enter")
+	h.typeText("yes")
+	h.press("enter")
+	h.wantStep(runbook.StepWatch)
+	h.wantScreen("? use of the leaked key", "unknown: the reading failed")
+	if strings.Contains(h.screen(), "✓ use of the leaked key") {
+		t.Fatalf("a failed reading shows as quiet:\n%s", h.screen())
+	}
+}
