@@ -132,3 +132,23 @@ func TestParseFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointLostMidSweepIsAGap: a region whose every LookupEvents is
+// reset (the endpoint lost) after the SDK's retries is a gap, never a
+// finished region: the headless run said "17 of 17 regions finished".
+func TestEndpointLostMidSweepIsAGap(t *testing.T) {
+	_, ev := faultySweep(t, sim.Fault{Operation: "LookupEvents", Kind: sim.FaultReset, Match: "/eu-west-1/"})
+	var inv runbook.Investigation
+	switch e := ev.(type) {
+	case runbook.SweepFinished:
+		inv = e.Investigation
+	default:
+		t.Fatalf("got %#v", ev)
+	}
+	if !slices.Contains(inv.FailedRegions(), "eu-west-1") {
+		t.Fatalf("failed regions %v, want eu-west-1", inv.FailedRegions())
+	}
+	if gaps := strings.Join(inv.Gaps(), "\n"); !strings.Contains(gaps, "region eu-west-1 not swept (failed") {
+		t.Errorf("gaps:\n%s", gaps)
+	}
+}
