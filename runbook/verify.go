@@ -179,6 +179,9 @@ func hashWithoutValue(body []byte) string {
 // write files refuse to write over one, even when told to overwrite: an
 // action log is an incident's evidence. A missing file is not a journal.
 func IsJournal(path string) (bool, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return false, nil // a device or a pipe (/dev/stdout) holds no log
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil

@@ -103,6 +103,15 @@ func writeNewFile(path string, body []byte, force bool) error {
 	} else if isLog {
 		return fmt.Errorf("%s is an action log and is never written over, even with --force: choose another --out", path)
 	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// A device or a pipe (/dev/stdout, a FIFO): nothing to overwrite.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(body)
+		return errors.Join(err, f.Close())
+	}
 	if !force {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if errors.Is(err, fs.ErrExist) {
