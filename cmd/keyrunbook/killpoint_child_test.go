@@ -142,6 +142,10 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			}
 		case st.Step == runbook.StepDeactivate:
 			ev = runbook.ConfirmDeactivate{}
+			if st.Investigation != nil && len(st.Investigation.Minted) > 0 && st.Revocation == nil && len(st.RevocationPlan().Targets) > 0 {
+				// The sessions the key minted outlive its deactivation.
+				ev = runbook.RevokeSessions{}
+			}
 			for _, want := range drillFor(sc).Planted {
 				i := slices.IndexFunc(st.Investigation.BlastRadius, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID })
 				if i >= 0 && !slices.ContainsFunc(st.CleanedUp, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID }) {

@@ -41,7 +41,7 @@ func TestKillPoints(t *testing.T) {
 		t.Skip("runs the incident once per mutating call, killed and resumed")
 	}
 	tried, resumed := 0, 0
-	for _, scenario := range []string{"root-key-ec2-onprem", "iam-user-lambda-ci"} {
+	for _, scenario := range []string{"root-key-ec2-onprem", "iam-user-lambda-ci", "minted-session"} {
 		t.Run(scenario, func(t *testing.T) {
 			clean := runKillPoint(t, scenario, 0)
 			if !clean.closed {
