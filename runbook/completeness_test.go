@@ -95,3 +95,10 @@ func TestGaps(t *testing.T) {
 		})
 	}
 }
+
+func TestTimelineNamesAGapOverride(t *testing.T) {
+	rec := Record{Type: RecordEvent, Name: "BeginProposals", Data: []byte(`{"override":"CloudTrail down"}`)}
+	if got := describe(rec); !strings.Contains(got, "INCOMPLETE investigation, override: CloudTrail down") {
+		t.Errorf("describe = %q", got)
+	}
+}
