@@ -69,6 +69,10 @@ type ExecutorOptions struct {
 	// source IP. It is the only place a new secret leaves the executor
 	// besides TakeNewSecret.
 	OnNewUserKey func(callerSourceIP, keyID, secret string)
+	// SecretDir, when set, is where a new key's secret is written
+	// (WriteSecretFile) the moment CreateAccessKey answers, before anything
+	// else; live runs set it to the action log's directory.
+	SecretDir string
 }
 
 // Executor carries the runbook's effects out against AWS (or the simulated
@@ -106,6 +110,12 @@ type Executor struct {
 type NewSecret struct {
 	KeyID  string
 	Secret string
+	// Path is the file the executor already wrote the secret to (SecretDir);
+	// Secret is then empty.
+	Path string
+	// Orphans are keys of the same user this incident created whose secret
+	// was never saved (a crash mid-apply); they were deleted.
+	Orphans []string
 }
 
 // NewExecutor builds an executor on cfg. Every client it makes, and those
@@ -151,8 +161,24 @@ func (x *Executor) TakeNewSecret(callerID string) (keyID, secret string, ok bool
 	if !ok {
 		return "", "", false
 	}
+	if s.Path != "" {
+		return "", "", false // on disk already: SecretFile hands it over
+	}
 	delete(x.secrets, callerID)
 	return s.KeyID, s.Secret, true
+}
+
+// SecretFile returns, once, the file apply wrote a caller's new secret to
+// (ExecutorOptions.SecretDir) and the orphaned keys it replaced.
+func (x *Executor) SecretFile(callerID string) (keyID, path string, orphans []string, ok bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s, ok := x.secrets[callerID]
+	if !ok || s.Path == "" {
+		return "", "", nil, false
+	}
+	delete(x.secrets, callerID)
+	return s.KeyID, s.Path, s.Orphans, true
 }
 
 // Restore gives an executor of a resumed incident what the first session's

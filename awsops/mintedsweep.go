@@ -53,8 +53,10 @@ func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, em
 
 // sweepMinted reads one minted key's events in one region, within the
 // sweep's window and the key's life. It reports false when the context
-// ended; a failed lookup is noted for the coverage and the key counts as
-// read there, since retrying it now would fail the same way.
+// ended. A lookup that failed after the SDK's retries is noted for the
+// coverage and the key is left unread there: the investigation names it as
+// a gap (an attacker's session must not pass for one that did nothing),
+// and the next hop tries it again.
 func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate.Limiter, rr *regionRun, m runbook.MintedCredential) bool {
 	from, to := m.IssuedAt.Add(-time.Minute), m.ExpiresAt
 	if !r.from.IsZero() && from.Before(r.from) {
@@ -71,6 +73,9 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(m.KeyID)}},
 		MaxResults:       aws.Int32(lookupPageSize), StartTime: aws.Time(from), EndTime: aws.Time(to),
 	}
+	// Events are folded only once every page is read, so a failed lookup
+	// tried again by the next hop counts none of them twice.
+	var recs []judge.TrailRecord
 	pages := cloudtrail.NewLookupEventsPaginator(api, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx, paced(lim, func() {}))
@@ -80,7 +85,8 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 			}
 			_, text := describe("cloudtrail:LookupEvents", err)
 			r.noteMintedGap(fmt.Sprintf("The calls of %s in %s could not be read: %s", m.KeyID, rr.sweep.Region, strings.TrimSuffix(text, ".")))
-			break
+			r.agg.MarkMintedUnread(m.KeyID, rr.sweep.Region)
+			return true
 		}
 		for _, ev := range page.Events {
 			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
@@ -89,9 +95,12 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 				*n.(*int)++
 				continue
 			}
-			r.agg.Add(withLookupResources(rec, ev.Resources))
-			rr.sweep.Events++
+			recs = append(recs, withLookupResources(rec, ev.Resources))
 		}
+	}
+	for _, rec := range recs {
+		r.agg.Add(rec)
+		rr.sweep.Events++
 	}
 	r.agg.MarkMintedSwept(m.KeyID, rr.sweep.Region)
 	return true

@@ -32,6 +32,7 @@ type rigOptions struct {
 	dryRun        bool
 	noReconfigure bool          // do not switch an on-prem workload to its new key
 	watchWindow   time.Duration // zero: the default 30 minutes
+	secretDir     string        // ExecutorOptions.SecretDir
 }
 
 func newContainRig(t *testing.T, o rigOptions) *containRig {
@@ -48,7 +49,7 @@ func newContainRig(t *testing.T, o rigOptions) *containRig {
 	cfg := clientsFor(t, url, id, secret).Config
 	clock := NewSimClock(s.Now, s.Advance, 0)
 	opts := ExecutorOptions{DryRun: o.dryRun, Clock: clock, PollInterval: 5 * time.Minute,
-		Health: func() []string { return unhealthy(s) }}
+		Health: func() []string { return unhealthy(s) }, SecretDir: o.secretDir}
 	if o.rootConsole {
 		rid, rsecret := s.RootConsoleCredentials()
 		rootCfg := clientsFor(t, url, rid, rsecret).Config

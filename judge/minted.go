@@ -2,6 +2,7 @@ package judge
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,9 @@ type mintedCred struct {
 	depth int
 	// swept are the regions whose event history was read for this key.
 	swept map[string]bool
+	// unread are the regions where reading it failed (after the SDK's
+	// retries); a later hop tries them again, and success clears them.
+	unread map[string]bool
 }
 
 // note reads one record: a successful minting call by the key (or by a
@@ -91,7 +95,7 @@ func (l *mintedLedger) note(r *TrailRecord, leakedKey string) {
 	if old, ok := l.creds[id]; ok && !old.IssuedAt.After(c.IssuedAt) {
 		return // the same event seen twice (a resumed sweep, a trail source)
 	}
-	l.creds[id] = &mintedCred{MintedCredential: c, depth: depth, swept: map[string]bool{}}
+	l.creds[id] = &mintedCred{MintedCredential: c, depth: depth, swept: map[string]bool{}, unread: map[string]bool{}}
 }
 
 // roleAccount is the account in a role ARN, "" when it is none.
@@ -168,6 +172,15 @@ type MintedTarget struct {
 func (l *mintedLedger) markSwept(keyID, region string) {
 	if c, ok := l.creds[keyID]; ok {
 		c.swept[region] = true
+		delete(c.unread, region)
+	}
+}
+
+// markUnread notes that the key's events in the region could not be read:
+// the investigation names it as a gap instead of counting it as swept.
+func (l *mintedLedger) markUnread(keyID, region string) {
+	if c, ok := l.creds[keyID]; ok && !c.swept[region] {
+		c.unread[region] = true
 	}
 }
 
@@ -178,6 +191,7 @@ func (l *mintedLedger) list() []runbook.MintedCredential {
 		m := c.MintedCredential
 		m.Events = l.uses[m.KeyID]
 		m.Swept = len(c.swept) > 0
+		m.Unread = slices.Sorted(maps.Keys(c.unread))
 		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b runbook.MintedCredential) int {
@@ -248,4 +262,12 @@ func (a *Aggregator) judgeSessions(views []*callerView) {
 			v.caller.Why += fmt.Sprintf(" It acts only through temporary credentials that caller %s minted.", by.caller.ID)
 		}
 	}
+}
+
+// MarkMintedUnread notes that a minted key's calls in a region could not be
+// read: the investigation is incomplete there, not quiet.
+func (a *Aggregator) MarkMintedUnread(keyID, region string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.minted.markUnread(keyID, region)
 }

@@ -101,6 +101,9 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	if m.isPending("DeleteKey") {
 		return nil, refuse(s.Step, e, "the deletion is already running")
 	}
+	if gaps := m.openGaps(); len(gaps) > 0 {
+		return nil, m.gapRefusal(e, "delete", gaps)
+	}
 	if strings.TrimSpace(e.Typed) != LastFour(s.KeyID) {
 		return nil, refuse(s.Step, e, "cannot delete: the confirmation does not match; type the last four characters of the key ID")
 	}
@@ -213,7 +216,10 @@ func (m *Machine) failed(e EffectFailed) error {
 	eff := q[0]
 	m.settle(e.Effect)
 	if e.Effect == "SweepCloudTrail" {
-		s.Sweeping = false
+		m.sweepFailed(e)
+	}
+	if e.Effect == "DeleteKey" && e.Code == CodeKeyNotInactive {
+		s.Key.Status = KeyActive
 	}
 	if e.Effect == "PollWatch" {
 		// A watch that cannot read its signals proves nothing: keep the

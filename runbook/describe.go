@@ -48,6 +48,11 @@ func describe(rec Record) string {
 			return fmt.Sprintf("caller %s now calls as its replacement", e.CallerID)
 		}
 		return fmt.Sprintf("caller %s not yet seen under its replacement %s", e.CallerID, e.Detail)
+	case BeginProposals:
+		if e.Override != "" {
+			return "decisions taken on an INCOMPLETE investigation, override: " + e.Override
+		}
+		return ""
 	case ProceedToDeactivate:
 		if e.Override != "" {
 			return "deactivation with callers undecided, override: " + e.Override

@@ -244,6 +244,9 @@ type Investigation struct {
 	// Trails are the trail sources merged in after the sweep (sources.go),
 	// with the windows they read, so that no event counts twice.
 	Trails []TrailRead `json:"trails,omitempty"`
+	// Failure is why the sweep failed as a whole, "" when it finished
+	// (completeness.go): an empty investigation must never read as clean.
+	Failure string `json:"failure,omitempty"`
 }
 
 // Caller returns the caller with the ID, if any.

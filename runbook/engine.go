@@ -96,6 +96,15 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 	return effects, nil
 }
 
+// NoteCall journals an AWS call an effect is about to send, from the
+// effect's own goroutine: it touches only the log (safe for concurrent
+// use), so the record is on disk before the call leaves, whatever the
+// screen is doing. step is the step the effect was started in.
+func (en *Engine) NoteCall(step Step, c APICall) error {
+	_, err := en.j.Append(RecordResult, string(step), c.EventName(), c)
+	return err
+}
+
 // Run submits ev and carries out every effect that follows, one after the
 // other, until the machine asks for nothing more. It is the headless driver
 // (tests, --investigate-only); the TUI runs effects as commands instead.

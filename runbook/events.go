@@ -28,7 +28,11 @@ type BeginInvestigation struct {
 }
 
 // BeginProposals asks for a replacement proposal per legitimate caller.
-type BeginProposals struct{}
+// Override is the responder's written reason to go on although the
+// investigation is incomplete (Investigation.Gaps); it is refused without one.
+type BeginProposals struct {
+	Override string `json:"override,omitempty"`
+}
 
 // RelabelCaller changes a caller's label (e.g. "not ours" → suspicious).
 type RelabelCaller struct {

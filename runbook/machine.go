@@ -12,8 +12,15 @@ const DefaultWatchWindow = 30 * time.Minute
 // DefaultSweepWindow is how far back the sweep looks: event history keeps 90 days.
 const DefaultSweepWindow = 90 * 24 * time.Hour
 
+// LogFormat is the action log's format version, carried by its first
+// record (Configured). Resume refuses a log of another version: folding
+// records whose meaning changed would rebuild a state that never was.
+const LogFormat = "keyrunbook.log/v1"
+
 // Config fixes what does not change during an incident.
 type Config struct {
+	// Format is LogFormat when the configuration is journaled.
+	Format      string        `json:"format,omitempty"`
 	Mode        Mode          `json:"mode"`
 	WatchWindow time.Duration `json:"watchWindow"` // zero means DefaultWatchWindow
 }
@@ -41,6 +48,9 @@ type State struct {
 	ProofSeq int     `json:"proofSeq,omitempty"`
 	// Override is the written reason to deactivate with callers undecided.
 	Override string `json:"override,omitempty"`
+	// GapOverride is the written reason to decide on an incomplete
+	// investigation (completeness.go).
+	GapOverride *GapOverride `json:"gapOverride,omitempty"`
 
 	WatchWindow   time.Duration `json:"watchWindow"`
 	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`
@@ -106,7 +116,9 @@ func (m *Machine) Clone() *Machine {
 func (m *Machine) State() State { return m.s }
 
 // Config returns the configuration the machine was built with.
-func (m *Machine) Config() Config { return Config{Mode: m.s.Mode, WatchWindow: m.s.WatchWindow} }
+func (m *Machine) Config() Config {
+	return Config{Format: LogFormat, Mode: m.s.Mode, WatchWindow: m.s.WatchWindow}
+}
 
 // Step is the current step.
 func (m *Machine) Step() Step { return m.s.Step }

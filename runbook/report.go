@@ -18,6 +18,9 @@ type Report struct {
 	// then covers the good prefix and says so at the top.
 	Verified      bool   `json:"verified"`
 	VerifyProblem string `json:"verifyProblem,omitempty"`
+	// Head is the hash of the last verified record: records cut from the
+	// end keep the chain valid, and only a head kept elsewhere shows it.
+	Head string `json:"head,omitempty"`
 
 	Summary       ReportSummary     `json:"summary"`
 	Metrics       ReportMetrics     `json:"metrics"`
@@ -106,7 +109,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 		return nil, err
 	}
 	st := m.State()
-	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Key: st.Key, Findings: st.Findings}
+	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Head: vr.Head, Key: st.Key, Findings: st.Findings}
 	r.Summary = ReportSummary{
 		KeyID: st.KeyID, Account: st.Key.Account, Mode: st.Mode, Actor: st.Caller.ARN,
 		Owner: st.Key.Owner(), Reason: st.Reason, Started: records[0].Time,

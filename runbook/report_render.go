@@ -117,6 +117,7 @@ func (r *Report) Markdown() []byte {
 		}
 		p("| %d | %s | %s | %s | %s | %s |\n", it.Seq, it.Time.UTC().Format("2006-01-02 15:04:05"), it.Step, it.Type, mdCell(what), mdCell(it.Actor))
 	}
+	p("\nHead of the action log's hash chain: `%s` (compare with `keyrunbook verify LOG`: a log cut short shows another head).\n", orNone(r.Head))
 	return []byte(RedactString(b.String()))
 }
 
@@ -258,4 +259,11 @@ func (r *Report) mdFollowUps(b *strings.Builder) {
 		p("| %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))))
 	}
 	p("\n")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

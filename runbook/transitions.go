@@ -78,14 +78,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return m.relabelAndReprove(e)
 
 	case BeginProposals:
-		if s.Step != StepInvestigate {
-			return nil, refuse(s.Step, ev, "proposals follow the investigation")
-		}
-		if s.Sweeping || s.Investigation == nil {
-			return nil, refuse(s.Step, ev, "wait for the CloudTrail sweep to finish: proposals are built from what it found")
-		}
-		s.Step = StepPropose
-		return []Effect{m.proposeEffect(legitimate(s.Investigation.Callers))}, nil
+		return m.beginProposals(e)
 
 	case ProposalsReady:
 		if err := m.expect(ev, StepPropose, "ProposeReplacements"); err != nil {
@@ -181,6 +174,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if m.isPending("ApplyReplacement") {
 			return nil, refuse(s.Step, ev, "wait for the replacements being applied to finish")
 		}
+		if gaps := m.openGaps(); len(gaps) > 0 {
+			return nil, m.gapRefusal(ev, "deactivate", gaps)
+		}
 		override := strings.TrimSpace(e.Override)
 		if reason := m.replacementGap(); reason != "" && override == "" {
 			return nil, refuse(s.Step, ev, "cannot deactivate yet: %s (decide each one, or give a written reason to override)", reason)
@@ -200,6 +196,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		if reason := m.replacementGap(); reason != "" && s.Override == "" {
 			return nil, refuse(s.Step, ev, "cannot deactivate yet: %s", reason)
+		}
+		if gaps := m.openGaps(); len(gaps) > 0 {
+			return nil, m.gapRefusal(ev, "deactivate", gaps)
 		}
 		return []Effect{DeactivateKey{m.target()}}, nil
 

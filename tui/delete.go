@@ -95,7 +95,7 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		return sty.Danger.Render("✗ ") + text
 	}
 	lines = append(lines,
-		check(st.Key.Status == runbook.KeyInactive, "the key is Inactive since "+stamp(st.DeactivatedAt)),
+		keyInactiveLine(st, check),
 		check(st.WatchPassed && st.KeyUses == 0, "the watch window ("+shortDur(st.WatchWindow)+") passed with no use of the key"),
 	)
 	pending := false
@@ -126,4 +126,13 @@ func keyIDChar(k tea.KeyPressMsg) bool {
 	}
 	c := k.Text[0]
 	return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')
+}
+
+// keyInactiveLine asserts the key's status as last read: after a deletion
+// found it turned back on, it says so instead of "Inactive since …".
+func keyInactiveLine(st runbook.State, check func(bool, string) string) string {
+	if st.Key.Status != runbook.KeyInactive {
+		return check(false, "the key reads "+string(st.Key.Status)+" in IAM: someone turned it back on; roll back (R) and deactivate again")
+	}
+	return check(true, "the key is Inactive since "+stamp(st.DeactivatedAt))
 }

@@ -55,6 +55,8 @@ type investigateKeys struct {
 	Up, Down, Sort, Label, Next, Coverage key.Binding
 	Trail                                 key.Binding // trailsource.go
 	DetailUp, DetailDown                  key.Binding
+	// Resweep and Override answer an incomplete investigation (gaps.go).
+	Resweep, Override key.Binding
 }
 
 // tableRows is the caller table's height including its header, at 80×24.
@@ -75,6 +77,8 @@ func newInvestigateView(sty styles) investigateView {
 		// the caller's pane is what runs long.
 		DetailUp:   binding("pgup", "scroll caller up", "pgup"),
 		DetailDown: binding("pgdn", "scroll caller down", "pgdown"),
+		Resweep:    binding("r", "sweep again", "r"),
+		Override:   binding("o", "go on incomplete, with a reason", "o"),
 	}}
 	v.restyle(sty)
 	return v
@@ -259,6 +263,8 @@ func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
 		}
 	case key.Matches(k, v.km.Next):
 		return intent{event: runbook.BeginProposals{}}
+	case key.Matches(k, v.km.Resweep, v.km.Override) && len(v.inv.Gaps()) > 0:
+		return gapIntent(k, v.km, v.inv)
 	case key.Matches(k, v.km.Coverage):
 		v.coverage = !v.coverage
 	case key.Matches(k, v.km.DetailDown):
@@ -284,6 +290,9 @@ func (v investigateView) keys(f frame) []key.Binding {
 	if f.st.Sweeping || v.inv == nil {
 		return nil
 	}
+	if len(v.inv.Gaps()) > 0 {
+		return []key.Binding{v.km.Resweep, v.km.Override, v.km.Coverage, v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.DetailDown, v.km.DetailUp, v.km.Trail}
+	}
 	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.DetailDown, v.km.DetailUp, v.km.Coverage, v.km.Trail}
 }
 
@@ -308,10 +317,15 @@ func (v investigateView) view(f frame) string {
 		head += sty.Danger.Render(fmt.Sprintf(" · %d suspicious", suspicious))
 	}
 	summary := fmt.Sprintf("%d indicator(s) · blast radius %d · sorted by %s", len(inv.Indicators), len(inv.BlastRadius), v.sortBy)
-	lines := append([]string{head, sty.Muted.Render(summary)}, mintedSummary(f)...)
+	lines := append([]string{head, sty.Muted.Render(summary)}, gapLines(f, inv)...)
+	lines = append(lines, mintedSummary(f)...)
 	lines = append(lines, trailLines(f, f.scan)...)
 	if v.coverage {
 		return strings.Join(append(lines, coverageLines(f, f.h-len(lines))...), "\n")
+	}
+	if len(inv.Callers) == 0 && len(inv.Gaps()) > 0 {
+		lines = append(lines, "", "Use of this key: unknown, because the sweep did not read everything (above).")
+		return strings.Join(lines, "\n")
 	}
 	if len(inv.Callers) == 0 {
 		lines = append(lines, "", "No use of this key in the window: no caller to move.",

@@ -102,6 +102,8 @@ type script struct {
 	breakFirstWatch bool
 	// failOnce names an effect that fails the first time it runs.
 	failOnce string
+	// failWith, when set, is failOnce's answer instead of AccessDenied.
+	failWith *runbook.EffectFailed
 	// parkAfter, when positive, makes every watch reading after that many
 	// wait until the program ends, as a slow CloudTrail would: the watch
 	// stays open for the responder to act.
@@ -134,6 +136,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	s.ran = append(s.ran, e.EffectName())
 	if s.failOnce == e.EffectName() {
 		s.failOnce = ""
+		if s.failWith != nil {
+			return *s.failWith
+		}
 		return runbook.EffectFailed{Effect: e.EffectName(), Action: "iam:UpdateAccessKey", Code: "AccessDenied",
 			Message: "User: " + responder + " is not authorized to perform: iam:UpdateAccessKey"}
 	}

@@ -116,6 +116,9 @@ func watchView(f frame, c cleanupList) string {
 // signal renders one watch signal: ✓ when quiet, ✗ and the detail when not.
 func signal(f frame, name string, quiet bool, detail string) []string {
 	sty := f.sty
+	if quiet && watchReadFailed(f.st) {
+		return []string{sty.Warning.Render("  ? ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("unknown: the reading failed")}
+	}
 	if quiet {
 		return []string{sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("none")}
 	}

@@ -136,6 +136,9 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"disabled region", set("workloads.calls.region", "ap-east-1"), "workloads[0].calls[0].region"},
 		{"source ip", set("workloads.sourceIp", "not-an-ip"), "workloads[0].sourceIp"},
 		{"unknown field", set("workloads.evry", "5m"), `unknown field "evry"`},
+		{"trust policy not a document", func(m map[string]any) {
+			m["roles"] = []any{map[string]any{"name": "r", "assumeRolePolicy": "notjson"}}
+		}, "roles[0].assumeRolePolicy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

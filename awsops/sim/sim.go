@@ -38,6 +38,7 @@ type Sim struct {
 	acct       *account
 	trail      *trail
 	keyRefs    map[string]string // scenario key ref → key ID
+	faults     []Fault           // WithFaults: injected in front of the account
 	workloads  []*workload
 	nextStep   int // plan.steps before this one have run
 	batch      []event
@@ -63,6 +64,7 @@ type options struct {
 	throttle   float64
 	start      time.Time
 	fieldLimit int
+	faults     []Fault
 
 	orgSTS, orgIAM float64 // WithOrgLimits (org.go)
 	orgLimits      bool
@@ -86,6 +88,12 @@ func WithSeed(seed int64) Option { return func(o *options) { o.seed = seed } }
 // WithThrottle sets LookupEvents' rate per region per second; 0 turns
 // throttling off.
 func WithThrottle(rps float64) Option { return func(o *options) { o.throttle = rps } }
+
+// WithFaults puts the fault layer (faults.go) in front of the account
+// Start serves and Handler returns.
+func WithFaults(faults ...Fault) Option {
+	return func(o *options) { o.faults = append(o.faults, faults...) }
+}
 
 // WithStart sets the simulated clock's start; history is seeded before it.
 func WithStart(t time.Time) Option { return func(o *options) { o.start = t.UTC() } }
@@ -125,7 +133,7 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		keyRefs:    map[string]string{},
 		actorIDs:   map[string]uint32{},
 		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{}, fieldLimit: o.fieldLimit,
-		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50")}
+		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50"), faults: o.faults}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
 	s.org = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts)
 	s.setUpResponder()
@@ -242,13 +250,17 @@ func (s *Sim) Follow(ctx context.Context, speed float64) {
 	}
 }
 
+// Handler is the account as served: behind the fault layer when WithFaults
+// gave it rules, else the account itself.
+func (s *Sim) Handler() http.Handler { return Faulty(s, s.faults...) }
+
 // Start serves the sim on a loopback port. stop shuts the server down.
 func (s *Sim) Start() (endpointURL string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("start sim: listen on loopback: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }() // Serve returns ErrServerClosed on stop.
 	stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -302,8 +301,10 @@ func (v *validator) identities() error {
 			return fieldErr(f+".name", "%q must be a unique role name", r.Name)
 		}
 		v.roles[r.Name] = true
-		if !json.Valid(r.AssumeRolePolicy) {
-			return fieldErr(f+".assumeRolePolicy", "must be a JSON trust policy")
+		// A JSON string ("notjson") is valid JSON but no trust policy:
+		// parse it as the policy document it must be.
+		if err := trustPolicy(r.AssumeRolePolicy); err != nil {
+			return fieldErr(f+".assumeRolePolicy", "must be a JSON trust policy: %v", err)
 		}
 		if _, err := pastOffset(f+".created", r.Created, 0); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -105,8 +106,8 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 			return usagef("respond: %v", err)
 		}
 	}
-	if o.trailDays < 0 {
-		return usagef("respond: --trail-days must be positive")
+	if o.trailDays < 0 || o.trailDays > maxTrailDays {
+		return usagef("respond: --trail-days must be 1 to %d (ten years of trail log files)", maxTrailDays)
 	}
 	if o.jsonOut && !o.investigateOnly {
 		return usagef("respond: --json goes with --investigate-only")
@@ -123,6 +124,9 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		if err != nil {
 			return usagef("respond: --detected-at %q is not RFC 3339 (e.g. 2026-11-23T02:10:00Z)", o.detected)
 		}
+		if t.After(time.Now().Add(clockSkew)) {
+			return usagef("respond: --detected-at %s is in the future: give when the leak was detected", o.detected)
+		}
 		detectedAt = t
 	}
 	if o.exposed != "" {
@@ -130,22 +134,28 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		if err != nil {
 			return usagef("respond: --exposed-at %q is not RFC 3339 (e.g. 2026-11-21T18:00:00Z)", o.exposed)
 		}
+		if t.After(time.Now().Add(clockSkew)) {
+			return usagef("respond: --exposed-at %s is in the future: give when the key was exposed", o.exposed)
+		}
 		if !detectedAt.IsZero() && t.After(detectedAt) {
 			return usagef("respond: --exposed-at %s is after --detected-at %s: a key is exposed before its leak is found", o.exposed, o.detected)
 		}
 		o.exposedAt = t
 	}
+	if err := checkInputs(ctx, o); err != nil {
+		return err
+	}
 	mode := runbook.ModeLive
 	if o.dryRun || o.investigateOnly {
 		mode = runbook.ModeDryRun
 	}
+	if o.logPath == "" {
+		o.logPath = defaultLogName("incident-"+o.key, time.Now())
+	}
+	path := o.logPath
 	x, err := buildExecutor(ctx, o, mode)
 	if err != nil {
 		return err
-	}
-	path := o.logPath
-	if path == "" {
-		path = defaultLogName("incident-"+o.key, time.Now())
 	}
 	j, err := runbook.CreateJournal(path, string(mode), "", nil)
 	if err != nil {
@@ -181,6 +191,10 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 		return nil, fmt.Errorf("load AWS credentials: %w (set a profile with --profile, or AWS_PROFILE)", err)
 	}
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, AlarmPrefix: o.alarmPrefix}
+	if mode == runbook.ModeLive {
+		// A new key's secret goes next to the log the moment AWS returns it.
+		opts.SecretDir = filepath.Dir(o.logPath)
+	}
 	if o.rootProfile != "" {
 		root, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
@@ -240,6 +254,15 @@ func printInvestigation(rep awsops.Report, o respondOptions, path string, io str
 	if rep.Failure != nil {
 		return &exitError{code: 1}
 	}
+	if gaps := rep.Investigation.Gaps(); rep.Investigation != nil && len(gaps) > 0 {
+		// A partial sweep must not pass for a finished one in a script
+		// either: exit 1 and say what was not read.
+		fmt.Fprintf(io.err, "investigation INCOMPLETE, not read: %s\n", strings.Join(gaps, "; "))
+		if regions := rep.Investigation.FailedRegions(); len(regions) > 0 {
+			fmt.Fprintf(io.err, "regions not swept: %s (run again to read them)\n", strings.Join(regions, ", "))
+		}
+		return &exitError{code: 1}
+	}
 	return nil
 }
 
@@ -261,6 +284,9 @@ func printInvestigationText(rep awsops.Report, io streams) {
 		}
 		for _, in := range inv.Indicators {
 			fmt.Fprintf(io.out, "  ! %s %s: %s\n", in.Severity, in.Kind, in.Summary)
+		}
+		for _, g := range inv.Gaps() {
+			fmt.Fprintf(io.out, "  NOT READ: %s\n", g)
 		}
 		for _, c := range inv.Coverage {
 			fmt.Fprintf(io.out, "  coverage: %s\n", c)
