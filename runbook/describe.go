@@ -58,7 +58,7 @@ func describe(rec Record) string {
 	case KeyDeactivated:
 		return dry(e.DryRun) + "key inactive at " + stamp(e.At)
 	case WatchObserved:
-		return fmt.Sprintf("watch at %s: %d key use(s), %d denied, %d alarm(s), %d unhealthy", stamp(e.At), e.KeyUses, len(e.Denied), len(e.Alarms), len(e.Unhealthy))
+		return "watch at " + stamp(e.At) + ": " + e.Summary()
 	case RequestReactivate:
 		return "roll-back requested: " + e.Reason
 	case KeyReactivated:

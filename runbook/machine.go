@@ -46,12 +46,19 @@ type State struct {
 	WatchStart    time.Time     `json:"watchStart,omitzero"`
 	WatchLast     time.Time     `json:"watchLast,omitzero"`
 	WatchPassed   bool          `json:"watchPassed"`
-	// KeyUses counts use of the key seen during the current watch.
-	KeyUses   int          `json:"keyUses"`
-	Denied    []DeniedCall `json:"denied,omitempty"`
-	Alarms    []string     `json:"alarms,omitempty"`
-	Unhealthy []string     `json:"unhealthy,omitempty"`
-	Rollbacks int          `json:"rollbacks"`
+	// WatchEnded is true when the window ran its length with something
+	// still blocking deletion (Blockers): the watch stops polling and
+	// waits for the responder to fix, roll back or restart it.
+	WatchEnded bool `json:"watchEnded,omitempty"`
+	// KeyUses counts use of the key seen during the current watch; Uses
+	// says who made them (watchuse.go).
+	KeyUses   int            `json:"keyUses"`
+	Uses      []KeyUse       `json:"uses,omitempty"`
+	Unread    []UnreadSignal `json:"unread,omitempty"`
+	Denied    []DeniedCall   `json:"denied,omitempty"`
+	Alarms    []string       `json:"alarms,omitempty"`
+	Unhealthy []string       `json:"unhealthy,omitempty"`
+	Rollbacks int            `json:"rollbacks"`
 	// Lessons keeps what a rolled-back watch taught, for the next proposal.
 	Lessons []string `json:"lessons,omitempty"`
 

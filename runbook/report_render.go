@@ -191,37 +191,6 @@ func (r *Report) mdReplacements(b *strings.Builder) {
 	}
 }
 
-func (r *Report) mdContainment(b *strings.Builder) {
-	c := r.Containment
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("## Containment\n\n- Deactivated: %s\n", stamp(c.DeactivatedAt))
-	if c.Override != "" {
-		p("- Deactivated with callers undecided, override reason: %s\n", c.Override)
-	}
-	p("- Watch window: %s, from %s to %s, passed: %v, key uses seen: %d\n", c.WatchWindow, stamp(c.WatchStart), stamp(c.WatchLast), c.WatchPassed, c.KeyUses)
-	if c.WatchNote != "" {
-		p("- Watch caveat: %s\n", c.WatchNote)
-	}
-	if rv := c.Revocation; rv != nil {
-		p("- %sSessions minted before %s revoked on: %s\n", dry(rv.DryRun), stamp(rv.At), revocationTargets(rv.Targets))
-	}
-	if c.WatchNote != "" {
-		p("- Watch caveat: %s\n", c.WatchNote)
-	}
-	if rv := c.Revocation; rv != nil {
-		p("- %sSessions minted before %s revoked on: %s\n", dry(rv.DryRun), stamp(rv.At), revocationTargets(rv.Targets))
-	}
-	p("- Roll-backs: %d\n", c.Rollbacks)
-	for _, l := range c.Lessons {
-		p("  - %s\n", l)
-	}
-	p("- Deleted: %s\n", stamp(c.DeletedAt))
-	for _, res := range r.CleanedUp {
-		p("- Removed %s %s\n", res.Type, res.ID)
-	}
-	p("\n")
-}
-
 func dur(s *int64) string {
 	if s == nil {
 		return "—"

@@ -111,6 +111,8 @@ func (c cleanupList) view(f frame, rows int) []string {
 		}
 		state := sty.Danger.Render("✗ present")
 		switch {
+		case cleanedUp(f.st, r) && f.st.Mode == runbook.ModeDryRun:
+			state = sty.Warning.Render("would remove")
 		case cleanedUp(f.st, r):
 			state = sty.OK.Render("✓ removed")
 		case cleaning(f.inflight, r):
