@@ -94,6 +94,8 @@ type Executor struct {
 	appliedAt map[string]time.Time
 	secrets   map[string]NewSecret // by caller ID, until taken
 	noted     map[string]bool      // one-time notes already emitted
+	// watchCalls is the shape of the last watch reading's noted calls.
+	watchCalls string
 }
 
 // NewSecret is a secret access key apply created, held in memory only until

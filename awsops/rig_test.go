@@ -118,10 +118,16 @@ func (g *guarded) Run(ctx context.Context, e runbook.Effect, emit func(runbook.E
 	if g.rig != nil {
 		before = len(g.rig.sim.Requests())
 	}
-	ev := g.x.Run(ctx, e, emit)
-	if obs, ok := ev.(runbook.WatchObserved); ok {
+	noted := 0
+	ev := g.x.Run(ctx, e, func(p runbook.Event) {
+		if _, ok := p.(runbook.APICall); ok {
+			noted++
+		}
+		emit(p)
+	})
+	if _, ok := ev.(runbook.WatchObserved); ok {
 		g.polls++
-		if p, _ := e.(runbook.PollWatch); g.rig != nil && obs.Signature() == p.Previous {
+		if g.rig != nil && noted == 0 {
 			g.rig.repeatReads += len(g.rig.sim.Requests()) - before
 		}
 	}

@@ -40,9 +40,10 @@ func (x *Executor) pollWatch(ctx context.Context, e runbook.PollWatch) runbook.E
 	if err := x.opts.Clock.Sleep(ctx, x.opts.PollInterval); err != nil {
 		return runbook.EffectFailed{Effect: effect, Code: "Canceled", Message: "The watch was interrupted before its reading; retry to go on watching."}
 	}
-	// The reading's calls are noted only when the reading is news: the
-	// engine journals a reading that repeats the last one no more than its
-	// calls, so a long watch does not bury the log (issue 17).
+	// Every reading makes the same calls (one lookup per region, one
+	// alarm read per region): they are noted when that set changes or a
+	// call fails, not on every tick, so a long watch does not bury the log
+	// (a 16-minute drill wrote 55,295 records before).
 	emit := emitterOf(ctx)
 	var notes []runbook.Event
 	var notesMu sync.Mutex
@@ -74,12 +75,37 @@ func (x *Executor) pollWatch(ctx context.Context, e runbook.PollWatch) runbook.E
 	if x.opts.Health != nil {
 		obs.Unhealthy = x.opts.Health()
 	}
-	if obs.Signature() != e.Previous {
+	if x.newWatchCalls(notes) {
 		for _, n := range notes {
 			emit(n)
 		}
 	}
 	return obs
+}
+
+// newWatchCalls reports whether a reading's calls differ from the last
+// noted reading's in what they call and where, or carry an error, and
+// remembers them.
+func (x *Executor) newWatchCalls(notes []runbook.Event) bool {
+	var shape []string
+	failed := false
+	for _, n := range notes {
+		c, ok := n.(runbook.APICall)
+		if !ok {
+			continue
+		}
+		failed = failed || c.Error != ""
+		shape = append(shape, c.Service+":"+c.Operation)
+	}
+	slices.Sort(shape)
+	key := strings.Join(shape, ",")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if key == x.watchCalls && !failed {
+		return false
+	}
+	x.watchCalls = key
+	return true
 }
 
 // keyUses reads the events signed with the key in [since, until) across

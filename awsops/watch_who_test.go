@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -131,21 +130,25 @@ func TestWatchShowsDeniedAlarmReadsAsUnknown(t *testing.T) {
 	}
 }
 
-// A reading that repeats the last one notes none of its calls: the engine
-// does not journal it, and its calls would be all the log gets.
-func TestRepeatedReadingNotesNoCalls(t *testing.T) {
+// The watch notes its calls on the first reading and when they change or
+// fail, not on every tick: each reading makes the same calls.
+func TestWatchNotesItsCallsOnceUnlessTheyChange(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "attacker-only"})
 	since := r.clock.Now()
-	first, calls := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: since, Previous: "never"})
-	if len(calls) == 0 {
-		t.Fatal("a new reading noted no calls")
+	if _, calls := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: since}); len(calls) == 0 {
+		t.Fatal("the first reading noted no calls")
 	}
-	obs := first.(runbook.WatchObserved)
-	again, calls := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: r.clock.Now().Add(-time.Second), Previous: obs.Signature()})
-	if again.(runbook.WatchObserved).Signature() != obs.Signature() {
-		t.Skip("the account changed between the readings")
+	// The first reading also learned the account's regions (no
+	// investigation ran): the second's calls differ, and are noted.
+	if _, calls := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: since}); len(calls) == 0 {
+		t.Fatal("the second reading, whose calls differ from the first's, noted none")
 	}
+	before := len(r.sim.Requests())
+	_, calls := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: since})
 	if len(calls) != 0 {
-		t.Errorf("a repeated reading noted %d call(s)", len(calls))
+		t.Errorf("the third reading noted %d call(s), the same as the second's", len(calls))
+	}
+	if len(r.sim.Requests()) == before {
+		t.Error("the third reading read nothing")
 	}
 }

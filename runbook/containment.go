@@ -19,7 +19,7 @@ func (m *Machine) pollEffect() Effect {
 			names = append(names, p.Name)
 		}
 	}
-	return PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart, Replacements: names, Previous: m.s.reading().Signature()}
+	return PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart, Replacements: names}
 }
 
 // Impact reports whether the last watch reading showed anything broken:
@@ -62,6 +62,7 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	s.WatchLast = e.At
 	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy, e.Unread
 	s.Uses = attribute(s.Investigation, e.Uses)
+	s.ReadingSig = e.Signature()
 	if s.WatchLast.Sub(s.WatchStart) < s.WatchWindow {
 		return []Effect{m.pollEffect()}, nil
 	}

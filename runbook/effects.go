@@ -67,10 +67,6 @@ type PollWatch struct {
 	Since time.Time `json:"since"`
 	// Replacements are the identities whose AccessDenied errors matter.
 	Replacements []string `json:"replacements,omitempty"`
-	// Previous is the signature of the last reading: the executor notes
-	// its calls in the log only when the new reading differs, as the
-	// engine journals only readings that changed.
-	Previous string `json:"previous,omitempty"`
 }
 
 // CheckHardening reads the account's hardening checklist.

@@ -55,6 +55,9 @@ type State struct {
 	KeyUses   int            `json:"keyUses"`
 	Uses      []KeyUse       `json:"uses,omitempty"`
 	Unread    []UnreadSignal `json:"unread,omitempty"`
+	// ReadingSig is the signature of the last reading, kept across a
+	// restart of the watch: a reading that says the same is not news.
+	ReadingSig string `json:"readingSig,omitempty"`
 	Denied    []DeniedCall   `json:"denied,omitempty"`
 	Alarms    []string       `json:"alarms,omitempty"`
 	Unhealthy []string       `json:"unhealthy,omitempty"`

@@ -202,7 +202,9 @@ func (s State) Contained() []KeyUse {
 func (o WatchObserved) Signature() string {
 	var parts []string
 	for _, u := range o.Uses {
-		parts = append(parts, "use|"+u.SourceIP+"|"+u.UserAgent+"|"+u.Action+"|"+u.Region+"|"+u.ErrorCode)
+		// Who, and whether it fails: a caller seen with one more action or
+		// region is the same news.
+		parts = append(parts, "use|"+u.SourceIP+"|"+u.UserAgent+"|"+u.ErrorCode)
 	}
 	if o.KeyUses > 0 && len(o.Uses) == 0 {
 		parts = append(parts, "uses")
@@ -219,24 +221,25 @@ func (o WatchObserved) Signature() string {
 	for _, u := range o.Unread {
 		parts = append(parts, "unread|"+u.Signal+"|"+u.Region+"|"+u.Action+"|"+u.Reason)
 	}
+	if len(parts) == 0 {
+		return "" // quiet, as a watch that has read nothing yet
+	}
 	slices.Sort(parts)
+	parts = slices.Compact(parts)
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:8])
 }
 
-// reading is the state's last watch reading, as its signals.
-func (s State) reading() WatchObserved {
-	return WatchObserved{At: s.WatchLast, KeyUses: s.KeyUses, Uses: s.Uses, Denied: s.Denied, Alarms: s.Alarms, Unhealthy: s.Unhealthy, Unread: s.Unread}
-}
-
 // repeatsReading reports whether applying a reading changed nothing but its
-// time: the step, the window's end and every signal are as before. The
-// engine does not journal such a reading (nor the poll it asks for).
+// time: the step, the window's end and every signal are as the last
+// reading's (before a restart of the watch too: a workload still failing
+// after the restart is not news). The engine does not journal such a
+// reading, nor the poll it asks for.
 func repeatsReading(before, after State) bool {
 	return before.Step == StepWatch && after.Step == StepWatch &&
 		before.WatchEnded == after.WatchEnded && before.WatchPassed == after.WatchPassed &&
 		!before.WatchStart.IsZero() && before.WatchStart.Equal(after.WatchStart) &&
-		before.reading().Signature() == after.reading().Signature()
+		before.ReadingSig == after.ReadingSig
 }
 
 // Summary says what a reading shows, in a line: who used the key, which

@@ -46,6 +46,9 @@ type drill struct {
 	// contained counts the attacker's failed uses of the dead key the
 	// watch showed (readings × uses), which the model lets pass.
 	contained int
+	// careless turns the model's judgement of the watch off: the trainee
+	// leaves workloads on the key on purpose.
+	careless bool
 }
 
 func startDrill(t *testing.T, name string) *drill {
@@ -85,7 +88,7 @@ type scripted struct {
 
 // Run implements runbook.Executor.
 func (x *scripted) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
-	if _, ok := e.(runbook.PollWatch); ok {
+	if _, ok := e.(runbook.PollWatch); ok && !x.d.careless {
 		x.d.judgeWatch(ctx)
 	}
 	if x.d.during != nil {
