@@ -52,16 +52,16 @@ type State struct {
 	WatchEnded bool `json:"watchEnded,omitempty"`
 	// KeyUses counts use of the key seen during the current watch; Uses
 	// says who made them (watchuse.go).
-	KeyUses   int            `json:"keyUses"`
-	Uses      []KeyUse       `json:"uses,omitempty"`
-	Unread    []UnreadSignal `json:"unread,omitempty"`
+	KeyUses int            `json:"keyUses"`
+	Uses    []KeyUse       `json:"uses,omitempty"`
+	Unread  []UnreadSignal `json:"unread,omitempty"`
 	// ReadingSig is the signature of the last reading, kept across a
 	// restart of the watch: a reading that says the same is not news.
-	ReadingSig string `json:"readingSig,omitempty"`
-	Denied    []DeniedCall   `json:"denied,omitempty"`
-	Alarms    []string       `json:"alarms,omitempty"`
-	Unhealthy []string       `json:"unhealthy,omitempty"`
-	Rollbacks int            `json:"rollbacks"`
+	ReadingSig string       `json:"readingSig,omitempty"`
+	Denied     []DeniedCall `json:"denied,omitempty"`
+	Alarms     []string     `json:"alarms,omitempty"`
+	Unhealthy  []string     `json:"unhealthy,omitempty"`
+	Rollbacks  int          `json:"rollbacks"`
 	// Lessons keeps what a rolled-back watch taught, for the next proposal.
 	Lessons []string `json:"lessons,omitempty"`
 

@@ -101,6 +101,9 @@ func (v deleteView) view(f frame, c cleanupList) string {
 			check(st.WatchPassed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.WatchWindow)+") passed with nothing blocking"),
 		)
 	}
+	for _, u := range st.Contained() {
+		lines = append(lines, hang(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
+	}
 	pending := false
 	for _, n := range st.Pending {
 		pending = pending || n == "DeleteKey"

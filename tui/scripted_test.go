@@ -99,6 +99,8 @@ type script struct {
 	// breakFirstWatch makes the first watch reading show a denied call and
 	// an unhealthy workload (the roll-back path).
 	breakFirstWatch bool
+	// reading, when set, shapes every watch reading (issue 17's tests).
+	reading func(obs *runbook.WatchObserved)
 	// failOnce names an effect that fails the first time it runs.
 	failOnce string
 	// parkAfter, when positive, makes every watch reading after that many
@@ -171,6 +173,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		if s.breakFirstWatch && s.watches == 1 {
 			obs.Denied = []runbook.DeniedCall{{Principal: "report-builder-keyrunbook", Action: "secretsmanager:GetSecretValue", Time: s.clock}}
 			obs.Unhealthy = []string{"report-builder"}
+		}
+		if s.reading != nil {
+			s.reading(&obs)
 		}
 		return obs
 	case runbook.ReactivateKey:

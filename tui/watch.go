@@ -134,7 +134,7 @@ func useLines(f frame) []string {
 	}
 	lines := []string{sty.Danger.Render("  ✗ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d event(s) since deactivation", st.KeyUses)}
 	if len(st.Contained()) == len(st.Uses) {
-		lines[0] = sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d failed try(s), all the attacker's", st.KeyUses)
+		lines[0] = sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d failed, none of yours", st.KeyUses)
 	}
 	for _, u := range st.Uses {
 		mark, style := "    ✗ ", sty.Danger
