@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -80,4 +81,33 @@ func capitalise(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// mdDebrief renders a training run's debrief, which the JSON report
+// carries as it was journaled: the score and every point, with its reason.
+func (r *Report) mdDebrief(b *strings.Builder) {
+	if len(r.Debrief) == 0 {
+		return
+	}
+	var d Debrief
+	if err := json.Unmarshal(r.Debrief, &d); err != nil {
+		fmt.Fprintf(b, "## Training debrief\n\nThe debrief record could not be read: %s\n\n", mdCell(err.Error()))
+		return
+	}
+	fmt.Fprintf(b, "## Training debrief\n\nScenario %s: **%d/100**.\n\n| | Point | Lost | Why |\n|---|---|---|---|\n", mdCell(d.Scenario), d.Score)
+	for _, p := range d.Points {
+		mark := "✓"
+		switch {
+		case p.Note:
+			mark = "•"
+		case !p.OK:
+			mark = "✗"
+		}
+		lost := ""
+		if p.Lost > 0 {
+			lost = fmt.Sprintf("−%d", p.Lost)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mark, mdCell(p.Title), lost, mdCell(p.Detail))
+	}
+	b.WriteString("\n")
 }

@@ -87,6 +87,7 @@ func (r *Report) Markdown() []byte {
 	r.mdInvestigation(&b)
 	r.mdReplacements(&b)
 	r.mdContainment(&b)
+	r.mdDebrief(&b)
 	if len(r.ChangePlan) > 0 {
 		p("## Change plan (dry-run: not sent)\n\n| # | Call | Input |\n|---|---|---|\n")
 		for i, c := range r.ChangePlan {

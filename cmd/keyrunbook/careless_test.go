@@ -59,3 +59,68 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 	}
 	t.Logf("%d windows over %s simulated: %d records, %d KB", windows, d.tr.sim.Now().Sub(st.DeactivatedAt).Round(time.Minute), records, len(raw)/1024)
 }
+
+// Issue 17: a trainee who neither revokes the sessions the key minted nor
+// stops the instances the attacker launched with them must not score 100,
+// and the debrief says which sessions and which instances.
+func TestCarelessMintedSessionNamesTheLooseEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays a scenario end to end")
+	}
+	t.Parallel()
+	d := startDrill(t, "minted-session")
+	d.investigate()
+	d.replace()
+	d.do(runbook.ProceedToDeactivate{})
+	d.cleanUpPlanted()
+	d.do(runbook.ConfirmDeactivate{})
+	d.do(runbook.ConfirmDelete{Typed: runbook.LastFour(d.state().KeyID)})
+	d.do(runbook.CloseIncident{Note: "careless"})
+	db := d.debrief()
+	text := db.Text()
+	if db.Score >= 100 {
+		t.Fatalf("scored %d with the sessions unrevoked and the instances running:\n%s", db.Score, text)
+	}
+	st := d.state()
+	var wants []string
+	for _, c := range st.Investigation.Minted {
+		if !c.CrossAccount {
+			wants = append(wants, c.KeyID)
+		}
+	}
+	instances := 0
+	for _, r := range st.Investigation.BlastRadius {
+		if r.Type == "ec2-instance" && r.Action == "RunInstances" {
+			wants = append(wants, r.ID)
+			instances++
+		}
+	}
+	if len(st.Investigation.Minted) == 0 || instances == 0 {
+		t.Fatalf("the investigation found %d minted session(s) and %d instance(s): the scenario lost its loose ends", len(st.Investigation.Minted), instances)
+	}
+	for _, want := range append(wants, "Sessions the key minted revoked (−", "Attacker's compute stopped (−", "still running: ") {
+		if !strings.Contains(text, want) {
+			t.Errorf("the debrief does not name %q:\n%s", want, text)
+		}
+	}
+	t.Logf("careless minted-session:\n%s", text)
+}
+
+// The attacker-only drill has no legitimate caller: its debrief scores
+// nothing about moving callers, and a careful run keeps all 100.
+func TestAttackerOnlyDebriefScoresOnlyWhatApplies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays a scenario end to end")
+	}
+	t.Parallel()
+	d := startDrill(t, "attacker-only")
+	d.model()
+	db := d.debrief()
+	text := db.Text()
+	if strings.Contains(text, "legitimate caller") {
+		t.Errorf("the debrief scores moving callers the scenario does not have:\n%s", text)
+	}
+	if db.Score != 100 {
+		t.Errorf("scored %d:\n%s", db.Score, text)
+	}
+}

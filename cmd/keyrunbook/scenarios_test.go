@@ -39,6 +39,7 @@ type drill struct {
 	sc  *sim.Scenario
 	tr  *training
 	en  *runbook.Engine
+	j   *runbook.Journal
 	log string
 	// during, when set, runs before each effect the executor carries out,
 	// with the engine between two steps: a trainee's key press mid-effect.
@@ -74,7 +75,7 @@ func startDrill(t *testing.T, name string) *drill {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &drill{t: t, sc: sc, tr: tr, en: en, log: log}
+	return &drill{t: t, sc: sc, tr: tr, en: en, j: j, log: log}
 }
 
 // scripted is a drill's runbook.Executor: the training executor, with the
@@ -251,6 +252,25 @@ func (d *drill) cleanUpPlanted() {
 	}
 }
 
+// stopCompute stops every instance the investigation found the key
+// launched.
+func (d *drill) stopCompute() {
+	d.t.Helper()
+	for _, r := range d.state().Investigation.BlastRadius {
+		if r.Type == "ec2-instance" && r.Action == "RunInstances" {
+			d.do(runbook.CleanUp{Resource: r})
+		}
+	}
+}
+
+// revokeMinted denies the sessions the key minted, where this account can.
+func (d *drill) revokeMinted() {
+	d.t.Helper()
+	if len(d.state().RevocationPlan().Targets) > 0 {
+		d.do(runbook.RevokeSessions{})
+	}
+}
+
 // model plays the model response: investigate, replace every legitimate
 // caller and see it move, deactivate, remove the attacker's persistence,
 // let the watch pass, delete with the last four characters, close.
@@ -260,6 +280,8 @@ func (d *drill) model() {
 	d.replace()
 	d.do(runbook.ProceedToDeactivate{})
 	d.cleanUpPlanted()
+	d.stopCompute()
+	d.revokeMinted()
 	d.do(runbook.ConfirmDeactivate{})
 	if st := d.state(); st.Step != runbook.StepDelete || !st.WatchPassed {
 		d.t.Fatalf("the watch did not pass: step %s, key uses %d, unhealthy %v", st.Step, st.KeyUses, st.Unhealthy)
