@@ -56,21 +56,33 @@ func describe(rec Record) string {
 	case ConfirmDeactivate:
 		return "deactivation confirmed"
 	case KeyDeactivated:
-		return dry(e.DryRun) + "key inactive at " + stamp(e.At)
+		if e.DryRun {
+			return "DRY-RUN: the key would be made inactive (rehearsed at " + stamp(e.At) + ")"
+		}
+		return "key inactive at " + stamp(e.At)
 	case WatchObserved:
 		return "watch at " + stamp(e.At) + ": " + e.Summary()
 	case RequestReactivate:
 		return "roll-back requested: " + e.Reason
 	case KeyReactivated:
-		return dry(e.DryRun) + "key active again at " + stamp(e.At)
+		if e.DryRun {
+			return "DRY-RUN: the key would be made active again (rehearsed at " + stamp(e.At) + ")"
+		}
+		return "key active again at " + stamp(e.At)
 	case ConfirmDelete:
 		return "deletion confirmed by typing the key's last four characters"
 	case KeyDeleted:
-		return dry(e.DryRun) + "key deleted at " + stamp(e.At)
+		if e.DryRun {
+			return "DRY-RUN: the key would be deleted (rehearsed at " + stamp(e.At) + ")"
+		}
+		return "key deleted at " + stamp(e.At)
 	case CleanUp:
 		return fmt.Sprintf("clean-up of %s %s requested", e.Resource.Type, e.Resource.ID)
 	case ResourceCleanedUp:
-		return fmt.Sprintf("%s%s %s removed", dry(e.DryRun), e.Resource.Type, e.Resource.ID)
+		if e.DryRun {
+			return fmt.Sprintf("DRY-RUN: %s %s would be removed", e.Resource.Type, e.Resource.ID)
+		}
+		return fmt.Sprintf("%s %s removed", e.Resource.Type, e.Resource.ID)
 	case HardeningChecked:
 		ok := 0
 		for _, it := range e.Items {

@@ -69,10 +69,17 @@ func (r *Report) Markdown() []byte {
 	}
 	p("| Started | %s |\n| Ended | %s |\n\n", stamp(s.Started), stamp(s.Ended))
 
-	p("## Metrics\n\nThe measures of AWS's credential-compromise playbook.\n\n| Metric | Value |\n|---|---|\n")
+	p("## Metrics\n\nThe measures of AWS's credential-compromise playbook.\n\n")
+	rehearsal := ""
+	if s.Mode == ModeDryRun {
+		// Nothing was contained or recovered: the times are the rehearsal's.
+		p("> Dry-run: nothing was changed, so nothing was contained. The times below are how long the rehearsal took to reach each point.\n\n")
+		rehearsal = " — rehearsal"
+	}
+	p("| Metric | Value |\n|---|---|\n")
 	p("| Time to detect (detected → intake) | %s |\n", dur(r.Metrics.TimeToDetectS))
-	p("| Time to contain (intake → key inactive) | %s |\n", dur(r.Metrics.TimeToContainS))
-	p("| Time to recover (intake → closed) | %s |\n\n", dur(r.Metrics.TimeToRecoverS))
+	p("| Time to contain (intake → key inactive)%s | %s |\n", rehearsal, dur(r.Metrics.TimeToContainS))
+	p("| Time to recover (intake → closed)%s | %s |\n\n", rehearsal, dur(r.Metrics.TimeToRecoverS))
 
 	p("## Identification\n\n")
 	k := r.Key
@@ -174,8 +181,12 @@ func (r *Report) mdReplacements(b *strings.Builder) {
 	p("## Replacements\n\n")
 	for _, rp := range r.Replacements {
 		p("### %s for caller %s\n\n- Kind: %s\n- Target: %s\n- Decision: %s\n- Applied: %v, moved: %v\n", rp.Name, rp.CallerID, rp.Kind, mdCell(rp.Target), orDashS(string(rp.Decision)), rp.Applied, rp.Moved)
+		created := "Created"
+		if r.Summary.Mode == ModeDryRun {
+			created = "Would create (dry-run: not created)"
+		}
 		for _, c := range rp.Created {
-			p("- Created: `%s`\n", c)
+			p("- %s: `%s`\n", created, c)
 		}
 		for _, w := range rp.Warnings {
 			p("- Warning: %s\n", w)
