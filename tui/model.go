@@ -53,6 +53,8 @@ type Options struct {
 	// Terraform snippet (awsops.ExportCLI, awsops.ExportTerraform: tui
 	// does not import awsops). Nil: deciding "export" writes no files.
 	Export func(p runbook.Proposal, account string) (cli, terraform string)
+	// Demo, when set, plays a model response (demo.go).
+	Demo *Demo
 }
 
 // notice is a one-line message under the step view: a refusal's reason, an
@@ -123,6 +125,8 @@ type Model struct {
 	lastPoll time.Time         // wall clock of the last watch reading
 	// scan is the running trail scan's progress (shown, not journaled).
 	scan runbook.TrailScanStats
+	// narration is the demo's reason for its last move.
+	narration string
 
 	intake      intakeView
 	investigate investigateView
@@ -176,7 +180,11 @@ func New(opts Options) Model {
 // Init asks the terminal for its background colour, starts the clock and
 // runs the effects a resumed incident left pending.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup)
+	var demo tea.Cmd
+	if m.opts.Demo != nil {
+		demo = m.demoAfter(m.opts.Demo.Pace)
+	}
+	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup, demo)
 }
 
 // HintsUsed is how many hints the responder asked for (training debrief).

@@ -23,7 +23,7 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 	d.careless = true
 	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID()})
 	now := d.tr.sim.Now()
-	d.do(runbook.BeginInvestigation{From: now.Add(-drillSweep), To: now})
+	d.do(runbook.BeginInvestigation{From: now.Add(-demoSweep), To: now})
 	d.do(runbook.BeginProposals{})
 	// Decide nothing: deactivate over the workloads, with a reason.
 	d.do(runbook.ApplyProposals{})
