@@ -142,4 +142,3 @@ func demoOne(ctx context.Context, sc *sim.Scenario, path string, watch time.Dura
 	}
 	return debrief(p.j, path, p.plan.drill, unhealthy(p.tr.sim), 0)
 }
-
