@@ -16,15 +16,19 @@ const DefaultSweepWindow = 90 * 24 * time.Hour
 type Config struct {
 	Mode        Mode          `json:"mode"`
 	WatchWindow time.Duration `json:"watchWindow"` // zero means DefaultWatchWindow
+	// Scenario is a training drill's scenario (its name, or its file's
+	// path), from which resume rebuilds the simulated account.
+	Scenario string `json:"scenario,omitempty"`
 }
 
 // State is everything the machine knows. Read it through Machine.State;
 // only Apply changes it.
 type State struct {
-	Step   Step   `json:"step"`
-	Mode   Mode   `json:"mode"`
-	KeyID  string `json:"keyId"`
-	Caller Caller `json:"caller"`
+	Step     Step   `json:"step"`
+	Mode     Mode   `json:"mode"`
+	Scenario string `json:"scenario,omitempty"` // training: Config.Scenario
+	KeyID    string `json:"keyId"`
+	Caller   Caller `json:"caller"`
 	// Identified is true once KeyIdentified arrived.
 	Identified bool      `json:"identified"`
 	Key        KeyFacts  `json:"key"`
@@ -98,7 +102,7 @@ func New(cfg Config) *Machine {
 	if mode == "" {
 		mode = ModeLive
 	}
-	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w}, pending: map[string][]Effect{}}
+	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w, Scenario: cfg.Scenario}, pending: map[string][]Effect{}}
 }
 
 // Clone returns an independent copy of the machine.
@@ -112,7 +116,9 @@ func (m *Machine) Clone() *Machine {
 func (m *Machine) State() State { return m.s }
 
 // Config returns the configuration the machine was built with.
-func (m *Machine) Config() Config { return Config{Mode: m.s.Mode, WatchWindow: m.s.WatchWindow} }
+func (m *Machine) Config() Config {
+	return Config{Mode: m.s.Mode, WatchWindow: m.s.WatchWindow, Scenario: m.s.Scenario}
+}
 
 // Step is the current step.
 func (m *Machine) Step() Step { return m.s.Step }

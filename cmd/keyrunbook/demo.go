@@ -42,7 +42,7 @@ func newPlayer(ctx context.Context, sc *sim.Scenario, path string, watch time.Du
 		tr.stop()
 		return nil, fmt.Errorf("create the action log: %w", err)
 	}
-	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: watch}, j)
+	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: watch, Scenario: sc.Name}, j)
 	if err != nil {
 		j.Close()
 		tr.stop()

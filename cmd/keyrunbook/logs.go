@@ -76,8 +76,10 @@ TUI with the credentials you give (as 'respond' takes them): each action
 left without a result runs again first. They are idempotent by design (a
 key made inactive twice stays inactive; a replacement that exists is reused
 and checked), so running one again is how its real state is read back.
---print only prints the state. A training drill cannot be resumed: its
-simulated account lived in the process that ended; start a new drill.
+--print only prints the state. A training drill resumes too: its simulated
+account lived in the process that ended, so resume starts the drill's
+scenario again and carries out the changes the log records, each at its
+simulated time, then goes on in the TUI (no credentials needed).
 
 Examples:
   keyrunbook resume incident.jsonl --print
@@ -120,8 +122,7 @@ func cmdResume(ctx context.Context, args []string, io streams) error {
 		fmt.Fprintf(io.out, "\nThe incident is %s; nothing to continue. Report: keyrunbook report %s\n", st.Step, path)
 		return nil
 	case st.Mode == runbook.ModeTraining:
-		fmt.Fprintln(io.out, "\nA training drill cannot be resumed: its simulated account lived in the process that ended. Start a new one with 'keyrunbook train'.")
-		return nil
+		return resumeTraining(ctx, path, io)
 	}
 	return continueIncident(ctx, path, st, o, io)
 }

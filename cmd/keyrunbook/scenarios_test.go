@@ -66,7 +66,7 @@ func startDrill(t *testing.T, name string) *drill {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = j.Close() })
-	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: runbook.DefaultWatchWindow}, j)
+	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: runbook.DefaultWatchWindow, Scenario: name}, j)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,6 +163,7 @@ type training struct {
 	sim   *sim.Sim
 	sc    *sim.Scenario
 	exec  *awsops.Executor
+	clock *awsops.SimClock
 	stop  func()
 	speed float64
 }
@@ -202,9 +203,10 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 		stop()
 		return nil, err
 	}
+	t.clock = awsops.NewSimClock(s.Now, s.Advance, speed)
 	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
 		Root:        &rootCfg,
-		Clock:       awsops.NewSimClock(s.Now, s.Advance, speed),
+		Clock:       t.clock,
 		WatchWindow: watch,
 		Health:      func() []string { return unhealthy(s) },
 		OnNewUserKey: func(ip, keyID, _ string) {
@@ -239,7 +241,7 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		return fmt.Errorf("create the action log: %w", err)
 	}
 	defer j.Close()
-	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: o.watch}, j)
+	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: o.watch, Scenario: scenarioRef(o, sc)}, j)
 	if err != nil {
 		return err
 	}
