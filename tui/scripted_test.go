@@ -101,6 +101,8 @@ type script struct {
 	breakFirstWatch bool
 	// reading, when set, shapes every watch reading (issue 17's tests).
 	reading func(obs *runbook.WatchObserved)
+	// failWatch makes every watch reading fail, as a denied LookupEvents.
+	failWatch bool
 	// failOnce names an effect that fails the first time it runs.
 	failOnce string
 	// parkAfter, when positive, makes every watch reading after that many
@@ -176,6 +178,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		}
 		if s.reading != nil {
 			s.reading(&obs)
+		}
+		if s.failWatch {
+			return runbook.EffectFailed{Effect: "PollWatch", Action: "cloudtrail:LookupEvents", Code: "AccessDenied", Message: "The watch could not read the key's use, so this reading proves nothing."}
 		}
 		return obs
 	case runbook.ReactivateKey:

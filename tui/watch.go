@@ -129,6 +129,11 @@ func sinceReading(d time.Duration) string {
 // it, and what it means: the attacker failing is containment working.
 func useLines(f frame) []string {
 	st, sty := f.st, f.sty
+	if pollFailed(st) {
+		// The key's use could not be read: the last good reading's quiet
+		// is no answer now (the error above says what is missing).
+		return signal(f, "use of the leaked key", false, "")
+	}
 	if len(st.Uses) == 0 {
 		return signal(f, "use of the leaked key", st.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation, caller not named", st.KeyUses))
 	}
@@ -156,7 +161,7 @@ func readSignal(f frame, name, signalName string, quiet bool, detail string) []s
 			unread = append(unread, u.Text())
 		}
 	}
-	if len(unread) == 0 {
+	if len(unread) == 0 || pollFailed(f.st) {
 		return signal(f, name, quiet, detail)
 	}
 	lines := hang(f.sty.Warning.Render("  ? "+fmt.Sprintf("%-24s", name)), strings.Join(unread, "; "), plain, f.w, strings.Repeat(" ", 28))
@@ -172,6 +177,8 @@ func readSignal(f frame, name, signalName string, quiet bool, detail string) []s
 func watchAdvice(f frame) []string {
 	st, sty := f.st, f.sty
 	switch {
+	case pollFailed(st):
+		return nil // the error says what to do; nothing is known to advise on
 	case st.WatchEnded:
 		lines := para(sty.Danger, "The window passed, but the key cannot be deleted yet. What blocks it, and what to do:", f.w, "")
 		for _, b := range st.Blockers() {
@@ -192,9 +199,19 @@ func watchAdvice(f frame) []string {
 	return para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")
 }
 
-// signal renders one watch signal: ✓ when quiet, ✗ and the detail when not.
+// pollFailed reports whether the last reading failed: every signal is then
+// unknown, whatever the reading before it said.
+func pollFailed(st runbook.State) bool {
+	return st.LastError != nil && st.LastError.Effect == "PollWatch"
+}
+
+// signal renders one watch signal: ✓ when quiet, ✗ and the detail when not,
+// ? when the last reading failed.
 func signal(f frame, name string, quiet bool, detail string) []string {
 	sty := f.sty
+	if pollFailed(f.st) {
+		return []string{sty.Warning.Render("  ? "+fmt.Sprintf("%-24s", name)) + "unknown: the reading failed"}
+	}
 	if quiet {
 		return []string{sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("none")}
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -59,4 +60,21 @@ func TestWatchScreenListsWhatBlocksDeletion(t *testing.T) {
 		"? alarms in ALARM", "unknown in us-west-2",
 		"cannot be deleted yet")
 	h.wantStep(runbook.StepWatch)
+}
+
+// A reading that failed leaves the key's use unknown on screen, never the
+// last good reading's "none".
+func TestWatchScreenShowsAFailedReadingAsUnknown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.x.failWatch = true
+	h.toDeactivate()
+	h.press("enter")
+	h.typeText("yes")
+	h.press("enter")
+	h.wantStep(runbook.StepWatch)
+	h.wantScreen("? use of the leaked key   unknown: the reading failed", "? alarms in ALARM         unknown", "cloudtrail:LookupEvents: grant it")
+	if strings.Contains(h.screen(), "none") || strings.Contains(h.screen(), "Quiet") {
+		t.Error("a failed reading shows a signal as quiet")
+	}
 }
