@@ -102,7 +102,8 @@ type Executor struct {
 	// check starts looking.
 	appliedAt map[string]time.Time
 	secrets   map[string]NewSecret // by caller ID, until taken
-	noted     map[string]bool      // one-time notes already emitted
+	// watchCalls is the shape of the last watch reading's noted calls.
+	watchCalls string
 }
 
 // NewSecret is a secret access key apply created, held in memory only until
@@ -137,7 +138,7 @@ func NewExecutor(cfg aws.Config, opts ExecutorOptions) *Executor {
 	x := &Executor{opts: opts, cfg: cfg, clients: NewClients(cfg),
 		limiters: map[string]*rate.Limiter{}, lookupRate: lookupRate,
 		callers: map[string]runbook.UsageCaller{}, applied: map[string]runbook.Proposal{}, appliedAt: map[string]time.Time{},
-		secrets: map[string]NewSecret{}, noted: map[string]bool{}}
+		secrets: map[string]NewSecret{}}
 	x.read = newReadClients(cfg)
 	x.write = newWriteClients(cfg, x.dryRun())
 	return x
@@ -361,18 +362,6 @@ func (x *Executor) limiter(region string) *rate.Limiter {
 		x.limiters[region] = l
 	}
 	return l
-}
-
-// noteOnce emits a note (an APICall carrying an error) the first time a
-// signal cannot be read, so a watch polled sixty times says it once.
-func (x *Executor) noteOnce(ctx context.Context, key string, note runbook.APICall) {
-	x.mu.Lock()
-	seen := x.noted[key]
-	x.noted[key] = true
-	x.mu.Unlock()
-	if !seen {
-		emitterOf(ctx)(note)
-	}
 }
 
 // failed is an EffectFailed that is no AWS error: a sentence saying what to

@@ -84,7 +84,9 @@ var knownTools = []struct{ marker, name string }{
 	{"aws-sdk-", ""}, // any other SDK: named by its own token
 }
 
-func toolOf(ua string) string {
+// ToolOf names the AWS tool a user agent comes from ("aws-cli", "boto3"),
+// or "" when it names none.
+func ToolOf(ua string) string {
 	lower := strings.ToLower(ua)
 	for _, t := range knownTools {
 		i := strings.Index(lower, t.marker)
@@ -139,7 +141,7 @@ func isServiceSource(ip string) bool {
 // execution environment the SDK reports, then this account's addresses,
 // then known tools from elsewhere.
 func classifyCaller(ip, ua, vpce string, regions []string, inv Inventory, idx map[string][]ipOwner) callerClass {
-	tool := toolOf(ua)
+	tool := ToolOf(ua)
 	env := execEnv(ua)
 	switch {
 	case isServiceSource(ip):

@@ -22,8 +22,8 @@ func TestToolOf(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := toolOf(tt.ua); got != tt.want {
-			t.Errorf("toolOf(%q) = %q, want %q", tt.ua, got, tt.want)
+		if got := ToolOf(tt.ua); got != tt.want {
+			t.Errorf("ToolOf(%q) = %q, want %q", tt.ua, got, tt.want)
 		}
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 func (m *Machine) startWatch(at time.Time) {
 	s := &m.s
-	s.WatchStart, s.WatchLast, s.WatchPassed = at, at, false
-	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy = 0, nil, nil, nil
+	s.WatchStart, s.WatchLast, s.WatchPassed, s.WatchEnded = at, at, false, false
+	s.KeyUses, s.Uses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = 0, nil, nil, nil, nil, nil
 }
 
 func (m *Machine) pollEffect() Effect {
@@ -22,9 +22,17 @@ func (m *Machine) pollEffect() Effect {
 	return PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart, Replacements: names}
 }
 
-// Impact reports whether the last watch reading showed anything broken.
+// Impact reports whether the last watch reading showed anything broken:
+// a use of the key that is not the attacker failing, a replacement
+// denied, an alarm, a failing workload. A signal that could not be read
+// is no impact (rolling back would not help) but still blocks deletion.
 func (s State) Impact() bool {
-	return s.KeyUses > 0 || len(s.Denied) > 0 || len(s.Alarms) > 0 || len(s.Unhealthy) > 0
+	for _, u := range s.Uses {
+		if u.Blocks() {
+			return true
+		}
+	}
+	return (s.KeyUses > 0 && len(s.Uses) == 0) || len(s.Denied) > 0 || len(s.Alarms) > 0 || len(s.Unhealthy) > 0
 }
 
 // WatchRemaining is how much of the window is left at the last reading.
@@ -52,21 +60,33 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 		s.WatchStart = e.At
 	}
 	s.WatchLast = e.At
-	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy
-	// The window passes only when it ran its full length quietly: any use
-	// of the key or broken workload keeps the responder watching.
-	if !s.Impact() && s.WatchLast.Sub(s.WatchStart) >= s.WatchWindow {
-		s.WatchPassed, s.Step = true, StepDelete
-		m.noteShortWatch()
+	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy, e.Unread
+	s.Uses = attribute(s.Investigation, e.Uses)
+	s.ReadingSig = e.Signature()
+	if s.WatchLast.Sub(s.WatchStart) < s.WatchWindow {
+		return []Effect{m.pollEffect()}, nil
+	}
+	// The window has run its length: it passes when nothing blocks the
+	// deletion (the attacker failing on the dead key does not); otherwise
+	// the watch ends with the blockers listed, and the responder fixes
+	// them and restarts it (w) or rolls back (R). Polling on would only
+	// repeat the same news.
+	if len(s.Blockers()) > 0 {
+		s.WatchEnded = true
 		return nil, nil
 	}
-	return []Effect{m.pollEffect()}, nil
+	s.WatchPassed, s.Step = true, StepDelete
+	m.noteShortWatch()
+	return nil, nil
 }
 
 func (m *Machine) lesson(reason string) string {
 	s := &m.s
 	var parts []string
-	if s.KeyUses > 0 {
+	for _, u := range s.Uses {
+		parts = append(parts, "use of the key by "+u.Who()+": "+u.What())
+	}
+	if s.KeyUses > 0 && len(s.Uses) == 0 {
 		parts = append(parts, fmt.Sprintf("%d use(s) of the key during the watch", s.KeyUses))
 	}
 	for _, d := range s.Denied {
@@ -92,8 +112,8 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	if s.Key.Status != KeyInactive {
 		return nil, refuse(s.Step, e, "cannot delete: key is still active")
 	}
-	if s.KeyUses > 0 {
-		return nil, refuse(s.Step, e, "cannot delete: the key was used %d time(s) during the watch; find and move that caller, then restart the watch, or roll back", s.KeyUses)
+	if b := s.Blockers(); len(b) > 0 {
+		return nil, refuse(s.Step, e, "cannot delete: %s; %s", b[0].What, b[0].Do)
 	}
 	if !s.WatchPassed {
 		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.WatchRemaining().Round(time.Second))

@@ -67,6 +67,12 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 		_, err := en.j.Append(RecordResult, string(en.m.Step()), note.EventName(), note)
 		return nil, err
 	}
+	if o, ok := ev.(WatchObserved); ok {
+		// The log says who used the key, as the screen does, not only
+		// from where: a postmortem reads the caller it matched.
+		o.Uses = attribute(en.m.s.Investigation, o.Uses)
+		ev = o
+	}
 	next := en.m.Clone()
 	step := en.m.Step()
 	effects, err := next.Apply(ev)
@@ -79,6 +85,14 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := ev.(WatchObserved); ok && repeatsReading(en.m.State(), next.State()) {
+		// A reading that repeats the last one is not news: journaling every
+		// tick of a long watch buried the log (55,295 records in a 16-minute
+		// drill). The next reading that changes, or ends the window, is
+		// journaled; a resume from the log re-reads what it needs.
+		*en.m = *next
+		return effects, nil
 	}
 	typ := RecordEvent
 	if IsResult(ev) {

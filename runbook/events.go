@@ -168,11 +168,15 @@ type DeniedCall struct {
 
 // WatchObserved is one reading of the watch signals at At.
 type WatchObserved struct {
-	At        time.Time    `json:"at"`
-	KeyUses   int          `json:"keyUses"` // events with the leaked key since the watch began
+	At      time.Time `json:"at"`
+	KeyUses int       `json:"keyUses"` // events with the leaked key since the watch began
+	// Uses says who made them, folded by source, action, region and error.
+	Uses      []KeyUse     `json:"uses,omitempty"`
 	Denied    []DeniedCall `json:"denied,omitempty"`
 	Alarms    []string     `json:"alarms,omitempty"`    // CloudWatch alarms in ALARM
 	Unhealthy []string     `json:"unhealthy,omitempty"` // training: the scenario's health signal
+	// Unread lists the signals that could not be read: unknown, not quiet.
+	Unread []UnreadSignal `json:"unread,omitempty"`
 }
 
 // KeyReactivated confirms the roll-back.

@@ -23,15 +23,19 @@ type Config struct {
 	Format      string        `json:"format,omitempty"`
 	Mode        Mode          `json:"mode"`
 	WatchWindow time.Duration `json:"watchWindow"` // zero means DefaultWatchWindow
+	// Scenario is a training drill's scenario (its name, or its file's
+	// path), from which resume rebuilds the simulated account.
+	Scenario string `json:"scenario,omitempty"`
 }
 
 // State is everything the machine knows. Read it through Machine.State;
 // only Apply changes it.
 type State struct {
-	Step   Step   `json:"step"`
-	Mode   Mode   `json:"mode"`
-	KeyID  string `json:"keyId"`
-	Caller Caller `json:"caller"`
+	Step     Step   `json:"step"`
+	Mode     Mode   `json:"mode"`
+	Scenario string `json:"scenario,omitempty"` // training: Config.Scenario
+	KeyID    string `json:"keyId"`
+	Caller   Caller `json:"caller"`
 	// Identified is true once KeyIdentified arrived.
 	Identified bool      `json:"identified"`
 	Key        KeyFacts  `json:"key"`
@@ -57,12 +61,22 @@ type State struct {
 	WatchStart    time.Time     `json:"watchStart,omitzero"`
 	WatchLast     time.Time     `json:"watchLast,omitzero"`
 	WatchPassed   bool          `json:"watchPassed"`
-	// KeyUses counts use of the key seen during the current watch.
-	KeyUses   int          `json:"keyUses"`
-	Denied    []DeniedCall `json:"denied,omitempty"`
-	Alarms    []string     `json:"alarms,omitempty"`
-	Unhealthy []string     `json:"unhealthy,omitempty"`
-	Rollbacks int          `json:"rollbacks"`
+	// WatchEnded is true when the window ran its length with something
+	// still blocking deletion (Blockers): the watch stops polling and
+	// waits for the responder to fix, roll back or restart it.
+	WatchEnded bool `json:"watchEnded,omitempty"`
+	// KeyUses counts use of the key seen during the current watch; Uses
+	// says who made them (watchuse.go).
+	KeyUses int            `json:"keyUses"`
+	Uses    []KeyUse       `json:"uses,omitempty"`
+	Unread  []UnreadSignal `json:"unread,omitempty"`
+	// ReadingSig is the signature of the last reading, kept across a
+	// restart of the watch: a reading that says the same is not news.
+	ReadingSig string       `json:"readingSig,omitempty"`
+	Denied     []DeniedCall `json:"denied,omitempty"`
+	Alarms     []string     `json:"alarms,omitempty"`
+	Unhealthy  []string     `json:"unhealthy,omitempty"`
+	Rollbacks  int          `json:"rollbacks"`
 	// Lessons keeps what a rolled-back watch taught, for the next proposal.
 	Lessons []string `json:"lessons,omitempty"`
 
@@ -102,7 +116,7 @@ func New(cfg Config) *Machine {
 	if mode == "" {
 		mode = ModeLive
 	}
-	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w}, pending: map[string][]Effect{}}
+	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w, Scenario: cfg.Scenario}, pending: map[string][]Effect{}}
 }
 
 // Clone returns an independent copy of the machine.
@@ -117,7 +131,7 @@ func (m *Machine) State() State { return m.s }
 
 // Config returns the configuration the machine was built with.
 func (m *Machine) Config() Config {
-	return Config{Format: LogFormat, Mode: m.s.Mode, WatchWindow: m.s.WatchWindow}
+	return Config{Format: LogFormat, Mode: m.s.Mode, WatchWindow: m.s.WatchWindow, Scenario: m.s.Scenario}
 }
 
 // Step is the current step.

@@ -94,10 +94,22 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		}
 		return sty.Danger.Render("✗ ") + text
 	}
-	lines = append(lines,
-		keyInactiveLine(st, check),
-		check(st.WatchPassed && st.KeyUses == 0, "the watch window ("+shortDur(st.WatchWindow)+") passed with no use of the key"),
-	)
+	if st.Mode == runbook.ModeDryRun {
+		// Nothing was turned off, so nothing was watched: say what a live
+		// run would have done here, not that it happened.
+		lines = append(lines,
+			sty.Warning.Render("· ")+"the key would be Inactive (dry-run: it is still Active)",
+			sty.Warning.Render("· ")+"the watch would run "+shortDur(st.WatchWindow)+" after a real deactivation (dry-run: not watched)",
+		)
+	} else {
+		lines = append(lines,
+			keyInactiveLine(st, check),
+			check(st.WatchPassed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.WatchWindow)+") passed with nothing blocking"),
+		)
+	}
+	for _, u := range st.Contained() {
+		lines = append(lines, hang(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
+	}
 	pending := false
 	for _, n := range st.Pending {
 		pending = pending || n == "DeleteKey"
@@ -108,7 +120,11 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	case st.LastError != nil:
 		lines = append(lines, errorLines(f, st.LastError)...)
 	}
-	lines = append(lines, "", "This call will be made:")
+	if st.Mode == runbook.ModeDryRun {
+		lines = append(lines, "", "This call would be made:")
+	} else {
+		lines = append(lines, "", "This call will be made:")
+	}
 	lines = append(lines, hang("  ", plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
 	lines = append(lines, para(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
 	if st.Mode == runbook.ModeDryRun {

@@ -238,9 +238,13 @@ func (c confirmation) view(f frame) string {
 	// Many replacements make a long list: it scrolls, and says so, rather
 	// than hiding a call the responder is about to approve.
 	room := max(f.h-2-len(head)-1, 3)
-	label := fmt.Sprintf("These %d calls will be made:", n)
+	verb := "will"
+	if f.st.Mode == runbook.ModeDryRun {
+		verb = "would"
+	}
+	label := fmt.Sprintf("These %d calls %s be made:", n, verb)
 	if n == 1 {
-		label = "This call will be made:"
+		label = "This call " + verb + " be made:"
 	}
 	shown := calls
 	if len(calls) > room {

@@ -49,10 +49,3 @@ func gapIntent(k tea.KeyPressMsg, km investigateKeys, inv *runbook.Investigation
 		build:       func(a string) runbook.Event { return runbook.BeginProposals{Override: a} },
 	}}
 }
-
-// watchReadFailed reports that the watch's last reading failed: a signal
-// it could not read is unknown, never "none" (issue 15: "✓ use of the
-// leaked key none" while every read failed).
-func watchReadFailed(st runbook.State) bool {
-	return st.LastError != nil && st.LastError.Effect == "PollWatch"
-}

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,6 +71,18 @@ func TestGolden(t *testing.T) {
 			h.press("c", "enter", "down", "c", "enter", "enter")
 			h.wantStep(runbook.StepClosed)
 		}},
+		// Dry-run's screens after each change it rehearsed (issue 17): none
+		// may say a change happened (TestDryRunGoldensSpeakConditionally).
+		{"dry-replace", runbook.ModeDryRun, func(h *harness) { h.toReplaced() }},
+		{"dry-delete", runbook.ModeDryRun, func(h *harness) {
+			h.toDelete()
+			h.press("esc", "c", "enter")
+		}},
+		{"dry-closed", runbook.ModeDryRun, func(h *harness) {
+			h.toHarden()
+			h.press("c", "enter", "down", "c", "enter", "enter")
+			h.wantStep(runbook.StepClosed)
+		}},
 	}
 	sizes := []struct{ w, h int }{{80, 24}, {120, 40}, {200, 50}}
 	for _, tt := range tests {
@@ -93,5 +107,36 @@ func TestGolden(t *testing.T) {
 				golden.RequireEqual(t, screen)
 			})
 		}
+	}
+}
+
+// No dry-run screen says a change happened: "✓ created", "removed" or
+// "Deleted" appear only with the conditional ("would …") on their line.
+func TestDryRunGoldensSpeakConditionally(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "TestGolden", "*.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry := 0
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		screen := string(raw)
+		if !strings.Contains(screen, "DRY-RUN") {
+			continue
+		}
+		dry++
+		for n, line := range strings.Split(screen, "\n") {
+			for _, claim := range []string{"✓ created", "removed", "Deleted"} {
+				if strings.Contains(line, claim) && !strings.Contains(line, "would") {
+					t.Errorf("%s:%d says %q without the conditional: %s", filepath.Base(path), n+1, claim, line)
+				}
+			}
+		}
+	}
+	if dry < 3 {
+		t.Errorf("found %d dry-run goldens, want the 4 dry-run screens", dry)
 	}
 }

@@ -90,7 +90,7 @@ func (m Model) header(w int) string {
 	if st.KeyID != "" {
 		keyPart = "key " + sty.Title.Render(st.KeyID)
 		if st.Identified {
-			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status)
+			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status, st.Mode == runbook.ModeDryRun)
 		}
 	}
 	// What must be seen comes first; the rest is added while it fits, so
@@ -128,7 +128,13 @@ func shortARN(arn, account string) string {
 	return arn
 }
 
-func statusWord(sty styles, s runbook.KeyStatus) string {
+// statusWord is the key's status for the header. Dry-run changed nothing:
+// a status the rehearsal reached is what the key would be, and the key
+// is still Active in AWS.
+func statusWord(sty styles, s runbook.KeyStatus, dryRun bool) string {
+	if dryRun && (s == runbook.KeyInactive || s == runbook.KeyGone) {
+		return sty.Warning.Render("would be " + strings.ToLower(string(s)) + " (still Active: dry-run)")
+	}
 	switch s {
 	case runbook.KeyActive:
 		return sty.Danger.Render("Active")

@@ -61,6 +61,8 @@ type Options struct {
 	// with their real inputs. Reads come back with WouldCall unset and are
 	// journaled. Nil, or an effect it cannot plan: the TUI's own list.
 	Plan func(ctx context.Context, e runbook.Effect) ([]runbook.APICall, error)
+	// Demo, when set, plays a model response (demo.go).
+	Demo *Demo
 }
 
 // notice is a one-line message under the step view: a refusal's reason, an
@@ -136,6 +138,8 @@ type Model struct {
 	sweepStarted time.Time
 	// scan is the running trail scan's progress (shown, not journaled).
 	scan runbook.TrailScanStats
+	// narration is the demo's reason for its last move.
+	narration string
 
 	intake      intakeView
 	investigate investigateView
@@ -189,7 +193,11 @@ func New(opts Options) Model {
 // Init asks the terminal for its background colour, starts the clock and
 // runs the effects a resumed incident left pending.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup)
+	var demo tea.Cmd
+	if m.opts.Demo != nil {
+		demo = m.demoAfter(m.opts.Demo.Pace)
+	}
+	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup, demo)
 }
 
 // HintsUsed is how many hints the responder asked for (training debrief).

@@ -115,6 +115,9 @@ func (v replaceView) view(f frame) string {
 				move = sty.Warning.Render("not moved yet: " + v.details[p.CallerID])
 			}
 			state = sty.OK.Render("✓ created") + " · " + move
+			if st.Mode == runbook.ModeDryRun {
+				state = sty.Warning.Render("would create (dry-run: not created)")
+			}
 		}
 		lines = append(lines, clip("  "+state, f.w))
 		lines = append(lines, nextRunLines(f, p, checking)...)

@@ -100,6 +100,10 @@ type script struct {
 	// breakFirstWatch makes the first watch reading show a denied call and
 	// an unhealthy workload (the roll-back path).
 	breakFirstWatch bool
+	// reading, when set, shapes every watch reading (issue 17's tests).
+	reading func(obs *runbook.WatchObserved)
+	// failWatch makes every watch reading fail, as a denied LookupEvents.
+	failWatch bool
 	// failOnce names an effect that fails the first time it runs.
 	failOnce string
 	// failWith, when set, is failOnce's answer instead of AccessDenied.
@@ -194,6 +198,12 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		if s.breakFirstWatch && s.watches == 1 {
 			obs.Denied = []runbook.DeniedCall{{Principal: "report-builder-keyrunbook", Action: "secretsmanager:GetSecretValue", Time: s.clock}}
 			obs.Unhealthy = []string{"report-builder"}
+		}
+		if s.reading != nil {
+			s.reading(&obs)
+		}
+		if s.failWatch {
+			return runbook.EffectFailed{Effect: "PollWatch", Action: "cloudtrail:LookupEvents", Code: "AccessDenied", Message: "The watch could not read the key's use, so this reading proves nothing."}
 		}
 		return obs
 	case runbook.ReactivateKey:

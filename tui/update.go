@@ -54,6 +54,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case effectMsg:
 		return m.onEffect(msg)
+	case demoMsg:
+		return m.onDemo()
 	case secretSavedMsg:
 		return m.onSecretSaved(msg)
 	case policyEditedMsg:

@@ -76,6 +76,9 @@ func (m Model) body(f frame) string {
 	case m.showHelp:
 		return m.sty.Title.Render("Keys") + "\n\n" + m.help.FullHelpView(m.fullHelp())
 	}
+	if m.narration != "" {
+		top = append(top, m.narrationView(f.w))
+	}
 	if m.notice.text != "" {
 		top = append(top, m.noticeView(f.w))
 	}

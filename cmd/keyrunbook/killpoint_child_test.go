@@ -108,7 +108,7 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			ev = runbook.SubmitKey{KeyID: os.Getenv("KP_KEY")}
 		case st.Step == runbook.StepIdentify:
 			now := clk.Now()
-			ev = runbook.BeginInvestigation{From: now.Add(-drillSweep), To: now}
+			ev = runbook.BeginInvestigation{From: now.Add(-demoSweep), To: now}
 		case st.Step == runbook.StepInvestigate:
 			ev = runbook.BeginProposals{}
 		case st.Step == runbook.StepPropose:

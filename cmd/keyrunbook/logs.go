@@ -84,8 +84,10 @@ key made inactive twice stays inactive; a replacement that exists is reused
 and checked), so running one again is how its real state is read back.
 --print only prints the state. A last line torn by a crash is shown and,
 once you agree (or with --repair), cut; the cut is journaled. A log another
-process is writing is refused, naming that process. A training drill cannot be resumed: its
-simulated account lived in the process that ended; start a new drill.
+process is writing is refused, naming that process. A training drill resumes
+too: its simulated account lived in the process that ended, so resume starts
+the drill's scenario again and carries out the changes the log records, each
+at its simulated time, then goes on in the TUI (no credentials needed).
 
 Examples:
   keyrunbook resume incident.jsonl --print
@@ -132,8 +134,7 @@ func cmdResume(ctx context.Context, args []string, io streams) error {
 		fmt.Fprintf(io.out, "\nThe incident is %s; nothing to continue. Report: keyrunbook report %s\n", st.Step, path)
 		return nil
 	case st.Mode == runbook.ModeTraining:
-		fmt.Fprintln(io.out, "\nA training drill cannot be resumed: its simulated account lived in the process that ended. Start a new one with 'keyrunbook train'.")
-		return nil
+		return resumeTraining(ctx, path, io)
 	}
 	if err := checkInputs(ctx, o); err != nil {
 		return err
