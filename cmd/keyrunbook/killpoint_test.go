@@ -42,9 +42,9 @@ func TestKillPoints(t *testing.T) {
 	}
 	scenarios := []string{"root-key-ec2-onprem", "iam-user-lambda-ci", "minted-session"}
 	if raceDetector {
-		// Under -race every child runs several times slower: one scenario
-		// keeps the package within go test's 10 minutes; the others run
-		// without -race.
+		// Under -race every child runs several times slower: two kill
+		// points of one scenario keep the package within go test's 10
+		// minutes; all of them run without -race.
 		scenarios = scenarios[1:2]
 	}
 	tried, resumed := 0, 0
@@ -56,6 +56,9 @@ func TestKillPoints(t *testing.T) {
 			}
 			t.Logf("mutating calls of a clean run: %s", strings.Join(clean.mutations, ", "))
 			for i, op := range clean.mutations {
+				if raceDetector && op != "CreateAccessKey" && op != "UpdateAccessKey" {
+					continue
+				}
 				t.Run(fmt.Sprintf("%02d-%s", i+1, strings.ReplaceAll(op, "/", "_")), func(t *testing.T) {
 					tried++
 					r := runKillPoint(t, scenario, i+1)
@@ -173,10 +176,15 @@ func runKillPoint(t *testing.T, scenario string, killAt int) *kpRun {
 	}
 	out, err := run("start")
 	r.out = out
-	if r.killedAt != "" {
+	mu.Lock()
+	killed := r.killedAt != ""
+	mu.Unlock()
+	if killed {
 		out, err = run("resume")
 		r.out += "\n--- resume ---\n" + out
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	r.closed = err == nil && strings.Contains(out, "KP: closed")
 	return r
 }
