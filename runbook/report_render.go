@@ -27,7 +27,7 @@ func (r *Report) CallersCSV() ([]byte, error) {
 		for _, c := range r.Investigation.Callers {
 			var actions []string
 			for _, a := range c.Actions {
-				actions = append(actions, iamish(a))
+				actions = append(actions, a.Call())
 			}
 			repl, decision := "", ""
 			for _, p := range r.Replacements {
@@ -42,11 +42,6 @@ func (r *Report) CallersCSV() ([]byte, error) {
 	}
 	w.Flush()
 	return []byte(RedactString(buf.String())), w.Error()
-}
-
-func iamish(a ActionUse) string {
-	svc := strings.TrimSuffix(a.Source, ".amazonaws.com")
-	return svc + ":" + a.Name
 }
 
 // Markdown renders the report for people: headings, tables, policies in
