@@ -53,7 +53,7 @@ func botocorePython(t *testing.T) string {
 func TestBotocoreConformance(t *testing.T) {
 	py := botocorePython(t)
 	succeeded, called := map[string]bool{}, map[string]bool{}
-	for _, info := range sim.Scenarios() {
+	for _, info := range append(sim.Scenarios(), sim.OrgScenarios()...) {
 		t.Run(info.Name, func(t *testing.T) {
 			e := start(t, info.Name)
 			id, secret := e.sim.ResponderCredentials()
