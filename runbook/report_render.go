@@ -230,9 +230,13 @@ func (r *Report) mdFollowUps(b *strings.Builder) {
 		return
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("## Follow-ups\n\n| Caller | Technique | Do | On |\n|---|---|---|---|\n")
-	for _, f := range r.FollowUps {
-		p("| %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))))
+	p("## Follow-ups\n\n| Caller | Technique | Do | On | State |\n|---|---|---|---|---|\n")
+	for i, f := range r.FollowUps {
+		state := "open"
+		if i < len(r.FollowUpState) {
+			state = r.FollowUpState[i]
+		}
+		p("| %s | %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))), state)
 	}
 	p("\n")
 }
