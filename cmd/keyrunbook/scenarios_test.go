@@ -235,6 +235,13 @@ func TestDemoPlaysEveryScenarioToClosedWith100(t *testing.T) {
 			t.Errorf("%s did not score 100:\n%s", info.Name, out)
 		}
 	}
+	// Nothing is scored that does not apply: attacker-only has no
+	// legitimate caller to move.
+	_, attackerOnly, _ := strings.Cut(out, "Debrief — attacker-only")
+	attackerOnly, _, _ = strings.Cut(attackerOnly, "Action log")
+	if attackerOnly == "" || strings.Contains(attackerOnly, "legitimate caller") {
+		t.Errorf("attacker-only's debrief scores moving callers it does not have:\n%s", attackerOnly)
+	}
 	for _, narration := range []string{"Deactivate now, not delete", "keyrunbook never needs the secret", "its replacement is instance-role", "Watched 30m0s"} {
 		if !strings.Contains(out, narration) {
 			t.Errorf("the narration lacks %q", narration)
