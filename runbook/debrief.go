@@ -82,7 +82,6 @@ func Score(d Drill, records []Record, unhealthy []string, hints int) (Debrief, e
 		scoreKeptOff(records),
 		scoreHealthy(unhealthy),
 		scoreClosed(st),
-		noteSecretsRead(st),
 	} {
 		if pt != nil {
 			db.Points = append(db.Points, *pt)

@@ -48,7 +48,9 @@ func followUpsOf(sc *sim.Scenario) []string {
 		source, params := st.Event()
 		r := judge.TrailRecord{EventSource: source, EventName: st.Action, RequestParameters: params}
 		for _, t := range judge.Match(&r) {
-			if t.FollowUp != "" && !slices.Contains(out, t.ID) {
+			// Terminating what it launched is scored on its own, as the
+			// attacker's compute left running (runbook.scoreCompute).
+			if t.FollowUp != "" && t.FollowUp != "terminate" && !slices.Contains(out, t.ID) {
 				out = append(out, t.ID)
 			}
 		}
