@@ -178,18 +178,32 @@ func (x *Executor) applyUser(ctx context.Context, p runbook.Proposal) ([]string,
 		}
 	}
 	if exists {
-		// A key made by an earlier apply is reused: its secret was shown
-		// then and cannot be read again, and a second key would be one
-		// more long-lived credential.
+		// A key made by an earlier apply is reused: its secret was saved
+		// then and cannot be read again, and a second key would be one more
+		// long-lived credential. One whose secret is not on disk is an
+		// orphan (the program stopped between CreateAccessKey and the
+		// write): nobody can use it, so it is deleted and a fresh key made.
 		keys, err := r.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(p.Name)})
 		if err != nil {
 			return created, step("iam:ListAccessKeys", err)
 		}
+		var orphans []string
 		for _, k := range keys.AccessKeyMetadata {
-			if k.Status == iamtypes.StatusTypeActive {
-				return append(created, aws.ToString(k.AccessKeyId)), nil
+			id := aws.ToString(k.AccessKeyId)
+			if k.Status != iamtypes.StatusTypeActive {
+				continue
+			}
+			if x.opts.SecretDir == "" || hasSecretFile(x.opts.SecretDir, id) {
+				return append(created, id), nil
+			}
+			orphans = append(orphans, id)
+		}
+		for _, id := range orphans {
+			if _, err := w.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(p.Name), AccessKeyId: aws.String(id)}); err != nil {
+				return created, step("iam:DeleteAccessKey", fmt.Errorf("orphaned key %s (created by this incident, its secret never saved): %w", id, err))
 			}
 		}
+		defer func() { x.noteOrphans(p.CallerID, orphans) }()
 	}
 	key, err := w.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(p.Name)})
 	if err != nil {
@@ -197,8 +211,19 @@ func (x *Executor) applyUser(ctx context.Context, p runbook.Proposal) ([]string,
 	}
 	keyID, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
 	if secret != "" {
+		ns := NewSecret{KeyID: keyID, Secret: secret}
+		if dir := x.opts.SecretDir; dir != "" {
+			path, werr := WriteSecretFile(dir, keyID, secret)
+			if werr != nil {
+				// A key whose secret nobody will ever hold is only one
+				// more credential: remove it now.
+				_, derr := w.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(p.Name), AccessKeyId: aws.String(keyID)})
+				return created, fmt.Errorf("the secret of the new key %s could not be saved (%v); the key was deleted (delete error: %v): fix the directory and apply again", keyID, werr, derr)
+			}
+			ns.Path, ns.Secret = path, ""
+		}
 		x.mu.Lock()
-		x.secrets[p.CallerID] = NewSecret{KeyID: keyID, Secret: secret}
+		x.secrets[p.CallerID] = ns
 		x.mu.Unlock()
 		if x.opts.OnNewUserKey != nil {
 			ip := p.Target
@@ -308,4 +333,20 @@ func dedupe(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// noteOrphans records, with the caller's new secret, the orphaned keys
+// apply deleted, so the screen names them.
+func (x *Executor) noteOrphans(callerID string, orphans []string) {
+	if len(orphans) == 0 {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	ns, ok := x.secrets[callerID]
+	if !ok {
+		return // no new key was made: the apply's error says why
+	}
+	ns.Orphans = orphans
+	x.secrets[callerID] = ns
 }

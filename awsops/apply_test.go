@@ -1,6 +1,7 @@
 package awsops
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -201,6 +202,37 @@ func TestApplyLambdaOnTheSim(t *testing.T) {
 			want := []string{"arn:aws:iam::730519468211:role/kr-report-builder-role", "arn:aws:lambda:us-west-2:730519468211:function:report-builder"}
 			if a, ok := ev.(runbook.ReplacementApplied); !ok || !slices.Equal(a.Created, want) {
 				t.Fatalf("want %v applied, got %+v", want, ev)
+			}
+		})
+	}
+}
+
+// A scheduled caller is seen only when it runs: training waits for its next
+// run past the move timeout; live gives up at the timeout and says when to
+// verify again.
+func TestVerifyMoveOfAScheduledCaller(t *testing.T) {
+	for _, wait := range []bool{true, false} {
+		t.Run(fmt.Sprintf("wait=%v", wait), func(t *testing.T) {
+			r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", noReconfigure: true})
+			r.x.opts.WaitForNextRun = wait
+			callers, proposals := billingAndBackup()
+			r.clock.Advance(10 * time.Minute) // past this hour's run (:37)
+			runEffect(t, r.x, runbook.ApplyReplacement{Proposal: proposals[1]})
+			keyID, _, _ := r.x.TakeNewSecret("c-nas")
+			if err := r.sim.SetWorkloadCredentials("nas-backup", keyID); err != nil {
+				t.Fatal(err)
+			}
+			nas := callers[1]
+			nas.RunHours = []int{r.clock.Now().Add(time.Hour).Hour()}
+			ev, _ := runEffect(t, r.x, runbook.VerifyMove{KeyID: r.sim.LeakedKeyID(), Proposal: proposals[1], Caller: nas})
+			moved, ok := ev.(runbook.CallerMoved)
+			switch {
+			case !ok:
+				t.Fatalf("want CallerMoved, got %+v", ev)
+			case wait && !moved.Moved:
+				t.Fatalf("the check did not wait for the next run: %s", moved.Detail)
+			case !wait && (moved.Moved || !strings.Contains(moved.Detail, "next expected at")):
+				t.Fatalf("want not moved with the next run named, got %+v", moved)
 			}
 		})
 	}

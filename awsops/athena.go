@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -216,7 +217,7 @@ func recordOfRow(row map[string]string) (TrailRecord, string, error) {
 	if err != nil {
 		return TrailRecord{}, "", fmt.Errorf("rebuild the record of row %s: %w", row["eventid"], err)
 	}
-	r, err := ParseTrailRecord(raw)
+	r, err := judge.ParseTrailRecord(raw)
 	return r, row["eventcategory"], err
 }
 

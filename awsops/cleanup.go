@@ -20,6 +20,9 @@ func (x *Executor) cleanUp(ctx context.Context, e runbook.CleanUpResource) runbo
 	const effect = "CleanUpResource"
 	res := e.Resource
 	var err error
+	// with collects what goes with the resource (a user's keys and
+	// policies), read from the account as it is removed.
+	var with []runbook.Resource
 	switch res.Type {
 	case "access-key":
 		if res.Parent == "" || res.Parent == "root" {
@@ -27,13 +30,13 @@ func (x *Executor) cleanUp(ctx context.Context, e runbook.CleanUpResource) runbo
 		}
 		err = x.removeUserKey(ctx, res.Parent, res.ID)
 	case "iam-user":
-		err = x.removeUser(ctx, res.ID)
+		err = x.removeUser(ctx, res.ID, &with)
 	case "login-profile":
 		err = x.removeLoginProfile(ctx, res.ID)
 	case "policy":
 		err = x.removePolicy(ctx, res)
 	case "iam-role":
-		err = x.removeRole(ctx, res.ID)
+		err = x.removeRole(ctx, res.ID, &with)
 	case "ec2-instance":
 		_, err = x.write.ec2(orValue(res.Region, x.homeRegion())).TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{res.ID}})
 		if strings.HasPrefix(apiCode(err), "InvalidInstanceID") {
@@ -51,7 +54,7 @@ func (x *Executor) cleanUp(ctx context.Context, e runbook.CleanUpResource) runbo
 		}
 		return runbook.EffectFailed{Effect: effect, Message: err.Error()}
 	}
-	return runbook.ResourceCleanedUp{Resource: res, DryRun: x.opts.DryRun}
+	return runbook.ResourceCleanedUp{Resource: res, With: with, DryRun: x.opts.DryRun}
 }
 
 // removeUserKey deactivates, then deletes, one key of a user.
@@ -73,7 +76,7 @@ func (x *Executor) removeUserKey(ctx context.Context, user, keyID string) error 
 
 // removeUser takes away what IAM's DeleteUser requires gone first (keys,
 // console password, policies, groups, MFA devices), then the user.
-func (x *Executor) removeUser(ctx context.Context, user string) error {
+func (x *Executor) removeUser(ctx context.Context, user string, with *[]runbook.Resource) error {
 	r, w := x.read.iam(x.cfg), x.write.iam(x.cfg)
 	name := aws.String(user)
 	keys, err := r.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: name})
@@ -87,9 +90,14 @@ func (x *Executor) removeUser(ctx context.Context, user string) error {
 		if err := x.removeUserKey(ctx, user, aws.ToString(k.AccessKeyId)); err != nil {
 			return err
 		}
+		*with = append(*with, runbook.Resource{Type: "access-key", ID: aws.ToString(k.AccessKeyId), Parent: user})
 	}
 	if err := x.removeLoginProfile(ctx, user); err != nil {
 		return err
+	}
+	*with = append(*with, runbook.Resource{Type: "login-profile", ID: user, Parent: user})
+	policyOf := func(id string) runbook.Resource {
+		return runbook.Resource{Type: "policy", ID: id, Parent: "user/" + user}
 	}
 	attached, err := r.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: name})
 	if err != nil {
@@ -99,6 +107,7 @@ func (x *Executor) removeUser(ctx context.Context, user string) error {
 		if _, err := w.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: name, PolicyArn: p.PolicyArn}); err != nil && apiCode(err) != "NoSuchEntity" {
 			return step("iam:DetachUserPolicy", err)
 		}
+		*with = append(*with, policyOf(aws.ToString(p.PolicyArn)))
 	}
 	inline, err := r.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: name})
 	if err != nil {
@@ -108,6 +117,7 @@ func (x *Executor) removeUser(ctx context.Context, user string) error {
 		if _, err := w.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: name, PolicyName: aws.String(p)}); err != nil && apiCode(err) != "NoSuchEntity" {
 			return step("iam:DeleteUserPolicy", err)
 		}
+		*with = append(*with, policyOf(p))
 	}
 	// Groups and MFA devices: an endpoint that does not list them (the
 	// simulated account) has none to remove.
@@ -181,7 +191,7 @@ func (x *Executor) removePolicy(ctx context.Context, res runbook.Resource) error
 
 // removeRole takes the role out of its instance profiles, removes its
 // policies, then deletes it.
-func (x *Executor) removeRole(ctx context.Context, role string) error {
+func (x *Executor) removeRole(ctx context.Context, role string, with *[]runbook.Resource) error {
 	r, w := x.read.iam(x.cfg), x.write.iam(x.cfg)
 	name := aws.String(role)
 	profiles, err := r.ListInstanceProfilesForRole(ctx, &iam.ListInstanceProfilesForRoleInput{RoleName: name})
@@ -204,6 +214,7 @@ func (x *Executor) removeRole(ctx context.Context, role string) error {
 		if _, err := w.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: name, PolicyArn: p.PolicyArn}); err != nil {
 			return step("iam:DetachRolePolicy", err)
 		}
+		*with = append(*with, runbook.Resource{Type: "policy", ID: aws.ToString(p.PolicyArn), Parent: "role/" + role})
 	}
 	inline, err := r.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: name})
 	if err != nil {
@@ -213,6 +224,7 @@ func (x *Executor) removeRole(ctx context.Context, role string) error {
 		if _, err := w.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(p)}); err != nil {
 			return step("iam:DeleteRolePolicy", err)
 		}
+		*with = append(*with, runbook.Resource{Type: "policy", ID: p, Parent: "role/" + role})
 	}
 	_, err = w.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name})
 	if apiCode(err) == "NoSuchEntity" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -100,9 +101,9 @@ func newWriteClients(cfg aws.Config, dry *dryRun) writeClients {
 	if dry != nil {
 		return writeClients{
 			iam:    func(aws.Config) iamWriteAPI { return dryIAM{dry} },
-			ec2:    func(string) ec2WriteAPI { return dryEC2{dry} },
-			lambda: func(string) lambdaWriteAPI { return dryLambda{dry} },
-			ecs:    func(string) ecsWriteAPI { return dryECS{dry} },
+			ec2:    func(region string) ec2WriteAPI { return dryEC2{dry, region} },
+			lambda: func(region string) lambdaWriteAPI { return dryLambda{dry, region} },
+			ecs:    func(region string) ecsWriteAPI { return dryECS{dry, region} },
 		}
 	}
 	return writeClients{
@@ -125,9 +126,15 @@ type dryRun struct {
 	arn func(ctx context.Context, resource string) string
 }
 
-// would notes a mutation that was not sent, with its full input.
+// would notes a mutation of a global service (IAM) that was not sent,
+// with its full input.
 func (d *dryRun) would(ctx context.Context, service, operation string, input any) {
-	emitterOf(ctx)(runbook.APICall{Service: service, Operation: operation, Input: inputJSON(input), WouldCall: true})
+	d.wouldIn(ctx, "", service, operation, input)
+}
+
+// wouldIn notes a mutation that was not sent, with its region and input.
+func (d *dryRun) wouldIn(ctx context.Context, region, service, operation string, input any) {
+	emitterOf(ctx)(runbook.APICall{Service: service, Operation: operation, Region: region, Input: inputJSON(input), WouldCall: true})
 }
 
 type dryIAM struct{ d *dryRun }
@@ -245,22 +252,27 @@ func (x dryIAM) CreateOpenIDConnectProvider(ctx context.Context, in *iam.CreateO
 		"oidc-provider/"+strings.TrimPrefix(aws.ToString(in.Url), "https://")))}, nil
 }
 
-type dryEC2 struct{ d *dryRun }
+// The regional dry clients keep their region: a would-call names where it
+// would have gone, as a sent call's note does.
+type dryEC2 struct {
+	d      *dryRun
+	region string
+}
 
 func (x dryEC2) AssociateIamInstanceProfile(ctx context.Context, in *ec2.AssociateIamInstanceProfileInput, _ ...func(*ec2.Options)) (*ec2.AssociateIamInstanceProfileOutput, error) {
-	x.d.would(ctx, "ec2", "AssociateIamInstanceProfile", in)
+	x.d.wouldIn(ctx, x.region, "ec2", "AssociateIamInstanceProfile", in)
 	return &ec2.AssociateIamInstanceProfileOutput{IamInstanceProfileAssociation: &ec2types.IamInstanceProfileAssociation{
 		AssociationId: aws.String(DryRunID), InstanceId: in.InstanceId, State: ec2types.IamInstanceProfileAssociationStateAssociating}}, nil
 }
 
 func (x dryEC2) ReplaceIamInstanceProfileAssociation(ctx context.Context, in *ec2.ReplaceIamInstanceProfileAssociationInput, _ ...func(*ec2.Options)) (*ec2.ReplaceIamInstanceProfileAssociationOutput, error) {
-	x.d.would(ctx, "ec2", "ReplaceIamInstanceProfileAssociation", in)
+	x.d.wouldIn(ctx, x.region, "ec2", "ReplaceIamInstanceProfileAssociation", in)
 	return &ec2.ReplaceIamInstanceProfileAssociationOutput{IamInstanceProfileAssociation: &ec2types.IamInstanceProfileAssociation{
 		AssociationId: aws.String(DryRunID), State: ec2types.IamInstanceProfileAssociationStateAssociating}}, nil
 }
 
 func (x dryEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	x.d.would(ctx, "ec2", "TerminateInstances", in)
+	x.d.wouldIn(ctx, x.region, "ec2", "TerminateInstances", in)
 	out := &ec2.TerminateInstancesOutput{}
 	for _, id := range in.InstanceIds {
 		out.TerminatingInstances = append(out.TerminatingInstances, ec2types.InstanceStateChange{InstanceId: aws.String(id),
@@ -269,23 +281,29 @@ func (x dryEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstanc
 	return out, nil
 }
 
-type dryLambda struct{ d *dryRun }
+type dryLambda struct {
+	d      *dryRun
+	region string
+}
 
 func (x dryLambda) UpdateFunctionConfiguration(ctx context.Context, in *lambda.UpdateFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.UpdateFunctionConfigurationOutput, error) {
-	x.d.would(ctx, "lambda", "UpdateFunctionConfiguration", in)
+	x.d.wouldIn(ctx, x.region, "lambda", "UpdateFunctionConfiguration", in)
 	return &lambda.UpdateFunctionConfigurationOutput{FunctionName: in.FunctionName, Role: in.Role}, nil
 }
 
-type dryECS struct{ d *dryRun }
+type dryECS struct {
+	d      *dryRun
+	region string
+}
 
 func (x dryECS) RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, _ ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
-	x.d.would(ctx, "ecs", "RegisterTaskDefinition", in)
+	x.d.wouldIn(ctx, x.region, "ecs", "RegisterTaskDefinition", in)
 	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &ecstypes.TaskDefinition{Family: in.Family,
 		TaskRoleArn: in.TaskRoleArn, TaskDefinitionArn: aws.String(DryRunID)}}, nil
 }
 
 func (x dryECS) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, _ ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
-	x.d.would(ctx, "ecs", "UpdateService", in)
+	x.d.wouldIn(ctx, x.region, "ecs", "UpdateService", in)
 	return &ecs.UpdateServiceOutput{Service: &ecstypes.Service{ServiceName: in.Service, TaskDefinition: in.TaskDefinition}}, nil
 }
 
@@ -339,14 +357,22 @@ func isNoteCalls(fn func(*middleware.Stack) error) bool {
 func noteCalls(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc(noteCallsID,
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			emitterOf(ctx)(runbook.APICall{
+			call := runbook.APICall{
 				Service:   serviceName(middleware.GetServiceID(ctx)),
 				Operation: middleware.GetOperationName(ctx),
 				Input:     inputJSON(in.Parameters),
-			})
+			}
+			if !globalServices[call.Service] {
+				call.Region = awsmiddleware.GetRegion(ctx)
+			}
+			emitterOf(ctx)(call)
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)
 }
+
+// globalServices answer from one endpoint whatever the client's region:
+// a region on their notes would mislead.
+var globalServices = map[string]bool{"iam": true, "organizations": true, "route53": true}
 
 // serviceName turns the SDK's service ID ("CloudTrail") into the IAM prefix
 // the report shows ("cloudtrail").

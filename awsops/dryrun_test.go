@@ -60,6 +60,47 @@ func TestDryRunWholeRunbookChangesNothing(t *testing.T) {
 			t.Errorf("no would-call %s with %s; journaled: %v", want.op, want.input, would[want.op])
 		}
 	}
+	dryReportSpeaksConditionally(t, r.log)
+}
+
+// dryReportSpeaksConditionally checks the Markdown report of a dry-run
+// claims no change: every line that says created, removed, deleted or
+// deactivated says "would" or is the change plan's, and the timings are
+// labelled a rehearsal.
+func dryReportSpeaksConditionally(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, vr := runbook.ReadJournal(f)
+	rep, err := runbook.BuildReport(recs, vr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(rep.Markdown())
+	// From the replacements on (the key's own "Created:" is its age).
+	_, body, _ := strings.Cut(md, "## Replacements")
+	body, _, _ = strings.Cut(body, "## Change plan")
+	for n, line := range strings.Split(body, "\n") {
+		for _, claim := range []string{"Created:", "Removed", "Deleted:", "Deactivated:", "removed"} {
+			if strings.Contains(line, claim) && !strings.Contains(strings.ToLower(line), "would") {
+				t.Errorf("dry-run report line %d claims %q: %s", n+1, claim, line)
+			}
+		}
+	}
+	for _, want := range []string{"Time to contain (intake → key inactive) — rehearsal", "Would have deleted the key", "Would have removed iam-user backup-admin"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the dry-run report does not say %q", want)
+		}
+	}
+	_, timeline, _ := strings.Cut(md, "## Timeline (UTC)")
+	for n, line := range strings.Split(timeline, "\n") {
+		if (strings.Contains(line, "KeyDeleted") || strings.Contains(line, "ResourceCleanedUp")) && !strings.Contains(line, "would") {
+			t.Errorf("dry-run timeline line %d claims a change: %s", n+1, line)
+		}
+	}
 }
 
 // wouldCalls reads the journal's would-call notes, by operation.
@@ -101,7 +142,7 @@ func containsCall(inputs []string, part string) bool {
 // nothing yet leave the change plan short.
 func TestDryWritersJournalEveryMethod(t *testing.T) {
 	d := &dryRun{arn: func(_ context.Context, res string) string { return "arn:aws:iam::123456789012:" + res }}
-	for _, client := range []any{dryIAM{d}, dryEC2{d}, dryLambda{d}, dryECS{d}} {
+	for _, client := range []any{dryIAM{d}, dryEC2{d, "us-east-1"}, dryLambda{d, "us-east-1"}, dryECS{d, "us-east-1"}} {
 		v := reflect.ValueOf(client)
 		for i := range v.NumMethod() {
 			m := v.Type().Method(i)

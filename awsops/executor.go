@@ -41,6 +41,11 @@ type ExecutorOptions struct {
 	// MoveTimeout bounds how long VerifyMove watches CloudTrail for a
 	// caller's move; zero means DefaultMoveTimeout.
 	MoveTimeout time.Duration
+	// WaitForNextRun makes VerifyMove of a scheduled caller wait for its
+	// next run (UsageCaller.NextRun) past MoveTimeout: training, where the
+	// simulated clock makes that wait short. Live answers after MoveTimeout
+	// and says when to verify again.
+	WaitForNextRun bool
 	// WatchWindow is the incident's watch window. Only dry-run uses it: a
 	// dry watch has nothing to watch (nothing was turned off), so its one
 	// reading is dated at the window's end.
@@ -64,6 +69,10 @@ type ExecutorOptions struct {
 	// source IP. It is the only place a new secret leaves the executor
 	// besides TakeNewSecret.
 	OnNewUserKey func(callerSourceIP, keyID, secret string)
+	// SecretDir, when set, is where a new key's secret is written
+	// (WriteSecretFile) the moment CreateAccessKey answers, before anything
+	// else; live runs set it to the action log's directory.
+	SecretDir string
 }
 
 // Executor carries the runbook's effects out against AWS (or the simulated
@@ -93,7 +102,8 @@ type Executor struct {
 	// check starts looking.
 	appliedAt map[string]time.Time
 	secrets   map[string]NewSecret // by caller ID, until taken
-	noted     map[string]bool      // one-time notes already emitted
+	// watchCalls is the shape of the last watch reading's noted calls.
+	watchCalls string
 }
 
 // NewSecret is a secret access key apply created, held in memory only until
@@ -101,6 +111,12 @@ type Executor struct {
 type NewSecret struct {
 	KeyID  string
 	Secret string
+	// Path is the file the executor already wrote the secret to (SecretDir);
+	// Secret is then empty.
+	Path string
+	// Orphans are keys of the same user this incident created whose secret
+	// was never saved (a crash mid-apply); they were deleted.
+	Orphans []string
 }
 
 // NewExecutor builds an executor on cfg. Every client it makes, and those
@@ -122,7 +138,7 @@ func NewExecutor(cfg aws.Config, opts ExecutorOptions) *Executor {
 	x := &Executor{opts: opts, cfg: cfg, clients: NewClients(cfg),
 		limiters: map[string]*rate.Limiter{}, lookupRate: lookupRate,
 		callers: map[string]runbook.UsageCaller{}, applied: map[string]runbook.Proposal{}, appliedAt: map[string]time.Time{},
-		secrets: map[string]NewSecret{}, noted: map[string]bool{}}
+		secrets: map[string]NewSecret{}}
 	x.read = newReadClients(cfg)
 	x.write = newWriteClients(cfg, x.dryRun())
 	return x
@@ -146,8 +162,24 @@ func (x *Executor) TakeNewSecret(callerID string) (keyID, secret string, ok bool
 	if !ok {
 		return "", "", false
 	}
+	if s.Path != "" {
+		return "", "", false // on disk already: SecretFile hands it over
+	}
 	delete(x.secrets, callerID)
 	return s.KeyID, s.Secret, true
+}
+
+// SecretFile returns, once, the file apply wrote a caller's new secret to
+// (ExecutorOptions.SecretDir) and the orphaned keys it replaced.
+func (x *Executor) SecretFile(callerID string) (keyID, path string, orphans []string, ok bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s, ok := x.secrets[callerID]
+	if !ok || s.Path == "" {
+		return "", "", nil, false
+	}
+	delete(x.secrets, callerID)
+	return s.KeyID, s.Path, s.Orphans, true
 }
 
 // Restore gives an executor of a resumed incident what the first session's
@@ -330,18 +362,6 @@ func (x *Executor) limiter(region string) *rate.Limiter {
 		x.limiters[region] = l
 	}
 	return l
-}
-
-// noteOnce emits a note (an APICall carrying an error) the first time a
-// signal cannot be read, so a watch polled sixty times says it once.
-func (x *Executor) noteOnce(ctx context.Context, key string, note runbook.APICall) {
-	x.mu.Lock()
-	seen := x.noted[key]
-	x.noted[key] = true
-	x.mu.Unlock()
-	if !seen {
-		emitterOf(ctx)(note)
-	}
 }
 
 // failed is an EffectFailed that is no AWS error: a sentence saying what to

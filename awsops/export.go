@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -149,7 +150,7 @@ func roleARN(account string, p runbook.Proposal) string {
 	if account == "" {
 		account = "<account>"
 	}
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partitionOf(p.Region), account, p.Name)
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", judge.Partition(p.Region), account, p.Name)
 }
 
 // shellQuote single-quotes a value for a POSIX shell.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -118,7 +119,7 @@ func instanceOf(in ec2types.Instance, region string) Instance {
 		if aws.ToString(t.Key) == "Name" {
 			inst.Name = aws.ToString(t.Value)
 		}
-		if c := eksClusterTag(aws.ToString(t.Key), aws.ToString(t.Value)); c != "" {
+		if c := judge.EKSClusterTag(aws.ToString(t.Key), aws.ToString(t.Value)); c != "" {
 			inst.EKSCluster = c
 		}
 	}

@@ -24,7 +24,7 @@ const deliveryLag = 15 * time.Minute
 // finished) or could read no region at all.
 func Investigate(ctx context.Context, c *Clients, eff runbook.SweepCloudTrail, emit func(runbook.Event)) runbook.Event {
 	const effect = "SweepCloudTrail"
-	res, err := Sweep(ctx, c, SweepRequest{KeyID: eff.KeyID, From: eff.From, To: eff.To, Regions: eff.Regions},
+	res, err := Sweep(ctx, c, SweepRequest{KeyID: eff.KeyID, From: eff.From, To: eff.To, Regions: eff.Regions, ExposedAt: eff.ExposedAt},
 		func(r runbook.RegionSweep) {
 			if emit != nil {
 				emit(runbook.SweepProgress{Region: r})

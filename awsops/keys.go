@@ -113,7 +113,9 @@ func (x *Executor) deleteKey(ctx context.Context, e runbook.DeleteKey) runbook.E
 		case got == runbook.KeyGone:
 			return runbook.KeyDeleted{At: x.now()}
 		case got != runbook.KeyInactive:
-			return failed(e.EffectName(), "Key %s reads %s in IAM, not Inactive: someone turned it back on. Deactivate and watch again before deleting.", t.KeyID, got)
+			f := failed(e.EffectName(), "Key %s reads %s in IAM, not Inactive: someone turned it back on. Deactivate and watch again before deleting.", t.KeyID, got)
+			f.Code = runbook.CodeKeyNotInactive
+			return f
 		}
 	}
 	_, err := x.write.iam(x.cfg).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -41,7 +42,7 @@ func newKindFor(c runbook.UsageCaller) (runbook.ReplacementKind, string, bool) {
 		return runbook.ReplaceEKSPodIdentity, c.Resource + "/" + eksNamespacePlaceholder + "/" + eksServiceAccountPlaceholder, true
 	case c.Kind == runbook.CallerCI:
 		return runbook.ReplaceOIDCRole, runbook.OIDCSubjectPlaceholder, true
-	case OnPremises(c):
+	case judge.OnPremises(c):
 		return runbook.ReplaceRolesAnywhere, c.SourceIP, true
 	}
 	return "", "", false
@@ -67,7 +68,7 @@ func nameSeed(kind runbook.ReplacementKind, c runbook.UsageCaller, target string
 // cannot tell pods apart, and one role for a whole cluster would be
 // anything but least privilege.
 func eksGroupKey(c runbook.UsageCaller) string {
-	return "\x00" + stableUserAgent(c.UserAgent)
+	return "\x00" + judge.StableUserAgent(c.UserAgent)
 }
 
 // newKindWarnings says what each new kind needs that keyrunbook cannot see.
@@ -100,7 +101,7 @@ func TrustPolicyFor(p runbook.Proposal, account string) string {
 	if account == "" {
 		account = "<account>"
 	}
-	partition := partitionOf(p.Region)
+	partition := judge.Partition(p.Region)
 	type statement struct {
 		Effect    string                       `json:"Effect"`
 		Principal map[string]string            `json:"Principal"`

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -43,7 +44,7 @@ func (x *Executor) applyOIDCRole(ctx context.Context, p runbook.Proposal) ([]str
 		return nil, sentence("Nothing was created for caller %s: %s.", p.CallerID, problem)
 	}
 	account := x.account(ctx)
-	provider := oidcProviderARN(partitionOf(p.Region), account)
+	provider := oidcProviderARN(judge.Partition(p.Region), account)
 	r, w := x.read.iam(x.cfg), x.write.iam(x.cfg)
 	_, err := r.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provider)})
 	switch apiCode(err) {

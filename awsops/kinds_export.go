@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -29,7 +30,7 @@ func exportKindCLI(b *strings.Builder, p runbook.Proposal, account string) bool 
 	switch p.Kind {
 	case runbook.ReplaceOIDCRole:
 		b.WriteString("# GitHub's OIDC provider, once per account; skip it when this finds one:\n")
-		fmt.Fprintf(b, "#   aws iam get-open-id-connect-provider --open-id-connect-provider-arn %s\n", shellQuote(oidcProviderARN(partitionOf(p.Region), orValue(account, "<account>"))))
+		fmt.Fprintf(b, "#   aws iam get-open-id-connect-provider --open-id-connect-provider-arn %s\n", shellQuote(oidcProviderARN(judge.Partition(p.Region), orValue(account, "<account>"))))
 		fmt.Fprintf(b, "aws iam create-open-id-connect-provider --url %s --client-id-list %s\n", shellQuote("https://"+githubOIDCHost), githubOIDCAudience)
 		role()
 		b.WriteString("# In the workflow, instead of the access key secrets:\n#   permissions:\n#     id-token: write\n")

@@ -3,10 +3,12 @@ package awsops
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -61,7 +63,7 @@ func kindsFold(t *testing.T) []runbook.UsageCaller {
 	recs = append(recs, vpce,
 		kindsRecord(publicHostIP, boto3UA, "ec2.amazonaws.com", "DescribeInstances", base.Add(4*time.Hour), true, ""),
 		kindsRecord(publicHostIP, runnerUA, "ec2.amazonaws.com", "DescribeRegions", base.Add(5*time.Hour), true, ""))
-	a := NewAggregator(kindsKey, kindsInventory())
+	a := judge.NewAggregator(kindsKey, kindsInventory())
 	for _, r := range recs {
 		a.Add(r)
 	}
@@ -107,12 +109,19 @@ func TestEvidenceOfWhereCallersRun(t *testing.T) {
 			if !strings.HasPrefix(c.Pattern, tt.pattern) {
 				t.Errorf("pattern %q, want %q…", c.Pattern, tt.pattern)
 			}
+			// Only a caller seen on several days has hours to expect it in.
+			if scheduled := strings.HasPrefix(tt.pattern, "scheduled"); scheduled != (len(c.RunHours) > 0) {
+				t.Errorf("run hours %v for pattern %q", c.RunHours, c.Pattern)
+			} else if scheduled && !slices.Equal(c.RunHours, []int{2}) {
+				t.Errorf("run hours %v, want [2]", c.RunHours)
+			}
 			if !strings.Contains(c.Why, tt.whyPart) {
 				t.Errorf("why %q lacks %q", c.Why, tt.whyPart)
 			}
-			// The action's own call is sts:GetCallerIdentity alone, which
-			// still reads as reconnaissance: a user agent can be forged.
-			if want := tt.ua != actionUA; (c.Label == runbook.LabelLegitimate) != want {
+			// The action's own call is sts:GetCallerIdentity alone: one
+			// call of one kind is no enumeration (issue 14), and what tells a
+			// forged user agent apart is the time of exposure.
+			if c.Label != runbook.LabelLegitimate {
 				t.Errorf("label %s", c.Label)
 			}
 		})
@@ -128,7 +137,7 @@ func TestEKSClusterTags(t *testing.T) {
 		{"Name", "prod-node", ""},
 	}
 	for _, tt := range tests {
-		if got := eksClusterTag(tt.key, tt.value); got != tt.want {
+		if got := judge.EKSClusterTag(tt.key, tt.value); got != tt.want {
 			t.Errorf("%s=%s: %q, want %q", tt.key, tt.value, got, tt.want)
 		}
 	}

@@ -12,19 +12,20 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
 // followMinted looks up, in every region the sweep read, the events of the
 // temporary credentials the key minted, and folds them in as the key's:
 // a minted key's calls are the leak's calls. What those calls minted is
-// followed in turn, up to maxMintDepth hops. A region's lookups keep to
+// followed in turn, up to judge.MaxMintDepth hops. A region's lookups keep to
 // the same quota as the sweep's (rps per second), one key after another.
 func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, emit func(runbook.RegionSweep)) {
-	for hop := 0; hop < maxMintDepth && ctx.Err() == nil; hop++ {
-		byRegion := map[*regionRun][]mintedTarget{}
-		for _, t := range r.agg.mintedToSweep(r.doneRegions()) {
-			for _, name := range t.regions {
+	for hop := 0; hop < judge.MaxMintDepth && ctx.Err() == nil; hop++ {
+		byRegion := map[*regionRun][]judge.MintedTarget{}
+		for _, t := range r.agg.MintedToSweep(r.doneRegions()) {
+			for _, name := range t.Regions {
 				if rr := r.region(name); rr != nil {
 					byRegion[rr] = append(byRegion[rr], t)
 				}
@@ -39,7 +40,7 @@ func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, em
 				api := c.CloudTrail(rr.sweep.Region)
 				lim := rate.NewLimiter(rate.Limit(rps), 1)
 				for _, t := range targets {
-					if !r.sweepMinted(ctx, api, lim, rr, t.cred) {
+					if !r.sweepMinted(ctx, api, lim, rr, t.Cred) {
 						return
 					}
 				}
@@ -52,8 +53,10 @@ func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, em
 
 // sweepMinted reads one minted key's events in one region, within the
 // sweep's window and the key's life. It reports false when the context
-// ended; a failed lookup is noted for the coverage and the key counts as
-// read there, since retrying it now would fail the same way.
+// ended. A lookup that failed after the SDK's retries is noted for the
+// coverage and the key is left unread there: the investigation names it as
+// a gap (an attacker's session must not pass for one that did nothing),
+// and the next hop tries it again.
 func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate.Limiter, rr *regionRun, m runbook.MintedCredential) bool {
 	from, to := m.IssuedAt.Add(-time.Minute), m.ExpiresAt
 	if !r.from.IsZero() && from.Before(r.from) {
@@ -63,13 +66,16 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 		to = r.to
 	}
 	if !from.Before(to) {
-		r.agg.markMintedSwept(m.KeyID, rr.sweep.Region)
+		r.agg.MarkMintedSwept(m.KeyID, rr.sweep.Region)
 		return true
 	}
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyAccessKeyId, AttributeValue: aws.String(m.KeyID)}},
 		MaxResults:       aws.Int32(lookupPageSize), StartTime: aws.Time(from), EndTime: aws.Time(to),
 	}
+	// Events are folded only once every page is read, so a failed lookup
+	// tried again by the next hop counts none of them twice.
+	var recs []judge.TrailRecord
 	pages := cloudtrail.NewLookupEventsPaginator(api, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx, paced(lim, func() {}))
@@ -79,20 +85,24 @@ func (r *sweepRun) sweepMinted(ctx context.Context, api CloudTrailAPI, lim *rate
 			}
 			_, text := describe("cloudtrail:LookupEvents", err)
 			r.noteMintedGap(fmt.Sprintf("The calls of %s in %s could not be read: %s", m.KeyID, rr.sweep.Region, strings.TrimSuffix(text, ".")))
-			break
+			r.agg.MarkMintedUnread(m.KeyID, rr.sweep.Region)
+			return true
 		}
 		for _, ev := range page.Events {
-			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
 			if err != nil {
 				n, _ := r.bad.LoadOrStore(rr.sweep.Region, new(int))
 				*n.(*int)++
 				continue
 			}
-			r.agg.Add(rec)
-			rr.sweep.Events++
+			recs = append(recs, withLookupResources(rec, ev.Resources))
 		}
 	}
-	r.agg.markMintedSwept(m.KeyID, rr.sweep.Region)
+	for _, rec := range recs {
+		r.agg.Add(rec)
+		rr.sweep.Events++
+	}
+	r.agg.MarkMintedSwept(m.KeyID, rr.sweep.Region)
 	return true
 }
 

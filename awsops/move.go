@@ -39,6 +39,13 @@ func (x *Executor) verifyMove(ctx context.Context, e runbook.VerifyMove) runbook
 		start = applied
 	}
 	deadline := x.now().Add(x.opts.MoveTimeout)
+	next, scheduled := c.NextRun(x.now())
+	if scheduled && x.opts.WaitForNextRun {
+		// A scheduled caller shows nothing before its next run: wait for
+		// it, and for CloudTrail to deliver it, rather than answer "not
+		// moved" in between.
+		deadline = later(deadline, next.Add(time.Hour+deliveryLag))
+	}
 	regions := dedupe(append(append([]string{p.Region}, c.Regions...), x.homeRegion()))
 	for {
 		now := x.now()
@@ -59,6 +66,10 @@ func (x *Executor) verifyMove(ctx context.Context, e runbook.VerifyMove) runbook
 		}
 		if !now.Before(deadline) {
 			detail := fmt.Sprintf("%s was not seen as %s within %s", callerName(c), p.Name, x.opts.MoveTimeout)
+			if next, ok := c.NextRun(now); ok {
+				detail += fmt.Sprintf("; it runs on a schedule, next expected at %s: verify again after %s",
+					next.Format("15:04 UTC"), next.Add(time.Hour+deliveryLag).Format("15:04 UTC"))
+			}
 			if stale, err := x.leakedUses(ctx, e.KeyID, c, regions, start, now); err == nil && stale > 0 {
 				detail += fmt.Sprintf("; it signed %d call(s) with the leaked key meanwhile: restart it so it picks up the new credentials, then verify again", stale)
 			}
@@ -127,4 +138,11 @@ func callerName(c runbook.UsageCaller) string {
 		return "Caller " + c.ID + " (" + c.Resource + ")"
 	}
 	return "Caller " + c.ID
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

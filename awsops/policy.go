@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -80,7 +81,7 @@ func buildPolicy(uses []runbook.ActionUse, extras []extraGrant) PolicyResult {
 		}
 	}
 	for _, u := range uses {
-		actions := IAMActions(u.Source, u.Name)
+		actions := judge.IAMActions(u.Source, u.Name)
 		if len(actions) == 0 {
 			continue
 		}
@@ -90,10 +91,10 @@ func buildPolicy(uses []runbook.ActionUse, extras []extraGrant) PolicyResult {
 			}
 			continue
 		}
-		prefix := IAMPrefix(u.Source)
+		prefix := judge.IAMPrefix(u.Source)
 		var own []string
 		for _, r := range u.Resources {
-			if !passedRoleARN(prefix, r) {
+			if !judge.PassedRoleARN(prefix, r) {
 				own = append(own, r)
 				continue
 			}
@@ -103,7 +104,7 @@ func buildPolicy(uses []runbook.ActionUse, extras []extraGrant) PolicyResult {
 				role = r[:i] + ":role/*"
 				profiles = append(profiles, r)
 			}
-			service := passRoleService[prefix]
+			service := judge.PassRoleService[prefix]
 			if passRoles[service] == nil {
 				passRoles[service] = map[string]bool{}
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -119,7 +120,7 @@ func legitimateChecks(callers []runbook.UsageCaller) ([]proofCheck, []string) {
 			}
 			resources, hadPassed := ownResources(u)
 			passes = passes || hadPassed
-			for _, a := range IAMActions(u.Source, u.Name) {
+			for _, a := range judge.IAMActions(u.Source, u.Name) {
 				for _, r := range resources {
 					ck := proofCheck{a, r}
 					if !seen[ck] {
@@ -154,7 +155,7 @@ func attackerChecks(callers []runbook.UsageCaller) ([]proofCheck, map[proofCheck
 				continue
 			}
 			resources, _ := ownResources(u)
-			for _, a := range IAMActions(u.Source, u.Name) {
+			for _, a := range judge.IAMActions(u.Source, u.Name) {
 				for _, r := range resources {
 					ck := proofCheck{a, r}
 					if who[ck] == nil {
@@ -173,10 +174,10 @@ func attackerChecks(callers []runbook.UsageCaller) ([]proofCheck, map[proofCheck
 // ownResources are the ARNs an action's permission is checked on: its
 // resources without the roles it passed, "*" when none or any was "*".
 func ownResources(u runbook.ActionUse) (own []string, passed bool) {
-	prefix := IAMPrefix(u.Source)
+	prefix := judge.IAMPrefix(u.Source)
 	for _, r := range u.Resources {
 		switch {
-		case passedRoleARN(prefix, r):
+		case judge.PassedRoleARN(prefix, r):
 			passed = true
 		case r == "*":
 			return []string{"*"}, passed

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -46,7 +47,7 @@ func instanceDay() []TrailRecord {
 
 func foldDay(t *testing.T) runbook.Investigation {
 	t.Helper()
-	a := NewAggregator(kindsKey, classifyInventory())
+	a := judge.NewAggregator(kindsKey, classifyInventory())
 	for _, r := range instanceDay() {
 		a.Add(r)
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -111,16 +112,12 @@ func policyLimit(kind runbook.ReplacementKind) int {
 }
 
 func lambdaLogsGrant(account, region, function string) extraGrant {
-	group := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", partitionOf(region), region, account, function)
+	group := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", judge.Partition(region), region, account, function)
 	return extraGrant{
 		actions:   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
 		resources: []string{group, group + ":*"},
 		why:       fmt.Sprintf("Added CloudWatch Logs writes to /aws/lambda/%s: an execution role needs them for the function to log, and the key's calls cannot show them. The function's current role may grant more (VPC access, X-Ray): compare before applying.", function),
 	}
-}
-
-func partitionOf(region string) string {
-	return scopeOf(&TrailRecord{AWSRegion: region}).partition
 }
 
 func kindWarnings(c runbook.UsageCaller, p runbook.Proposal) []string {

@@ -23,6 +23,9 @@ type containRig struct {
 	en    *runbook.Engine
 	clock *SimClock
 	log   string
+	// repeatReads counts the requests of watch readings that repeated the
+	// one before: their calls are not noted (watch.go), by design.
+	repeatReads int
 }
 
 type rigOptions struct {
@@ -32,6 +35,7 @@ type rigOptions struct {
 	dryRun        bool
 	noReconfigure bool          // do not switch an on-prem workload to its new key
 	watchWindow   time.Duration // zero: the default 30 minutes
+	secretDir     string        // ExecutorOptions.SecretDir
 }
 
 func newContainRig(t *testing.T, o rigOptions) *containRig {
@@ -48,7 +52,7 @@ func newContainRig(t *testing.T, o rigOptions) *containRig {
 	cfg := clientsFor(t, url, id, secret).Config
 	clock := NewSimClock(s.Now, s.Advance, 0)
 	opts := ExecutorOptions{DryRun: o.dryRun, Clock: clock, PollInterval: 5 * time.Minute,
-		Health: func() []string { return unhealthy(s) }}
+		Health: func() []string { return unhealthy(s) }, SecretDir: o.secretDir}
 	if o.rootConsole {
 		rid, rsecret := s.RootConsoleCredentials()
 		rootCfg := clientsFor(t, url, rid, rsecret).Config
@@ -104,15 +108,29 @@ const maxPolls = 60
 // context) after stop says so, or after maxPolls watch readings.
 type guarded struct {
 	x      runbook.Executor
+	rig    *containRig
 	polls  int
 	stop   func(runbook.Event) bool
 	cancel context.CancelFunc
 }
 
 func (g *guarded) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
-	ev := g.x.Run(ctx, e, emit)
+	before := 0
+	if g.rig != nil {
+		before = len(g.rig.sim.Requests())
+	}
+	noted := 0
+	ev := g.x.Run(ctx, e, func(p runbook.Event) {
+		if _, ok := p.(runbook.APICall); ok {
+			noted++
+		}
+		emit(p)
+	})
 	if _, ok := ev.(runbook.WatchObserved); ok {
 		g.polls++
+		if g.rig != nil && noted == 0 {
+			g.rig.repeatReads += len(g.rig.sim.Requests()) - before
+		}
 	}
 	if g.polls >= maxPolls || (g.stop != nil && g.stop(ev)) {
 		g.cancel()
@@ -133,7 +151,7 @@ func (r *containRig) do(ev runbook.Event) {
 func (r *containRig) doUntil(ev runbook.Event, stop func(runbook.Event) bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g := &guarded{x: r.x, stop: stop, cancel: cancel}
+	g := &guarded{x: r.x, rig: r, stop: stop, cancel: cancel}
 	err := r.en.Run(ctx, g, ev)
 	if g.polls >= maxPolls {
 		r.t.Fatalf("%s: the watch did not end after %d readings: %+v", ev.EventName(), g.polls, r.state())

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -39,6 +40,8 @@ type SweepRequest struct {
 	KeyID    string
 	From, To time.Time
 	Regions  []string
+	// ExposedAt is when the key was exposed, if known (judge.SetExposedAt).
+	ExposedAt time.Time
 }
 
 // SweepResult is what one Sweep call read, with everything folded so far
@@ -153,7 +156,8 @@ func (m *sweepMemory) begin(ctx context.Context, c *Clients, req SweepRequest) (
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("prepare the sweep: %w", err)
 	}
-	run.agg = NewAggregator(req.KeyID, inv)
+	run.agg = judge.NewAggregator(req.KeyID, inv)
+	run.agg.SetExposedAt(req.ExposedAt)
 	m.run = run
 	return run, nil
 }
@@ -241,13 +245,13 @@ func (r *sweepRun) sweepRegion(ctx context.Context, api CloudTrailAPI, lim *rate
 			if skip[id] {
 				continue
 			}
-			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
 			if err != nil {
 				n, _ := r.bad.LoadOrStore(rr.sweep.Region, new(int))
 				*n.(*int)++
 				continue
 			}
-			r.agg.Add(rec)
+			r.agg.Add(withLookupResources(rec, ev.Resources))
 			rr.folded(id, aws.ToTime(ev.EventTime))
 		}
 		rr.sweep.State = runbook.RegionRunning
@@ -277,6 +281,7 @@ func (rr *regionRun) folded(id string, at time.Time) {
 	rr.sweep.Events++
 	if rr.oldest.IsZero() || at.Before(rr.oldest) {
 		rr.oldest = at
+		rr.sweep.Oldest = at
 	}
 	rr.tail = append(rr.tail, seen{id, at})
 	cut, drop := rr.oldest.Add(resumeOverlap), 0
@@ -359,4 +364,18 @@ func callerAccount(ctx context.Context, c *Clients) string {
 		return ""
 	}
 	return aws.ToString(out.Account)
+}
+
+// withLookupResources gives a record the resources LookupEvents lists
+// beside it when the record carries none: when CloudTrail omitted an
+// oversized requestParameters or responseElements, they are what still
+// names the instances launched or the key created.
+func withLookupResources(rec TrailRecord, res []cttypes.Resource) TrailRecord {
+	if len(rec.Resources) > 0 || len(res) == 0 {
+		return rec
+	}
+	for _, r := range res {
+		rec.Resources = append(rec.Resources, TrailResource{ARN: aws.ToString(r.ResourceName), Type: aws.ToString(r.ResourceType)})
+	}
+	return rec
 }

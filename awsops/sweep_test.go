@@ -29,6 +29,7 @@ func attackWindow(s *sim.Sim) SweepRequest {
 		"root-key-ec2-onprem": {6*day + 5*time.Hour, 5*day + 20*time.Hour},
 		"iam-user-lambda-ci":  {2*day + 7*time.Hour, 1*day + 22*time.Hour},
 		"attacker-only":       {1*day + 4*time.Hour, 1 * day},
+		"llm-jacking-ci":      {2*day + 12*time.Hour, 1*day + 19*time.Hour},
 	}[s.Scenario().Name]
 	return SweepRequest{KeyID: s.LeakedKeyID(), From: s.Now().Add(-span[0]), To: s.Now().Add(-span[1])}
 }
@@ -37,6 +38,9 @@ func attackWindow(s *sim.Sim) SweepRequest {
 var threatSteps = map[string]bool{
 	"CreateUser": true, "CreateAccessKey": true, "AttachUserPolicy": true,
 	"CreateLoginProfile": true, "RunInstances": true,
+	// Issue 14's families (llm-jacking-ci).
+	"PutUseCaseForModelAccess": true, "PutFoundationModelEntitlement": true, "UpdateDetector": true,
+	"VerifyEmailIdentity": true, "ModifySnapshotAttribute": true,
 }
 
 // progressLog records progress as Sweep delivers it, checking it comes one
@@ -66,11 +70,16 @@ func (p *progressLog) add(r runbook.RegionSweep) {
 	if s := p.states[r.Region]; len(s) == 0 || s[len(s)-1] != r.State {
 		p.states[r.Region] = append(s, r.State)
 	}
+	// Events come newest first, so how far back a region got only grows:
+	// the TUI's bar is read from it.
+	if prev := p.last[r.Region].Oldest; !prev.IsZero() && r.Oldest.After(prev) {
+		p.t.Errorf("region %s: oldest event read moved forward, %s after %s", r.Region, r.Oldest, prev)
+	}
 	p.last[r.Region] = r
 }
 
 func TestSweepFindsTheScenarioCallers(t *testing.T) {
-	for _, name := range []string{"root-key-ec2-onprem", "iam-user-lambda-ci", "attacker-only"} {
+	for _, name := range []string{"root-key-ec2-onprem", "iam-user-lambda-ci", "attacker-only", "llm-jacking-ci"} {
 		t.Run(name, func(t *testing.T) {
 			s, url := startSim(t, name)
 			sc := s.Scenario()
@@ -167,6 +176,9 @@ func TestSweepFindsTheScenarioCallers(t *testing.T) {
 				}
 				if st := progress.states[r.Region]; st[0] != runbook.RegionPending || st[len(st)-1] != runbook.RegionDone {
 					t.Errorf("region %s went %v", r.Region, st)
+				}
+				if r.Events > 0 && r.Oldest.IsZero() {
+					t.Errorf("region %s read %d events but says it reached none", r.Region, r.Events)
 				}
 				if progress.last[r.Region] != r {
 					t.Errorf("last progress of %s %+v, result %+v", r.Region, progress.last[r.Region], r)

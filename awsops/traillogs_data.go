@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -59,7 +60,7 @@ func isDataEvent(r TrailRecord, category string) bool {
 	if category != "" {
 		return category == "Data"
 	}
-	_, ok := dataEventNames[IAMPrefix(r.EventSource)+":"+r.EventName]
+	_, ok := dataEventNames[judge.IAMPrefix(r.EventSource)+":"+r.EventName]
 	return ok
 }
 
@@ -93,14 +94,13 @@ func dataBlast(r *TrailRecord) (runbook.Resource, bool) {
 	if r.Failed() {
 		return runbook.Resource{}, false
 	}
-	typ, ok := dataEventNames[IAMPrefix(r.EventSource)+":"+r.EventName]
+	typ, ok := dataEventNames[judge.IAMPrefix(r.EventSource)+":"+r.EventName]
 	if !ok {
 		return runbook.Resource{}, false
 	}
-	p := trailParams{raw: r.RequestParameters}
-	id := p.str("bucketName")
+	id := judge.Param(r.RequestParameters, "bucketName")
 	if typ == BlastInvoked {
-		id = p.str("functionName")
+		id = judge.Param(r.RequestParameters, "functionName")
 		if i := strings.LastIndex(id, ":function:"); i >= 0 {
 			id = strings.SplitN(id[i+len(":function:"):], ":", 2)[0]
 		}

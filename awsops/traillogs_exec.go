@@ -84,7 +84,7 @@ func ScanTrailSource(ctx context.Context, tc TrailClients, e runbook.ScanTrailSo
 	if err := runbook.ValidTrailSource(src); err != nil {
 		return failed(effect, "%s.", err)
 	}
-	opt := TrailScanOptions{KeyID: e.KeyID, From: e.From, To: e.To, Covered: e.Covered, Inventory: inv, Label: src.String(),
+	opt := TrailScanOptions{KeyID: e.KeyID, From: e.From, To: e.To, Covered: e.Covered, Inventory: inv, Label: src.String(), ExposedAt: e.ExposedAt,
 		Progress: func(st runbook.TrailScanStats) { emit(runbook.TrailScanProgress{Kind: src.Kind, Stats: st}) }}
 	note := func(service, op string, in any) {
 		emit(runbook.APICall{Service: service, Operation: op, Input: inputJSON(in)})

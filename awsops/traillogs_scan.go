@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -38,6 +39,8 @@ type TrailScanOptions struct {
 	Progress func(runbook.TrailScanStats)
 	// Label names the source in the coverage statements.
 	Label string
+	// ExposedAt is when the key was exposed, if known (judge.SetExposedAt).
+	ExposedAt time.Time
 }
 
 // TrailScanResult is what a trail source showed, ready for the machine.
@@ -160,7 +163,7 @@ func (w *logWorker) scanOnce(ctx context.Context, tf TrailFile, f *trailFold, st
 		if folded++; folded <= skip {
 			return nil
 		}
-		rec, err := ParseTrailRecord(raw)
+		rec, err := judge.ParseTrailRecord(raw)
 		if err != nil {
 			f.unreadable()
 			return nil
@@ -203,7 +206,7 @@ type trailFold struct {
 	mu       sync.Mutex
 	seen     map[string]struct{}
 	seenFull bool
-	data     map[blastKey]runbook.Resource
+	data     map[dataKey]runbook.Resource
 	stats    runbook.TrailScanStats
 	bad      int
 	failures []string
@@ -212,11 +215,13 @@ type trailFold struct {
 
 func newTrailFold(opt TrailScanOptions) *trailFold {
 	f := &trailFold{opt: opt, key: newKeyFinder(opt.KeyID),
-		found: NewAggregator(opt.KeyID, opt.Inventory), added: NewAggregator(opt.KeyID, opt.Inventory),
-		regions: map[string]bool{}, seen: map[string]struct{}{}, data: map[blastKey]runbook.Resource{}}
+		found: judge.NewAggregator(opt.KeyID, opt.Inventory), added: judge.NewAggregator(opt.KeyID, opt.Inventory),
+		regions: map[string]bool{}, seen: map[string]struct{}{}, data: map[dataKey]runbook.Resource{}}
 	for _, r := range opt.Covered.Regions {
 		f.regions[r] = true
 	}
+	f.found.SetExposedAt(opt.ExposedAt)
+	f.added.SetExposedAt(opt.ExposedAt)
 	return f
 }
 
@@ -251,7 +256,7 @@ func (f *trailFold) add(r TrailRecord, data bool) {
 	if data {
 		f.stats.DataEvents++
 		if res, ok := dataBlast(&r); ok {
-			k := blastKey{res.Type, res.ID, res.Region}
+			k := dataKey{res.Type, res.ID, res.Region}
 			if old, seen := f.data[k]; !seen || res.Time.Before(old.Time) {
 				f.data[k] = res
 			}
@@ -333,7 +338,13 @@ func (f *trailFold) result() TrailScanResult {
 	sortResources(blast)
 	res := TrailScanResult{Stats: f.stats, AddedEvents: f.added.Events()}
 	res.Found = runbook.Investigation{From: f.opt.From, To: f.opt.To, Events: f.found.Events(),
-		Callers: callers, Indicators: indicators, BlastRadius: blast, Coverage: f.coverage()}
+		Callers: callers, Indicators: indicators, BlastRadius: blast, Coverage: f.coverage(), Minted: f.found.Minted()}
+	if n := len(res.Found.Minted); n > 0 {
+		// A trail source reads the key's own records; the minted keys'
+		// calls are followed through event history, not through it.
+		res.Found.Coverage = append(res.Found.Coverage, fmt.Sprintf("%s: the key minted %d temporary credential(s) seen here; "+
+			"this source reads the key's own records, so their calls in it were not followed: look them up by key ID (minted).", f.label(), n))
+	}
 	res.Added, _, _ = f.added.Result()
 	if f.stats.Failed > 0 {
 		res.Findings = append(res.Findings, runbook.Finding{Step: runbook.StepInvestigate, Severity: runbook.SeverityWarning,
@@ -395,3 +406,6 @@ func sizeOf(n int64) string {
 	}
 	return fmt.Sprintf("%d KB", n>>10)
 }
+
+// dataKey names one resource a data event touched.
+type dataKey struct{ typ, id, region string }

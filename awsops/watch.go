@@ -15,6 +15,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -40,59 +41,135 @@ func (x *Executor) pollWatch(ctx context.Context, e runbook.PollWatch) runbook.E
 	if err := x.opts.Clock.Sleep(ctx, x.opts.PollInterval); err != nil {
 		return runbook.EffectFailed{Effect: effect, Code: "Canceled", Message: "The watch was interrupted before its reading; retry to go on watching."}
 	}
+	// Every reading makes the same calls (one lookup per region, one
+	// alarm read per region): they are noted when that set changes or a
+	// call fails, not on every tick, so a long watch does not bury the log
+	// (a 16-minute drill wrote 55,295 records before).
+	emit := emitterOf(ctx)
+	var notes []runbook.Event
+	var notesMu sync.Mutex
+	ctx = withEmitter(ctx, func(ev runbook.Event) {
+		notesMu.Lock()
+		notes = append(notes, ev)
+		notesMu.Unlock()
+	})
 	at := x.now()
 	obs := runbook.WatchObserved{At: at}
 	uses, err := x.keyUses(ctx, e.KeyID, e.Since, at)
 	if err != nil {
+		for _, n := range notes {
+			emit(n)
+		}
 		f := effectFailed(effect, "cloudtrail:LookupEvents", err)
 		f.Message = "The watch could not read the key's use, so this reading proves nothing: " + f.Message
 		return f
 	}
-	obs.KeyUses = uses
-	obs.Denied = x.deniedCalls(ctx, e.Replacements, e.Since, at)
-	obs.Alarms = x.alarms(ctx)
+	for _, u := range uses {
+		obs.KeyUses += u.Count
+	}
+	obs.Uses = uses
+	var unread []runbook.UnreadSignal
+	obs.Denied, unread = x.deniedCalls(ctx, e.Replacements, e.Since, at)
+	obs.Unread = append(obs.Unread, unread...)
+	obs.Alarms, unread = x.readAlarms(ctx)
+	obs.Unread = append(obs.Unread, unread...)
 	if x.opts.Health != nil {
 		obs.Unhealthy = x.opts.Health()
+	}
+	if x.newWatchCalls(notes) {
+		for _, n := range notes {
+			emit(n)
+		}
 	}
 	return obs
 }
 
-// keyUses counts events signed with the key in [since, until) across the
-// account's regions. Failed calls count: an inactive key's use is someone
-// still holding it, a caller not moved or the attacker.
-func (x *Executor) keyUses(ctx context.Context, keyID string, since, until time.Time) (int, error) {
+// newWatchCalls reports whether a reading's calls differ from the last
+// noted reading's in what they call and where, or carry an error, and
+// remembers them.
+func (x *Executor) newWatchCalls(notes []runbook.Event) bool {
+	var shape []string
+	failed := false
+	for _, n := range notes {
+		c, ok := n.(runbook.APICall)
+		if !ok {
+			continue
+		}
+		failed = failed || c.Error != ""
+		shape = append(shape, c.Service+":"+c.Operation)
+	}
+	slices.Sort(shape)
+	key := strings.Join(shape, ",")
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if key == x.watchCalls && !failed {
+		return false
+	}
+	x.watchCalls = key
+	return true
+}
+
+// keyUses reads the events signed with the key in [since, until) across
+// the account's regions, folded by source, action, region and error.
+// Failed calls count: an inactive key's use is someone still holding it,
+// a caller not moved or the attacker; who it is decides the advice.
+func (x *Executor) keyUses(ctx context.Context, keyID string, since, until time.Time) ([]runbook.KeyUse, error) {
 	regions := x.watchRegions(ctx)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	total, errs := 0, []error{}
+	var recs []TrailRecord
+	var errs []error
 	for _, region := range regions {
 		wg.Go(func() {
-			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyAccessKeyId, keyID, since, until)
+			got, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyAccessKeyId, keyID, since, until)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", region, err))
 				return
 			}
-			for _, r := range recs {
+			for _, r := range got {
 				if r.UserIdentity.AccessKeyID == keyID {
-					total++
+					recs = append(recs, r)
 				}
 			}
 		})
 	}
 	wg.Wait()
 	if len(errs) > 0 {
-		return 0, errs[0]
+		return nil, errs[0]
 	}
-	return total, nil
+	return foldKeyUses(recs), nil
+}
+
+// foldKeyUses folds the key's events into one use per source, user agent,
+// action, region and error code, in order of first appearance in time.
+func foldKeyUses(recs []TrailRecord) []runbook.KeyUse {
+	slices.SortStableFunc(recs, func(a, b TrailRecord) int { return a.EventTime.Compare(b.EventTime) })
+	var out []runbook.KeyUse
+	index := map[string]int{}
+	for _, r := range recs {
+		action := judge.IAMPrefix(r.EventSource) + ":" + judge.NormalizeEventName(r.EventName)
+		code := strings.TrimPrefix(r.ErrorCode, "Client.")
+		k := strings.Join([]string{r.SourceIPAddress, r.UserAgent, action, r.AWSRegion, code}, "|")
+		if i, ok := index[k]; ok {
+			out[i].Count++
+			out[i].Last = r.EventTime
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, runbook.KeyUse{First: r.EventTime, Last: r.EventTime, Count: 1, SourceIP: r.SourceIPAddress,
+			UserAgent: r.UserAgent, Tool: judge.ToolOf(r.UserAgent), Action: action, Region: r.AWSRegion, ErrorCode: code})
+	}
+	return out
 }
 
 // deniedCalls finds the replacements' calls IAM denied: a permission the
 // least-privilege policy missed. A replacement role is looked up by its
 // session name (an instance's ID, a function's name), a user by its name.
-func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until time.Time) []runbook.DeniedCall {
+func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until time.Time) ([]runbook.DeniedCall, []runbook.UnreadSignal) {
 	var out []runbook.DeniedCall
+	var unread []runbook.UnreadSignal
 	seen := map[string]int{}
 	for _, name := range names {
 		x.mu.Lock()
@@ -106,16 +183,15 @@ func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until
 		for _, region := range dedupe(regions) {
 			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyUsername, lookupName, since, until)
 			if err != nil {
-				x.noteOnce(ctx, "denied:"+region, runbook.APICall{Service: "cloudtrail", Operation: "LookupEvents",
-					Error: "the replacements' denied calls could not be read in " + region + ": " + oneLine(err)})
+				unread = appendUnread(unread, unreadSignal("replacements denied", region, "cloudtrail:LookupEvents", err))
 				continue
 			}
 			for _, r := range recs {
 				if !deniedCodes[strings.TrimPrefix(r.ErrorCode, "Client.")] || !isPrincipal(r.UserIdentity, name) {
 					continue
 				}
-				action := IAMPrefix(r.EventSource) + ":" + NormalizeEventName(r.EventName)
-				if acts := IAMActions(r.EventSource, r.EventName); len(acts) > 0 {
+				action := judge.IAMPrefix(r.EventSource) + ":" + judge.NormalizeEventName(r.EventName)
+				if acts := judge.IAMActions(r.EventSource, r.EventName); len(acts) > 0 {
 					action = acts[0]
 				}
 				key := name + "|" + action
@@ -130,7 +206,7 @@ func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until
 			}
 		}
 	}
-	return out
+	return out, unread
 }
 
 // sessionName is the LookupEvents Username under which a replacement's
@@ -158,10 +234,17 @@ func isPrincipal(u UserIdentity, name string) bool {
 	return false
 }
 
-// alarms lists CloudWatch alarms in ALARM in the home region and the
-// replacements' regions. An account or endpoint that cannot answer is
-// noted once, not a failure: the other signals still stand.
+// alarms lists CloudWatch alarms in ALARM (readAlarms), without saying
+// which regions could not be read.
 func (x *Executor) alarms(ctx context.Context) []string {
+	out, _ := x.readAlarms(ctx)
+	return out
+}
+
+// readAlarms lists CloudWatch alarms in ALARM in the home region and the
+// replacements' regions, and the regions it could not read: an alarm that
+// could not be read is unknown, never quiet.
+func (x *Executor) readAlarms(ctx context.Context) ([]string, []runbook.UnreadSignal) {
 	// Alarms live where the workloads run: the home region, the regions of
 	// the replacements, and every region a legitimate caller of the key
 	// used, since a caller never moved is the one whose alarm matters.
@@ -182,6 +265,7 @@ func (x *Executor) alarms(ctx context.Context) []string {
 	}
 	x.mu.Unlock()
 	var out []string
+	var unread []runbook.UnreadSignal
 	for _, region := range dedupe(regions) {
 		in := &cloudwatch.DescribeAlarmsInput{StateValue: cwtypes.StateValueAlarm}
 		if x.opts.AlarmPrefix != "" {
@@ -191,8 +275,7 @@ func (x *Executor) alarms(ctx context.Context) []string {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				x.noteOnce(ctx, "alarms:"+region, runbook.APICall{Service: "cloudwatch", Operation: "DescribeAlarms",
-					Error: "alarms are not watched in " + region + ": " + alarmTrouble(err)})
+				unread = appendUnread(unread, unreadSignal("alarms", region, "cloudwatch:DescribeAlarms", err))
 				break
 			}
 			for _, a := range page.MetricAlarms {
@@ -204,17 +287,35 @@ func (x *Executor) alarms(ctx context.Context) []string {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Compact(out), unread
 }
 
-func alarmTrouble(err error) string {
-	if missing, text := describe("cloudwatch:DescribeAlarms", err); missing != "" {
-		return text
+// unreadSignal says why a signal could not be read in a region, naming
+// the permission when AWS denied it.
+func unreadSignal(signal, region, action string, err error) runbook.UnreadSignal {
+	u := runbook.UnreadSignal{Signal: signal, Region: region}
+	if missing, _ := describe(action, err); missing != "" {
+		u.Action, u.Reason = missing, "AWS denied "+missing+" to your credentials"
+		return u
 	}
 	if isUnsupported(err) || apiCode(err) == "" {
-		return "this account or endpoint does not answer cloudwatch:DescribeAlarms (" + oneLine(err) + ")"
+		u.Reason = "this account or endpoint does not answer " + action + " (" + oneLine(err) + ")"
+		return u
 	}
-	return oneLine(err)
+	u.Reason = action + " failed: " + oneLine(err)
+	return u
+}
+
+// appendUnread adds u unless the same signal and reason are already there
+// for another region, in which case it names that region too.
+func appendUnread(list []runbook.UnreadSignal, u runbook.UnreadSignal) []runbook.UnreadSignal {
+	for i, v := range list {
+		if v.Signal == u.Signal && v.Reason == u.Reason && v.Action == u.Action {
+			list[i].Region += ", " + u.Region
+			return list
+		}
+	}
+	return append(list, u)
 }
 
 // watchRegions are the regions whose event history the watch reads: those
@@ -268,7 +369,7 @@ func (x *Executor) lookup(ctx context.Context, region string, key cttypes.Lookup
 			return nil, err
 		}
 		for _, ev := range res.Events {
-			rec, err := ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
+			rec, err := judge.ParseTrailRecord([]byte(aws.ToString(ev.CloudTrailEvent)))
 			if err != nil {
 				continue // one unreadable record must not hide the others
 			}

@@ -8,8 +8,8 @@ import (
 
 func (m *Machine) startWatch(at time.Time) {
 	s := &m.s
-	s.WatchStart, s.WatchLast, s.WatchPassed = at, at, false
-	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy = 0, nil, nil, nil
+	s.WatchStart, s.WatchLast, s.WatchPassed, s.WatchEnded = at, at, false, false
+	s.KeyUses, s.Uses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = 0, nil, nil, nil, nil, nil
 }
 
 func (m *Machine) pollEffect() Effect {
@@ -22,9 +22,17 @@ func (m *Machine) pollEffect() Effect {
 	return PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart, Replacements: names}
 }
 
-// Impact reports whether the last watch reading showed anything broken.
+// Impact reports whether the last watch reading showed anything broken:
+// a use of the key that is not the attacker failing, a replacement
+// denied, an alarm, a failing workload. A signal that could not be read
+// is no impact (rolling back would not help) but still blocks deletion.
 func (s State) Impact() bool {
-	return s.KeyUses > 0 || len(s.Denied) > 0 || len(s.Alarms) > 0 || len(s.Unhealthy) > 0
+	for _, u := range s.Uses {
+		if u.Blocks() {
+			return true
+		}
+	}
+	return (s.KeyUses > 0 && len(s.Uses) == 0) || len(s.Denied) > 0 || len(s.Alarms) > 0 || len(s.Unhealthy) > 0
 }
 
 // WatchRemaining is how much of the window is left at the last reading.
@@ -52,21 +60,33 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 		s.WatchStart = e.At
 	}
 	s.WatchLast = e.At
-	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy
-	// The window passes only when it ran its full length quietly: any use
-	// of the key or broken workload keeps the responder watching.
-	if !s.Impact() && s.WatchLast.Sub(s.WatchStart) >= s.WatchWindow {
-		s.WatchPassed, s.Step = true, StepDelete
-		m.noteShortWatch()
+	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy, e.Unread
+	s.Uses = attribute(s.Investigation, e.Uses)
+	s.ReadingSig = e.Signature()
+	if s.WatchLast.Sub(s.WatchStart) < s.WatchWindow {
+		return []Effect{m.pollEffect()}, nil
+	}
+	// The window has run its length: it passes when nothing blocks the
+	// deletion (the attacker failing on the dead key does not); otherwise
+	// the watch ends with the blockers listed, and the responder fixes
+	// them and restarts it (w) or rolls back (R). Polling on would only
+	// repeat the same news.
+	if len(s.Blockers()) > 0 {
+		s.WatchEnded = true
 		return nil, nil
 	}
-	return []Effect{m.pollEffect()}, nil
+	s.WatchPassed, s.Step = true, StepDelete
+	m.noteShortWatch()
+	return nil, nil
 }
 
 func (m *Machine) lesson(reason string) string {
 	s := &m.s
 	var parts []string
-	if s.KeyUses > 0 {
+	for _, u := range s.Uses {
+		parts = append(parts, "use of the key by "+u.Who()+": "+u.What())
+	}
+	if s.KeyUses > 0 && len(s.Uses) == 0 {
 		parts = append(parts, fmt.Sprintf("%d use(s) of the key during the watch", s.KeyUses))
 	}
 	for _, d := range s.Denied {
@@ -92,14 +112,17 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	if s.Key.Status != KeyInactive {
 		return nil, refuse(s.Step, e, "cannot delete: key is still active")
 	}
-	if s.KeyUses > 0 {
-		return nil, refuse(s.Step, e, "cannot delete: the key was used %d time(s) during the watch; find and move that caller, then restart the watch, or roll back", s.KeyUses)
+	if b := s.Blockers(); len(b) > 0 {
+		return nil, refuse(s.Step, e, "cannot delete: %s; %s", b[0].What, b[0].Do)
 	}
 	if !s.WatchPassed {
 		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.WatchRemaining().Round(time.Second))
 	}
 	if m.isPending("DeleteKey") {
 		return nil, refuse(s.Step, e, "the deletion is already running")
+	}
+	if gaps := m.openGaps(); len(gaps) > 0 {
+		return nil, m.gapRefusal(e, "delete", gaps)
 	}
 	if strings.TrimSpace(e.Typed) != LastFour(s.KeyID) {
 		return nil, refuse(s.Step, e, "cannot delete: the confirmation does not match; type the last four characters of the key ID")
@@ -114,18 +137,67 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 	default:
 		return nil, refuse(s.Step, e, "the attacker's resources are removed once containment has begun (from deactivation on)")
 	}
-	if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, e.Resource) {
-		return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", e.Resource.Type, e.Resource.ID)
+	targets := e.Targets()
+	if len(targets) == 0 {
+		return nil, refuse(s.Step, e, "nothing to clean up: pick a resource first")
 	}
-	if containsResource(s.CleanedUp, e.Resource) {
-		return nil, refuse(s.Step, e, "%s %s was already cleaned up", e.Resource.Type, e.Resource.ID)
+	var effects []Effect
+	for _, r := range targets {
+		if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, r) {
+			return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", r.Type, r.ID)
+		}
+		if s.Investigation.ownedByWorkload(r) {
+			return nil, refuse(s.Step, e, "%s %s was made by caller %s, labelled legitimate: it is the workload's, not the attacker's", r.Type, r.ID, r.CallerID)
+		}
+		if r.Type == "temporary-credentials" {
+			// STS has no call that deletes a session: it lasts until it
+			// expires, and only a deny on its principal stops it earlier.
+			return nil, refuse(s.Step, e, "%s is a temporary credential: no AWS call deletes it; revoke the sessions the key minted (S) and it is denied until it expires", r.ID)
+		}
+		if containsResource(s.CleanedUp, r) {
+			if len(targets) == 1 {
+				return nil, refuse(s.Step, e, "%s %s was already cleaned up", r.Type, r.ID)
+			}
+			continue // a picked item that went with an earlier removal
+		}
+		for _, p := range m.pending["CleanUpResource"] {
+			if sameResource(p.(CleanUpResource).Resource, r) {
+				return nil, refuse(s.Step, e, "the clean-up of %s is already running", r.ID)
+			}
+		}
+		if heldByOneOf(r, targets) {
+			continue // removing its owner removes it (ResourceCleanedUp.With)
+		}
+		effects = append(effects, CleanUpResource{Resource: r})
 	}
-	for _, p := range m.pending["CleanUpResource"] {
-		if sameResource(p.(CleanUpResource).Resource, e.Resource) {
-			return nil, refuse(s.Step, e, "the clean-up of %s is already running", e.Resource.ID)
+	if len(effects) == 0 {
+		return nil, refuse(s.Step, e, "everything picked was already cleaned up")
+	}
+	return effects, nil
+}
+
+// cleanedUp records a removal and what went with it; something that went
+// with it counts only where the investigation knew of it.
+func (m *Machine) cleanedUp(e ResourceCleanedUp) {
+	s := &m.s
+	done := append([]Resource(nil), s.CleanedUp...)
+	for _, r := range append([]Resource{e.Resource}, e.With...) {
+		if containsResource(done, r) {
+			continue
+		}
+		if sameResource(r, e.Resource) {
+			done = append(done, r)
+			continue
+		}
+		if s.Investigation != nil {
+			for _, b := range s.Investigation.BlastRadius {
+				if sameResource(b, r) {
+					done = append(done, b)
+				}
+			}
 		}
 	}
-	return []Effect{CleanUpResource{Resource: e.Resource}}, nil
+	s.CleanedUp = done
 }
 
 func (m *Machine) settleResource(r Resource) {
@@ -164,7 +236,10 @@ func (m *Machine) failed(e EffectFailed) error {
 	eff := q[0]
 	m.settle(e.Effect)
 	if e.Effect == "SweepCloudTrail" {
-		s.Sweeping = false
+		m.sweepFailed(e)
+	}
+	if e.Effect == "DeleteKey" && e.Code == CodeKeyNotInactive {
+		s.Key.Status = KeyActive
 	}
 	if e.Effect == "PollWatch" {
 		// A watch that cannot read its signals proves nothing: keep the
@@ -174,4 +249,44 @@ func (m *Machine) failed(e EffectFailed) error {
 	failed := e
 	s.Failed, s.LastError = append(append([]Effect(nil), s.Failed...), eff), &failed
 	return nil
+}
+
+// CredentialRevoked reports whether a temporary credential in the blast
+// radius is denied by the last session revocation: it was minted before
+// the revocation, on a role (its Parent, the role ARN) or on the key's user
+// (no Parent) that got the deny. STS cannot delete it; this is all that
+// stops it before it expires.
+func (s State) CredentialRevoked(r Resource) bool {
+	if r.Type != "temporary-credentials" || s.Revocation == nil || r.Time.After(s.Revocation.At) {
+		return false
+	}
+	for _, t := range s.Revocation.Targets {
+		switch {
+		case r.Parent != "" && t.Kind == "role" && (t.ARN == r.Parent || strings.HasSuffix(r.Parent, ":role/"+t.Name)):
+			return true
+		case r.Parent == "" && t.Kind == "user":
+			return true
+		}
+	}
+	return false
+}
+
+// heldByOneOf reports whether r belongs to a user or role among targets:
+// removing an IAM user removes its keys, console password and policies
+// first (DeleteUser requires it), and removing a role its policies.
+func heldByOneOf(r Resource, targets []Resource) bool {
+	for _, t := range targets {
+		switch t.Type {
+		case "iam-user":
+			if (r.Type == "access-key" || r.Type == "login-profile") && r.Parent == t.ID ||
+				r.Type == "policy" && r.Parent == "user/"+t.ID {
+				return true
+			}
+		case "iam-role":
+			if r.Type == "policy" && r.Parent == "role/"+t.ID {
+				return true
+			}
+		}
+	}
+	return false
 }

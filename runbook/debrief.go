@@ -3,6 +3,7 @@ package runbook
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,6 +17,10 @@ type Drill struct {
 	Legitimate []string `json:"legitimate"`
 	// Planted lists what the attacker created, to be found and removed.
 	Planted []Resource `json:"planted"`
+	// FollowUps lists the technique rows whose follow-up the attacker's
+	// calls leave to do by hand (rotate the secret read, unshare the
+	// snapshot): each must be confirmed done (ConfirmFollowUp).
+	FollowUps []string `json:"followUps,omitempty"`
 }
 
 // DebriefPoint is one line of the debrief: what was expected, whether the
@@ -25,6 +30,9 @@ type DebriefPoint struct {
 	OK     bool   `json:"ok"`
 	Lost   int    `json:"lost"`
 	Detail string `json:"detail"`
+	// Note marks a line that scores nothing: a loose end keyrunbook cannot
+	// yet close for the trainee, said so it is not forgotten.
+	Note bool `json:"note,omitempty"`
 }
 
 // Debrief scores a training run out of 100, with the reasons.
@@ -62,13 +70,24 @@ func Score(d Drill, records []Record, unhealthy []string, hints int) (Debrief, e
 	}
 	st := m.State()
 	db := Debrief{Scenario: d.Scenario, Hints: hints, Elapsed: records[len(records)-1].Time.Sub(records[0].Time)}
-	db.Points = append(db.Points,
+	// Only what applies to the scenario is scored: a key only the attacker
+	// used has no caller to move, a scenario with no minted session none
+	// to revoke (loose.go).
+	for _, pt := range []*DebriefPoint{
 		scoreReplacedFirst(d, records),
 		scoreRemoved(d, st),
+		scoreRevoked(st),
+		scoreCompute(st),
 		scoreWatch(records),
+		scoreKeptOff(records),
 		scoreHealthy(unhealthy),
 		scoreClosed(st),
-	)
+		noteSecretsRead(st),
+	} {
+		if pt != nil {
+			db.Points = append(db.Points, *pt)
+		}
+	}
 	if hints > 0 {
 		lost := min(hints*costPerHint, maxHintPenalty)
 		db.Points = append(db.Points, DebriefPoint{Title: "Worked without hints", Lost: lost, Detail: fmt.Sprintf("%d hint(s) asked for, %d points each (at most %d)", hints, costPerHint, maxHintPenalty)})
@@ -84,8 +103,11 @@ func Score(d Drill, records []Record, unhealthy []string, hints int) (Debrief, e
 
 // scoreReplacedFirst checks, at the moment the key went inactive, that
 // every legitimate workload had a decided replacement.
-func scoreReplacedFirst(d Drill, records []Record) DebriefPoint {
-	pt := DebriefPoint{Title: "Every legitimate caller moved before deactivation"}
+func scoreReplacedFirst(d Drill, records []Record) *DebriefPoint {
+	pt := &DebriefPoint{Title: "Every legitimate caller moved before deactivation"}
+	if len(d.Legitimate) == 0 {
+		return nil // the scenario has no legitimate caller: nothing to move
+	}
 	var atDeactivation *State
 	var prefix []Record
 	for i, rec := range records {
@@ -111,10 +133,6 @@ func scoreReplacedFirst(d Drill, records []Record) DebriefPoint {
 		if !replacedBefore(*atDeactivation, ip) {
 			missed = append(missed, ip)
 		}
-	}
-	if len(d.Legitimate) == 0 {
-		pt.OK, pt.Detail = true, "the scenario has no legitimate caller"
-		return pt
 	}
 	if len(missed) == 0 {
 		pt.OK, pt.Detail = true, fmt.Sprintf("all %d legitimate caller(s) had a replacement when the key went inactive", len(d.Legitimate))
@@ -142,24 +160,40 @@ func replacedBefore(st State, sourceIP string) bool {
 	return false
 }
 
-func scoreRemoved(d Drill, st State) DebriefPoint {
-	pt := DebriefPoint{Title: "Attacker's persistence found and removed"}
-	if len(d.Planted) == 0 {
-		pt.OK, pt.Detail = true, "the attacker planted nothing"
-		return pt
+// scoreRemoved counts the loose ends: planted resources left, and the
+// follow-ups of the attacker's techniques (a secret to rotate, a snapshot
+// to unshare) not confirmed done. Each costs its share of the weight; a
+// drill with neither has nothing to score here.
+func scoreRemoved(d Drill, st State) *DebriefPoint {
+	pt := &DebriefPoint{Title: "Attacker's persistence found and removed"}
+	ends := len(d.Planted) + len(d.FollowUps)
+	if ends == 0 {
+		return nil // the attacker planted nothing
 	}
-	var left []string
+	var left, open []string
 	for _, r := range d.Planted {
 		if !cleanedUp(st.CleanedUp, r) {
 			left = append(left, r.Type+" "+r.ID)
 		}
 	}
-	if len(left) == 0 {
-		pt.OK, pt.Detail = true, fmt.Sprintf("all %d planted resource(s) removed", len(d.Planted))
+	for _, tech := range d.FollowUps {
+		if !slices.ContainsFunc(st.FollowUpsDone, func(f FollowUpDone) bool { return f.Technique == tech }) {
+			open = append(open, tech)
+		}
+	}
+	if len(left)+len(open) == 0 {
+		pt.OK, pt.Detail = true, fmt.Sprintf("all %d planted resource(s) removed, %d follow-up(s) done", len(d.Planted), len(d.FollowUps))
 		return pt
 	}
-	pt.Lost = weightRemoved * len(left) / len(d.Planted)
-	pt.Detail = "left in the account: " + strings.Join(left, ", ")
+	pt.Lost = weightRemoved * (len(left) + len(open)) / ends
+	var parts []string
+	if len(left) > 0 {
+		parts = append(parts, "left in the account: "+strings.Join(left, ", "))
+	}
+	if len(open) > 0 {
+		parts = append(parts, "follow-ups not done: "+strings.Join(open, ", "))
+	}
+	pt.Detail = strings.Join(parts, "; ")
 	return pt
 }
 
@@ -174,8 +208,8 @@ func cleanedUp(done []Resource, r Resource) bool {
 	return false
 }
 
-func scoreWatch(records []Record) DebriefPoint {
-	pt := DebriefPoint{Title: "Watch window respected"}
+func scoreWatch(records []Record) *DebriefPoint {
+	pt := &DebriefPoint{Title: "Watch window respected"}
 	for _, rec := range records {
 		if rec.Name != "Refused" {
 			continue
@@ -190,8 +224,8 @@ func scoreWatch(records []Record) DebriefPoint {
 	return pt
 }
 
-func scoreHealthy(unhealthy []string) DebriefPoint {
-	pt := DebriefPoint{Title: "No workload left broken"}
+func scoreHealthy(unhealthy []string) *DebriefPoint {
+	pt := &DebriefPoint{Title: "No workload left broken"}
 	if len(unhealthy) == 0 {
 		pt.OK, pt.Detail = true, "every workload is healthy"
 		return pt
@@ -200,8 +234,8 @@ func scoreHealthy(unhealthy []string) DebriefPoint {
 	return pt
 }
 
-func scoreClosed(st State) DebriefPoint {
-	pt := DebriefPoint{Title: "Incident closed with the key deleted"}
+func scoreClosed(st State) *DebriefPoint {
+	pt := &DebriefPoint{Title: "Incident closed with the key deleted"}
 	switch {
 	case st.Step == StepClosed && st.Key.Status == KeyGone:
 		pt.OK, pt.Detail = true, "closed after deletion and the hardening check"
@@ -219,7 +253,10 @@ func (d Debrief) Text() string {
 	fmt.Fprintf(&b, "Debrief — %s: %d/100\n", d.Scenario, d.Score)
 	for _, p := range d.Points {
 		mark := "✓"
-		if !p.OK {
+		switch {
+		case p.Note:
+			mark = "•"
+		case !p.OK:
 			mark = "✗"
 		}
 		lost := ""

@@ -48,6 +48,11 @@ func describe(rec Record) string {
 			return fmt.Sprintf("caller %s now calls as its replacement", e.CallerID)
 		}
 		return fmt.Sprintf("caller %s not yet seen under its replacement %s", e.CallerID, e.Detail)
+	case BeginProposals:
+		if e.Override != "" {
+			return "decisions taken on an INCOMPLETE investigation, override: " + e.Override
+		}
+		return ""
 	case ProceedToDeactivate:
 		if e.Override != "" {
 			return "deactivation with callers undecided, override: " + e.Override
@@ -56,21 +61,41 @@ func describe(rec Record) string {
 	case ConfirmDeactivate:
 		return "deactivation confirmed"
 	case KeyDeactivated:
-		return dry(e.DryRun) + "key inactive at " + stamp(e.At)
+		if e.DryRun {
+			return "DRY-RUN: the key would be made inactive (rehearsed at " + stamp(e.At) + ")"
+		}
+		return "key inactive at " + stamp(e.At)
 	case WatchObserved:
-		return fmt.Sprintf("watch at %s: %d key use(s), %d denied, %d alarm(s), %d unhealthy", stamp(e.At), e.KeyUses, len(e.Denied), len(e.Alarms), len(e.Unhealthy))
+		return "watch at " + stamp(e.At) + ": " + e.Summary()
 	case RequestReactivate:
 		return "roll-back requested: " + e.Reason
 	case KeyReactivated:
-		return dry(e.DryRun) + "key active again at " + stamp(e.At)
+		if e.DryRun {
+			return "DRY-RUN: the key would be made active again (rehearsed at " + stamp(e.At) + ")"
+		}
+		return "key active again at " + stamp(e.At)
 	case ConfirmDelete:
 		return "deletion confirmed by typing the key's last four characters"
 	case KeyDeleted:
-		return dry(e.DryRun) + "key deleted at " + stamp(e.At)
+		if e.DryRun {
+			return "DRY-RUN: the key would be deleted (rehearsed at " + stamp(e.At) + ")"
+		}
+		return "key deleted at " + stamp(e.At)
 	case CleanUp:
-		return fmt.Sprintf("clean-up of %s %s requested", e.Resource.Type, e.Resource.ID)
+		names := make([]string, 0, len(e.Targets()))
+		for _, r := range e.Targets() {
+			names = append(names, r.Type+" "+r.ID)
+		}
+		return "clean-up of " + strings.Join(names, ", ") + " requested"
 	case ResourceCleanedUp:
-		return fmt.Sprintf("%s%s %s removed", dry(e.DryRun), e.Resource.Type, e.Resource.ID)
+		with := ""
+		if len(e.With) > 0 {
+			with = fmt.Sprintf(" with %d item(s) it held", len(e.With))
+		}
+		if e.DryRun {
+			return fmt.Sprintf("DRY-RUN: %s %s would be removed%s", e.Resource.Type, e.Resource.ID, with)
+		}
+		return fmt.Sprintf("%s %s removed%s", e.Resource.Type, e.Resource.ID, with)
 	case HardeningChecked:
 		ok := 0
 		for _, it := range e.Items {

@@ -149,6 +149,14 @@ type UsageCaller struct {
 	Cluster string `json:"cluster,omitempty"`
 	// Pattern says when the caller works ("every day 02:00-03:00 UTC").
 	Pattern string `json:"pattern,omitempty"`
+	// RunHours are the UTC hours a scheduled caller (one that works on
+	// several days at the same few hours) was seen calling in; empty for a
+	// caller with no schedule to tell.
+	RunHours []int `json:"runHours,omitempty"`
+	// Undecided says why the responder must decide this caller before the
+	// key goes inactive (first seen after the exposure, from an address
+	// and tool the key never used); relabelling it decides it.
+	Undecided string `json:"undecided,omitempty"`
 }
 
 // NeedsReplacement reports whether the caller is legitimate work that must
@@ -172,6 +180,10 @@ type Indicator struct {
 	Severity Severity   `json:"severity"`
 	CallerID string     `json:"callerId,omitempty"`
 	Events   []EventRef `json:"events"`
+	// Techniques are the MITRE ATT&CK IDs of the technique rows behind it.
+	Techniques []string `json:"techniques,omitempty"`
+	// FollowUps say what to do about it (Investigation.FollowUps).
+	FollowUps []FollowUp `json:"followUps,omitempty"`
 }
 
 // Resource is something the key created or changed, to clean up.
@@ -183,6 +195,10 @@ type Resource struct {
 	Time   time.Time `json:"time"`
 	// Parent names the owner where it has one (the user of a created key).
 	Parent string `json:"parent,omitempty"`
+	// CallerID is the caller that made it (the earliest one not labelled
+	// legitimate): what a legitimate caller made is its own, not the
+	// attacker's, and is never offered for clean-up.
+	CallerID string `json:"callerId,omitempty"`
 }
 
 // RegionState is how the sweep of one region ended or stands.
@@ -205,6 +221,9 @@ type RegionSweep struct {
 	Pages  int         `json:"pages"`
 	Events int         `json:"events"`
 	Error  string      `json:"error,omitempty"`
+	// Oldest is the time of the oldest event read so far. LookupEvents
+	// returns events newest first, so it says how far back the region got.
+	Oldest time.Time `json:"oldest,omitzero"`
 }
 
 // Investigation is the folded result of the CloudTrail sweep.
@@ -225,6 +244,9 @@ type Investigation struct {
 	// Trails are the trail sources merged in after the sweep (sources.go),
 	// with the windows they read, so that no event counts twice.
 	Trails []TrailRead `json:"trails,omitempty"`
+	// Failure is why the sweep failed as a whole, "" when it finished
+	// (completeness.go): an empty investigation must never read as clean.
+	Failure string `json:"failure,omitempty"`
 }
 
 // Caller returns the caller with the ID, if any.

@@ -23,6 +23,8 @@ type SweepCloudTrail struct {
 	From    time.Time `json:"from"`
 	To      time.Time `json:"to"`
 	Regions []string  `json:"regions,omitempty"`
+	// ExposedAt is when the key was exposed, if known (SubmitKey).
+	ExposedAt time.Time `json:"exposedAt,omitzero"`
 }
 
 // ProposeReplacements builds a least-privilege proposal per legitimate caller.

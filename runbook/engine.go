@@ -11,9 +11,11 @@ import (
 // with its full input. The executor emits it; the engine journals it so the
 // report can show every call and the dry-run change plan.
 type APICall struct {
-	Service   string          `json:"service"`
-	Operation string          `json:"operation"`
-	Input     json.RawMessage `json:"input,omitempty"`
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	// Region is where a regional call went (or would have gone in dry-run).
+	Region string          `json:"region,omitempty"`
+	Input  json.RawMessage `json:"input,omitempty"`
 	// WouldCall marks a mutation dry-run did not send.
 	WouldCall bool   `json:"wouldCall,omitempty"`
 	Error     string `json:"error,omitempty"`
@@ -65,6 +67,12 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 		_, err := en.j.Append(RecordResult, string(en.m.Step()), note.EventName(), note)
 		return nil, err
 	}
+	if o, ok := ev.(WatchObserved); ok {
+		// The log says who used the key, as the screen does, not only
+		// from where: a postmortem reads the caller it matched.
+		o.Uses = attribute(en.m.s.Investigation, o.Uses)
+		ev = o
+	}
 	next := en.m.Clone()
 	step := en.m.Step()
 	effects, err := next.Apply(ev)
@@ -77,6 +85,14 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := ev.(WatchObserved); ok && repeatsReading(en.m.State(), next.State()) {
+		// A reading that repeats the last one is not news: journaling every
+		// tick of a long watch buried the log (55,295 records in a 16-minute
+		// drill). The next reading that changes, or ends the window, is
+		// journaled; a resume from the log re-reads what it needs.
+		*en.m = *next
+		return effects, nil
 	}
 	typ := RecordEvent
 	if IsResult(ev) {
@@ -92,6 +108,15 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 		}
 	}
 	return effects, nil
+}
+
+// NoteCall journals an AWS call an effect is about to send, from the
+// effect's own goroutine: it touches only the log (safe for concurrent
+// use), so the record is on disk before the call leaves, whatever the
+// screen is doing. step is the step the effect was started in.
+func (en *Engine) NoteCall(step Step, c APICall) error {
+	_, err := en.j.Append(RecordResult, string(step), c.EventName(), c)
+	return err
 }
 
 // Run submits ev and carries out every effect that follows, one after the

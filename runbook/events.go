@@ -15,6 +15,10 @@ type SubmitKey struct {
 	KeyID string `json:"keyId"`
 	// DetectedAt is when the leak was detected, if known (time to detect).
 	DetectedAt time.Time `json:"detectedAt,omitzero"`
+	// ExposedAt is when the key was exposed (pushed, pasted, published), if
+	// known: a caller first seen after it, from an address and tool the key
+	// never used before, is for the responder to decide (issue 14).
+	ExposedAt time.Time `json:"exposedAt,omitzero"`
 }
 
 // BeginInvestigation starts the CloudTrail sweep over [From, To].
@@ -24,7 +28,11 @@ type BeginInvestigation struct {
 }
 
 // BeginProposals asks for a replacement proposal per legitimate caller.
-type BeginProposals struct{}
+// Override is the responder's written reason to go on although the
+// investigation is incomplete (Investigation.Gaps); it is refused without one.
+type BeginProposals struct {
+	Override string `json:"override,omitempty"`
+}
 
 // RelabelCaller changes a caller's label (e.g. "not ours" → suspicious).
 type RelabelCaller struct {
@@ -75,9 +83,19 @@ type ConfirmDelete struct {
 	Typed string `json:"typed"`
 }
 
-// CleanUp asks to remove something the attacker created.
+// CleanUp asks to remove what the attacker created: Resource, or each of
+// Resources when the responder picked several from the checklist.
 type CleanUp struct {
-	Resource Resource `json:"resource"`
+	Resource  Resource   `json:"resource"`
+	Resources []Resource `json:"resources,omitempty"`
+}
+
+// Targets are the resources the clean-up asks for, Resource first when set.
+func (e CleanUp) Targets() []Resource {
+	if e.Resource == (Resource{}) {
+		return e.Resources
+	}
+	return append([]Resource{e.Resource}, e.Resources...)
 }
 
 // RecheckHardening reads the checklist again after fixes.
@@ -150,11 +168,15 @@ type DeniedCall struct {
 
 // WatchObserved is one reading of the watch signals at At.
 type WatchObserved struct {
-	At        time.Time    `json:"at"`
-	KeyUses   int          `json:"keyUses"` // events with the leaked key since the watch began
+	At      time.Time `json:"at"`
+	KeyUses int       `json:"keyUses"` // events with the leaked key since the watch began
+	// Uses says who made them, folded by source, action, region and error.
+	Uses      []KeyUse     `json:"uses,omitempty"`
 	Denied    []DeniedCall `json:"denied,omitempty"`
 	Alarms    []string     `json:"alarms,omitempty"`    // CloudWatch alarms in ALARM
 	Unhealthy []string     `json:"unhealthy,omitempty"` // training: the scenario's health signal
+	// Unread lists the signals that could not be read: unknown, not quiet.
+	Unread []UnreadSignal `json:"unread,omitempty"`
 }
 
 // KeyReactivated confirms the roll-back.
@@ -172,7 +194,10 @@ type KeyDeleted struct {
 // ResourceCleanedUp confirms an attacker's resource was removed or disabled.
 type ResourceCleanedUp struct {
 	Resource Resource `json:"resource"`
-	DryRun   bool     `json:"dryRun,omitempty"`
+	// With are what went with it, as read from the account while removing
+	// it: the keys, console password and policies of a deleted user.
+	With   []Resource `json:"with,omitempty"`
+	DryRun bool       `json:"dryRun,omitempty"`
 }
 
 // HardeningChecked carries the checklist as read.

@@ -80,6 +80,7 @@ type journalFile interface {
 type Journal struct {
 	mu    sync.Mutex
 	f     journalFile
+	path  string // the log's path, whose lock sidecar Close removes
 	clock func() time.Time
 	mode  string
 	actor string
@@ -107,8 +108,14 @@ func CreateJournal(path string, mode, actor string, clock func() time.Time) (*Jo
 	if err != nil {
 		return nil, fmt.Errorf("create action log %s: %w", path, err)
 	}
+	if err := lockJournal(f, path); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
 	syncDir(filepath.Dir(path))
-	return newJournal(f, mode, actor, clock, 0, ""), nil
+	j := newJournal(f, mode, actor, clock, 0, "")
+	j.path = path
+	return j, nil
 }
 
 // OpenJournal opens an existing action log to continue it (resume). It reads
@@ -117,12 +124,35 @@ func CreateJournal(path string, mode, actor string, clock func() time.Time) (*Jo
 // make the damage look like part of the record. It returns the records read;
 // new records continue the chain after the last one, with its mode and actor.
 func OpenJournal(path string, clock func() time.Time) (*Journal, []Record, error) {
+	return OpenJournalRepair(path, clock, nil)
+}
+
+// OpenJournalRepair is OpenJournal that can repair a log whose only damage
+// is a torn last line (repair.go): approve is shown what would be cut and
+// decides; nil refuses such a log as OpenJournal does.
+func OpenJournalRepair(path string, clock func() time.Time, approve func(TornTail) bool) (*Journal, []Record, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open action log %s: %w", path, err)
 	}
+	// Locked before reading: the records read must be the last ones, or a
+	// second writer's appends would fork the chain.
+	if err := lockJournal(f, path); err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
 	recs, res := ReadJournal(f)
+	var cut *TornTail
+	if !res.OK && res.Torn && approve != nil && len(recs) > 0 {
+		if cut, err = cutTornTail(f, res, approve); err != nil {
+			unlockJournal(path)
+			_ = f.Close()
+			return nil, nil, fmt.Errorf("%w: %s: %v", ErrJournalBroken, path, err)
+		}
+		res.OK = true
+	}
 	if !res.OK {
+		unlockJournal(path)
 		_ = f.Close() // read-only so far: nothing to lose
 		if res.Torn {
 			return nil, nil, fmt.Errorf("%w: %s: %s", ErrJournalBroken, path, res.Reason)
@@ -130,11 +160,22 @@ func OpenJournal(path string, clock func() time.Time) (*Journal, []Record, error
 		return nil, nil, fmt.Errorf("%w: %s: %s; it cannot be resumed: keep it as evidence and compare it with any copy (the report, a backup) to see what changed", ErrJournalBroken, path, res.Reason)
 	}
 	if len(recs) == 0 {
+		unlockJournal(path)
 		_ = f.Close()
 		return nil, nil, fmt.Errorf("action log %s holds no records: there is nothing to resume; start a new incident with `keyrunbook respond`", path)
 	}
 	last := recs[len(recs)-1]
-	return newJournal(f, last.Mode, last.Actor, clock, last.Seq, last.Hash), recs, nil
+	j := newJournal(f, last.Mode, last.Actor, clock, last.Seq, last.Hash)
+	j.path = path
+	if cut != nil {
+		// The cut is part of the incident's record: what was removed,
+		// where, and its digest, for whoever compares with a copy.
+		if _, err := j.Append(RecordEvent, last.Step, "Repaired", cut); err != nil {
+			_ = j.Close()
+			return nil, nil, fmt.Errorf("journal the repair of %s: %w", path, err)
+		}
+	}
+	return j, recs, nil
 }
 
 func newJournal(f journalFile, mode, actor string, clock func() time.Time, seq int64, prev string) *Journal {
@@ -224,6 +265,7 @@ func (j *Journal) Close() error {
 	if j.f == nil {
 		return nil
 	}
+	unlockJournal(j.path)
 	err := j.f.Close()
 	j.f = nil
 	if j.err == nil {

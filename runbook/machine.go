@@ -12,24 +12,36 @@ const DefaultWatchWindow = 30 * time.Minute
 // DefaultSweepWindow is how far back the sweep looks: event history keeps 90 days.
 const DefaultSweepWindow = 90 * 24 * time.Hour
 
+// LogFormat is the action log's format version, carried by its first
+// record (Configured). Resume refuses a log of another version: folding
+// records whose meaning changed would rebuild a state that never was.
+const LogFormat = "keyrunbook.log/v1"
+
 // Config fixes what does not change during an incident.
 type Config struct {
+	// Format is LogFormat when the configuration is journaled.
+	Format      string        `json:"format,omitempty"`
 	Mode        Mode          `json:"mode"`
 	WatchWindow time.Duration `json:"watchWindow"` // zero means DefaultWatchWindow
+	// Scenario is a training drill's scenario (its name, or its file's
+	// path), from which resume rebuilds the simulated account.
+	Scenario string `json:"scenario,omitempty"`
 }
 
 // State is everything the machine knows. Read it through Machine.State;
 // only Apply changes it.
 type State struct {
-	Step   Step   `json:"step"`
-	Mode   Mode   `json:"mode"`
-	KeyID  string `json:"keyId"`
-	Caller Caller `json:"caller"`
+	Step     Step   `json:"step"`
+	Mode     Mode   `json:"mode"`
+	Scenario string `json:"scenario,omitempty"` // training: Config.Scenario
+	KeyID    string `json:"keyId"`
+	Caller   Caller `json:"caller"`
 	// Identified is true once KeyIdentified arrived.
 	Identified bool      `json:"identified"`
 	Key        KeyFacts  `json:"key"`
 	Findings   []Finding `json:"findings,omitempty"`
 	DetectedAt time.Time `json:"detectedAt,omitzero"`
+	ExposedAt  time.Time `json:"exposedAt,omitzero"`
 
 	Investigation *Investigation `json:"investigation,omitempty"`
 	Sweeping      bool           `json:"sweeping"`
@@ -40,18 +52,31 @@ type State struct {
 	ProofSeq int     `json:"proofSeq,omitempty"`
 	// Override is the written reason to deactivate with callers undecided.
 	Override string `json:"override,omitempty"`
+	// GapOverride is the written reason to decide on an incomplete
+	// investigation (completeness.go).
+	GapOverride *GapOverride `json:"gapOverride,omitempty"`
 
 	WatchWindow   time.Duration `json:"watchWindow"`
 	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`
 	WatchStart    time.Time     `json:"watchStart,omitzero"`
 	WatchLast     time.Time     `json:"watchLast,omitzero"`
 	WatchPassed   bool          `json:"watchPassed"`
-	// KeyUses counts use of the key seen during the current watch.
-	KeyUses   int          `json:"keyUses"`
-	Denied    []DeniedCall `json:"denied,omitempty"`
-	Alarms    []string     `json:"alarms,omitempty"`
-	Unhealthy []string     `json:"unhealthy,omitempty"`
-	Rollbacks int          `json:"rollbacks"`
+	// WatchEnded is true when the window ran its length with something
+	// still blocking deletion (Blockers): the watch stops polling and
+	// waits for the responder to fix, roll back or restart it.
+	WatchEnded bool `json:"watchEnded,omitempty"`
+	// KeyUses counts use of the key seen during the current watch; Uses
+	// says who made them (watchuse.go).
+	KeyUses int            `json:"keyUses"`
+	Uses    []KeyUse       `json:"uses,omitempty"`
+	Unread  []UnreadSignal `json:"unread,omitempty"`
+	// ReadingSig is the signature of the last reading, kept across a
+	// restart of the watch: a reading that says the same is not news.
+	ReadingSig string       `json:"readingSig,omitempty"`
+	Denied     []DeniedCall `json:"denied,omitempty"`
+	Alarms     []string     `json:"alarms,omitempty"`
+	Unhealthy  []string     `json:"unhealthy,omitempty"`
+	Rollbacks  int          `json:"rollbacks"`
 	// Lessons keeps what a rolled-back watch taught, for the next proposal.
 	Lessons []string `json:"lessons,omitempty"`
 
@@ -61,7 +86,10 @@ type State struct {
 	DeletedAt time.Time   `json:"deletedAt,omitzero"`
 	CleanedUp []Resource  `json:"cleanedUp,omitempty"`
 	Checklist []CheckItem `json:"checklist,omitempty"`
-	Reason    string      `json:"reason,omitempty"` // abort reason or closing note
+	// FollowUpsDone are the follow-ups the responder says are done
+	// (ConfirmFollowUp), by checklist item ID.
+	FollowUpsDone []FollowUpDone `json:"followUpsDone,omitempty"`
+	Reason        string         `json:"reason,omitempty"` // abort reason or closing note
 
 	// Pending lists effects asked for and not yet answered.
 	Pending []string `json:"pending,omitempty"`
@@ -88,7 +116,7 @@ func New(cfg Config) *Machine {
 	if mode == "" {
 		mode = ModeLive
 	}
-	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w}, pending: map[string][]Effect{}}
+	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w, Scenario: cfg.Scenario}, pending: map[string][]Effect{}}
 }
 
 // Clone returns an independent copy of the machine.
@@ -102,7 +130,9 @@ func (m *Machine) Clone() *Machine {
 func (m *Machine) State() State { return m.s }
 
 // Config returns the configuration the machine was built with.
-func (m *Machine) Config() Config { return Config{Mode: m.s.Mode, WatchWindow: m.s.WatchWindow} }
+func (m *Machine) Config() Config {
+	return Config{Format: LogFormat, Mode: m.s.Mode, WatchWindow: m.s.WatchWindow, Scenario: m.s.Scenario}
+}
 
 // Step is the current step.
 func (m *Machine) Step() Step { return m.s.Step }

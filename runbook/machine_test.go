@@ -92,8 +92,9 @@ func TestTransitions(t *testing.T) {
 		// Watch.
 		{name: "quiet reading keeps watching", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + 10*time.Minute)}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
 		{name: "quiet full window moves to delete", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}, wantStep: StepDelete},
-		{name: "key use keeps watching past the window", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), KeyUses: 3}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
-		{name: "broken workload keeps watching past the window", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), Unhealthy: []string{"cron"}}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
+		{name: "key use ends the window unpassed", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), KeyUses: 3}, wantStep: StepWatch},
+		{name: "broken workload ends the window unpassed", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), Unhealthy: []string{"cron"}}, wantStep: StepWatch},
+		{name: "key use within the window keeps watching", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + 10*time.Minute), KeyUses: 3}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
 		{name: "reading older than the last refused", at: "watching", event: WatchObserved{At: t0}, wantRefusal: "older than the last"},
 		{name: "delete during watch refused", at: "watching", event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "watch window has not passed"},
 		{name: "roll back needs a reason", at: "watching", event: RequestReactivate{}, wantRefusal: "say why"},
@@ -189,7 +190,7 @@ func TestDeleteNeedsAQuietFullWindowAfterKeyUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := m.Apply(ConfirmDelete{Typed: "MPLE"})
-	if err == nil || !strings.Contains(err.Error(), "used 2 time(s)") {
+	if err == nil || !strings.Contains(err.Error(), "2 use(s) of the key") {
 		t.Fatalf("delete after key use: %v", err)
 	}
 	if _, err := m.Apply(RestartWatch{}); err != nil {

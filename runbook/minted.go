@@ -70,6 +70,9 @@ type MintedCredential struct {
 	// Swept says its own events were looked up.
 	Events int  `json:"events"`
 	Swept  bool `json:"swept"`
+	// Unread lists the regions where its calls could not be read (after
+	// the SDK's retries): what it did there is unknown.
+	Unread []string `json:"unread,omitempty"`
 }
 
 // Remaining is how long the credential may still be valid at now.

@@ -33,6 +33,7 @@ func (m *Machine) relabel(e RelabelCaller) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "caller %s already has an applied replacement; it cannot be relabelled now", e.CallerID)
 	}
 	inv.Callers[found].Label = e.Label
+	inv.Callers[found].Undecided = "" // the responder decided it
 	s.Investigation = &inv
 	if s.Step != StepPropose {
 		return nil, nil
@@ -119,6 +120,10 @@ func (m *Machine) replacementGap() string {
 	}
 	var missing []string
 	for _, c := range s.Investigation.Callers {
+		if c.Undecided != "" {
+			missing = append(missing, c.ID+" is not decided ("+c.Undecided+"): label it legitimate, suspicious or attacker")
+			continue
+		}
 		if !c.NeedsReplacement() {
 			continue
 		}
@@ -138,7 +143,7 @@ func (m *Machine) replacementGap() string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d legitimate caller(s) still depend on the key: %s", len(missing), strings.Join(missing, "; "))
+	return fmt.Sprintf("%d caller(s) still depend on the key or on your verdict: %s", len(missing), strings.Join(missing, "; "))
 }
 
 func (m *Machine) proposalIndex(callerID string) int {

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +15,11 @@ func register[E Event](zero E) {
 	eventTypes[zero.EventName()] = func(data []byte) (Event, error) {
 		var e E
 		if len(data) > 0 {
-			if err := json.Unmarshal(data, &e); err != nil {
+			// A field this version does not know is a record it cannot
+			// fold faithfully: refuse rather than drop it silently.
+			dec := json.NewDecoder(bytes.NewReader(data))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&e); err != nil {
 				return nil, err
 			}
 		}
@@ -62,6 +67,7 @@ func init() {
 	register(SessionsRevoked{})
 	register(ProposalProven{})
 	register(OverrideProof{})
+	register(ConfirmFollowUp{})
 }
 
 // DecodeEvent turns a journaled event back into its typed value.
@@ -123,18 +129,27 @@ func ReplayRecords(records []Record) (*Replayed, error) {
 // fold rebuilds the machine from records in order, and the effects left
 // without a result.
 func fold(records []Record) (*Machine, []Effect, error) {
+	if s := records[0].Step; s == StepOrgAudit || s == StepOrgRetire {
+		return nil, nil, errOrgLog // orgroot.go
+	}
+	if records[0].Name != "Configured" {
+		return nil, nil, fmt.Errorf("record 1 is %s, not the configuration record an action log starts with: this is not a keyrunbook action log of format %s", records[0].Name, LogFormat)
+	}
 	m := New(Config{Mode: Mode(records[0].Mode)})
 	for _, rec := range records {
 		if rec.Type == RecordIntent {
 			continue
 		}
 		switch rec.Name {
-		case "Refused", "APICall", "Debrief":
+		case "Refused", "APICall", "Debrief", "Repaired":
 			continue
 		case "Configured":
 			var cfg Config
 			if err := json.Unmarshal(rec.Data, &cfg); err != nil {
 				return nil, nil, fmt.Errorf("record %d: %w", rec.Seq, err)
+			}
+			if cfg.Format != LogFormat {
+				return nil, nil, fmt.Errorf("the action log is of format %q and this keyrunbook reads %q: continue it with the keyrunbook version that wrote it (`keyrunbook verify` and `report` still read it)", orDashS(cfg.Format), LogFormat)
 			}
 			m = New(cfg)
 			continue

@@ -18,6 +18,9 @@ type Report struct {
 	// then covers the good prefix and says so at the top.
 	Verified      bool   `json:"verified"`
 	VerifyProblem string `json:"verifyProblem,omitempty"`
+	// Head is the hash of the last verified record: records cut from the
+	// end keep the chain valid, and only a head kept elsewhere shows it.
+	Head string `json:"head,omitempty"`
 
 	Summary       ReportSummary     `json:"summary"`
 	Metrics       ReportMetrics     `json:"metrics"`
@@ -29,10 +32,13 @@ type Report struct {
 	Proofs        []Proof           `json:"proofs,omitempty"` // the replacements' proofs (proof.go)
 	Containment   ReportContainment `json:"containment"`
 	// ChangePlan lists the mutations dry-run did not send, in order.
-	ChangePlan []APICall       `json:"changePlan,omitempty"`
-	CleanedUp  []Resource      `json:"cleanedUp,omitempty"`
-	Checklist  []CheckItem     `json:"checklist,omitempty"`
-	Debrief    json.RawMessage `json:"debrief,omitempty"`
+	ChangePlan []APICall   `json:"changePlan,omitempty"`
+	CleanedUp  []Resource  `json:"cleanedUp,omitempty"`
+	Checklist  []CheckItem `json:"checklist,omitempty"`
+	// FollowUps are what the attacker's techniques leave to do (rotate,
+	// unshare, revoke…), from the indicators of callers not legitimate.
+	FollowUps []FollowUp      `json:"followUps,omitempty"`
+	Debrief   json.RawMessage `json:"debrief,omitempty"`
 }
 
 // ReportSummary is the report's first paragraph.
@@ -75,6 +81,15 @@ type ReportContainment struct {
 	WatchNote string `json:"watchNote,omitempty"`
 	// Revocation is the deny of the sessions the key minted, if it ran.
 	Revocation *Revocation `json:"revocation,omitempty"`
+	// The last reading's signals, with who used the key, and what still
+	// blocks the deletion (empty once the window passed).
+	WatchEnded bool           `json:"watchEnded,omitempty"`
+	Uses       []KeyUse       `json:"uses,omitempty"`
+	Denied     []DeniedCall   `json:"denied,omitempty"`
+	Alarms     []string       `json:"alarms,omitempty"`
+	Unhealthy  []string       `json:"unhealthy,omitempty"`
+	Unread     []UnreadSignal `json:"unread,omitempty"`
+	Blockers   []Blocker      `json:"blockers,omitempty"`
 }
 
 // TimelineItem is one line of the timeline: a transition, an AWS call, a
@@ -103,7 +118,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 		return nil, err
 	}
 	st := m.State()
-	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Key: st.Key, Findings: st.Findings}
+	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Head: vr.Head, Key: st.Key, Findings: st.Findings}
 	r.Summary = ReportSummary{
 		KeyID: st.KeyID, Account: st.Key.Account, Mode: st.Mode, Actor: st.Caller.ARN,
 		Owner: st.Key.Owner(), Reason: st.Reason, Started: records[0].Time,
@@ -124,10 +139,15 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	r.Proofs = st.Proofs
 	r.CleanedUp = st.CleanedUp
 	r.Checklist = st.Checklist
+	r.FollowUps = st.Investigation.FollowUps()
 	r.Containment = ReportContainment{
 		DeactivatedAt: st.DeactivatedAt, Override: st.Override, Rollbacks: st.Rollbacks, Lessons: st.Lessons,
 		WatchWindow: st.WatchWindow, WatchStart: st.WatchStart, WatchLast: st.WatchLast, WatchPassed: st.WatchPassed,
 		KeyUses: st.KeyUses, DeletedAt: st.DeletedAt, WatchNote: st.WatchLagNote(), Revocation: st.Revocation,
+		WatchEnded: st.WatchEnded, Uses: st.Uses, Denied: st.Denied, Alarms: st.Alarms, Unhealthy: st.Unhealthy, Unread: st.Unread,
+	}
+	if !st.WatchStart.IsZero() && !st.WatchPassed && st.Key.Status == KeyInactive {
+		r.Containment.Blockers = st.Blockers()
 	}
 	r.Timeline, r.ChangePlan, r.Debrief = timeline(records)
 	r.Metrics = metrics(records, st)
@@ -170,7 +190,14 @@ func metrics(records []Record, st State) ReportMetrics {
 }
 
 func timeline(records []Record) (items []TimelineItem, plan []APICall, debrief json.RawMessage) {
+	var rf readingFold
 	for _, rec := range records {
+		if rec.Name == "WatchObserved" && rec.Type == RecordResult {
+			if folded, ok := rf.fold(items, rec); ok {
+				items = folded
+				continue
+			}
+		}
 		it := TimelineItem{Seq: rec.Seq, Time: rec.Time, Actor: rec.Actor, Type: string(rec.Type), Step: rec.Step, Name: rec.Name}
 		switch rec.Name {
 		case "Refused":
@@ -205,6 +232,49 @@ func timeline(records []Record) (items []TimelineItem, plan []APICall, debrief j
 			continue
 		}
 		items = append(items, it)
+		if rec.Name == "WatchObserved" && rec.Type == RecordResult {
+			rf.start(len(items)-1, rec)
+		}
 	}
 	return items, plan, debrief
+}
+
+// readingFold folds a run of watch readings that say the same thing into
+// the run's first line: a log written before readings were journaled on
+// change holds one per poll (thousands), each with its poll and its calls.
+type readingFold struct {
+	at     int // index of the run's first reading in the timeline; -1 none
+	sig    string
+	detail string
+	valid  bool
+}
+
+func (f *readingFold) start(i int, rec Record) {
+	var o WatchObserved
+	f.valid = json.Unmarshal(rec.Data, &o) == nil
+	f.at, f.sig = i, o.Signature()
+	f.detail = ""
+}
+
+// fold drops the reading rec and the polls and calls since the run's
+// first reading, when rec repeats it; it reports whether it did.
+func (f *readingFold) fold(items []TimelineItem, rec Record) ([]TimelineItem, bool) {
+	var o WatchObserved
+	if !f.valid || f.at >= len(items) || json.Unmarshal(rec.Data, &o) != nil || o.Signature() != f.sig {
+		return items, false
+	}
+	for _, it := range items[f.at+1:] {
+		poll := it.Type == string(RecordIntent) && it.Name == "PollWatch"
+		if !poll && !(it.Type == "api-call" && it.Step == string(StepWatch)) {
+			return items, false
+		}
+	}
+	items = items[:f.at+1]
+	first := &items[f.at]
+	if f.detail == "" {
+		f.detail = first.Detail
+	}
+	first.Count = max(first.Count, 1) + 1
+	first.Detail = f.detail + " (unchanged until " + stamp(o.At) + ")"
+	return items, true
 }

@@ -69,10 +69,17 @@ func (r *Report) Markdown() []byte {
 	}
 	p("| Started | %s |\n| Ended | %s |\n\n", stamp(s.Started), stamp(s.Ended))
 
-	p("## Metrics\n\nThe measures of AWS's credential-compromise playbook.\n\n| Metric | Value |\n|---|---|\n")
+	p("## Metrics\n\nThe measures of AWS's credential-compromise playbook.\n\n")
+	rehearsal := ""
+	if s.Mode == ModeDryRun {
+		// Nothing was contained or recovered: the times are the rehearsal's.
+		p("> Dry-run: nothing was changed, so nothing was contained. The times below are how long the rehearsal took to reach each point.\n\n")
+		rehearsal = " — rehearsal"
+	}
+	p("| Metric | Value |\n|---|---|\n")
 	p("| Time to detect (detected → intake) | %s |\n", dur(r.Metrics.TimeToDetectS))
-	p("| Time to contain (intake → key inactive) | %s |\n", dur(r.Metrics.TimeToContainS))
-	p("| Time to recover (intake → closed) | %s |\n\n", dur(r.Metrics.TimeToRecoverS))
+	p("| Time to contain (intake → key inactive)%s | %s |\n", rehearsal, dur(r.Metrics.TimeToContainS))
+	p("| Time to recover (intake → closed)%s | %s |\n\n", rehearsal, dur(r.Metrics.TimeToRecoverS))
 
 	p("## Identification\n\n")
 	k := r.Key
@@ -87,6 +94,8 @@ func (r *Report) Markdown() []byte {
 	r.mdInvestigation(&b)
 	r.mdReplacements(&b)
 	r.mdContainment(&b)
+	r.mdFollowUps(&b)
+	r.mdDebrief(&b)
 	if len(r.ChangePlan) > 0 {
 		p("## Change plan (dry-run: not sent)\n\n| # | Call | Input |\n|---|---|---|\n")
 		for i, c := range r.ChangePlan {
@@ -116,6 +125,7 @@ func (r *Report) Markdown() []byte {
 		}
 		p("| %d | %s | %s | %s | %s | %s |\n", it.Seq, it.Time.UTC().Format("2006-01-02 15:04:05"), it.Step, it.Type, mdCell(what), mdCell(it.Actor))
 	}
+	p("\nHead of the action log's hash chain: `%s` (compare with `keyrunbook verify LOG`: a log cut short shows another head).\n", orNone(r.Head))
 	return []byte(RedactString(b.String()))
 }
 
@@ -173,8 +183,12 @@ func (r *Report) mdReplacements(b *strings.Builder) {
 	p("## Replacements\n\n")
 	for _, rp := range r.Replacements {
 		p("### %s for caller %s\n\n- Kind: %s\n- Target: %s\n- Decision: %s\n- Applied: %v, moved: %v\n", rp.Name, rp.CallerID, rp.Kind, mdCell(rp.Target), orDashS(string(rp.Decision)), rp.Applied, rp.Moved)
+		created := "Created"
+		if r.Summary.Mode == ModeDryRun {
+			created = "Would create (dry-run: not created)"
+		}
 		for _, c := range rp.Created {
-			p("- Created: `%s`\n", c)
+			p("- %s: `%s`\n", created, c)
 		}
 		for _, w := range rp.Warnings {
 			p("- Warning: %s\n", w)
@@ -189,37 +203,6 @@ func (r *Report) mdReplacements(b *strings.Builder) {
 		}
 		p("\n```json\n%s\n```\n\n", indentJSON(rp.Policy))
 	}
-}
-
-func (r *Report) mdContainment(b *strings.Builder) {
-	c := r.Containment
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("## Containment\n\n- Deactivated: %s\n", stamp(c.DeactivatedAt))
-	if c.Override != "" {
-		p("- Deactivated with callers undecided, override reason: %s\n", c.Override)
-	}
-	p("- Watch window: %s, from %s to %s, passed: %v, key uses seen: %d\n", c.WatchWindow, stamp(c.WatchStart), stamp(c.WatchLast), c.WatchPassed, c.KeyUses)
-	if c.WatchNote != "" {
-		p("- Watch caveat: %s\n", c.WatchNote)
-	}
-	if rv := c.Revocation; rv != nil {
-		p("- %sSessions minted before %s revoked on: %s\n", dry(rv.DryRun), stamp(rv.At), revocationTargets(rv.Targets))
-	}
-	if c.WatchNote != "" {
-		p("- Watch caveat: %s\n", c.WatchNote)
-	}
-	if rv := c.Revocation; rv != nil {
-		p("- %sSessions minted before %s revoked on: %s\n", dry(rv.DryRun), stamp(rv.At), revocationTargets(rv.Targets))
-	}
-	p("- Roll-backs: %d\n", c.Rollbacks)
-	for _, l := range c.Lessons {
-		p("  - %s\n", l)
-	}
-	p("- Deleted: %s\n", stamp(c.DeletedAt))
-	for _, res := range r.CleanedUp {
-		p("- Removed %s %s\n", res.Type, res.ID)
-	}
-	p("\n")
 }
 
 func dur(s *int64) string {
@@ -245,3 +228,23 @@ func indentJSON(doc string) string {
 
 // redactJSONBytes is the last line of defence for the JSON report.
 func redactJSONBytes(b []byte) []byte { return []byte(RedactString(string(b))) }
+
+// mdFollowUps lists what the attacker's techniques leave to do.
+func (r *Report) mdFollowUps(b *strings.Builder) {
+	if len(r.FollowUps) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## Follow-ups\n\n| Caller | Technique | Do | On |\n|---|---|---|---|\n")
+	for _, f := range r.FollowUps {
+		p("| %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))))
+	}
+	p("\n")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

@@ -145,6 +145,8 @@ type ScanTrailSource struct {
 	To      time.Time     `json:"to"`
 	Source  TrailSource   `json:"source"`
 	Covered TrailCoverage `json:"covered"`
+	// ExposedAt is when the key was exposed, if known (SubmitKey).
+	ExposedAt time.Time `json:"exposedAt,omitzero"`
 }
 
 func (AddTrailSource) EventName() string     { return "AddTrailSource" }
@@ -192,7 +194,7 @@ func (m *Machine) addTrailSource(e AddTrailSource) ([]Effect, error) {
 	for _, t := range inv.Trails {
 		cov.Trails = append(cov.Trails, t.Window)
 	}
-	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Key.Account, From: from, To: to,
+	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Key.Account, From: from, To: to, ExposedAt: s.ExposedAt,
 		Source: e.Source, Covered: cov}}, nil
 }
 
@@ -293,6 +295,7 @@ func mergeTrail(base Investigation, e TrailSourceScanned) (Investigation, map[st
 		return superset && seen
 	})
 	out.BlastRadius = mergeResources(base.BlastRadius, e.Found.BlastRadius)
+	out.Minted = mergeMinted(base.Minted, e.Found.Minted)
 	out.Events = base.Events + e.AddedEvents
 	out.Coverage = append(slices.Clone(base.Coverage), e.Found.Coverage...)
 	out.Trails = append(slices.Clone(base.Trails), TrailRead{Source: e.Source,
@@ -396,5 +399,24 @@ func mergeResources(base, found []Resource) []Resource {
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Resource) int { return x.Time.Compare(y.Time) })
+	return out
+}
+
+// mergeMinted adds the temporary credentials a source saw minted that the
+// sweep did not (issue 14: minted credentials from every source are
+// followed alike, and the revocation covers them), by key ID.
+func mergeMinted(base, found []MintedCredential) []MintedCredential {
+	out := slices.Clone(base)
+	for _, m := range found {
+		if !slices.ContainsFunc(out, func(b MintedCredential) bool { return b.KeyID == m.KeyID }) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b MintedCredential) int {
+		if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.KeyID, b.KeyID)
+	})
 	return out
 }

@@ -19,7 +19,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if err != nil {
 			return nil, refuse(s.Step, ev, "%s", err.Error())
 		}
-		s.KeyID, s.DetectedAt, s.Step = id, e.DetectedAt, StepIdentify
+		if !e.ExposedAt.IsZero() && !e.DetectedAt.IsZero() && e.ExposedAt.After(e.DetectedAt) {
+			return nil, refuse(s.Step, ev, "the key cannot be exposed (%s) after the leak was detected (%s)", stamp(e.ExposedAt), stamp(e.DetectedAt))
+		}
+		s.KeyID, s.DetectedAt, s.ExposedAt, s.Step = id, e.DetectedAt, e.ExposedAt, StepIdentify
 		return []Effect{IdentifyKey{KeyID: id}}, nil
 
 	case KeyIdentified:
@@ -50,7 +53,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		s.Step, s.Sweeping = StepInvestigate, true
 		s.Investigation = &Investigation{From: e.From, To: e.To}
-		return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To}}, nil
+		return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To, ExposedAt: s.ExposedAt}}, nil
 
 	case SweepProgress:
 		if s.Step != StepInvestigate || !s.Sweeping {
@@ -75,14 +78,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return m.relabelAndReprove(e)
 
 	case BeginProposals:
-		if s.Step != StepInvestigate {
-			return nil, refuse(s.Step, ev, "proposals follow the investigation")
-		}
-		if s.Sweeping || s.Investigation == nil {
-			return nil, refuse(s.Step, ev, "wait for the CloudTrail sweep to finish: proposals are built from what it found")
-		}
-		s.Step = StepPropose
-		return []Effect{m.proposeEffect(legitimate(s.Investigation.Callers))}, nil
+		return m.beginProposals(e)
 
 	case ProposalsReady:
 		if err := m.expect(ev, StepPropose, "ProposeReplacements"); err != nil {
@@ -178,6 +174,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if m.isPending("ApplyReplacement") {
 			return nil, refuse(s.Step, ev, "wait for the replacements being applied to finish")
 		}
+		if gaps := m.openGaps(); len(gaps) > 0 {
+			return nil, m.gapRefusal(ev, "deactivate", gaps)
+		}
 		override := strings.TrimSpace(e.Override)
 		if reason := m.replacementGap(); reason != "" && override == "" {
 			return nil, refuse(s.Step, ev, "cannot deactivate yet: %s (decide each one, or give a written reason to override)", reason)
@@ -197,6 +196,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		}
 		if reason := m.replacementGap(); reason != "" && s.Override == "" {
 			return nil, refuse(s.Step, ev, "cannot deactivate yet: %s", reason)
+		}
+		if gaps := m.openGaps(); len(gaps) > 0 {
+			return nil, m.gapRefusal(ev, "deactivate", gaps)
 		}
 		return []Effect{DeactivateKey{m.target()}}, nil
 
@@ -272,7 +274,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 			return nil, refuse(s.Step, ev, "no clean-up was asked for")
 		}
 		m.settleResource(e.Resource)
-		s.CleanedUp = append(append([]Resource(nil), s.CleanedUp...), e.Resource)
+		m.cleanedUp(e)
 		return nil, nil
 
 	case HardeningChecked:
@@ -280,7 +282,16 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 			return nil, err
 		}
 		m.settle("CheckHardening")
-		s.Checklist = e.Items
+		// The indicators' follow-ups (rotate the secrets read, unshare the
+		// snapshots shared) join what awsops read of the account.
+		s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
+		for i := range s.Checklist {
+			for _, d := range s.FollowUpsDone {
+				if s.Checklist[i].ID == d.ID {
+					s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(d.Note)
+				}
+			}
+		}
 		return nil, nil
 
 	case RecheckHardening:
@@ -344,6 +355,8 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return nil, m.proven(e)
 	case OverrideProof:
 		return nil, m.overrideProof(e)
+	case ConfirmFollowUp:
+		return nil, m.confirmFollowUp(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 )
 
 // VerifyResult is the outcome of checking an action log's hash chain.
@@ -170,4 +172,28 @@ func hashWithoutValue(body []byte) string {
 	h.Write(body[:len(body)-2-sha256.Size*2])
 	h.Write([]byte(`"}`))
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// IsJournal reports whether the file at path starts like an action log: a
+// first line that verifies as the first record of a chain. Commands that
+// write files refuse to write over one, even when told to overwrite: an
+// action log is an incident's evidence. A missing file is not a journal.
+func IsJournal(path string) (bool, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return false, nil // a device or a pipe (/dev/stdout) holds no log
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", path, err)
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("check %s: %w", path, err)
+	}
+	_, reason, _ := checkLine(bytes.TrimSuffix(line, []byte("\n")), 1, "")
+	return reason == "", nil
 }

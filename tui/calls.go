@@ -49,7 +49,7 @@ func plannedCalls(e runbook.Effect) []plannedCall {
 	case runbook.ApplyReplacement:
 		return replacementCalls(x.Proposal)
 	case runbook.CleanUpResource:
-		return cleanUpCalls(x.Resource)
+		return cleanUpCall(x.Resource)
 	case runbook.RevokeOlderSessions:
 		return revocationCalls(x)
 	}
@@ -138,54 +138,12 @@ func replacementCalls(p runbook.Proposal) []plannedCall {
 	return calls
 }
 
-// cleanUpCalls lists how awsops removes an attacker's resource. What a
-// user or role holds is listed first and each item removed in turn, as
-// IAM's DeleteUser and DeleteRole require.
-func cleanUpCalls(r runbook.Resource) []plannedCall {
-	switch r.Type {
-	case "access-key":
-		return []plannedCall{
-			{Service: "iam", Operation: "UpdateAccessKey", Input: []field{{"UserName", r.Parent}, {"AccessKeyId", r.ID}, {"Status", "Inactive"}}},
-			{Service: "iam", Operation: "DeleteAccessKey", Input: []field{{"UserName", r.Parent}, {"AccessKeyId", r.ID}}},
-		}
-	case "iam-user":
-		each := "(each one listed)"
-		return []plannedCall{
-			{Service: "iam", Operation: "DeleteAccessKey", Input: []field{{"UserName", r.ID}, {"AccessKeyId", each}}, Note: "each key made inactive first"},
-			{Service: "iam", Operation: "DeleteLoginProfile", Input: []field{{"UserName", r.ID}}},
-			{Service: "iam", Operation: "DetachUserPolicy", Input: []field{{"UserName", r.ID}, {"PolicyArn", each}}},
-			{Service: "iam", Operation: "DeleteUserPolicy", Input: []field{{"UserName", r.ID}, {"PolicyName", each}}},
-			{Service: "iam", Operation: "RemoveUserFromGroup", Input: []field{{"UserName", r.ID}, {"GroupName", each}}},
-			{Service: "iam", Operation: "DeactivateMFADevice", Input: []field{{"UserName", r.ID}, {"SerialNumber", each}}},
-			{Service: "iam", Operation: "DeleteUser", Input: []field{{"UserName", r.ID}}},
-		}
-	case "login-profile":
-		return []plannedCall{{Service: "iam", Operation: "DeleteLoginProfile", Input: []field{{"UserName", r.ID}}}}
-	case "policy":
-		kind, owner, _ := strings.Cut(r.Parent, "/")
-		// An ARN is an attached managed policy, a name an inline one.
-		op, name := "Delete", "PolicyName"
-		if strings.HasPrefix(r.ID, "arn:") {
-			op, name = "Detach", "PolicyArn"
-		}
-		if kind == "role" {
-			return []plannedCall{{Service: "iam", Operation: op + "RolePolicy", Input: []field{{"RoleName", owner}, {name, r.ID}}}}
-		}
-		return []plannedCall{{Service: "iam", Operation: op + "UserPolicy", Input: []field{{"UserName", owner}, {name, r.ID}}}}
-	case "iam-role":
-		each := "(each one listed)"
-		return []plannedCall{
-			{Service: "iam", Operation: "RemoveRoleFromInstanceProfile", Input: []field{{"RoleName", r.ID}, {"InstanceProfileName", each}}},
-			{Service: "iam", Operation: "DetachRolePolicy", Input: []field{{"RoleName", r.ID}, {"PolicyArn", each}}},
-			{Service: "iam", Operation: "DeleteRolePolicy", Input: []field{{"RoleName", r.ID}, {"PolicyName", each}}},
-			{Service: "iam", Operation: "DeleteRole", Input: []field{{"RoleName", r.ID}}},
-		}
-	case "ec2-instance":
-		return []plannedCall{{Service: "ec2", Operation: "TerminateInstances", Input: []field{{"InstanceIds", r.ID}, {"Region", r.Region}},
-			Note: "terminated: its EBS volumes go with it unless marked to keep"}}
-	}
-	return []plannedCall{{Service: "(none)", Operation: "remove " + r.Type, Input: []field{{"Id", r.ID}},
-		Note: "keyrunbook does not remove a " + r.Type + ": this will fail and ask you to remove it by hand"}}
+// cleanUpCall stands for a clean-up's calls when the account could not be
+// read for them (Options.Plan): they depend on what the resource holds,
+// which only awsops reads, so the TUI does not guess them.
+func cleanUpCall(r runbook.Resource) []plannedCall {
+	return []plannedCall{{Service: "(read from the account as it runs)", Operation: "remove " + r.Type, Input: []field{{"Id", r.ID}},
+		Note: "the exact calls depend on what it holds, which could not be read now"}}
 }
 
 // destructive reports whether an effect needs more than Enter to run: the

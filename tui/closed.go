@@ -30,19 +30,36 @@ func closedView(f frame, abortedAt runbook.Step) string {
 	if !st.DetectedAt.IsZero() {
 		lines = append(lines, kvw(f, "Detected", stamp(st.DetectedAt))...)
 	}
+	dryRun := st.Mode == runbook.ModeDryRun
 	if !st.DeactivatedAt.IsZero() {
 		contain := stamp(st.DeactivatedAt)
 		if !st.DetectedAt.IsZero() {
 			contain += " (" + shortDur(st.DeactivatedAt.Sub(st.DetectedAt)) + " to contain)"
 		}
-		lines = append(lines, kvw(f, "Deactivated", contain)...)
+		if dryRun {
+			lines = append(lines, kvw(f, "Deactivate", "would happen here; rehearsed at "+stamp(st.DeactivatedAt)+" (dry-run: the key is still Active)")...)
+		} else {
+			lines = append(lines, kvw(f, "Deactivated", contain)...)
+		}
 	}
 	if !st.DeletedAt.IsZero() {
-		lines = append(lines, kvw(f, "Deleted", stamp(st.DeletedAt))...)
+		if dryRun {
+			lines = append(lines, kvw(f, "Delete", "would happen here; rehearsed at "+stamp(st.DeletedAt)+" (dry-run: nothing deleted)")...)
+		} else {
+			lines = append(lines, kvw(f, "Deleted", stamp(st.DeletedAt))...)
+		}
 	}
 	if st.Investigation != nil {
 		lines = append(lines, kvw(f, "Callers", fmt.Sprintf("%d found · replacements: %s", len(st.Investigation.Callers), replacementTally(st.Proposals)))...)
-		lines = append(lines, kvw(f, "Cleaned up", fmt.Sprintf("%d of %d resources the key created", len(st.CleanedUp), len(st.Investigation.BlastRadius)))...)
+		cleaned := fmt.Sprintf("%d of %d resources the key created", len(st.CleanedUp), len(st.Investigation.AttackerResources()))
+		if dryRun {
+			cleaned = "would remove " + cleaned + " (dry-run: nothing changed)"
+		}
+		label := "Cleaned up"
+		if dryRun {
+			label = "Clean-up"
+		}
+		lines = append(lines, kvw(f, label, cleaned)...)
 	}
 	if st.Rollbacks > 0 {
 		lines = append(lines, kvw(f, "Roll-backs", fmt.Sprint(st.Rollbacks))...)
@@ -70,10 +87,11 @@ func closedView(f frame, abortedAt runbook.Step) string {
 
 func keyState(st runbook.State) string {
 	switch st.Key.Status {
-	case runbook.KeyGone:
-		return "deleted"
-	case runbook.KeyInactive:
-		return "inactive"
+	case runbook.KeyGone, runbook.KeyInactive:
+		if st.Mode == runbook.ModeDryRun {
+			return "would be " + strings.ToLower(string(st.Key.Status)) + " (dry-run: still active)"
+		}
+		return strings.ToLower(string(st.Key.Status))
 	case runbook.KeyActive:
 		return "active"
 	}

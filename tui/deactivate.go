@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -100,7 +99,5 @@ func deactivateView(f frame, c cleanupList) string {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: the call is journaled as would-call; the key stays active."))
 	}
 	lines = append(lines, mintedLines(f)...)
-	lines = append(lines, "")
-	lines = append(lines, c.view(f, f.h-len(lines))...)
-	return strings.Join(lines, "\n")
+	return c.under(f, append(lines, ""), 0)
 }

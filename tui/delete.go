@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"strings"
-
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -52,6 +50,14 @@ func (v *deleteView) update(k tea.KeyPressMsg, f frame, c *cleanupList) (intent,
 			return intent{}, v.input.Focus()
 		case key.Matches(k, v.km.Rollback):
 			return intent{prompt: rollbackPrompt(f.st)}, nil
+		case !key.Matches(k, c.keys(f)...) && keyIDChar(k):
+			// A character of a key ID that no key here is bound to is
+			// the responder typing the last four: it goes into the field
+			// instead of being dropped until i is pressed.
+			focus := v.input.Focus()
+			var cmd tea.Cmd
+			v.input, cmd = v.input.Update(k)
+			return intent{}, tea.Batch(focus, cmd)
 		}
 		it, _ := c.update(k, f.st)
 		return it, nil
@@ -76,7 +82,7 @@ func (v deleteView) keys(f frame, c cleanupList) []key.Binding {
 	if v.input.Focused() {
 		return []key.Binding{v.km.Delete, v.km.Leave}
 	}
-	return append([]key.Binding{v.km.Edit, v.km.Rollback}, c.keys(f)...)
+	return append(append([]key.Binding{v.km.Edit, v.km.Rollback}, c.keys(f)...), c.scrollKeys()...)
 }
 
 func (v deleteView) view(f frame, c cleanupList) string {
@@ -88,10 +94,22 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		}
 		return sty.Danger.Render("✗ ") + text
 	}
-	lines = append(lines,
-		check(st.Key.Status == runbook.KeyInactive, "the key is Inactive since "+stamp(st.DeactivatedAt)),
-		check(st.WatchPassed && st.KeyUses == 0, "the watch window ("+shortDur(st.WatchWindow)+") passed with no use of the key"),
-	)
+	if st.Mode == runbook.ModeDryRun {
+		// Nothing was turned off, so nothing was watched: say what a live
+		// run would have done here, not that it happened.
+		lines = append(lines,
+			sty.Warning.Render("· ")+"the key would be Inactive (dry-run: it is still Active)",
+			sty.Warning.Render("· ")+"the watch would run "+shortDur(st.WatchWindow)+" after a real deactivation (dry-run: not watched)",
+		)
+	} else {
+		lines = append(lines,
+			keyInactiveLine(st, check),
+			check(st.WatchPassed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.WatchWindow)+") passed with nothing blocking"),
+		)
+	}
+	for _, u := range st.Contained() {
+		lines = append(lines, hang(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
+	}
 	pending := false
 	for _, n := range st.Pending {
 		pending = pending || n == "DeleteKey"
@@ -102,13 +120,35 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	case st.LastError != nil:
 		lines = append(lines, errorLines(f, st.LastError)...)
 	}
-	lines = append(lines, "", "This call will be made:")
+	if st.Mode == runbook.ModeDryRun {
+		lines = append(lines, "", "This call would be made:")
+	} else {
+		lines = append(lines, "", "This call will be made:")
+	}
 	lines = append(lines, hang("  ", plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
 	lines = append(lines, para(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))
 	}
-	lines = append(lines, v.input.View(), "")
-	lines = append(lines, c.view(f, f.h-len(lines))...)
-	return strings.Join(lines, "\n")
+	// The field keeps its place however short the screen.
+	return c.under(f, append(lines, v.input.View(), ""), 2)
+}
+
+// keyIDChar reports whether k types one character an access key ID can
+// hold (AKIA/ASIA IDs are upper-case base32: A–Z and 2–7).
+func keyIDChar(k tea.KeyPressMsg) bool {
+	if len(k.Text) != 1 {
+		return false
+	}
+	c := k.Text[0]
+	return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')
+}
+
+// keyInactiveLine asserts the key's status as last read: after a deletion
+// found it turned back on, it says so instead of "Inactive since …".
+func keyInactiveLine(st runbook.State, check func(bool, string) string) string {
+	if st.Key.Status != runbook.KeyInactive {
+		return check(false, "the key reads "+string(st.Key.Status)+" in IAM: someone turned it back on; roll back (R) and deactivate again")
+	}
+	return check(true, "the key is Inactive since "+stamp(st.DeactivatedAt))
 }

@@ -100,22 +100,35 @@ type confirmation struct {
 	input   textinput.Model
 	offset  int // first line of the calls shown, when they do not fit
 	lines   int // how many lines the calls take, at most
+	// calls are each effect's calls: the TUI's own list, or what the
+	// account was read for (Options.Plan), filled in as plans arrive.
+	calls [][]plannedCall
+	// planning counts the effects whose calls are still being read; the
+	// go-ahead waits for them, so nothing runs that was not shown.
+	planning int
+	planErrs []string
+	// serial tells this confirmation's plans from a closed one's.
+	serial int
 }
 
 // confirmWord is what a destructive change needs typed.
 const confirmWord = "yes"
 
-func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, width int) (confirmation, tea.Cmd) {
-	c := confirmation{open: true, event: ev, effects: effects, title: confirmTitle(ev)}
-	for _, e := range effects {
+// openConfirmation holds ev; each effect for which plan says true has its
+// calls read from the account (planned messages fill them in).
+func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, width int, plan func(runbook.Effect) bool) (confirmation, tea.Cmd) {
+	c := confirmation{open: true, event: ev, effects: effects, title: confirmTitle(ev), calls: make([][]plannedCall, len(effects))}
+	for i, e := range effects {
 		if destructive(e) {
 			c.typed = true
 		}
-		for _, call := range plannedCalls(e) {
-			// Generous: a call wraps over a few lines, its note over more.
-			c.lines += 2 + len(call.String())/max(width-8, 16) + len(call.Note)/max(width-8, 16)
+		if plan != nil && plan(e) {
+			c.planning++
+			continue
 		}
+		c.calls[i] = plannedCalls(e)
 	}
+	c.measure(width)
 	if !c.typed {
 		return c, nil
 	}
@@ -125,6 +138,17 @@ func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, wi
 	c.input.CharLimit = 8
 	c.input.SetWidth(len(confirmWord) + 1)
 	return c, c.input.Focus()
+}
+
+// measure bounds the calls' height for scrolling: generous, since a call
+// wraps over a few lines and its note over more.
+func (c *confirmation) measure(width int) {
+	c.lines = 0
+	for _, calls := range c.calls {
+		for _, call := range calls {
+			c.lines += 2 + len(call.String())/max(width-8, 16) + len(call.Note)/max(width-8, 16)
+		}
+	}
 }
 
 func confirmTitle(ev runbook.Event) string {
@@ -155,6 +179,9 @@ func (c confirmation) update(msg tea.Msg, dk dialogKeys) (confirmation, bool, te
 		case key.Matches(k, dk.Cancel):
 			return confirmation{}, false, nil
 		case key.Matches(k, dk.Confirm):
+			if c.planning > 0 {
+				return c, false, nil // not every call is on screen yet
+			}
 			if c.typed && strings.TrimSpace(strings.ToLower(c.input.Value())) != confirmWord {
 				return c, false, nil
 			}
@@ -191,10 +218,16 @@ func (c confirmation) view(f frame) string {
 	} else {
 		head = append(head, f.sty.Muted.Render("enter runs these calls · esc cancel"))
 	}
+	if c.planning > 0 {
+		head = append(head, f.spin+" reading the account for the exact calls…")
+	}
+	for _, e := range c.planErrs {
+		head = append(head, hang(f.sty.Danger.Render("✗ "), "could not read every call: "+redact(e), plain, inner, "  ")...)
+	}
 	var calls []string
 	n := 0
-	for _, e := range c.effects {
-		for _, call := range plannedCalls(e) {
+	for _, effectCalls := range c.calls {
+		for _, call := range effectCalls {
 			n++
 			calls = append(calls, hang(f.sty.Call.Render("• "), call.String(), plain, inner, "    ")...)
 			if call.Note != "" {
@@ -205,9 +238,13 @@ func (c confirmation) view(f frame) string {
 	// Many replacements make a long list: it scrolls, and says so, rather
 	// than hiding a call the responder is about to approve.
 	room := max(f.h-2-len(head)-1, 3)
-	label := fmt.Sprintf("These %d calls will be made:", n)
+	verb := "will"
+	if f.st.Mode == runbook.ModeDryRun {
+		verb = "would"
+	}
+	label := fmt.Sprintf("These %d calls %s be made:", n, verb)
 	if n == 1 {
-		label = "This call will be made:"
+		label = "This call " + verb + " be made:"
 	}
 	shown := calls
 	if len(calls) > room {

@@ -3,54 +3,31 @@ package tui
 import (
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
+	"github.com/keyrunbook/keyrunbook/tui/tuitest"
 )
-
-// recorder keeps the last frame the program drew, without styling. The
-// renderer writes only the cells that changed, so the bytes it sends to
-// the terminal do not hold the screen's text in one piece; the frame does.
-type recorder struct {
-	Model
-	frame *atomic.Pointer[string]
-}
-
-func (r recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	next, cmd := r.Model.Update(msg)
-	r.Model = next.(Model)
-	return r, cmd
-}
-
-func (r recorder) View() tea.View {
-	v := r.Model.View()
-	s := ansi.Strip(v.Content)
-	r.frame.Store(&s)
-	return v
-}
 
 // program runs the TUI in a real Bubble Tea program, in an 80×24 terminal.
 type program struct {
-	t     *testing.T
-	tm    *teatest.TestModel
-	frame *atomic.Pointer[string]
-	x     *script
-	path  string
+	t    *testing.T
+	tm   *teatest.TestModel
+	rec  tuitest.Recorder
+	x    *script
+	path string
 }
 
 func startProgram(t *testing.T, x *script) *program {
 	t.Helper()
 	en, path := newEngine(t, runbook.ModeTraining)
-	frame := &atomic.Pointer[string]{}
-	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow})
-	tm := teatest.NewTestModel(t, recorder{Model: m, frame: frame}, teatest.WithInitialTermSize(80, 24))
-	return &program{t: t, tm: tm, frame: frame, x: x, path: path}
+	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow, Plan: x.plan})
+	rec := tuitest.NewRecorder(m)
+	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24))
+	return &program{t: t, tm: tm, rec: rec, x: x, path: path}
 }
 
 // waitFor waits until the screen shows every one of subs.
@@ -70,8 +47,8 @@ func (p *program) waitFor(subs ...string) {
 func (p *program) waitUntil(ok func(screen string) bool) {
 	p.t.Helper()
 	teatest.WaitFor(p.t, p.tm.Output(), func([]byte) bool {
-		s := p.frame.Load()
-		return s != nil && ok(*s)
+		s := p.rec.Screen()
+		return s != "" && ok(s)
 	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 }
 
@@ -88,7 +65,7 @@ func (p *program) press(keys ...string) {
 
 func (p *program) final() Model {
 	p.t.Helper()
-	return p.tm.FinalModel(p.t, teatest.WithFinalTimeout(5*time.Second)).(recorder).Model
+	return p.tm.FinalModel(p.t, teatest.WithFinalTimeout(5*time.Second)).(tuitest.Recorder).Model.(Model)
 }
 
 func TestProgramWholeTrainingRun(t *testing.T) {
@@ -120,14 +97,14 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.waitFor("type yes:")
 	p.tm.Type("yes")
 	p.press("enter")
-	p.waitFor("Delete · remove the key for good", "✓ the watch window (30m00s) passed")
+	p.waitFor("Delete · remove the key for good", "✓ the watch (30m00s) passed")
 	p.tm.Type(runbook.LastFour(testKey))
 	p.press("enter")
 	p.waitFor("Harden · 2 of 4 checks pass")
 	p.press("c")
-	p.waitFor("Remove what the attacker created", "iam DeleteLoginProfile")
+	p.waitFor("Remove what the attacker created", `iam DeleteUser {"UserName": "support-admin"}`)
 	p.press("enter")
-	p.waitFor("1 of 2 cleaned up")
+	p.waitFor("2 of 2 cleaned up") // the user's key went with it
 	p.press("enter")
 	p.waitFor("Closed · the incident is over", "keyrunbook report")
 	p.press("q")

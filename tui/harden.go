@@ -18,8 +18,9 @@ type hardenView struct {
 }
 
 var hardenKeyMap = struct {
-	Recheck, Close, PageDown, PageUp key.Binding
+	Recheck, Close, PageDown, PageUp, FollowUp key.Binding
 }{
+	FollowUp: binding("F", "first open follow-up done", "F"),
 	Recheck:  binding("g", "read the checklist again", "g"),
 	Close:    binding("enter", "close the incident", "enter"),
 	PageDown: binding("pgdn", "more checks", "pgdown"),
@@ -36,6 +37,15 @@ func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 		return intent{event: runbook.RecheckHardening{}}
 	case key.Matches(k, hardenKeyMap.Close):
 		return intent{event: runbook.CloseIncident{}}
+	case key.Matches(k, hardenKeyMap.FollowUp):
+		// keyrunbook cannot see a secret rotated or a snapshot unshared:
+		// the responder's word is journaled instead.
+		for _, it := range f.st.Checklist {
+			if strings.HasPrefix(it.ID, "follow-up-") && !it.OK {
+				return intent{event: runbook.ConfirmFollowUp{ID: it.ID, Note: "done by hand"}}
+			}
+		}
+		return intent{note: "no follow-up is open"}
 	case key.Matches(k, hardenKeyMap.PageDown):
 		v.first = min(v.first+3, max(len(f.st.Checklist)-1, 0))
 		return intent{}
@@ -48,7 +58,7 @@ func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 }
 
 func (v hardenView) keys(f frame) []key.Binding {
-	return []key.Binding{hardenKeyMap.Close, hardenKeyMap.Recheck, hardenKeyMap.PageDown, hardenKeyMap.PageUp}
+	return []key.Binding{hardenKeyMap.Close, hardenKeyMap.Recheck, hardenKeyMap.FollowUp, hardenKeyMap.PageDown, hardenKeyMap.PageUp}
 }
 
 func (v hardenView) view(f frame, c cleanupList) string {
@@ -94,6 +104,6 @@ func (v hardenView) view(f frame, c cleanupList) string {
 	lines = append(lines, items...)
 	lines = append(lines, "")
 	lines = append(lines, c.view(f, cleanRows)...)
-	lines = append(lines, "", sty.Muted.Render("enter closes the incident; g reads the checklist again after a fix."))
+	lines = append(lines, "", sty.Muted.Render("enter closes the incident; g reads the checklist again after a fix; F marks a follow-up done."))
 	return strings.Join(lines, "\n")
 }

@@ -30,7 +30,7 @@ func newHarness(t testing.TB, mode runbook.Mode, opts ...func(*Options)) *harnes
 	t.Helper()
 	en, path := newEngine(t, mode)
 	x := newScript()
-	o := Options{Engine: en, Executor: x, LogPath: path, Now: fixedNow}
+	o := Options{Engine: en, Executor: x, LogPath: path, Now: fixedNow, Plan: x.plan}
 	if mode == runbook.ModeTraining {
 		o.Training = training()
 	}

@@ -57,7 +57,7 @@ func identifyView(f frame) string {
 		acct += sty.Danger.Render(" ✗ not your account (" + st.Caller.Account + "): nothing can be changed")
 	}
 	lines = append(lines, kvw(f, "Account", acct)...)
-	lines = append(lines, kvw(f, "Status", statusWord(sty, k.Status))...)
+	lines = append(lines, kvw(f, "Status", statusWord(sty, k.Status, st.Mode == runbook.ModeDryRun))...)
 	if !k.Created.IsZero() {
 		lines = append(lines, kvw(f, "Created", stamp(k.Created)+sty.Muted.Render(" ("+ago(f.now, k.Created)+")"))...)
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -10,19 +11,26 @@ import (
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-// intakeView takes the leaked key's ID, checked as it is typed.
+// intakeView takes the leaked key's ID, checked as it is typed, and when
+// the key was exposed, if the responder knows (issue 14: callers new after
+// it are the responder's to decide).
 type intakeView struct {
-	input textinput.Model
-	km    intakeKeys
+	input   textinput.Model
+	exposed textinput.Model
+	km      intakeKeys
 }
 
 type intakeKeys struct {
 	Submit key.Binding
 	Leave  key.Binding
 	Edit   key.Binding
+	Next   key.Binding
 }
 
-func newIntakeView(keyID string, sty styles) intakeView {
+// exposedLayout is how the exposure time is typed: UTC, to the minute.
+const exposedLayout = "2006-01-02 15:04"
+
+func newIntakeView(keyID string, exposedAt time.Time, sty styles) intakeView {
 	in := textinput.New()
 	in.SetStyles(sty.inputStyles())
 	in.Prompt = "Key ID › "
@@ -35,14 +43,49 @@ func newIntakeView(keyID string, sty styles) intakeView {
 	}
 	in.SetValue(keyID)
 	in.Focus()
-	v := intakeView{input: in, km: intakeKeys{
+	ex := textinput.New()
+	ex.SetStyles(sty.inputStyles())
+	ex.Prompt = "Exposed at (UTC) › "
+	ex.Placeholder = "YYYY-MM-DD HH:MM (empty: unknown)"
+	ex.CharLimit = 32
+	ex.Validate = func(s string) error {
+		_, err := parseExposed(s)
+		return err
+	}
+	if !exposedAt.IsZero() {
+		ex.SetValue(exposedAt.UTC().Format(exposedLayout))
+	}
+	v := intakeView{input: in, exposed: ex, km: intakeKeys{
 		Submit: binding("enter", "identify the key", "enter"),
 		Leave:  binding("esc", "leave the field", "esc"),
 		Edit:   binding("i", "edit the key ID", "i", "enter"),
+		Next:   binding("tab", "key ID / exposure time", "tab"),
 	}}
 	v.mask()
 	return v
 }
+
+// parseExposed reads the exposure time; empty is "unknown".
+func parseExposed(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(exposedLayout, s)
+	if err != nil {
+		return time.Time{}, errExposedLayout
+	}
+	return t, nil
+}
+
+var errExposedLayout = errorString("write the exposure time as YYYY-MM-DD HH:MM (UTC), or leave it empty")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
 
 func (v intakeView) focus() tea.Cmd {
 	if v.input.Focused() {
@@ -51,10 +94,16 @@ func (v intakeView) focus() tea.Cmd {
 	return nil
 }
 
-func (v *intakeView) setWidth(w int) { v.input.SetWidth(max(w-12, 20)) }
+// focused reports whether one of the fields has the keyboard.
+func (v intakeView) focused() bool { return v.input.Focused() || v.exposed.Focused() }
+
+func (v *intakeView) setWidth(w int) {
+	v.input.SetWidth(max(w-12, 20))
+	v.exposed.SetWidth(max(w-22, 20))
+}
 
 func (v *intakeView) update(k tea.KeyPressMsg) (intent, tea.Cmd) {
-	if !v.input.Focused() {
+	if !v.focused() {
 		if key.Matches(k, v.km.Edit) {
 			return intent{}, v.input.Focus()
 		}
@@ -63,7 +112,15 @@ func (v *intakeView) update(k tea.KeyPressMsg) (intent, tea.Cmd) {
 	switch {
 	case key.Matches(k, v.km.Leave):
 		v.input.Blur()
+		v.exposed.Blur()
 		return intent{}, nil
+	case key.Matches(k, v.km.Next):
+		if v.input.Focused() {
+			v.input.Blur()
+			return intent{}, v.exposed.Focus()
+		}
+		v.exposed.Blur()
+		return intent{}, v.input.Focus()
 	case key.Matches(k, v.km.Submit):
 		id, err := runbook.ParseKeyID(v.input.Value())
 		if err != nil {
@@ -71,7 +128,11 @@ func (v *intakeView) update(k tea.KeyPressMsg) (intent, tea.Cmd) {
 			// with its input, and a mistaken paste may be a secret.
 			return intent{note: err.Error()}, nil
 		}
-		return intent{event: runbook.SubmitKey{KeyID: id}}, nil
+		exposedAt, err := parseExposed(v.exposed.Value())
+		if err != nil {
+			return intent{note: err.Error()}, nil
+		}
+		return intent{event: runbook.SubmitKey{KeyID: id, ExposedAt: exposedAt}}, nil
 	}
 	var cmd tea.Cmd
 	*v, cmd = v.updateField(k)
@@ -81,6 +142,10 @@ func (v *intakeView) update(k tea.KeyPressMsg) (intent, tea.Cmd) {
 // updateField passes typing and pastes to the text field.
 func (v intakeView) updateField(msg tea.Msg) (intakeView, tea.Cmd) {
 	var cmd tea.Cmd
+	if v.exposed.Focused() {
+		v.exposed, cmd = v.exposed.Update(msg)
+		return v, cmd
+	}
 	v.input, cmd = v.input.Update(msg)
 	v.mask()
 	return v, cmd
@@ -112,8 +177,8 @@ func looksSecret(s string) bool {
 }
 
 func (v intakeView) keys() []key.Binding {
-	if v.input.Focused() {
-		return []key.Binding{v.km.Submit, v.km.Leave}
+	if v.focused() {
+		return []key.Binding{v.km.Submit, v.km.Next, v.km.Leave}
 	}
 	return []key.Binding{v.km.Edit}
 }
@@ -136,6 +201,15 @@ func (v intakeView) view(f frame) string {
 		lines = append(lines, para(sty.Warning, "✗ "+v.input.Err.Error(), f.w, "  ")...)
 	default:
 		lines = append(lines, sty.OK.Render("✓ a long-term access key ID"))
+	}
+	lines = append(lines, "", v.exposed.View())
+	switch {
+	case v.exposed.Err != nil:
+		lines = append(lines, para(sty.Warning, "✗ "+v.exposed.Err.Error(), f.w, "  ")...)
+	case strings.TrimSpace(v.exposed.Value()) == "":
+		lines = append(lines, para(sty.Muted, "  unknown (tab to set it): callers are judged by where they run and what they did", f.w, "")...)
+	default:
+		lines = append(lines, para(sty.Muted, "  a caller first seen after it, from an address and tool the key never used, waits for your verdict", f.w, "")...)
 	}
 	lines = append(lines, "")
 	if t := f.training; t != nil && t.Brief != "" {

@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/progress"
 	"charm.land/bubbles/v2/table"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -45,11 +46,17 @@ type investigateView struct {
 	km      investigateKeys
 	// coverage shows the sweep's blind spots in place of the caller pane.
 	coverage bool
+	// detailTop is how far the selected caller's pane is scrolled; it goes
+	// back to the top when another caller is selected.
+	detailTop int
 }
 
 type investigateKeys struct {
 	Up, Down, Sort, Label, Next, Coverage key.Binding
 	Trail                                 key.Binding // trailsource.go
+	DetailUp, DetailDown                  key.Binding
+	// Resweep and Override answer an incomplete investigation (gaps.go).
+	Resweep, Override key.Binding
 }
 
 // tableRows is the caller table's height including its header, at 80×24.
@@ -66,6 +73,12 @@ func newInvestigateView(sty styles) investigateView {
 		// Coverage toggles the blind spots (minted.go).
 		Coverage: binding("b", "blind spots", "b"),
 		Trail:    binding("T", "add trail source", "T"),
+		// The table's own page keys would page a table sized to its rows;
+		// the caller's pane is what runs long.
+		DetailUp:   binding("pgup", "scroll caller up", "pgup"),
+		DetailDown: binding("pgdn", "scroll caller down", "pgdown"),
+		Resweep:    binding("r", "sweep again", "r"),
+		Override:   binding("o", "go on incomplete, with a reason", "o"),
 	}}
 	v.restyle(sty)
 	return v
@@ -85,9 +98,6 @@ func (v *investigateView) restyle(sty styles) {
 
 func (v *investigateView) setSize(w, h int) {
 	v.w, v.h = w, h
-	// The table takes what the title, summary and a detail pane of at
-	// least eight lines leave.
-	v.table.SetHeight(max(tableRows, h-10))
 	v.table.SetWidth(w)
 	v.table.SetColumns(v.columns(w))
 	v.setRows()
@@ -144,7 +154,16 @@ func (v *investigateView) setRows() {
 		}
 	}
 	v.table.SetRows(rows)
+	v.fitTable()
 	v.table.SetCursor(cursor)
+}
+
+// fitTable sizes the caller table to its rows, up to half the body, so the
+// selected caller's pane gets the rest of the screen instead of the empty
+// rows of a table taller than its callers.
+func (v *investigateView) fitTable() {
+	limit := max(tableRows, v.h/2)
+	v.table.SetHeight(min(max(len(v.callers), 1)+1, limit))
 }
 
 // indicatorCounts counts the indicators against each caller.
@@ -244,15 +263,25 @@ func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
 		}
 	case key.Matches(k, v.km.Next):
 		return intent{event: runbook.BeginProposals{}}
+	case key.Matches(k, v.km.Resweep, v.km.Override) && len(v.inv.Gaps()) > 0:
+		return gapIntent(k, v.km, v.inv)
 	case key.Matches(k, v.km.Coverage):
 		v.coverage = !v.coverage
+	case key.Matches(k, v.km.DetailDown):
+		v.detailTop += max(v.detailRoom(f)-1, 1)
+	case key.Matches(k, v.km.DetailUp):
+		v.detailTop = max(v.detailTop-max(v.detailRoom(f)-1, 1), 0)
 	case key.Matches(k, v.km.Trail):
 		if trailScanning(f.st) {
 			return intent{note: "a trail source is being read: wait for it before adding another"}
 		}
 		return intent{prompt: trailPrompt(f.st)}
 	default:
+		before := v.table.Cursor()
 		v.table, _ = v.table.Update(k)
+		if v.table.Cursor() != before {
+			v.detailTop = 0
+		}
 	}
 	return intent{}
 }
@@ -261,7 +290,10 @@ func (v investigateView) keys(f frame) []key.Binding {
 	if f.st.Sweeping || v.inv == nil {
 		return nil
 	}
-	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.Coverage, v.km.Trail}
+	if len(v.inv.Gaps()) > 0 {
+		return []key.Binding{v.km.Resweep, v.km.Override, v.km.Coverage, v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.DetailDown, v.km.DetailUp, v.km.Trail}
+	}
+	return []key.Binding{v.km.Up, v.km.Down, v.km.Sort, v.km.Label, v.km.Next, v.km.DetailDown, v.km.DetailUp, v.km.Coverage, v.km.Trail}
 }
 
 func (v investigateView) view(f frame) string {
@@ -280,15 +312,20 @@ func (v investigateView) view(f frame) string {
 			suspicious++
 		}
 	}
-	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %d callers", inv.Events, len(inv.Callers)))
+	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %s", inv.Events, plural(len(inv.Callers), "caller")))
 	if suspicious > 0 {
 		head += sty.Danger.Render(fmt.Sprintf(" · %d suspicious", suspicious))
 	}
 	summary := fmt.Sprintf("%d indicator(s) · blast radius %d · sorted by %s", len(inv.Indicators), len(inv.BlastRadius), v.sortBy)
-	lines := append([]string{head, sty.Muted.Render(summary)}, mintedSummary(f)...)
+	lines := append([]string{head, sty.Muted.Render(summary)}, gapLines(f, inv)...)
+	lines = append(lines, mintedSummary(f)...)
 	lines = append(lines, trailLines(f, f.scan)...)
 	if v.coverage {
 		return strings.Join(append(lines, coverageLines(f, f.h-len(lines))...), "\n")
+	}
+	if len(inv.Callers) == 0 && len(inv.Gaps()) > 0 {
+		lines = append(lines, "", "Use of this key: unknown, because the sweep did not read everything (above).")
+		return strings.Join(lines, "\n")
 	}
 	if len(inv.Callers) == 0 {
 		lines = append(lines, "", "No use of this key in the window: no caller to move.",
@@ -296,16 +333,49 @@ func (v investigateView) view(f frame) string {
 		return strings.Join(lines, "\n")
 	}
 	lines = append(lines, v.table.View())
-	room := f.h - len(lines) - lipgloss.Height(v.table.View()) + 1
-	lines = append(lines, v.detail(f, room)...)
-	return strings.Join(lines, "\n")
+	return strings.Join(append(lines, v.detailPane(f, v.detailRoom(f))...), "\n")
+}
+
+// headLines are the lines above the caller table.
+func (v investigateView) headLines(f frame) int {
+	return 2 + len(mintedSummary(f)) + len(trailLines(f, f.scan))
+}
+
+// detailRoom is the height left under the table for the caller's pane.
+func (v investigateView) detailRoom(f frame) int {
+	return f.h - v.headLines(f) - lipgloss.Height(v.table.View())
+}
+
+// detailPane shows the selected caller's pane in a viewport of room lines,
+// scrolled to detailTop, with a last line saying what is above and below.
+func (v investigateView) detailPane(f frame, room int) []string {
+	lines := v.detail(f)
+	if room <= 0 || len(lines) == 0 {
+		return nil
+	}
+	if len(lines) <= room {
+		return lines
+	}
+	vp := viewport.New(viewport.WithWidth(f.w), viewport.WithHeight(room-1))
+	vp.SetContentLines(lines)
+	vp.SetYOffset(v.detailTop)
+	more := fmt.Sprintf("lines %d–%d of %d", vp.YOffset()+1, min(vp.YOffset()+room-1, len(lines)), len(lines))
+	switch {
+	case !vp.AtBottom() && vp.YOffset() > 0:
+		more += " · pgdn/pgup scroll"
+	case !vp.AtBottom():
+		more += " · pgdn for more"
+	default:
+		more += " · pgup back"
+	}
+	return append(strings.Split(vp.View(), "\n"), f.sty.Muted.Render(more))
 }
 
 // detail is the selected caller's pane: why it got its label, where it
 // runs, what it did, and the indicators against it.
-func (v investigateView) detail(f frame, room int) []string {
+func (v investigateView) detail(f frame) []string {
 	c, ok := v.selected()
-	if !ok || room <= 0 {
+	if !ok {
 		return nil
 	}
 	sty, inv, w := f.sty, f.st.Investigation, f.w
@@ -315,6 +385,11 @@ func (v investigateView) detail(f frame, room int) []string {
 	}
 	lines := []string{title + sty.Muted.Render(fmt.Sprintf(" · %d events, %d errors · %s → %s",
 		c.Events, c.Errors, c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04")))}
+	if c.Undecided != "" {
+		// Deactivation waits for this verdict (issue 14): say so, and how.
+		lines = append(lines, para(sty.Warning, "? your verdict is needed before deactivation: "+c.Undecided+
+			". Press l to label it (legitimate, suspicious, attacker).", w, "  ")...)
+	}
 	if c.Why != "" {
 		lines = append(lines, para(sty.Muted, "why: "+c.Why, w, "  ")...)
 	}
@@ -334,9 +409,6 @@ func (v investigateView) detail(f frame, room int) []string {
 	}
 	if where := callerWhere(c); where != "" {
 		lines = append(lines, para(sty.Muted, where, w, "  ")...)
-	}
-	if len(lines) > room {
-		lines = lines[:room]
 	}
 	return lines
 }

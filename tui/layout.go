@@ -37,7 +37,9 @@ type frame struct {
 	logPath  string
 	// sweepWindow is how far back the sweep looks.
 	sweepWindow time.Duration
-	calls       []runbook.APICall
+	// sweepStarted is when the running sweep began, for its pace.
+	sweepStarted time.Time
+	calls        []runbook.APICall
 	// inflight are the effects running, by command id.
 	inflight map[int]runbook.Effect
 	// scan is the running trail scan's progress.
@@ -77,9 +79,9 @@ func (m Model) header(w int) string {
 	}
 	who := sty.Muted.Render("account not identified yet")
 	if st.Identified {
-		who = "account " + st.Caller.Account + " · " + st.Caller.ARN
+		who = "account " + st.Caller.Account + " · " + shortARN(st.Caller.ARN, st.Caller.Account)
 		if st.Key.Account != "" && st.Key.Account != st.Caller.Account {
-			who = sty.Danger.Render("! key is in account "+st.Key.Account) + " · you: " + st.Caller.Account + " " + st.Caller.ARN
+			who = sty.Danger.Render("! key is in account "+st.Key.Account) + " · you: " + st.Caller.Account + " " + shortARN(st.Caller.ARN, st.Caller.Account)
 		}
 	}
 	line1 := banner + " " + who
@@ -88,29 +90,51 @@ func (m Model) header(w int) string {
 	if st.KeyID != "" {
 		keyPart = "key " + sty.Title.Render(st.KeyID)
 		if st.Identified {
-			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status)
+			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status, st.Mode == runbook.ModeDryRun)
 		}
 	}
-	line2 := keyPart
+	// What must be seen comes first; the rest is added while it fits, so
+	// a narrow terminal drops the clock speed before it cuts a name.
+	parts := []string{keyPart}
+	if st.Mode == runbook.ModeDryRun {
+		parts = append(parts, sty.Warning.Render("[DRY-RUN]"))
+	}
 	if t := m.opts.Training; t != nil {
-		extra := []string{}
 		if t.Scenario != "" {
-			extra = append(extra, "scenario "+t.Scenario)
+			parts = append(parts, sty.Muted.Render("scenario "+t.Scenario))
 		}
 		if t.ClockSpeed != "" {
-			extra = append(extra, t.ClockSpeed)
-		}
-		if len(extra) > 0 {
-			line2 += sty.Muted.Render(" · " + strings.Join(extra, " · "))
+			parts = append(parts, sty.Muted.Render(t.ClockSpeed))
 		}
 	}
-	if st.Mode == runbook.ModeDryRun {
-		line2 += " " + sty.Warning.Render("[DRY-RUN]")
+	line2 := parts[0]
+	for _, p := range parts[1:] {
+		if ansi.StringWidth(line2+" · "+p) > w {
+			break
+		}
+		line2 += sty.Muted.Render(" · ") + p
 	}
 	return clip(line1, w) + "\n" + clip(line2, w)
 }
 
-func statusWord(sty styles, s runbook.KeyStatus) string {
+// shortARN drops what the header already says: an ARN of the shown account
+// reads as its resource part ("user/ir-responder").
+func shortARN(arn, account string) string {
+	for _, svc := range []string{"iam", "sts"} {
+		if rest, ok := strings.CutPrefix(arn, "arn:aws:"+svc+"::"+account+":"); ok {
+			return rest
+		}
+	}
+	return arn
+}
+
+// statusWord is the key's status for the header. Dry-run changed nothing:
+// a status the rehearsal reached is what the key would be, and the key
+// is still Active in AWS.
+func statusWord(sty styles, s runbook.KeyStatus, dryRun bool) string {
+	if dryRun && (s == runbook.KeyInactive || s == runbook.KeyGone) {
+		return sty.Warning.Render("would be " + strings.ToLower(string(s)) + " (still Active: dry-run)")
+	}
 	switch s {
 	case runbook.KeyActive:
 		return sty.Danger.Render("Active")
@@ -338,4 +362,12 @@ func shortDur(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	}
 	return fmt.Sprintf("%ds", int(d.Seconds()))
+}
+
+// plural counts a noun for people: "1 caller", "4 callers".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

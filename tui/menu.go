@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/list"
 	tea "charm.land/bubbletea/v2"
@@ -10,7 +12,7 @@ import (
 // MenuItem is one training scenario in the menu.
 type MenuItem struct {
 	Name  string
-	Brief string // one line
+	Brief string // shown cut in the list, whole under it for the selected one
 }
 
 // FilterValue implements list.Item: the menu filters by name and brief.
@@ -29,6 +31,7 @@ type MenuModel struct {
 	chosen string
 	pick   key.Binding
 	banner lipgloss.Style
+	width  int
 }
 
 // NewMenu builds the scenario menu.
@@ -60,7 +63,8 @@ func (m MenuModel) Init() tea.Cmd { return tea.RequestBackgroundColor }
 func (m MenuModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.list.SetSize(msg.Width, max(msg.Height-2, 4))
+		m.width = msg.Width
+		m.list.SetSize(msg.Width, max(msg.Height-2-briefLines, 4))
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.list.Styles = list.DefaultStyles(msg.IsDark())
@@ -82,8 +86,29 @@ func (m MenuModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // View implements tea.Model.
 func (m MenuModel) View() tea.View {
 	head := m.banner.Render("TRAINING · simulated account, no AWS needed") + "\n"
-	v := tea.NewView(head + "\n" + m.list.View())
+	v := tea.NewView(head + "\n" + m.list.View() + "\n" + m.brief())
 	v.AltScreen = true
 	v.WindowTitle = "keyrunbook · training"
 	return v
+}
+
+// briefLines is the room under the list for the selected scenario's whole
+// brief, which the list's one-line description cuts.
+const briefLines = 4
+
+// brief wraps the selected scenario's brief into the lines under the list.
+func (m MenuModel) brief() string {
+	it, ok := m.list.SelectedItem().(MenuItem)
+	if !ok || it.Brief == "" {
+		return ""
+	}
+	w := m.width
+	if w <= 0 {
+		w = minWidth
+	}
+	lines := strings.Split(lipgloss.NewStyle().Width(max(w-2, 10)).Render(it.Brief), "\n")
+	if len(lines) > briefLines {
+		lines = append(lines[:briefLines-1], clip(lines[briefLines-1], max(w-3, 8))+"…")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -86,3 +86,19 @@ func TestMenuShowsEachBrief(t *testing.T) {
 		t.Error("the menu does not say it is training")
 	}
 }
+
+// The list cuts a long brief to one line; the selected scenario's whole
+// brief is shown under it.
+func TestMenuShowsTheWholeBrief(t *testing.T) {
+	t.Parallel()
+	long := "The key minted sessions before anyone noticed: the attacker holds temporary credentials, never its secret key, and they outlive the key."
+	m, _ := sendMenu(NewMenu([]MenuItem{{Name: "minted-session", Brief: long}}), tea.WindowSizeMsg{Width: 80, Height: 24})
+	screen := ansi.Strip(m.View().Content)
+	flat := strings.Join(strings.Fields(screen), " ")
+	if !strings.Contains(flat, long) {
+		t.Fatalf("the whole brief is not on screen:\n%s", screen)
+	}
+	if n := len(strings.Split(screen, "\n")); n > 24 {
+		t.Fatalf("the menu takes %d lines at 80×24", n)
+	}
+}

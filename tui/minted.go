@@ -68,9 +68,8 @@ func mintedLines(f frame) []string {
 		return nil
 	}
 	lines := []string{sty.Title.Render("Minted credentials") + sty.Muted.Render(" · deactivating the key does not end them")}
-	for _, m := range st.Investigation.Minted {
-		lines = append(lines, hang("  "+m.KeyID+" ", mintedDetail(m, f.now, st.Revocation), plain, f.w, "    ")...)
-	}
+	// What S does comes before the list of credentials, so a short screen
+	// cuts the list, not the action.
 	plan := st.RevocationPlan()
 	switch {
 	case pendingEffect(st, "RevokeOlderSessions"):
@@ -88,6 +87,9 @@ func mintedLines(f frame) []string {
 	}
 	for _, e := range plan.Elsewhere {
 		lines = append(lines, para(sty.Warning, "! "+e, f.w, "  ")...)
+	}
+	for _, m := range st.Investigation.Minted {
+		lines = append(lines, hang("  "+m.KeyID+" ", mintedDetail(m, f.now, st.Revocation), plain, f.w, "    ")...)
 	}
 	return lines
 }

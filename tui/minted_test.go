@@ -75,8 +75,11 @@ func TestRevokeMintedSessionsFromDeactivate(t *testing.T) {
 	t.Parallel()
 	h, ms := mintedHarness(t)
 	h.toDeactivate()
-	h.wantScreen("Minted credentials", mintedSession+" GetSessionToken · 33h00m left",
-		mintedRole+" AssumeRole ops-admin · expired", "AssumeRole partner of account", "≤ 10h30m left", "S revokes them")
+	h.wantScreen("Minted credentials", "S revokes them")
+	// At 80×24 the credentials are under what S does: pgdn brings them.
+	h.press("pgdown")
+	h.wantScreen(mintedSession+" GetSessionToken · 33h00m left",
+		mintedRole+" AssumeRole ops-admin · expired", "AssumeRole partner of account", "≤ 10h30m left")
 	h.press("S")
 	h.wantScreen("Revoke the sessions the key minted", `iam PutRolePolicy {"RoleName": "ops-admin",`, `"PolicyName": "AWSRevokeOlderSessions",`)
 	h.press("down", "down", "down", "down", "down", "down", "down", "down")
@@ -90,7 +93,9 @@ func TestRevokeMintedSessionsFromDeactivate(t *testing.T) {
 		t.Fatalf("revoked %+v", ms.revoked)
 	}
 	h.wantStep(runbook.StepDeactivate)
-	h.wantScreen("✓ sessions issued before 03:05:00Z denied on role ops-admin,", "revoked · 7 calls")
+	h.wantScreen("✓ sessions issued before 03:05:00Z denied on role ops-admin,")
+	h.press("pgdown")
+	h.wantScreen("revoked · 7 calls")
 }
 
 func TestRevocationCallsNameEachTargetExactly(t *testing.T) {
@@ -109,4 +114,15 @@ func TestRevocationCallsNameEachTargetExactly(t *testing.T) {
 			t.Errorf("call %d = %s (%s)", i, s, c.Note)
 		}
 	}
+}
+
+// A step whose lines do not fit over the clean-up list scrolls them, and
+// the row c acts on stays on screen at 80×24.
+func TestDeactivateKeepsTheSelectedResourceInSight(t *testing.T) {
+	t.Parallel()
+	h, _ := mintedHarness(t)
+	h.toDeactivate()
+	h.wantScreen("▸ [ ] ✗ present iam-user", "pgdn/pgup scroll")
+	h.press("down")
+	h.wantScreen("▸ [ ] ✗ present access-key")
 }

@@ -39,6 +39,9 @@ type Options struct {
 	LogPath string
 	// KeyID prefills the intake field (--key), optional.
 	KeyID string
+	// ExposedAt prefills when the key was exposed (--exposed-at, a
+	// scenario's brief), optional.
+	ExposedAt time.Time
 	// Training, when set, shows the scenario and enables hints.
 	Training *TrainingInfo
 	// Pending are effects to run at start: a resumed incident's intents
@@ -53,6 +56,13 @@ type Options struct {
 	// Terraform snippet (awsops.ExportCLI, awsops.ExportTerraform: tui
 	// does not import awsops). Nil: deciding "export" writes no files.
 	Export func(p runbook.Proposal, account string) (cli, terraform string)
+	// Plan reads the account for the exact calls an effect would make
+	// (awsops.Executor.Plan): the confirmation of a clean-up shows those,
+	// with their real inputs. Reads come back with WouldCall unset and are
+	// journaled. Nil, or an effect it cannot plan: the TUI's own list.
+	Plan func(ctx context.Context, e runbook.Effect) ([]runbook.APICall, error)
+	// Demo, when set, plays a model response (demo.go).
+	Demo *Demo
 }
 
 // notice is a one-line message under the step view: a refusal's reason, an
@@ -99,8 +109,11 @@ type Model struct {
 	// View stays a pure function of the model.
 	clock time.Time
 
-	nextID   int
-	inflight map[int]runbook.Effect // effects running, by command id
+	nextID int
+	// confirmSerial numbers the confirmations opened, so a plan read for
+	// one that closed is not shown in the next.
+	confirmSerial int
+	inflight      map[int]runbook.Effect // effects running, by command id
 	// startup runs the effects of Options.Pending; New prepares it, Init
 	// returns it (Init cannot change the model).
 	startup tea.Cmd
@@ -121,8 +134,12 @@ type Model struct {
 
 	calls    []runbook.APICall // the most recent notes, oldest first
 	lastPoll time.Time         // wall clock of the last watch reading
+	// sweepStarted is when the latest sweep was started, for its pace.
+	sweepStarted time.Time
 	// scan is the running trail scan's progress (shown, not journaled).
 	scan runbook.TrailScanStats
+	// narration is the demo's reason for its last move.
+	narration string
 
 	intake      intakeView
 	investigate investigateView
@@ -162,7 +179,7 @@ func New(opts Options) Model {
 		inflight: map[int]runbook.Effect{},
 	}
 	m.help.Styles = sty.Help
-	m.intake = newIntakeView(opts.KeyID, sty)
+	m.intake = newIntakeView(opts.KeyID, opts.ExposedAt, sty)
 	m.investigate = newInvestigateView(sty)
 	m.propose = newProposeView()
 	m.remove = newDeleteView(sty)
@@ -176,7 +193,11 @@ func New(opts Options) Model {
 // Init asks the terminal for its background colour, starts the clock and
 // runs the effects a resumed incident left pending.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup)
+	var demo tea.Cmd
+	if m.opts.Demo != nil {
+		demo = m.demoAfter(m.opts.Demo.Pace)
+	}
+	return tea.Batch(tea.RequestBackgroundColor, m.tick(), m.intake.focus(), m.startup, demo)
 }
 
 // HintsUsed is how many hints the responder asked for (training debrief).
@@ -218,5 +239,5 @@ func (m Model) tick() tea.Cmd {
 
 // waiting reports whether something is in flight, which shows a spinner.
 func (m Model) waiting() bool {
-	return len(m.inflight) > 0 || len(m.State().Pending) > 0
+	return len(m.inflight) > 0 || len(m.State().Pending) > 0 || m.confirm.planning > 0
 }

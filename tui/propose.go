@@ -87,12 +87,30 @@ func (v *proposeView) sync(st runbook.State) {
 		} else {
 			v.cli = false
 		}
+		policy += notesBelow(p)
 	}
 	if policy != v.shown {
 		v.shown = policy
 		v.vp.SetContent(policy)
 		v.vp.GotoTop()
 	}
+}
+
+// notesBelow are the proposal's warnings and the calls it does not grant,
+// shown in the viewport after its policy.
+func notesBelow(p runbook.Proposal) string {
+	if len(p.Warnings) == 0 && len(p.Attempted) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n\n── warnings ──")
+	for _, w := range p.Warnings {
+		b.WriteString("\n! " + w)
+	}
+	if len(p.Attempted) > 0 {
+		b.WriteString("\nattempted, not granted: " + strings.Join(p.Attempted, ", "))
+	}
+	return b.String()
 }
 
 // prettyPolicy indents a policy document for reading, keeping its keys in
@@ -287,11 +305,10 @@ func (v proposeView) head(f frame) []string {
 		what += " · created"
 	}
 	lines = append(lines, hang("", what, sty.Muted, f.w, "  ")...)
-	for _, w := range p.Warnings {
-		lines = append(lines, para(sty.Warning, "! "+w, f.w, "  ")...)
-	}
-	if len(p.Attempted) > 0 {
-		lines = append(lines, para(sty.Muted, "attempted, not granted: "+strings.Join(p.Attempted, ", "), f.w, "  ")...)
+	if n := len(p.Warnings); n > 0 {
+		// The warnings are read under the policy: above it, a few of them
+		// filled the pane at 80×24 and the policy was never seen.
+		lines = append(lines, sty.Warning.Render(fmt.Sprintf("! %s: read under the policy (pgdn)", plural(n, "warning"))))
 	}
 	lines = append(lines, proofLines(f, p)...)
 	what = "policy"

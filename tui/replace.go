@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -114,8 +115,12 @@ func (v replaceView) view(f frame) string {
 				move = sty.Warning.Render("not moved yet: " + v.details[p.CallerID])
 			}
 			state = sty.OK.Render("✓ created") + " · " + move
+			if st.Mode == runbook.ModeDryRun {
+				state = sty.Warning.Render("would create (dry-run: not created)")
+			}
 		}
 		lines = append(lines, clip("  "+state, f.w))
+		lines = append(lines, nextRunLines(f, p, checking)...)
 		if p.Applied && len(p.Created) > 0 {
 			lines = append(lines, hang("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "  ")...)
 		}
@@ -149,4 +154,30 @@ func (v replaceView) view(f frame) string {
 	lines = append(lines, "")
 	lines = append(lines, para(sty.Muted, "Next: v checks CloudTrail for each caller under its new identity; enter goes to deactivation once every legitimate caller is decided.", f.w, "")...)
 	return strings.Join(lines, "\n")
+}
+
+// nextRunLines say when a scheduled caller that has not moved yet runs
+// next: before then a move check cannot see it.
+func nextRunLines(f frame, p runbook.Proposal, checking bool) []string {
+	if !p.Applied || p.Moved || f.st.Investigation == nil {
+		return nil
+	}
+	c, ok := f.st.Investigation.Caller(p.CallerID)
+	if !ok {
+		return nil
+	}
+	next, ok := c.NextRun(f.now)
+	if !ok {
+		return nil
+	}
+	when := "next expected run " + next.Format("15:04 UTC")
+	if d := next.Sub(f.now); d > 0 {
+		when += " (in " + shortDur(d.Round(time.Minute)) + ")"
+	} else {
+		when += " (now)"
+	}
+	if checking && f.training != nil {
+		when += ": the check waits for it on the simulated clock"
+	}
+	return hang("  ", when, f.sty.Muted, f.w, "    ")
 }

@@ -20,30 +20,41 @@ type effectMsg struct {
 	event  runbook.Event
 	final  bool
 	next   tea.Cmd
+	// noted says an APICall was journaled as it was made; noteErr is why
+	// it could not be.
+	noted   bool
+	noteErr error
 }
 
 // streamItem is what an effect's goroutine passes to the TUI.
 type streamItem struct {
 	event runbook.Event
 	final bool
+	// noted says the effect's goroutine journaled this APICall itself,
+	// before the call was sent; noteErr is why that failed.
+	noted   bool
+	noteErr error
 }
+
+// callNoter journals an AWS call before it is sent (runbook.Engine).
+type callNoter func(runbook.APICall) error
 
 // runEffect returns the command that carries e out with x. The effect's
 // goroutine starts when the command runs (creating the command does
 // nothing), streams what it emits through a channel, and ends with the
 // result. Each message brings the command that waits for the next one, so
 // Bubble Tea reads the stream one message at a time, in order.
-func runEffect(ctx context.Context, x runbook.Executor, id int, e runbook.Effect) tea.Cmd {
+func runEffect(ctx context.Context, x runbook.Executor, id int, e runbook.Effect, note callNoter) tea.Cmd {
 	return func() tea.Msg {
 		// The buffer lets a chatty sweep run ahead of the screen a little;
 		// beyond it, emit waits for the TUI, or for ctx when it quits.
 		ch := make(chan streamItem, 64)
-		go produce(ctx, x, e, ch)
+		go produce(ctx, x, e, ch, note)
 		return receive(id, e, ch)()
 	}
 }
 
-func produce(ctx context.Context, x runbook.Executor, e runbook.Effect, ch chan<- streamItem) {
+func produce(ctx context.Context, x runbook.Executor, e runbook.Effect, ch chan<- streamItem, note callNoter) {
 	defer close(ch)
 	send := func(it streamItem) {
 		select {
@@ -60,7 +71,17 @@ func produce(ctx context.Context, x runbook.Executor, e runbook.Effect, ch chan<
 				result = runbook.EffectFailed{Effect: e.EffectName(), Message: fmt.Sprintf("the executor crashed: %v", r)}
 			}
 		}()
-		result = x.Run(ctx, e, func(ev runbook.Event) { send(streamItem{event: ev}) })
+		result = x.Run(ctx, e, func(ev runbook.Event) {
+			it := streamItem{event: ev}
+			if c, ok := ev.(runbook.APICall); ok && note != nil {
+				// Write-ahead: the executor emits a call before sending
+				// it, and it leaves only after this returns. Journaled
+				// from the screen's loop instead, a kill could lose the
+				// record of a call that reached AWS.
+				it.noted, it.noteErr = true, note(c)
+			}
+			send(it)
+		})
 	}()
 	if result == nil {
 		result = runbook.EffectFailed{Effect: e.EffectName(), Message: "the executor returned no result"}
@@ -75,7 +96,7 @@ func receive(id int, e runbook.Effect, ch <-chan streamItem) tea.Cmd {
 			// Closed without a result: the program is quitting (ctx done).
 			return nil
 		}
-		msg := effectMsg{id: id, effect: e, event: it.event, final: it.final}
+		msg := effectMsg{id: id, effect: e, event: it.event, final: it.final, noteErr: it.noteErr, noted: it.noted}
 		if !it.final {
 			msg.next = receive(id, e, ch)
 		}
@@ -88,9 +109,13 @@ func receive(id int, e runbook.Effect, ch <-chan streamItem) tea.Cmd {
 func (m *Model) start(effects []runbook.Effect) tea.Cmd {
 	var cmds []tea.Cmd
 	for _, e := range effects {
+		if _, ok := e.(runbook.SweepCloudTrail); ok {
+			m.sweepStarted = m.opts.Now()
+		}
 		m.nextID++
 		m.inflight[m.nextID] = e
-		cmds = append(cmds, runEffect(m.ctx, m.exec, m.nextID, e))
+		step, en := m.State().Step, m.engine
+		cmds = append(cmds, runEffect(m.ctx, m.exec, m.nextID, e, func(c runbook.APICall) error { return en.NoteCall(step, c) }))
 	}
 	if len(cmds) > 0 && !m.spinning && m.animate {
 		m.spinning = true
@@ -103,7 +128,11 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 	if !msg.final {
 		switch ev := msg.event.(type) {
 		case runbook.APICall:
-			if _, err := m.engine.Submit(ev); err != nil {
+			err := msg.noteErr
+			if !msg.noted {
+				_, err = m.engine.Submit(ev)
+			}
+			if err != nil {
 				m.notice = notice{text: "The action log could not record an AWS call: " + redact(err.Error()), kind: noticeDanger}
 			}
 			m.calls = append(m.calls, ev)

@@ -49,7 +49,7 @@ func TestRunEffectStreamsInOrder(t *testing.T) {
 		emit(runbook.APICall{Service: "cloudtrail", Operation: "LookupEvents"})
 		return runbook.SweepFinished{}
 	})
-	msgs := drain(t, runEffect(context.Background(), x, 7, runbook.SweepCloudTrail{}))
+	msgs := drain(t, runEffect(context.Background(), x, 7, runbook.SweepCloudTrail{}, nil))
 	var names []string
 	for _, m := range msgs {
 		if m.id != 7 {
@@ -76,7 +76,7 @@ func TestRunEffectSurvivesABrokenExecutor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			msgs := drain(t, runEffect(context.Background(), tt.x, 1, runbook.IdentifyKey{}))
+			msgs := drain(t, runEffect(context.Background(), tt.x, 1, runbook.IdentifyKey{}, nil))
 			f, ok := msgs[len(msgs)-1].event.(runbook.EffectFailed)
 			if !ok || f.Effect != "IdentifyKey" || !strings.Contains(f.Message, tt.want) {
 				t.Errorf("result %#v, want IdentifyKey failed: %s", msgs[len(msgs)-1].event, tt.want)
@@ -94,7 +94,7 @@ func TestRunEffectStopsWhenTheProgramQuits(t *testing.T) {
 		}
 		return runbook.EffectFailed{Effect: "SweepCloudTrail", Message: ctx.Err().Error()}
 	})
-	first := runEffect(ctx, x, 1, runbook.SweepCloudTrail{})().(effectMsg)
+	first := runEffect(ctx, x, 1, runbook.SweepCloudTrail{}, nil)().(effectMsg)
 	cancel()
 	// Nobody reads the stream any more: the executor must still end, and
 	// the chain with it, instead of blocking on a full channel.

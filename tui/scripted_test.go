@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -48,7 +49,7 @@ func fixtureCallers() []runbook.UsageCaller {
 		{ID: "c-ci", SourceIP: "20.57.112.9", Kind: runbook.CallerOffAWS, Label: runbook.LabelLegitimate,
 			Resource: "github-actions", Tool: "aws-cli", Regions: []string{"us-west-2"},
 			UserAgent: "aws-cli/2.17.0 exec-env/github-actions", Events: 540, FirstSeen: t0.Add(-89 * 24 * time.Hour), LastSeen: t0.Add(-5 * time.Hour),
-			Why:     "aws-cli from a CI runner, seen every 8 hours for 89 days",
+			Why: "aws-cli from a CI runner, seen every 8 hours for 89 days", RunHours: []int{2, 10, 18},
 			Actions: []runbook.ActionUse{{Source: "cloudformation.amazonaws.com", Name: "DescribeStacks", Count: 270, ReadOnly: true}, {Source: "lambda.amazonaws.com", Name: "UpdateFunctionCode20150331v2", Count: 270}}},
 		{ID: "c-evil", SourceIP: "189.45.3.201", Kind: runbook.CallerOffAWS, Label: runbook.LabelSuspicious,
 			Tool: "python-requests", Regions: []string{"us-east-1", "sa-east-1"},
@@ -99,8 +100,14 @@ type script struct {
 	// breakFirstWatch makes the first watch reading show a denied call and
 	// an unhealthy workload (the roll-back path).
 	breakFirstWatch bool
+	// reading, when set, shapes every watch reading (issue 17's tests).
+	reading func(obs *runbook.WatchObserved)
+	// failWatch makes every watch reading fail, as a denied LookupEvents.
+	failWatch bool
 	// failOnce names an effect that fails the first time it runs.
 	failOnce string
+	// failWith, when set, is failOnce's answer instead of AccessDenied.
+	failWith *runbook.EffectFailed
 	// parkAfter, when positive, makes every watch reading after that many
 	// wait until the program ends, as a slow CloudTrail would: the watch
 	// stays open for the responder to act.
@@ -112,6 +119,13 @@ type script struct {
 	denied map[string][]string
 	// scans are the trail scans asked for (trailsource_test.go).
 	scans []runbook.ScanTrailSource
+	// planned are the resources whose clean-up calls were read.
+	planned []string
+	// undecided, when set, marks every caller of the sweep as waiting
+	// for the responder's verdict (intake_test.go).
+	undecided string
+	// followUp, when set, gives the attacker a secret read to rotate.
+	followUp bool
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -126,6 +140,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	s.ran = append(s.ran, e.EffectName())
 	if s.failOnce == e.EffectName() {
 		s.failOnce = ""
+		if s.failWith != nil {
+			return *s.failWith
+		}
 		return runbook.EffectFailed{Effect: e.EffectName(), Action: "iam:UpdateAccessKey", Code: "AccessDenied",
 			Message: "User: " + responder + " is not authorized to perform: iam:UpdateAccessKey"}
 	}
@@ -140,6 +157,16 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		return fixtureIdentified()
 	case runbook.SweepCloudTrail:
 		inv := fixtureInvestigation(x.From, x.To)
+		if s.followUp {
+			inv.Indicators = append(inv.Indicators, runbook.Indicator{Kind: "credential-access", Summary: "GetSecretValue ×1",
+				Severity: runbook.SeverityInfo, CallerID: "c-evil", FollowUps: []runbook.FollowUp{{Kind: "rotate", Technique: "secret-read",
+					Do: "Rotate every secret it read.", CallerID: "c-evil", Targets: []string{"reporting/warehouse"}}}})
+		}
+		for i := range inv.Callers {
+			if s.undecided != "" {
+				inv.Callers[i].Label, inv.Callers[i].Undecided = runbook.LabelUnknown, s.undecided
+			}
+		}
 		for _, r := range inv.Regions {
 			emit(runbook.SweepProgress{Region: runbook.RegionSweep{Region: r.Region, State: runbook.RegionRunning, Pages: 1, Events: 3}})
 			emit(runbook.SweepProgress{Region: r})
@@ -172,6 +199,12 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			obs.Denied = []runbook.DeniedCall{{Principal: "report-builder-keyrunbook", Action: "secretsmanager:GetSecretValue", Time: s.clock}}
 			obs.Unhealthy = []string{"report-builder"}
 		}
+		if s.reading != nil {
+			s.reading(&obs)
+		}
+		if s.failWatch {
+			return runbook.EffectFailed{Effect: "PollWatch", Action: "cloudtrail:LookupEvents", Code: "AccessDenied", Message: "The watch could not read the key's use, so this reading proves nothing."}
+		}
 		return obs
 	case runbook.ReactivateKey:
 		s.clock = s.clock.Add(time.Minute)
@@ -187,7 +220,12 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			{ID: "trail", Title: "A multi-region trail", OK: false, State: "none", Fix: "create an organization trail with log file validation"},
 		}}
 	case runbook.CleanUpResource:
-		return runbook.ResourceCleanedUp{Resource: x.Resource}
+		done := runbook.ResourceCleanedUp{Resource: x.Resource}
+		if x.Resource.Type == "iam-user" && x.Resource.ID == "support-admin" {
+			// The user's key goes with it, as awsops reports.
+			done.With = []runbook.Resource{{Type: "access-key", ID: "AKIAXATTACKERKEY2345", Parent: "support-admin"}}
+		}
+		return done
 	case runbook.ScanTrailSource:
 		s.scans = append(s.scans, x)
 		return scanTrail(x, emit)
@@ -238,4 +276,28 @@ func training() *TrainingInfo {
 			return ""
 		},
 	}
+}
+
+// plan answers Options.Plan as awsops would for the fixture account: the
+// attacker's user holds one key, read with ListAccessKeys.
+func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, error) {
+	c, ok := e.(runbook.CleanUpResource)
+	if !ok {
+		return nil, errors.New("no plan for this effect")
+	}
+	s.mu.Lock()
+	s.planned = append(s.planned, c.Resource.ID)
+	s.mu.Unlock()
+	r := c.Resource
+	switch r.Type {
+	case "iam-user":
+		return []runbook.APICall{
+			{Service: "iam", Operation: "ListAccessKeys", Input: json.RawMessage(`{"UserName":"` + r.ID + `"}`)},
+			{Service: "iam", Operation: "DeleteAccessKey", Input: json.RawMessage(`{"AccessKeyId":"AKIAXATTACKERKEY2345","UserName":"` + r.ID + `"}`), WouldCall: true},
+			{Service: "iam", Operation: "DeleteUser", Input: json.RawMessage(`{"UserName":"` + r.ID + `"}`), WouldCall: true},
+		}, nil
+	case "access-key":
+		return []runbook.APICall{{Service: "iam", Operation: "DeleteAccessKey", Input: json.RawMessage(`{"AccessKeyId":"` + r.ID + `","UserName":"` + r.Parent + `"}`), WouldCall: true}}, nil
+	}
+	return nil, errors.New("the script cannot plan " + r.Type)
 }

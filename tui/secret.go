@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -20,11 +21,20 @@ type secretTaker interface {
 	TakeNewSecret(callerID string) (keyID, secret string, ok bool)
 }
 
+// secretFiler is the part of awsops.Executor that wrote a new key's secret
+// to disk itself, the moment CreateAccessKey answered (live runs): it hands
+// over the path, and the orphaned keys (created, secret never saved) it
+// deleted and replaced.
+type secretFiler interface {
+	SecretFile(callerID string) (keyID, path string, orphans []string, ok bool)
+}
+
 // secretSavedMsg reports where a new key's secret was written.
 type secretSavedMsg struct {
 	callerID string
 	keyID    string
 	path     string
+	orphans  []string
 	err      error
 }
 
@@ -32,6 +42,11 @@ type secretSavedMsg struct {
 // executor made one, and writes it next to the action log as AWS's console
 // does on key creation (a CSV of key ID and secret), mode 0600.
 func saveSecret(x runbook.Executor, dir, callerID string) tea.Cmd {
+	if filer, ok := x.(secretFiler); ok {
+		if keyID, path, orphans, ok := filer.SecretFile(callerID); ok {
+			return func() tea.Msg { return secretSavedMsg{callerID: callerID, keyID: keyID, path: path, orphans: orphans} }
+		}
+	}
 	taker, ok := x.(secretTaker)
 	if !ok {
 		return nil
@@ -68,8 +83,12 @@ func (m Model) onSecretSaved(msg secretSavedMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.replace.secrets[msg.callerID] = msg.path
-	m.notice = notice{kind: noticeInfo, text: fmt.Sprintf("The secret of the new key %s is in %s (readable by you only): install it where %s runs, then delete the file.",
-		msg.keyID, msg.path, msg.callerID)}
+	text := fmt.Sprintf("The secret of the new key %s is in %s (readable by you only): install it where %s runs, then delete the file.",
+		msg.keyID, msg.path, msg.callerID)
+	if len(msg.orphans) > 0 {
+		text += fmt.Sprintf(" Orphaned key %s (made by this incident before a crash, its secret never saved) was deleted and replaced by this one.", strings.Join(msg.orphans, ", "))
+	}
+	m.notice = notice{kind: noticeInfo, text: text}
 	return m, nil
 }
 

@@ -86,6 +86,26 @@ func TestDeleteNeedsTheLastFour(t *testing.T) {
 	h.wantStep(runbook.StepHarden)
 }
 
+// Typing the last four after leaving the field does not drop them: a key-ID
+// character no key is bound to puts the keyboard back in the field.
+func TestDeleteTypingAfterLeavingTheField(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDelete()
+	h.press("esc")
+	if h.m.remove.input.Focused() {
+		t.Fatal("esc left the field focused")
+	}
+	h.typeText("7")
+	if !h.m.remove.input.Focused() || h.m.remove.input.Value() != "7" {
+		t.Fatalf("after esc and 7: focused %v, field %q", h.m.remove.input.Focused(), h.m.remove.input.Value())
+	}
+	h.press("ctrl+u")
+	h.typeText(runbook.LastFour(testKey))
+	h.press("enter")
+	h.wantStep(runbook.StepHarden)
+}
+
 func TestProposeEditsNameAndTarget(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, runbook.ModeLive)
@@ -143,5 +163,72 @@ func TestReplaceGoesBackToFixAProposal(t *testing.T) {
 		if !p.Applied {
 			t.Errorf("proposal %s lost its applied state going back", p.CallerID)
 		}
+	}
+}
+
+// With nothing to create and nothing created before, creating goes straight to
+// deactivation: an empty Replace step asked for one more enter.
+func TestEmptyReplaceStepIsSkipped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toProposed()
+	h.press("n", "down", "n", "enter")
+	h.wantStep(runbook.StepDeactivate)
+	if log := readLog(t, h.path); !strings.Contains(log, `"ProceedToDeactivate"`) {
+		t.Error("going on to deactivation was not journaled")
+	}
+}
+
+// The clean-up is a checklist: pick all, one confirmation listing every
+// call with the inputs read from the account, and what went with the user
+// shows as removed without being picked again.
+func TestCleanUpChecklistOneConfirmation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDeactivate()
+	h.wantScreen("[ ] ✗ present iam-user", "a pick all")
+	h.press("a")
+	h.wantScreen("2 picked", "[x] ✗ present iam-user", "[x] ✗ present access-key")
+	h.press("c")
+	h.wantScreen("Remove what the attacker created", "These 2 calls will be made", `iam DeleteAccessKey {"AccessKeyId":`, `"AKIAXATTACKERKEY2345", "UserName": "support-admin"}`, `iam DeleteUser {"UserName": "support-admin"}`)
+	if strings.Contains(h.screen(), "each one listed") {
+		t.Fatal("the confirmation shows a placeholder instead of the real input")
+	}
+	h.press("enter")
+	h.wantScreen("2 of 2 cleaned up", "✓ removed iam-user", "✓ removed access-key")
+	log := readLog(t, h.path)
+	if n := strings.Count(log, `"name":"CleanUp"`); n != 1 {
+		t.Errorf("%d CleanUp events journaled, want 1", n)
+	}
+	if !strings.Contains(log, `"ListAccessKeys"`) {
+		t.Error("the read the plan made is not in the action log")
+	}
+	if strings.Contains(log, `"wouldCall":true`) {
+		t.Error("a planned call was journaled as if it had been made")
+	}
+}
+
+// A user removed alone takes its key with it: the key shows as removed at
+// once, not "present" until it is clicked.
+func TestCleanUpUserShowsItsKeyRemoved(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.toDeactivate()
+	h.press("c")
+	h.wantScreen(`iam DeleteUser {"UserName": "support-admin"}`)
+	h.press("enter")
+	h.wantScreen("2 of 2 cleaned up")
+}
+
+// A scheduled caller's move cannot be seen before its next run: Replace
+// says when that is, and in training that the check waits for it.
+func TestReplaceSaysWhenAScheduledCallerRunsNext(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.hold["VerifyMove"] = true
+	h.toReplaced() // ends with v: both checks running
+	h.wantScreen("next expected run 10:00 UTC (in 7h00m): the check waits for", "on the simulated clock")
+	if strings.Count(h.screen(), "next expected run") != 1 {
+		t.Error("a caller without a schedule got a next run")
 	}
 }

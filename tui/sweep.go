@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/progress"
 	"charm.land/lipgloss/v2"
@@ -22,25 +23,12 @@ func newRegionBar() progress.Model {
 	)
 }
 
-// regionFraction turns a region's sweep into a bar. LookupEvents does not
-// say how many pages are left, so a running region creeps towards the end
-// with each page and only a finished region fills its bar.
-func regionFraction(r runbook.RegionSweep) float64 {
-	switch r.State {
-	case runbook.RegionDone, runbook.RegionDenied, runbook.RegionFailed:
-		return 1
-	case runbook.RegionPending:
-		return 0
-	}
-	return min(0.9, float64(r.Pages+1)/float64(r.Pages+3))
-}
-
 func regionState(sty styles, r runbook.RegionSweep) string {
 	switch r.State {
 	case runbook.RegionDone:
 		return sty.OK.Render("done")
 	case runbook.RegionThrottled:
-		return sty.Warning.Render("throttled, slowing down")
+		return sty.Warning.Render("throttled, slower")
 	case runbook.RegionDenied:
 		return sty.Danger.Render("denied: not read")
 	case runbook.RegionFailed:
@@ -69,12 +57,12 @@ func sweepView(f frame, bar progress.Model) string {
 	}
 	done, events := 0, 0
 	for _, r := range regions {
-		if regionFraction(r) == 1 {
+		if r.Finished() {
 			done++
 		}
 		events += r.Events
 	}
-	lines = append(lines, fmt.Sprintf("%s %d of %d regions finished · %d events so far", f.spin, done, len(regions), events))
+	lines = append(lines, fmt.Sprintf("%s %d of %d regions finished · %d events so far%s", f.spin, done, len(regions), events, paceText(f)))
 	if len(regions) == 0 {
 		lines = append(lines, sty.Muted.Render("  starting…"))
 	}
@@ -82,7 +70,7 @@ func sweepView(f frame, bar progress.Model) string {
 	room := f.h - len(lines)
 	var active, finished []runbook.RegionSweep
 	for _, r := range regions {
-		if regionFraction(r) == 1 {
+		if r.Finished() {
 			finished = append(finished, r)
 		} else {
 			active = append(active, r)
@@ -93,10 +81,37 @@ func sweepView(f frame, bar progress.Model) string {
 		shown = shown[:max(room-1, 0)]
 	}
 	for _, r := range shown {
-		lines = append(lines, fmt.Sprintf("%-15s %s %4d ev  %s", r.Region, bar.ViewAs(regionFraction(r)), r.Events, regionState(sty, r)))
+		frac := r.Fraction(inv.From, inv.To)
+		lines = append(lines, fmt.Sprintf("%-14s %s %3.0f%% %6d ev  %s%s", r.Region, bar.ViewAs(frac), 100*frac, r.Events, regionState(sty, r), reached(sty, r)))
 	}
 	if hidden := len(active) + len(finished) - len(shown); hidden > 0 {
 		lines = append(lines, sty.Muted.Render(fmt.Sprintf("  … %d more region(s) finished", hidden)))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// paceText is the sweep's speed and time left, once they can be told.
+func paceText(f frame) string {
+	inv := f.st.Investigation
+	if inv == nil || f.sweepStarted.IsZero() {
+		return ""
+	}
+	p := inv.Pace(f.now.Sub(f.sweepStarted))
+	if p.EventsPerSecond == 0 && !p.Known {
+		return ""
+	}
+	s := fmt.Sprintf(" · %.0f ev/s", p.EventsPerSecond)
+	if p.Known && p.Left > 0 {
+		s += " · about " + shortDur(p.Left.Round(time.Second)) + " left"
+	}
+	return s
+}
+
+// reached says how far back a running region has read: the date of its
+// oldest event so far, since the window is read newest first.
+func reached(sty styles, r runbook.RegionSweep) string {
+	if r.Finished() || r.Oldest.IsZero() {
+		return ""
+	}
+	return sty.Muted.Render(" → " + r.Oldest.UTC().Format("2006-01-02"))
 }

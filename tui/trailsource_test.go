@@ -163,7 +163,7 @@ func TestTrailSourceRefused(t *testing.T) {
 	}{
 		{"bad bucket", "s3://Bad_Bucket/logs", "is not an S3 bucket name"},
 		{"missing directory", "/no/such/trail/dir", "cannot be read"},
-		{"a file", file, "is a file"},
+		{"a file", file, "a file: name the directory"},
 		{"table in capitals", "athena:primary/Security.Trail", "is not an Athena table name"},
 		{"results outside S3", "athena:security.trail output=/tmp/results", "Athena results location"},
 		{"short lake ID", "lake:abc", "is not a CloudTrail Lake event data store ID"},

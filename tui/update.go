@@ -54,12 +54,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case effectMsg:
 		return m.onEffect(msg)
+	case demoMsg:
+		return m.onDemo()
 	case secretSavedMsg:
 		return m.onSecretSaved(msg)
 	case policyEditedMsg:
 		return m.onPolicyEdited(msg)
 	case exportedMsg:
 		return m.onExported(msg)
+	case plannedMsg:
+		return m.onPlanned(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
@@ -211,7 +215,7 @@ func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
 func (m Model) typing() bool {
 	switch m.State().Step {
 	case runbook.StepIntake:
-		return m.intake.input.Focused()
+		return m.intake.focused()
 	case runbook.StepDelete:
 		return m.remove.input.Focused()
 	}
@@ -264,8 +268,21 @@ func (m Model) offer(ev runbook.Event) (tea.Model, tea.Cmd) {
 	}
 	if err == nil && mutating(effects) {
 		w, _ := m.bodySize()
+		var canPlan func(runbook.Effect) bool
+		if m.opts.Plan != nil {
+			canPlan = plannable
+		}
 		var cmd tea.Cmd
-		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w)
+		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w, canPlan)
+		m.confirmSerial++
+		m.confirm.serial = m.confirmSerial
+		if m.confirm.planning > 0 {
+			cmd = tea.Batch(cmd, planCmds(m.ctx, m.opts.Plan, m.confirmSerial, effects))
+			if !m.spinning && m.animate {
+				m.spinning = true
+				cmd = tea.Batch(cmd, m.spin.Tick)
+			}
+		}
 		return m, cmd
 	}
 	return m.submit(ev)
@@ -298,7 +315,16 @@ func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
 	if _, ok := ev.(runbook.Abort); ok {
 		m.abortedAt = before
 	}
+	if _, ok := ev.(runbook.ApplyProposals); ok && len(effects) == 0 && !anyApplied(m.State().Proposals) {
+		// Nothing created, now or before: an empty Replace step would only
+		// ask for another enter. Going on is journaled as
+		// the responder's own step, and refused there if anything is open.
+		m.sync()
+		return m.submit(runbook.ProceedToDeactivate{})
+	}
 	cmd := tea.Batch(m.start(effects), m.exportAfter(ev))
+	// What the responder just did shows at the top of the step.
+	m.cleanup.top = 0
 	m.sync()
 	return m, cmd
 }

@@ -55,8 +55,9 @@ func (m Model) frame() frame {
 		calls:    m.calls,
 		inflight: m.inflight,
 
-		sweepWindow: m.opts.SweepWindow,
-		scan:        m.scan,
+		sweepWindow:  m.opts.SweepWindow,
+		sweepStarted: m.sweepStarted,
+		scan:         m.scan,
 	}
 }
 
@@ -74,6 +75,9 @@ func (m Model) body(f frame) string {
 		top = append(top, m.prompt.view(f))
 	case m.showHelp:
 		return m.sty.Title.Render("Keys") + "\n\n" + m.help.FullHelpView(m.fullHelp())
+	}
+	if m.narration != "" {
+		top = append(top, m.narrationView(f.w))
 	}
 	if m.notice.text != "" {
 		top = append(top, m.noticeView(f.w))
@@ -231,9 +235,9 @@ func (m Model) stepKeys() []key.Binding {
 	case runbook.StepReplace:
 		return m.replace.keys(f)
 	case runbook.StepDeactivate:
-		return append(deactivateKeys(f), m.cleanup.keys(f)...)
+		return append(append(deactivateKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
 	case runbook.StepWatch:
-		return append(watchKeys(f), m.cleanup.keys(f)...)
+		return append(append(watchKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
 	case runbook.StepDelete:
 		return m.remove.keys(f, m.cleanup)
 	case runbook.StepHarden:

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -78,46 +79,137 @@ func watchView(f frame, c cleanupList) string {
 		reading = "last reading " + clock(st.WatchLast)
 	}
 	if !f.lastPoll.IsZero() {
-		// Wall-clock time since the reading: a live count that shows the
-		// watch is alive between readings.
-		reading += fmt.Sprintf(", %s ago", shortDur(f.now.Sub(f.lastPoll)))
+		// Time since the reading on the run's clock, which shows the watch
+		// is alive between readings. The screen's clock may lag the
+		// reading's (training's clock jumps ahead while it waits): never
+		// say "-60s ago".
+		reading += ", " + sinceReading(f.now.Sub(f.lastPoll))
 	}
 	if f.training != nil && f.training.ClockSpeed != "" {
 		reading += " · " + f.training.ClockSpeed
 	}
-	if st.LastError != nil {
+	switch {
+	case st.LastError != nil:
 		lines = append(lines, errorLines(f, st.LastError)...)
-	} else {
+	case st.WatchEnded:
+		lines = append(lines, sty.Warning.Render("The window has passed; the watch stopped. ")+sty.Muted.Render(reading))
+	default:
 		lines = append(lines, f.spin+" "+sty.Muted.Render(reading))
+	}
+	if st.Mode == runbook.ModeDryRun {
+		lines = append(lines, para(sty.Warning, "DRY-RUN: the key was not turned off, so there is nothing to watch: this is a rehearsal of the "+shortDur(st.WatchWindow)+" a live run watches.", f.w, "")...)
 	}
 
 	lines = append(lines, sty.Title.Render("Signals"))
-	lines = append(lines, signal(f, "use of the leaked key", st.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation: a caller still uses it", st.KeyUses))...)
+	lines = append(lines, useLines(f)...)
 	denied := make([]string, len(st.Denied))
 	for i, d := range st.Denied {
 		denied[i] = d.Principal + " denied " + d.Action
 	}
-	lines = append(lines, signal(f, "replacements denied", len(st.Denied) == 0, strings.Join(denied, "; "))...)
-	lines = append(lines, signal(f, "alarms in ALARM", len(st.Alarms) == 0, strings.Join(st.Alarms, ", "))...)
+	lines = append(lines, readSignal(f, "replacements denied", "replacements denied", len(st.Denied) == 0, strings.Join(denied, "; "))...)
+	lines = append(lines, readSignal(f, "alarms in ALARM", "alarms", len(st.Alarms) == 0, strings.Join(st.Alarms, ", "))...)
 	if f.training != nil || len(st.Unhealthy) > 0 {
 		lines = append(lines, signal(f, "workloads unhealthy", len(st.Unhealthy) == 0, strings.Join(st.Unhealthy, ", "))...)
 	}
-	if st.Impact() {
-		lines = append(lines, para(sty.Danger, "Something is affected. R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")...)
-	} else if lag := watchLagLines(f); lag != nil {
-		lines = append(lines, lag...)
-	} else {
-		lines = append(lines, para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")...)
-	}
+	lines = append(lines, watchAdvice(f)...)
 	lines = append(lines, mintedLines(f)...)
-	lines = append(lines, "")
-	lines = append(lines, c.view(f, f.h-len(lines))...)
-	return strings.Join(lines, "\n")
+	return c.under(f, append(lines, ""), 0)
 }
 
-// signal renders one watch signal: ✓ when quiet, ✗ and the detail when not.
+func sinceReading(d time.Duration) string {
+	if d < time.Second {
+		return "just now"
+	}
+	return shortDur(d) + " ago"
+}
+
+// useLines shows each use of the key since the watch began with who made
+// it, and what it means: the attacker failing is containment working.
+func useLines(f frame) []string {
+	st, sty := f.st, f.sty
+	if pollFailed(st) {
+		// The key's use could not be read: the last good reading's quiet
+		// is no answer now (the error above says what is missing).
+		return signal(f, "use of the leaked key", false, "")
+	}
+	if len(st.Uses) == 0 {
+		return signal(f, "use of the leaked key", st.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation, caller not named", st.KeyUses))
+	}
+	lines := []string{sty.Danger.Render("  ✗ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d event(s) since deactivation", st.KeyUses)}
+	if len(st.Contained()) == len(st.Uses) {
+		lines[0] = sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d failed, none of yours", st.KeyUses)
+	}
+	for _, u := range st.Uses {
+		mark, style := "    ✗ ", sty.Danger
+		if u.Contained() {
+			mark, style = "    · ", sty.OK
+		}
+		lines = append(lines, hang(style.Render(mark), u.Who()+": "+u.What(), plain, f.w, "      ")...)
+		lines = append(lines, hang("      ", u.Advice(), sty.Muted, f.w, "      ")...)
+	}
+	return lines
+}
+
+// readSignal is signal for a signal that may not have been read: an
+// unread one shows as unknown with its reason, never as "none".
+func readSignal(f frame, name, signalName string, quiet bool, detail string) []string {
+	var unread []string
+	for _, u := range f.st.Unread {
+		if u.Signal == signalName {
+			unread = append(unread, u.Text())
+		}
+	}
+	if len(unread) == 0 || pollFailed(f.st) {
+		return signal(f, name, quiet, detail)
+	}
+	lines := hang(f.sty.Warning.Render("  ? "+fmt.Sprintf("%-24s", name)), strings.Join(unread, "; "), plain, f.w, strings.Repeat(" ", 28))
+	if !quiet {
+		lines = append(lines, hang(strings.Repeat(" ", 28), "and where it was read: "+detail, plain, f.w, strings.Repeat(" ", 28))...)
+	}
+	return lines
+}
+
+// watchAdvice says what to do: what still blocks the deletion once the
+// window has passed, roll back while a workload is failing, keep the key
+// off while only the attacker fails.
+func watchAdvice(f frame) []string {
+	st, sty := f.st, f.sty
+	switch {
+	case pollFailed(st):
+		return nil // the error says what to do; nothing is known to advise on
+	case st.WatchEnded:
+		lines := para(sty.Danger, "The window passed, but the key cannot be deleted yet. What blocks it, and what to do:", f.w, "")
+		for _, b := range st.Blockers() {
+			lines = append(lines, hang(sty.Danger.Render("  • "), b.What, plain, f.w, "    ")...)
+			lines = append(lines, hang("    → ", b.Do, sty.Muted, f.w, "      ")...)
+		}
+		return lines
+	case st.Impact():
+		return para(sty.Danger, "Something you run is affected: R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")
+	case len(st.Unread) > 0:
+		return para(sty.Warning, "Some signals are unknown: the window cannot pass until they are read. Grant what is missing, then w restarts the watch.", f.w, "")
+	case len(st.Contained()) > 0:
+		return para(sty.OK, "Only the attacker uses the key, and fails: containment works. Keep the key off; do not roll back.", f.w, "")
+	}
+	if lag := watchLagLines(f); lag != nil {
+		return lag
+	}
+	return para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")
+}
+
+// pollFailed reports whether the last reading failed: every signal is then
+// unknown, whatever the reading before it said.
+func pollFailed(st runbook.State) bool {
+	return st.LastError != nil && st.LastError.Effect == "PollWatch"
+}
+
+// signal renders one watch signal: ✓ when quiet, ✗ and the detail when not,
+// ? when the last reading failed.
 func signal(f frame, name string, quiet bool, detail string) []string {
 	sty := f.sty
+	if pollFailed(f.st) {
+		return []string{sty.Warning.Render("  ? "+fmt.Sprintf("%-24s", name)) + "unknown: the reading failed"}
+	}
 	if quiet {
 		return []string{sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("none")}
 	}

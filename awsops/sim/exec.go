@@ -85,7 +85,7 @@ func protocolOf(service string) string {
 		return protoQuery
 	case "s3":
 		return protoS3
-	case "lambda", "apigateway", "eks", "bedrock", "cloudfront", "route53", "guardduty":
+	case "lambda", "apigateway", "eks", "bedrock", "cloudfront", "route53", "guardduty", "securityhub":
 		return protoREST
 	}
 	return protoJSON
@@ -302,6 +302,7 @@ func (s *Sim) record(c *call, readOnly bool, e *apiError) {
 	if c.respElems != nil && e == nil {
 		d.response, _ = json.Marshal(c.respElems)
 	}
+	d.params, d.response = s.omitOversized(d.params), s.omitOversized(d.response)
 	f := failure{}
 	if e != nil {
 		f = failure{code: e.recorded(), message: e.message}
@@ -350,4 +351,15 @@ func (s *Sim) newRequestID() string {
 func mustJSON(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// omittedField is what CloudTrail writes in place of a field past its size.
+var omittedField = json.RawMessage(`{"omitted":true}`)
+
+// omitOversized replaces a field past the size CloudTrail records.
+func (s *Sim) omitOversized(field json.RawMessage) json.RawMessage {
+	if s.fieldLimit > 0 && len(field) > s.fieldLimit {
+		return omittedField
+	}
+	return field
 }

@@ -220,9 +220,12 @@ func opGetTrailStatus(s *Sim, c *call) (any, *apiError) {
 		message: "Unknown trail: " + in.Name + " for the user: " + s.acct.id}
 }
 
-// opDescribeOrganization answers as for an account in no organization: the
-// scenario format has none.
-func opDescribeOrganization(*Sim, *call) (any, *apiError) {
+// opDescribeOrganization answers for the scenario's organization (org.go),
+// or as for an account in no organization.
+func opDescribeOrganization(s *Sim, _ *call) (any, *apiError) {
+	if s.org != nil {
+		return s.describeOrganization() // org_ops.go
+	}
 	return nil, &apiError{code: "AWSOrganizationsNotInUseException", status: http.StatusBadRequest,
 		message: "Your account is not a member of an organization."}
 }

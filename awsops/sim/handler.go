@@ -154,6 +154,9 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 		s.record(c, o.readOnly, e)
 		return nil, e
 	}
+	if rs := s.rootSessionOf(k); rs != nil {
+		return s.serveRootSession(c, rs) // a member's root, through AssumeRoot (org_member.go)
+	}
 	if p.account != s.acct.id {
 		// Another account's calls land in its own trail, not this one's.
 		if e := s.precheck(c, o); e != nil {

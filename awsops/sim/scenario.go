@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -30,6 +31,10 @@ type Scenario struct {
 	Title string `json:"title"`
 	// Brief is the one-line alert the responder starts from.
 	Brief string `json:"brief"`
+	// ExposedAt is when the brief says the key was exposed, an offset from
+	// the start ("-2d7h"); the intake is prefilled with it. Empty: the
+	// brief does not say.
+	ExposedAt string `json:"exposedAt,omitempty"`
 	// Account is the simulated account.
 	Account Account `json:"account"`
 	// Regions are the enabled regions; empty means AWS's default set.
@@ -64,6 +69,9 @@ type Scenario struct {
 	// BillingAlarm is the account's alarm on AWS/Billing EstimatedCharges
 	// in us-east-1 (ext_cloudwatch.go); none means no billing alarm.
 	BillingAlarm *BillingAlarm `json:"billingAlarm,omitempty"`
+	// Organization makes the account an Organizations management account
+	// with member accounts (org.go); none means a standalone account.
+	Organization *Organization `json:"organization,omitempty"`
 	// Responder is the principal a trainee acts as.
 	Responder Responder `json:"responder"`
 	// LeakedKey is the ref of the key the incident is about.
@@ -276,6 +284,11 @@ type Step struct {
 	SaveKeyAs string `json:"saveKeyAs,omitempty"`
 	Resource  string `json:"resource,omitempty"`
 	ReadOnly  *bool  `json:"readOnly,omitempty"`
+	// RequestParameters, for an operation the sim does not serve, is the
+	// event's requestParameters as CloudTrail writes them, nested objects
+	// and booleans included (a snapshot's createVolumePermission, GuardDuty's
+	// enable=false); Params stay flat strings.
+	RequestParameters json.RawMessage `json:"requestParameters,omitempty"`
 }
 
 // ScenarioInfo describes an embedded scenario.
@@ -283,8 +296,15 @@ type ScenarioInfo struct {
 	Name, Title, Brief string
 }
 
-// Scenarios lists the embedded scenarios, sorted by name.
-func Scenarios() []ScenarioInfo {
+// Scenarios lists the embedded single-incident scenarios, sorted by name:
+// the ones train plays. An organization's scenario (OrgScenarios) is
+// audited with keyrunbook org instead.
+func Scenarios() []ScenarioInfo { return embedded(false) }
+
+// OrgScenarios lists the embedded scenarios of an organization.
+func OrgScenarios() []ScenarioInfo { return embedded(true) }
+
+func embedded(org bool) []ScenarioInfo {
 	entries, err := scenarioFS.ReadDir("scenarios")
 	if err != nil {
 		return nil
@@ -292,7 +312,7 @@ func Scenarios() []ScenarioInfo {
 	var out []ScenarioInfo
 	for _, e := range entries {
 		sc, err := LoadScenario(strings.TrimSuffix(e.Name(), ".json"))
-		if err != nil {
+		if err != nil || (sc.Organization != nil) != org {
 			continue // TestScenariosLoad keeps every embedded file valid.
 		}
 		out = append(out, ScenarioInfo{Name: sc.Name, Title: sc.Title, Brief: sc.Brief})
@@ -382,6 +402,19 @@ func (sc *Scenario) LegitimateCallers() []Workload {
 // nothing and is left out; a scenario that does not compile gets every
 // mutating step, as written.
 func (sc *Scenario) PlantedActions() []Step {
+	var out []Step
+	for _, st := range sc.AttackerSteps() {
+		if !guessReadOnly(st.Service, st.Action, st.ReadOnly) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// AttackerSteps are the attacker's steps the account accepted, reads
+// included (a secret read is a loose end too: it must be rotated). A
+// scenario that does not compile gets every step, as written.
+func (sc *Scenario) AttackerSteps() []Step {
 	accepted, known := tookEffect(sc)
 	var out []Step
 	for wi := range sc.Workloads {
@@ -390,11 +423,23 @@ func (sc *Scenario) PlantedActions() []Step {
 			continue
 		}
 		for si := range w.Steps {
-			st := &w.Steps[si]
-			if !guessReadOnly(st.Service, st.Action, st.ReadOnly) && (!known || accepted[st]) {
+			if st := &w.Steps[si]; !known || accepted[st] {
 				out = append(out, *st)
 			}
 		}
 	}
 	return out
+}
+
+// Event is what CloudTrail records of a step's call: its event source and
+// requestParameters, as the simulated account writes them.
+func (st Step) Event() (source string, requestParameters json.RawMessage) {
+	if len(st.RequestParameters) > 0 {
+		return eventSource(st.Service), st.RequestParameters
+	}
+	v := url.Values{}
+	for k, val := range st.Params {
+		v.Set(k, val)
+	}
+	return eventSource(st.Service), paramsJSON(v)
 }

@@ -18,7 +18,7 @@ func TestEmbeddedScenarios(t *testing.T) {
 			t.Errorf("%s: title %q brief %q", info.Name, info.Title, info.Brief)
 		}
 	}
-	if !slices.Equal(names, []string{"attacker-only", "iam-user-lambda-ci", "minted-session", "root-key-ec2-onprem"}) {
+	if !slices.Equal(names, []string{"attacker-only", "iam-user-lambda-ci", "llm-jacking-ci", "minted-session", "root-key-ec2-onprem"}) {
 		t.Fatalf("scenarios %v", names)
 	}
 	tests := []struct {
@@ -34,6 +34,11 @@ func TestEmbeddedScenarios(t *testing.T) {
 			nil},
 		{"attacker-only", nil,
 			[]string{"iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy", "iam:CreateLoginProfile", "ec2:RunInstances", "ec2:RunInstances"}},
+		// Issue 14's families: model access, GuardDuty off, an SES sender,
+		// a shared snapshot, and a user; the secret read changes nothing.
+		{"llm-jacking-ci", []string{"inference-api/lambda/inference-api", "deploy-pipeline/ci/github.com/brightpath/inference/.github/workflows/deploy.yml"},
+			[]string{"bedrock:PutUseCaseForModelAccess", "bedrock:PutFoundationModelEntitlement", "guardduty:UpdateDetector",
+				"ses:VerifyEmailIdentity", "ec2:ModifySnapshotAttribute", "iam:CreateUser"}},
 		// The attacker's sessions act: STS calls are read-only, what they made is not.
 		{"minted-session", []string{"build-runner/onprem/build01.larkspur.example"},
 			[]string{"ec2:RunInstances", "iam:CreateUser", "iam:CreateAccessKey", "iam:AttachUserPolicy"}},
@@ -131,6 +136,9 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"disabled region", set("workloads.calls.region", "ap-east-1"), "workloads[0].calls[0].region"},
 		{"source ip", set("workloads.sourceIp", "not-an-ip"), "workloads[0].sourceIp"},
 		{"unknown field", set("workloads.evry", "5m"), `unknown field "evry"`},
+		{"trust policy not a document", func(m map[string]any) {
+			m["roles"] = []any{map[string]any{"name": "r", "assumeRolePolicy": "notjson"}}
+		}, "roles[0].assumeRolePolicy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

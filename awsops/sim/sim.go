@@ -26,22 +26,25 @@ const DefaultLookupRate = 2.0
 // It is safe for concurrent use: one mutex guards the account, the clock and
 // the trail.
 type Sim struct {
-	mu        sync.Mutex
-	sc        *Scenario
-	plan      *compiled
-	seed      uint64
-	ids       *ids
-	start     time.Time
-	now       time.Time
-	acct      *account
-	trail     *trail
-	keyRefs   map[string]string // scenario key ref → key ID
-	workloads []*workload
-	nextStep  int // plan.steps before this one have run
-	batch     []event
-	actorIDs  map[string]uint32
-	requests  []RequestRecord
-	reqSeq    uint64
+	// fieldLimit is TrailFieldLimit unless a test lowered it.
+	fieldLimit int
+	mu         sync.Mutex
+	sc         *Scenario
+	plan       *compiled
+	seed       uint64
+	ids        *ids
+	start      time.Time
+	now        time.Time
+	acct       *account
+	trail      *trail
+	keyRefs    map[string]string // scenario key ref → key ID
+	faults     []Fault           // WithFaults: injected in front of the account
+	workloads  []*workload
+	nextStep   int // plan.steps before this one have run
+	batch      []event
+	actorIDs   map[string]uint32
+	requests   []RequestRecord
+	reqSeq     uint64
 
 	responderKey string
 	responderIP  string
@@ -49,16 +52,34 @@ type Sim struct {
 	lookupRate float64
 	limMu      sync.Mutex
 	limiters   map[string]*rate.Limiter
+
+	org *organization // the organization the account manages, or nil (org.go)
 }
 
 // Option configures New.
 type Option func(*options)
 
 type options struct {
-	seed     int64
-	throttle float64
-	start    time.Time
+	seed       int64
+	throttle   float64
+	start      time.Time
+	fieldLimit int
+	faults     []Fault
+
+	orgSTS, orgIAM float64 // WithOrgLimits (org.go)
+	orgLimits      bool
 }
+
+// TrailFieldLimit is the largest requestParameters or responseElements
+// CloudTrail records; past it the field is replaced by {"omitted": true}
+// ("CloudTrail truncates a field if the field's contents exceeds the
+// maximum field size. If a field is truncated, omitted is present with a
+// value of true", CloudTrail record contents; 100 KB for these two).
+const TrailFieldLimit = 100 * 1024
+
+// WithTrailFieldLimit lowers the size past which a record's parameters or
+// response are omitted, so a test can omit them with a small call.
+func WithTrailFieldLimit(n int) Option { return func(o *options) { o.fieldLimit = n } }
 
 // WithSeed sets the seed of every generated ID, secret and schedule jitter:
 // the same scenario and seed give the same history.
@@ -67,6 +88,12 @@ func WithSeed(seed int64) Option { return func(o *options) { o.seed = seed } }
 // WithThrottle sets LookupEvents' rate per region per second; 0 turns
 // throttling off.
 func WithThrottle(rps float64) Option { return func(o *options) { o.throttle = rps } }
+
+// WithFaults puts the fault layer (faults.go) in front of the account
+// Start serves and Handler returns.
+func WithFaults(faults ...Fault) Option {
+	return func(o *options) { o.faults = append(o.faults, faults...) }
+}
 
 // WithStart sets the simulated clock's start; history is seeded before it.
 func WithStart(t time.Time) Option { return func(o *options) { o.start = t.UTC() } }
@@ -87,7 +114,7 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 	if sc == nil {
 		return nil, errors.New("new sim: nil scenario")
 	}
-	o := options{seed: 1, throttle: DefaultLookupRate, start: DefaultStart}
+	o := options{seed: 1, throttle: DefaultLookupRate, start: DefaultStart, fieldLimit: TrailFieldLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -105,9 +132,10 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		trail:      newTrail(seed),
 		keyRefs:    map[string]string{},
 		actorIDs:   map[string]uint32{},
-		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{},
-		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50")}
+		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{}, fieldLimit: o.fieldLimit,
+		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50"), faults: o.faults}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
+	s.org = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts)
 	s.setUpResponder()
 	s.setUpWorkloads()
 	return s, nil
@@ -142,6 +170,16 @@ func (s *Sim) Scenario() *Scenario { return s.sc }
 
 // AccountID is the simulated account's ID.
 func (s *Sim) AccountID() string { return s.sc.Account.ID }
+
+// ExposedAt is when the scenario's brief says the key was exposed, or zero
+// when it does not say (or says it in a form LoadScenario rejects).
+func (s *Sim) ExposedAt() time.Time {
+	d, err := offsetOr("exposedAt", s.sc.ExposedAt, 0)
+	if err != nil || s.sc.ExposedAt == "" {
+		return time.Time{}
+	}
+	return s.start.Add(d)
+}
 
 // LeakedKeyID is the access key ID the incident is about.
 func (s *Sim) LeakedKeyID() string {
@@ -212,13 +250,17 @@ func (s *Sim) Follow(ctx context.Context, speed float64) {
 	}
 }
 
+// Handler is the account as served: behind the fault layer when WithFaults
+// gave it rules, else the account itself.
+func (s *Sim) Handler() http.Handler { return Faulty(s, s.faults...) }
+
 // Start serves the sim on a loopback port. stop shuts the server down.
 func (s *Sim) Start() (endpointURL string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("start sim: listen on loopback: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }() // Serve returns ErrServerClosed on stop.
 	stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

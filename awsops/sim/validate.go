@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -140,7 +139,7 @@ func compile(sc *Scenario) (*compiled, error) {
 	for arn := range builtinPolicies {
 		v.policies[arn] = true
 	}
-	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.responder, v.workloads} {
+	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.organization, v.responder, v.workloads} {
 		if err := check(); err != nil {
 			return nil, err
 		}
@@ -302,8 +301,10 @@ func (v *validator) identities() error {
 			return fieldErr(f+".name", "%q must be a unique role name", r.Name)
 		}
 		v.roles[r.Name] = true
-		if !json.Valid(r.AssumeRolePolicy) {
-			return fieldErr(f+".assumeRolePolicy", "must be a JSON trust policy")
+		// A JSON string ("notjson") is valid JSON but no trust policy:
+		// parse it as the policy document it must be.
+		if err := trustPolicy(r.AssumeRolePolicy); err != nil {
+			return fieldErr(f+".assumeRolePolicy", "must be a JSON trust policy: %v", err)
 		}
 		if _, err := pastOffset(f+".created", r.Created, 0); err != nil {
 			return err
@@ -408,6 +409,11 @@ func (v *validator) responder() error {
 	}
 	if _, ok := v.keyRefs[v.sc.LeakedKey]; !ok {
 		return fieldErr("leakedKey", "%q is not the ref of a key in root.keys or users[].keys", v.sc.LeakedKey)
+	}
+	if d, err := offsetOr("exposedAt", v.sc.ExposedAt, 0); err != nil {
+		return err
+	} else if d > 0 {
+		return fieldErr("exposedAt", "%q is in the future: the key was exposed before the incident starts", v.sc.ExposedAt)
 	}
 	return nil
 }

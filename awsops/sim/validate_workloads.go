@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/netip"
@@ -148,6 +149,15 @@ func (v *validator) step(field string, s *Step) (compiledStep, error) {
 		return cs, err
 	}
 	cs.readOnly = guessReadOnly(s.Service, s.Action, s.ReadOnly)
+	if len(s.RequestParameters) > 0 {
+		if _, served := lookupOp(s.Service, s.Action); served {
+			return cs, fieldErr(field+".requestParameters", "%s:%s is served by the sim, which writes its parameters: use params", s.Service, s.Action)
+		}
+		var obj map[string]any
+		if json.Unmarshal(s.RequestParameters, &obj) != nil {
+			return cs, fieldErr(field+".requestParameters", "must be a JSON object, as CloudTrail writes requestParameters")
+		}
+	}
 	return cs, nil
 }
 

@@ -314,6 +314,9 @@ func (s *Sim) runStep(cs *compiledStep, at time.Time) {
 	o, implemented := lookupOp(st.Service, st.Action)
 	if !implemented {
 		o = op{readOnly: cs.readOnly, resource: staticResource(st.Resource), fn: opaque}
+		if len(st.RequestParameters) > 0 {
+			c.reqParams = st.RequestParameters
+		}
 	}
 	switch {
 	case !known:

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
+	"github.com/keyrunbook/keyrunbook/judge"
 )
 
 func main() {
@@ -163,7 +164,7 @@ func dataSet(dir string, target int64) (manifest, error) {
 }
 
 // decodeAll is the scan without the fast path: every record of every file
-// decoded by awsops.DecodeTrailLog, GOMAXPROCS files at a time.
+// decoded by judge.DecodeTrailLog, GOMAXPROCS files at a time.
 func decodeAll(files []awsops.TrailFile, key string) (int, error) {
 	var mu sync.Mutex
 	n := 0
@@ -307,7 +308,7 @@ func decodeFile(f awsops.TrailFile, key string) (int, error) {
 		return 0, fmt.Errorf("%s: %w", f.Name, err)
 	}
 	n := 0
-	err = awsops.DecodeTrailLog(zr, func(r awsops.TrailRecord) error {
+	err = judge.DecodeTrailLog(zr, func(r awsops.TrailRecord) error {
 		if r.UserIdentity.AccessKeyID == key {
 			n++
 		}

@@ -27,7 +27,7 @@ func newFlags(name, help string, out io.Writer) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		// fs.Parse has already called fs.Usage.
 		return errHelp
 	}
 	if err != nil {

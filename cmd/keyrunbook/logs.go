@@ -45,7 +45,13 @@ func cmdVerify(args []string, io streams) error {
 		fmt.Fprintf(io.err, "%s: NOT intact: %s\n", path, vr.Reason)
 		return &exitError{code: 1}
 	}
-	fmt.Fprintf(io.out, "%s: intact, %d records, hash chain verified\n", path, vr.Records)
+	if vr.Records == 0 {
+		// An empty file is no evidence of anything: a log always starts
+		// with its configuration record.
+		fmt.Fprintf(io.err, "%s: NOT an action log: it holds no records (a log starts with its configuration record)\n", path)
+		return &exitError{code: 1}
+	}
+	fmt.Fprintf(io.out, "%s: intact, %d records, hash chain verified\nhead: %s (the last record's hash: compare it with a copy kept elsewhere to detect records cut from the end)\n", path, vr.Records, vr.Head)
 	return nil
 }
 
@@ -76,8 +82,12 @@ TUI with the credentials you give (as 'respond' takes them): each action
 left without a result runs again first. They are idempotent by design (a
 key made inactive twice stays inactive; a replacement that exists is reused
 and checked), so running one again is how its real state is read back.
---print only prints the state. A training drill cannot be resumed: its
-simulated account lived in the process that ended; start a new drill.
+--print only prints the state. A last line torn by a crash is shown and,
+once you agree (or with --repair), cut; the cut is journaled. A log another
+process is writing is refused, naming that process. A training drill resumes
+too: its simulated account lived in the process that ended, so resume starts
+the drill's scenario again and carries out the changes the log records, each
+at its simulated time, then goes on in the TUI (no credentials needed).
 
 Examples:
   keyrunbook resume incident.jsonl --print
@@ -94,12 +104,16 @@ func cmdResume(ctx context.Context, args []string, io streams) error {
 	fs.StringVar(&o.rootProfile, "root-profile", "", "profile holding the key's account root credentials")
 	fs.StringVar(&o.orgAdminProfile, "org-admin-profile", "", "profile of the Organizations management/delegated admin account")
 	fs.StringVar(&o.alarmPrefix, "alarm-prefix", "", "watch only CloudWatch alarms whose name starts with this")
+	repair := fs.Bool("repair", false, "cut a torn last line (shown first; the cut is journaled) without asking")
 	args, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	path, err := onePath("resume", args)
 	if err != nil {
+		return err
+	}
+	if err := repairTorn(path, *repair, io); err != nil {
 		return err
 	}
 	f, err := openLog(path)
@@ -120,8 +134,10 @@ func cmdResume(ctx context.Context, args []string, io streams) error {
 		fmt.Fprintf(io.out, "\nThe incident is %s; nothing to continue. Report: keyrunbook report %s\n", st.Step, path)
 		return nil
 	case st.Mode == runbook.ModeTraining:
-		fmt.Fprintln(io.out, "\nA training drill cannot be resumed: its simulated account lived in the process that ended. Start a new one with 'keyrunbook train'.")
-		return nil
+		return resumeTraining(ctx, path, io)
+	}
+	if err := checkInputs(ctx, o); err != nil {
+		return err
 	}
 	return continueIncident(ctx, path, st, o, io)
 }
@@ -138,14 +154,14 @@ func continueIncident(ctx context.Context, path string, st runbook.State, o resp
 	if err != nil {
 		return fmt.Errorf("cannot resume %s: %w", path, err)
 	}
-	o.watch = st.WatchWindow
+	o.watch, o.logPath = st.WatchWindow, path
 	x, err := buildExecutor(ctx, o, st.Mode)
 	if err != nil {
 		return err
 	}
 	x.Restore(rp.Machine.State())
 	en := runbook.ResumeEngine(rp.Machine, j)
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, Pending: rp.Pending, Export: exportProposal}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, Pending: rp.Pending, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("resume: %w (the action log is %s)", err, path)
 	}
@@ -189,4 +205,41 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// repairTorn cuts a torn last line of the log at path after showing it,
+// when the responder agrees (types "cut") or passed --repair. A log without
+// a torn line is left alone; any other damage is refused later by Replay.
+func repairTorn(path string, force bool, io streams) error {
+	f, err := openLog(path)
+	if err != nil {
+		return err
+	}
+	vr := runbook.VerifyJournal(f)
+	f.Close()
+	if vr.OK || !vr.Torn {
+		return nil
+	}
+	declined := false
+	j, _, err := runbook.OpenJournalRepair(path, nil, func(t runbook.TornTail) bool {
+		fmt.Fprintf(io.out, "%s: line %d is torn (the program stopped mid-write): %d bytes from offset %d, sha256 %s:\n  %q\n",
+			path, t.Line, t.Bytes, t.Offset, t.SHA256, t.Preview)
+		fmt.Fprintln(io.out, "Cutting it is safe: an effect whose record was torn is reconciled by reading the real state again. The cut is journaled.")
+		if force {
+			return true
+		}
+		fmt.Fprint(io.out, "Type cut to cut it: ")
+		var answer string
+		fmt.Fscanln(io.in, &answer)
+		declined = strings.TrimSpace(answer) != "cut"
+		return !declined
+	})
+	if err != nil {
+		if declined {
+			return fmt.Errorf("not resumed: %s keeps its torn line; run 'keyrunbook resume %s --repair' to cut it", path, path)
+		}
+		return fmt.Errorf("cannot resume %s: %w", path, err)
+	}
+	fmt.Fprintln(io.out, "cut; the repair is journaled as the log's last record")
+	return j.Close()
 }

@@ -44,6 +44,7 @@ Usage:
   keyrunbook resume LOG                                        rebuild an incident from its action log
   keyrunbook verify LOG                                        check an action log's hash chain
   keyrunbook report LOG [--format md|json|csv]                 export an action log for the postmortem
+  keyrunbook org [--json | --csv] [--retire-unused]              audit every member account's root keys (IAM.4)
   keyrunbook sim serve [--addr 127.0.0.1:4566] [--scenario NAME]  serve the simulated AWS account
   keyrunbook version                                           print the version
 
@@ -105,6 +106,8 @@ func dispatch(ctx context.Context, args []string, io streams) error {
 		return cmdTrain(ctx, rest, io)
 	case "sim":
 		return cmdSim(ctx, rest, io)
+	case "org":
+		return cmdOrg(ctx, rest, io)
 	}
-	return usagef("unknown command %q (commands: train, respond, resume, verify, report, sim, version)", cmd)
+	return usagef("unknown command %q (commands: train, respond, resume, verify, report, org, sim, version)", cmd)
 }

@@ -124,10 +124,15 @@ func TestMissingLogIsAClearError(t *testing.T) {
 }
 
 func TestEveryCommandHasHelpWithAnExample(t *testing.T) {
-	for _, c := range []string{"verify", "resume"} {
+	for _, c := range []string{"verify", "resume", "report", "respond", "train"} {
 		code, out, _ := call(t, c, "--help")
 		if code != 0 || !strings.Contains(out, "Example") {
 			t.Errorf("%s --help: exit %d, output %q", c, code, out)
+		}
+		// The flag package prints the usage itself on -help; printing it
+		// again made every command's help appear twice.
+		if n := strings.Count(out, "Example"); n != 1 {
+			t.Errorf("%s --help prints its text %d times, want once", c, n)
 		}
 	}
 	if code, out, _ := call(t, "version"); code != 0 || !strings.HasPrefix(out, "keyrunbook ") {

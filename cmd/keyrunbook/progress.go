@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,18 +61,26 @@ func (p *progressExecutor) note(r runbook.RegionSweep, final bool) {
 	}
 	p.last = now
 	done, events := 0, 0
-	var busy []string
+	var busy, failed []string
 	for name, rs := range p.regions {
 		events += rs.Events
 		switch rs.State {
-		case runbook.RegionDone, runbook.RegionDenied, runbook.RegionFailed:
+		case runbook.RegionDone:
 			done++
+		case runbook.RegionDenied, runbook.RegionFailed:
+			failed = append(failed, name)
 		default:
 			busy = append(busy, name)
 		}
 	}
 	sort.Strings(busy)
-	line := fmt.Sprintf("  %d of %d regions finished, %d events", done, len(p.regions), events)
+	sort.Strings(failed)
+	// A region that failed has not "finished": counting it so made a
+	// sweep that lost its endpoint read as a complete one.
+	line := fmt.Sprintf("  %d of %d regions read, %d events", done, len(p.regions), events)
+	if len(failed) > 0 {
+		line += fmt.Sprintf(", %d FAILED (%s)", len(failed), strings.Join(failed, ", "))
+	}
 	if len(busy) > 0 && len(busy) <= 3 {
 		line += fmt.Sprintf(" (reading %v)", busy)
 	}

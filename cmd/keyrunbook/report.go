@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
@@ -17,7 +20,9 @@ their policies, the containment and the watch, the dry-run change plan, the
 hardening checklist and the full timeline. md is Markdown for people, json
 one document for a SIEM or ticket system (schema keyrunbook.report/v1, see
 README), csv the callers table. A log whose hash chain does not verify is
-still reported, with a warning at the top. No secret is ever written.
+still reported, with a warning at the top, and the command exits 1. --out
+never writes over an existing file unless --force, and never over an action
+log. No secret is ever written.
 
 Example:
   keyrunbook report incident.jsonl --format md --out incident-report.md
@@ -26,7 +31,8 @@ Example:
 func cmdReport(args []string, io streams) error {
 	fs := newFlags("report", reportHelp, io.out)
 	format := fs.String("format", "md", "md, json or csv")
-	out := fs.String("out", "", "write to this file (created, mode 0600) instead of standard output")
+	out := fs.String("out", "", "write to this file (created, mode 0600) instead of standard output; never over an existing file without --force")
+	force := fs.Bool("force", false, "with --out: replace an existing file (never an action log)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -66,12 +72,79 @@ func cmdReport(args []string, io streams) error {
 		fmt.Fprintf(io.err, "warning: %s does not verify (%s); the report covers the records before the break\n", logPath, vr.Reason)
 	}
 	if *out == "" {
-		_, err = io.out.Write(body)
-		return err
+		if _, err := io.out.Write(body); err != nil {
+			return err
+		}
+		if !vr.OK {
+			return &exitError{code: 1}
+		}
+		return nil
 	}
-	if err := os.WriteFile(*out, body, 0o600); err != nil {
+	if err := writeNewFile(*out, body, *force); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(io.err, "report written to %s\n", *out)
+	if !vr.OK {
+		// The report is written, with its warning; the exit status tells a
+		// script the log it came from does not verify.
+		return &exitError{code: 1}
+	}
 	return nil
+}
+
+// writeNewFile writes body to path (mode 0600, fsynced). It never replaces
+// an existing file unless force, and never an action log even then: the
+// log is the incident's evidence (`report LOG --out LOG` used to destroy
+// it). A forced write goes to a temporary file renamed over the old one,
+// so a crash leaves the old file or the new, never half of one.
+func writeNewFile(path string, body []byte, force bool) error {
+	if isLog, err := runbook.IsJournal(path); err != nil {
+		return err
+	} else if isLog {
+		return fmt.Errorf("%s is an action log and is never written over, even with --force: choose another --out", path)
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// A device or a pipe (/dev/stdout, a FIFO): nothing to overwrite.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(body)
+		return errors.Join(err, f.Close())
+	}
+	if !force {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists: choose another --out, or add --force to replace it", path)
+		}
+		if err != nil {
+			return err
+		}
+		return finish(f, body)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if err := finish(f, body); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// finish writes, fsyncs and closes f.
+func finish(f *os.File, body []byte) error {
+	_, err := f.Write(body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -22,6 +22,11 @@ func TestTrainingReportGolden(t *testing.T) {
 	}
 	d := startDrill(t, "root-key-ec2-onprem")
 	d.model()
+	// The debrief is journaled as playTraining journals it, and the
+	// Markdown report carries it.
+	if _, err := debrief(d.j, d.log, drillFor(d.sc), unhealthy(d.tr.sim), 0); err != nil {
+		t.Fatal(err)
+	}
 	raw, err := os.ReadFile(d.log)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +45,9 @@ func TestTrainingReportGolden(t *testing.T) {
 		t.Fatal("the report has no timeline")
 	}
 	golden.RequireEqual(t, body)
+	if !strings.Contains(body, "## Training debrief") || !strings.Contains(body, "**100/100**") {
+		t.Error("the Markdown report does not carry the debrief")
+	}
 	for _, want := range []string{"| SubmitKey: incident opened for key ", "| api-call | iam:UpdateAccessKey", "| KeyDeleted: key deleted at ", "cloudtrail:LookupEvents ×"} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("the timeline lacks %q", want)

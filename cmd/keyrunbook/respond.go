@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -53,6 +54,9 @@ type respondOptions struct {
 	athenaPartition                           string
 	athenaCreate                              bool
 	trailDays                                 int
+	// exposed is --exposed-at; exposedAt its parsed value (issue 14).
+	exposed   string
+	exposedAt time.Time
 }
 
 func cmdRespond(ctx context.Context, args []string, io streams) error {
@@ -72,6 +76,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation")
 	fs.IntVar(&o.days, "days", 90, "how many days of CloudTrail event history to sweep, 1 to 90 (event history keeps 90)")
 	fs.StringVar(&o.detected, "detected-at", "", "when the leak was detected (RFC 3339), for time-to-detect")
+	fs.StringVar(&o.exposed, "exposed-at", "", "when the key was exposed (RFC 3339): a caller new after it is yours to decide")
 	fs.StringVar(&o.trailDir, "trail-dir", "", "with --investigate-only: also read the trail log files (.json.gz) under this directory")
 	fs.StringVar(&o.trailS3, "trail-s3", "", "with --investigate-only: also read the trail log files under s3://bucket/prefix")
 	fs.StringVar(&o.athenaWorkgroup, "athena-workgroup", "primary", "Athena workgroup for --athena-table")
@@ -101,8 +106,8 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 			return usagef("respond: %v", err)
 		}
 	}
-	if o.trailDays < 0 {
-		return usagef("respond: --trail-days must be positive")
+	if o.trailDays < 0 || o.trailDays > maxTrailDays {
+		return usagef("respond: --trail-days must be 1 to %d (ten years of trail log files)", maxTrailDays)
 	}
 	if o.jsonOut && !o.investigateOnly {
 		return usagef("respond: --json goes with --investigate-only")
@@ -119,19 +124,38 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		if err != nil {
 			return usagef("respond: --detected-at %q is not RFC 3339 (e.g. 2026-11-23T02:10:00Z)", o.detected)
 		}
+		if t.After(time.Now().Add(clockSkew)) {
+			return usagef("respond: --detected-at %s is in the future: give when the leak was detected", o.detected)
+		}
 		detectedAt = t
+	}
+	if o.exposed != "" {
+		t, err := time.Parse(time.RFC3339, o.exposed)
+		if err != nil {
+			return usagef("respond: --exposed-at %q is not RFC 3339 (e.g. 2026-11-21T18:00:00Z)", o.exposed)
+		}
+		if t.After(time.Now().Add(clockSkew)) {
+			return usagef("respond: --exposed-at %s is in the future: give when the key was exposed", o.exposed)
+		}
+		if !detectedAt.IsZero() && t.After(detectedAt) {
+			return usagef("respond: --exposed-at %s is after --detected-at %s: a key is exposed before its leak is found", o.exposed, o.detected)
+		}
+		o.exposedAt = t
+	}
+	if err := checkInputs(ctx, o); err != nil {
+		return err
 	}
 	mode := runbook.ModeLive
 	if o.dryRun || o.investigateOnly {
 		mode = runbook.ModeDryRun
 	}
+	if o.logPath == "" {
+		o.logPath = defaultLogName("incident-"+o.key, time.Now())
+	}
+	path := o.logPath
 	x, err := buildExecutor(ctx, o, mode)
 	if err != nil {
 		return err
-	}
-	path := o.logPath
-	if path == "" {
-		path = defaultLogName("incident-"+o.key, time.Now())
 	}
 	j, err := runbook.CreateJournal(path, string(mode), "", nil)
 	if err != nil {
@@ -148,7 +172,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
 	}
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}), tea.WithContext(ctx)).Run()
+	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, ExposedAt: o.exposedAt, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("respond: %w (the action log is %s; resume with 'keyrunbook resume %s')", err, path, path)
 	}
@@ -167,6 +191,10 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 		return nil, fmt.Errorf("load AWS credentials: %w (set a profile with --profile, or AWS_PROFILE)", err)
 	}
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, AlarmPrefix: o.alarmPrefix}
+	if mode == runbook.ModeLive {
+		// A new key's secret goes next to the log the moment AWS returns it.
+		opts.SecretDir = filepath.Dir(o.logPath)
+	}
 	if o.rootProfile != "" {
 		root, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
@@ -187,7 +215,7 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 // investigateOnly runs identification and the sweep through the engine,
 // so the session is journaled like any other, and prints the result.
 func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor, o respondOptions, detectedAt time.Time, path string, io streams) error {
-	if err := en.Run(ctx, x, runbook.SubmitKey{KeyID: o.key, DetectedAt: detectedAt}); err != nil {
+	if err := en.Run(ctx, x, runbook.SubmitKey{KeyID: o.key, DetectedAt: detectedAt, ExposedAt: o.exposedAt}); err != nil {
 		return err
 	}
 	st := en.Machine().State()
@@ -226,6 +254,15 @@ func printInvestigation(rep awsops.Report, o respondOptions, path string, io str
 	if rep.Failure != nil {
 		return &exitError{code: 1}
 	}
+	if gaps := rep.Investigation.Gaps(); rep.Investigation != nil && len(gaps) > 0 {
+		// A partial sweep must not pass for a finished one in a script
+		// either: exit 1 and say what was not read.
+		fmt.Fprintf(io.err, "investigation INCOMPLETE, not read: %s\n", strings.Join(gaps, "; "))
+		if regions := rep.Investigation.FailedRegions(); len(regions) > 0 {
+			fmt.Fprintf(io.err, "regions not swept: %s (run again to read them)\n", strings.Join(regions, ", "))
+		}
+		return &exitError{code: 1}
+	}
 	return nil
 }
 
@@ -247,6 +284,9 @@ func printInvestigationText(rep awsops.Report, io streams) {
 		}
 		for _, in := range inv.Indicators {
 			fmt.Fprintf(io.out, "  ! %s %s: %s\n", in.Severity, in.Kind, in.Summary)
+		}
+		for _, g := range inv.Gaps() {
+			fmt.Fprintf(io.out, "  NOT READ: %s\n", g)
 		}
 		for _, c := range inv.Coverage {
 			fmt.Fprintf(io.out, "  coverage: %s\n", c)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +20,6 @@ import (
 // wires it (startTraining). A careless response loses points, and the
 // debrief says why.
 
-// drillSweep is the sweep window of the scripted runs: eight days hold the
-// oldest attacker's first call (6 days 4 hours back, root-key-ec2-onprem)
-// and every workload's schedule (the longest is 1 day); the default 90 days
-// would only make the test slower, at 100 LookupEvents a second.
-const drillSweep = 8 * 24 * time.Hour
-
 // maxDrillPolls bounds the watch readings of one scripted event: a watch
 // that never passes would otherwise run the headless engine forever. At
 // the executor's 30-second poll, a 30-minute window takes 60.
@@ -39,13 +32,19 @@ type drill struct {
 	sc  *sim.Scenario
 	tr  *training
 	en  *runbook.Engine
+	j   *runbook.Journal
 	log string
+	// plan is the model response (model.go).
+	plan *modelPlan
 	// during, when set, runs before each effect the executor carries out,
 	// with the engine between two steps: a trainee's key press mid-effect.
 	during func(runbook.Effect)
-	// restarts counts the watch windows restarted for the attacker's
-	// attempts with the dead key.
-	restarts int
+	// contained counts the attacker's failed uses of the dead key the
+	// watch showed (readings × uses), which the model lets pass.
+	contained int
+	// careless turns the model's judgement of the watch off: the trainee
+	// leaves workloads on the key on purpose.
+	careless bool
 }
 
 func startDrill(t *testing.T, name string) *drill {
@@ -67,11 +66,11 @@ func startDrill(t *testing.T, name string) *drill {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = j.Close() })
-	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: runbook.DefaultWatchWindow}, j)
+	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: runbook.DefaultWatchWindow, Scenario: name}, j)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &drill{t: t, sc: sc, tr: tr, en: en, log: log}
+	return &drill{t: t, sc: sc, tr: tr, en: en, j: j, log: log, plan: newModelPlan(sc, tr.sim)}
 }
 
 // scripted is a drill's runbook.Executor: the training executor, with the
@@ -85,7 +84,7 @@ type scripted struct {
 
 // Run implements runbook.Executor.
 func (x *scripted) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
-	if _, ok := e.(runbook.PollWatch); ok {
+	if _, ok := e.(runbook.PollWatch); ok && !x.d.careless {
 		x.d.judgeWatch(ctx)
 	}
 	if x.d.during != nil {
@@ -143,94 +142,43 @@ func (d *drill) debrief() runbook.Debrief {
 }
 
 // investigate runs intake, the sweep and the proposals, each decided
-// "apply". A Lambda caller whose function the investigation could not name
-// gets the function the trainee would read off the account.
+// "apply" as the model response decides them (model.go).
 func (d *drill) investigate() {
 	d.t.Helper()
-	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID()})
+	// The model response takes the exposure time the brief gives.
+	d.do(runbook.SubmitKey{KeyID: d.tr.sim.LeakedKeyID(), ExposedAt: d.tr.sim.ExposedAt()})
 	now := d.tr.sim.Now()
-	d.do(runbook.BeginInvestigation{From: now.Add(-drillSweep), To: now})
+	d.do(runbook.BeginInvestigation{From: now.Add(-demoSweep), To: now})
 	d.do(runbook.BeginProposals{})
-	for _, p := range d.state().Proposals {
-		if p.Target == "" {
-			p.Target = d.workloadOf(p.CallerID).RunsOn
-			d.do(runbook.EditProposal{Proposal: p})
+	for {
+		mv, _ := d.plan.next(d.state())
+		if _, apply := mv.event.(runbook.ApplyProposals); apply || d.state().Step != runbook.StepPropose {
+			return
 		}
-		d.do(runbook.DecideProposal{CallerID: p.CallerID, Decision: runbook.DecisionApply})
+		d.do(mv.event)
 	}
 }
 
-// workloadOf is the scenario's workload behind a caller, found by its
-// source IP: the ground truth a trainee reads in the account's console.
-func (d *drill) workloadOf(callerID string) sim.Workload {
-	d.t.Helper()
-	c, _ := d.state().Investigation.Caller(callerID)
-	for _, w := range d.sc.Workloads {
-		if w.Legitimate && workloadIP(d.sc, w) == c.SourceIP {
-			return w
-		}
-	}
-	d.t.Fatalf("caller %s (%s) is no workload of the scenario", callerID, c.SourceIP)
-	return sim.Workload{}
-}
-
-// replace applies every proposal and checks each caller moved. A caller
-// that runs on a schedule (a CI pipeline every 8 hours) shows up under its
-// replacement only at its next run: the trainee waits for it, then checks
-// again. A key only the attacker used has no caller to move.
+// replace applies every proposal and checks each caller moved, waiting for
+// a scheduled caller's next run as the model does.
 func (d *drill) replace() {
 	d.t.Helper()
 	d.do(runbook.ApplyProposals{})
-	if len(d.state().Proposals) == 0 {
-		return
-	}
-	d.do(runbook.VerifyMoves{})
-	var wait time.Duration
-	for _, p := range d.state().Proposals {
-		if !p.Moved {
-			wait = max(wait, d.longestGap(p.CallerID))
+	// A caller that never moves makes the model check again: a few checks
+	// are enough to tell.
+	for range 5 {
+		mv, _ := d.plan.next(d.state())
+		if _, done := mv.event.(runbook.ProceedToDeactivate); done || d.state().Step != runbook.StepReplace {
+			break
 		}
-	}
-	if wait > 0 {
-		d.tr.sim.Advance(wait)
-		d.do(runbook.VerifyMoves{})
+		d.tr.sim.Advance(mv.wait)
+		d.do(mv.event)
 	}
 	for _, p := range d.state().Proposals {
 		if !p.Applied || !p.Moved {
 			d.t.Fatalf("%s (%s %s on %s): applied %v, moved %v", p.CallerID, p.Kind, p.Name, p.Target, p.Applied, p.Moved)
 		}
 	}
-}
-
-// longestGap is the longest a caller's workload can go between two runs
-// of one of its calls: its period plus its jitter.
-func (d *drill) longestGap(callerID string) time.Duration {
-	var gap time.Duration
-	for _, call := range d.workloadOf(callerID).Calls {
-		gap = max(gap, span(d.t, call.Every)+span(d.t, call.Jitter))
-	}
-	return gap
-}
-
-// span reads a scenario duration ("8h", "1d", "1d12h").
-func span(t *testing.T, s string) time.Duration {
-	t.Helper()
-	if s == "" {
-		return 0
-	}
-	var days time.Duration
-	if n, rest, ok := strings.Cut(s, "d"); ok {
-		v, err := strconv.Atoi(n)
-		if err != nil {
-			t.Fatalf("duration %q: %v", s, err)
-		}
-		days, s = time.Duration(v)*24*time.Hour, rest
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil && s != "" {
-		t.Fatalf("duration %q: %v", s, err)
-	}
-	return days + d
 }
 
 // cleanUpPlanted removes every blast-radius resource the drill counts as
@@ -248,35 +196,80 @@ func (d *drill) cleanUpPlanted() {
 	}
 }
 
-// model plays the model response: investigate, replace every legitimate
-// caller and see it move, deactivate, remove the attacker's persistence,
-// let the watch pass, delete with the last four characters, close.
+// model plays the model response (model.go) to the end, move by move.
 func (d *drill) model() {
 	d.t.Helper()
-	d.investigate()
-	d.replace()
-	d.do(runbook.ProceedToDeactivate{})
-	d.cleanUpPlanted()
-	d.do(runbook.ConfirmDeactivate{})
-	if st := d.state(); st.Step != runbook.StepDelete || !st.WatchPassed {
-		d.t.Fatalf("the watch did not pass: step %s, key uses %d, unhealthy %v", st.Step, st.KeyUses, st.Unhealthy)
+	for range maxDemoMoves {
+		mv, ok := d.plan.next(d.state())
+		if !ok {
+			return
+		}
+		if mv.event == nil {
+			d.t.Fatalf("the model has no move at %s: blockers %+v", d.state().Step, d.state().Blockers())
+		}
+		d.tr.sim.Advance(mv.wait)
+		d.do(mv.event)
 	}
-	d.do(runbook.ConfirmDelete{Typed: runbook.LastFour(d.state().KeyID)})
-	d.do(runbook.CloseIncident{Note: "model response"})
+	d.t.Fatalf("the model did not close the incident in %d moves", maxDemoMoves)
 }
 
-func TestEveryScenarioCanBeWon(t *testing.T) {
+// Issue 17's "done when": `keyrunbook train --demo --no-tui` plays every
+// shipped scenario's model response to Closed with 100, headless, and
+// writes each action log.
+func TestDemoPlaysEveryScenarioToClosedWith100(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays every scenario end to end")
 	}
 	infos := sim.Scenarios()
 	if len(infos) < 3 {
-		t.Fatalf("want the three shipped scenarios, got %d", len(infos))
+		t.Fatalf("want the shipped scenarios, got %d", len(infos))
+	}
+	dir := t.TempDir()
+	start := time.Now()
+	code, out, errOut := call(t, "train", "--demo", "--no-tui", "--log", filepath.Join(dir, "demo.jsonl"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}
 	for _, info := range infos {
+		if !strings.Contains(out, "Debrief — "+info.Name+": 100/100") {
+			t.Errorf("%s did not score 100:\n%s", info.Name, out)
+		}
+	}
+	for _, narration := range []string{"Deactivate now, not delete", "keyrunbook never needs the secret", "its replacement is instance-role", "Watched 30m0s"} {
+		if !strings.Contains(out, narration) {
+			t.Errorf("the narration lacks %q", narration)
+		}
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "keyrunbook-demo-*.jsonl"))
+	if len(logs) != len(infos) {
+		t.Fatalf("%d action logs written, want %d", len(logs), len(infos))
+	}
+	for _, path := range logs {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, err := runbook.Replay(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if st := rp.Machine.State(); st.Step != runbook.StepClosed {
+			t.Errorf("%s ended at %s", filepath.Base(path), st.Step)
+		}
+	}
+	t.Logf("%d scenarios played in %s", len(infos), time.Since(start).Round(time.Millisecond))
+}
+
+// The model response through the scripted drill, which also reads the
+// watch as a careful responder would (judgeWatch).
+func TestEveryScenarioCanBeWon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays every scenario end to end")
+	}
+	for _, info := range sim.Scenarios() {
 		t.Run(info.Name, func(t *testing.T) {
 			t.Parallel()
-			start := time.Now()
 			d := startDrill(t, info.Name)
 			d.model()
 			db := d.debrief()
@@ -286,8 +279,8 @@ func TestEveryScenarioCanBeWon(t *testing.T) {
 			if st := d.state(); st.Step != runbook.StepClosed {
 				t.Errorf("ended at %s", st.Step)
 			}
-			t.Logf("%s: %d requests, watch restarted %d time(s) for the attacker's failed calls, simulated %s, real %s",
-				info.Name, len(d.tr.sim.Requests()), d.restarts, d.tr.sim.Now().Sub(sim.DefaultStart).Round(time.Minute), time.Since(start).Round(time.Millisecond))
+			t.Logf("%s: %d requests, %d reading(s) of the attacker failing on the dead key, simulated %s",
+				info.Name, len(d.tr.sim.Requests()), d.contained, d.tr.sim.Now().Sub(sim.DefaultStart).Round(time.Minute))
 		})
 	}
 }
@@ -345,4 +338,44 @@ func TestCarelessResponseLosesPoints(t *testing.T) {
 		}
 	}
 	t.Logf("careless response on %s:\n%s", name, text)
+}
+
+// Issue 14: in llm-jacking-ci the attacker enables Bedrock model access,
+// reads a secret, verifies an SES sender, shares a snapshot and suspends
+// GuardDuty, while the CI deploys its function. A response that removes the
+// planted user but leaves every follow-up open loses points for each, and
+// the debrief names them; the CI's function is never offered for clean-up.
+func TestCarelessResponseLeavesTheFollowUps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays a scenario end to end")
+	}
+	t.Parallel()
+	d := startDrill(t, "llm-jacking-ci")
+	want := []string{"bedrock-invoke", "bedrock-model-access", "guardduty-disabled", "secret-read", "ses-identity", "snapshot-shared"}
+	got := drillFor(d.sc).FollowUps
+	if !slices.Equal(got, want[1:]) && !slices.Equal(got, want) {
+		t.Fatalf("the drill expects follow-ups %v, want %v", got, want[1:])
+	}
+	d.investigate()
+	for _, r := range d.state().Investigation.AttackerResources() {
+		if r.Type == "lambda-function" {
+			t.Errorf("the CI's function %s is offered for clean-up", r.ID)
+		}
+	}
+	d.replace()
+	d.do(runbook.ProceedToDeactivate{})
+	d.cleanUpPlanted()
+	d.do(runbook.ConfirmDeactivate{})
+	d.do(runbook.ConfirmDelete{Typed: runbook.LastFour(d.state().KeyID)})
+	d.do(runbook.CloseIncident{Note: "careless: follow-ups left"})
+	db := d.debrief()
+	if db.Score >= 100 {
+		t.Fatalf("careless response scored %d:\n%s", db.Score, db.Text())
+	}
+	for _, tech := range drillFor(d.sc).FollowUps {
+		if !strings.Contains(db.Text(), tech) {
+			t.Errorf("the debrief does not name the open follow-up %s:\n%s", tech, db.Text())
+		}
+	}
+	t.Logf("careless response on llm-jacking-ci:\n%s", db.Text())
 }

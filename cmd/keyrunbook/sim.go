@@ -43,6 +43,7 @@ func cmdSim(ctx context.Context, args []string, io streams) error {
 	scenario := fs.String("scenario", "root-key-ec2-onprem", "embedded scenario to load")
 	scenarioFile := fs.String("scenario-file", "", "scenario file to load instead (see README: scenario format)")
 	speed := fs.Float64("speed", 1, "simulated seconds per real second (0 stops the clock)")
+	faultSpec := fs.String("faults", "", "inject faults: OP:KIND[:every=N][:times=N][:latency=D][:match=TEXT],… (KIND throttle, 5xx, reset, latency, deny)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -59,13 +60,17 @@ func cmdSim(ctx context.Context, args []string, io streams) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return usagef("sim serve: --addr must be a loopback address (127.0.0.1, ::1 or localhost), not %q", host)
 	}
+	faults, err := sim.ParseFaults(*faultSpec)
+	if err != nil {
+		return usagef("sim serve: --faults: %v", err)
+	}
 	sc, err := loadScenario(*scenario, *scenarioFile)
 	if err != nil {
 		return err
 	}
 	// A standalone account lives on the wall clock: clients outside
 	// keyrunbook ask about "the last 90 days" from now.
-	s, err := sim.New(sc, sim.WithStart(time.Now().UTC().Truncate(time.Second)))
+	s, err := sim.New(sc, sim.WithStart(time.Now().UTC().Truncate(time.Second)), sim.WithFaults(faults...))
 	if err != nil {
 		return fmt.Errorf("start the simulated account: %w", err)
 	}
@@ -73,7 +78,7 @@ func cmdSim(ctx context.Context, args []string, io streams) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another simulator running? pick another --addr)", *addr, err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	id, secret := s.ResponderCredentials()
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(io.out, "Simulated AWS account %s (%s) at %s\n", s.AccountID(), sc.Name, url)

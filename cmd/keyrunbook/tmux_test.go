@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestRealTerminal runs the built binary under tmux, types a training
+// TestRealTerminal runs the built binary under tmux at 80×24, types a training
 // run's first steps and reads the pane: the program works in a real
 // terminal, not only in a test harness.
 func TestRealTerminal(t *testing.T) {
@@ -34,7 +34,7 @@ func TestRealTerminal(t *testing.T) {
 		}
 		return string(out)
 	}
-	tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", "-c", dir, "env", "-u", "NO_COLOR", bin, "train")
+	tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "-c", dir, "env", "-u", "NO_COLOR", bin, "train")
 	t.Cleanup(func() { exec.Command("tmux", "-L", socket, "kill-server").Run() }) //nolint:errcheck // already gone is fine
 	waitPane := func(want string) string {
 		t.Helper()
@@ -53,9 +53,10 @@ func TestRealTerminal(t *testing.T) {
 	keys := func(k ...string) { tmux(append([]string{"send-keys", "-t", "t"}, k...)...) }
 
 	waitPane("Training scenarios")
-	waitPane("root-key-ec2-onprem")
 	keys("/")
 	keys("-l", "root-key")
+	// At 80×24 the list pages; the filter brings the scenario up.
+	waitPane("root-key-ec2-onprem")
 	keys("Enter") // end the filter
 	keys("Enter") // pick
 	pane := waitPane("Which access key leaked?")
@@ -69,6 +70,11 @@ func TestRealTerminal(t *testing.T) {
 	}
 	keys("Enter") // sweep
 	waitPane("Investigate")
+	// At 80×24 the selected caller's pane shows under the table.
+	pane = waitPane("why:")
+	if lines := strings.Split(strings.TrimRight(pane, "\n"), "\n"); len(lines) > 24 {
+		t.Errorf("the pane has %d lines at 80×24", len(lines))
+	}
 	keys("C-c")
 	waitPane("resume")
 	keys("y")

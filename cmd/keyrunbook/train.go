@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,17 +31,26 @@ out of 100 at the end; it is written into the action log too.
 
 Without --scenario, a menu lists the scenarios. --list prints them.
 
+--demo plays the model response instead, narrating each decision (why this
+caller gets a role, why deactivate now) at a readable pace (--pace between
+moves), for people learning the runbook. --demo --no-tui plays it without
+a terminal, every scenario unless --scenario names one, prints the
+narration and the debrief, writes each action log, and exits non-zero
+unless every one closed with 100: a scriptable whole-flow check.
+
 Example:
   keyrunbook train
   keyrunbook train --scenario root-key-ec2-onprem --log drill.jsonl
+  keyrunbook train --demo --scenario minted-session
+  keyrunbook train --demo --no-tui
 `
 
 // trainOptions are train's flags.
 type trainOptions struct {
 	scenario, scenarioFile, logPath string
-	list                            bool
+	list, demo, noTUI               bool
 	speed                           float64
-	watch                           time.Duration
+	watch, pace                     time.Duration
 }
 
 func cmdTrain(ctx context.Context, args []string, io streams) error {
@@ -54,8 +62,14 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
 	fs.Float64Var(&o.speed, "speed", 60, "simulated seconds per real second while waiting")
 	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation (simulated time)")
+	fs.BoolVar(&o.demo, "demo", false, "play the model response, narrated")
+	fs.BoolVar(&o.noTUI, "no-tui", false, "with --demo: play headless, printing the narration")
+	fs.DurationVar(&o.pace, "pace", 4*time.Second, "with --demo: real time between two moves in the TUI")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if o.noTUI && !o.demo {
+		return usagef("train: --no-tui plays the demo headless; give --demo too")
 	}
 	if fs.NArg() > 0 {
 		return usagef("train: unexpected argument %q (did you mean --scenario %s?)", fs.Arg(0), fs.Arg(0))
@@ -73,6 +87,13 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 	}
 	if o.watch < time.Minute {
 		return usagef("train: --watch must be at least 1m")
+	}
+	if o.demo && o.noTUI {
+		scenarios, err := demoScenarios(o)
+		if err != nil {
+			return err
+		}
+		return playDemoHeadless(ctx, scenarios, o, io.out)
 	}
 	if o.scenario == "" && o.scenarioFile == "" {
 		if !interactive() {
@@ -93,9 +114,30 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 		return err
 	}
 	if !interactive() {
-		return usagef("train: needs a terminal (run it in one; for a headless investigation use 'respond --investigate-only')")
+		return usagef("train: needs a terminal (run it in one; for a headless investigation use 'respond --investigate-only', for a headless demo 'train --demo --no-tui')")
 	}
 	return playTraining(ctx, sc, o, io)
+}
+
+// demoScenarios are the scenarios a headless demo plays: the one named,
+// or every shipped one.
+func demoScenarios(o trainOptions) ([]*sim.Scenario, error) {
+	if o.scenario != "" || o.scenarioFile != "" {
+		sc, err := loadScenario(o.scenario, o.scenarioFile)
+		if err != nil {
+			return nil, err
+		}
+		return []*sim.Scenario{sc}, nil
+	}
+	var out []*sim.Scenario
+	for _, info := range sim.Scenarios() {
+		sc, err := sim.LoadScenario(info.Name)
+		if err != nil {
+			return nil, fmt.Errorf("load scenario %s: %w", info.Name, err)
+		}
+		out = append(out, sc)
+	}
+	return out, nil
 }
 
 // interactive reports whether standard input and output are a terminal.
@@ -121,6 +163,7 @@ type training struct {
 	sim   *sim.Sim
 	sc    *sim.Scenario
 	exec  *awsops.Executor
+	clock *awsops.SimClock
 	stop  func()
 	speed float64
 }
@@ -160,11 +203,15 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 		stop()
 		return nil, err
 	}
+	t.clock = awsops.NewSimClock(s.Now, s.Advance, speed)
 	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
-		Root:        &rootCfg,
-		Clock:       awsops.NewSimClock(s.Now, s.Advance, speed),
-		WatchWindow: watch,
-		Health:      func() []string { return unhealthy(s) },
+		Root:  &rootCfg,
+		Clock: t.clock,
+		// The simulated clock makes waiting for a scheduled caller's next
+		// run short: the trainee presses v once, not fifteen times.
+		WaitForNextRun: true,
+		WatchWindow:    watch,
+		Health:         func() []string { return unhealthy(s) },
 		OnNewUserKey: func(ip, keyID, _ string) {
 			if w := workloadAt(sc, ip); w != "" {
 				s.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
@@ -197,32 +244,52 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		return fmt.Errorf("create the action log: %w", err)
 	}
 	defer j.Close()
-	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: o.watch}, j)
+	en, err := runbook.StartEngine(runbook.Config{Mode: runbook.ModeTraining, WatchWindow: o.watch, Scenario: scenarioRef(o, sc)}, j)
 	if err != nil {
 		return err
 	}
-	model := tui.New(tui.Options{
-		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(),
+	opts := tui.Options{
+		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(), ExposedAt: t.sim.ExposedAt(),
 		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint},
 		Now:      t.sim.Now,
 		Export:   exportProposal,
-	})
+		Plan:     t.exec.Plan,
+	}
+	if o.demo {
+		opts.Demo = demoFor(sc, t, o.pace)
+	}
+	model := tui.New(opts)
 	final, err := tea.NewProgram(model, tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("training: %w (the action log is %s)", err, path)
 	}
 	fm := final.(tui.Model)
-	if msg := fm.ExitMessage(); msg != "" {
-		fmt.Fprintln(io.out, msg)
-	}
 	db, err := debrief(j, path, drillFor(sc), unhealthy(t.sim), fm.HintsUsed())
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(io.out, db.Text())
-	abs, _ := filepath.Abs(path)
-	fmt.Fprintf(io.out, "\nAction log: %s\nReport:     keyrunbook report %s\n", abs, path)
+	// The exit message says where the log and the report are, once.
+	if msg := fm.ExitMessage(); msg != "" {
+		fmt.Fprintln(io.out, "\n"+msg)
+	}
 	return nil
+}
+
+// demoFor is the TUI's demo of sc's model response (model.go), its moves
+// paced for a reader.
+func demoFor(sc *sim.Scenario, t *training, pace time.Duration) *tui.Demo {
+	plan := newModelPlan(sc, t.sim)
+	return &tui.Demo{Pace: pace, Next: func(st runbook.State) (string, runbook.Event, bool) {
+		mv, ok := plan.next(st)
+		if !ok {
+			return "", nil, true
+		}
+		if mv.event != nil && mv.wait > 0 {
+			t.sim.Advance(mv.wait)
+		}
+		return mv.why, mv.event, false
+	}}
 }
 
 // debrief scores the run from its action log and journals the score.

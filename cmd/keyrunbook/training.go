@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
+	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -30,7 +31,30 @@ func drillFor(sc *sim.Scenario) runbook.Drill {
 	}
 	slices.Sort(d.Legitimate)
 	d.Legitimate = slices.Compact(d.Legitimate)
+	d.FollowUps = followUpsOf(sc)
 	return d
+}
+
+// followUpsOf are the technique rows whose follow-up the attacker's
+// accepted steps leave to do by hand, judged by the same table the
+// investigation uses. What the clean-up removes (a planted user or role)
+// is scored as a planted resource instead.
+func followUpsOf(sc *sim.Scenario) []string {
+	var out []string
+	for _, st := range sc.AttackerSteps() {
+		if st.Action == "CreateUser" || st.Action == "CreateRole" {
+			continue
+		}
+		source, params := st.Event()
+		r := judge.TrailRecord{EventSource: source, EventName: st.Action, RequestParameters: params}
+		for _, t := range judge.Match(&r) {
+			if t.FollowUp != "" && !slices.Contains(out, t.ID) {
+				out = append(out, t.ID)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // workloadIP is where a workload calls from: its own address, or its

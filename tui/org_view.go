@@ -1,0 +1,132 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/keyrunbook/keyrunbook/runbook"
+)
+
+// View implements tea.Model. It renders at any size, 0×0 included.
+func (m OrgModel) View() tea.View {
+	var b strings.Builder
+	b.WriteString(m.banner() + "\n")
+	b.WriteString(m.sty.Title.Render("Root keys in organization "+m.o.Organization) + "\n")
+	if m.o.Advice != "" {
+		b.WriteString(m.sty.Warning.Render("! "+m.o.Advice) + "\n")
+	}
+	b.WriteString("\n")
+	switch m.screen {
+	case orgReview:
+		m.viewReview(&b)
+	case orgRetiring:
+		fmt.Fprintf(&b, "Deleting %d root keys through sts:AssumeRoot (IAMDeleteRootUserCredentials), each journaled…\n", len(m.review))
+	default:
+		m.viewTable(&b)
+	}
+	if m.err != "" {
+		b.WriteString("\n" + m.sty.Warning.Render(m.err) + "\n")
+	}
+	v := tea.NewView(b.String())
+	v.AltScreen = true
+	v.WindowTitle = "keyrunbook · organization"
+	return v
+}
+
+func (m OrgModel) banner() string {
+	switch m.o.Mode {
+	case runbook.ModeTraining:
+		return m.sty.BannerTraining.Render("TRAINING · simulated organization")
+	case runbook.ModeDryRun:
+		return m.sty.BannerDryRun.Render("DRY-RUN · reads are real, nothing is deleted")
+	}
+	return m.sty.BannerLive.Render("LIVE · deletions are real")
+}
+
+// next is the table's short word for what the campaign does; the
+// selected account's details below say why.
+func (m OrgModel) next(a runbook.RootAudit) string {
+	switch {
+	case a.Retirable(m.o.Now, m.o.Window):
+		return "retire"
+	case a.HasKeys == runbook.Yes && a.Source == runbook.SourceAssumeRoot:
+		return "runbook"
+	}
+	return "check"
+}
+
+// lastUse is the table's short last use: service and age.
+func (m OrgModel) lastUse(a runbook.RootAudit) string {
+	if k, ok := a.LatestUse(); ok {
+		return k.Service + " " + runbook.Ago(m.o.Now.Sub(k.LastUsed)) + " ago"
+	}
+	return a.LastUseText(m.o.Now)
+}
+
+func (m OrgModel) viewTable(b *strings.Builder) {
+	w := m.width
+	if w <= 0 {
+		w = minWidth
+	}
+	if len(m.rows) == 0 {
+		b.WriteString(m.sty.OK.Render("No account's root user has an access key.") + "\n")
+	} else {
+		// 78 cells: the region of the last use is in the details below.
+		b.WriteString(clip(fmt.Sprintf("  %-12s  %-14s  %-12s  %-14s  %-7s  %s", "ACCOUNT", "NAME", "ROOT KEYS", "LAST USED", "MFA", "NEXT"), w) + "\n")
+		for i, a := range m.rows {
+			line := fmt.Sprintf("%-12s  %-14s  %-12s  %-14s  %-7s  %s", a.Account, clip(a.Name, 14), a.KeysText(),
+				m.lastUse(a), a.MFA, m.next(a))
+			if i == m.cursor {
+				b.WriteString("› " + m.sty.Selected.Render(clip(line, w-2)) + "\n")
+				continue
+			}
+			b.WriteString("  " + clip(line, w-2) + "\n")
+		}
+		a := m.rows[m.cursor]
+		b.WriteString("\n" + m.sty.Heading.Render(a.Account+" "+a.Name) + "\n")
+		for _, k := range a.Keys {
+			b.WriteString(clip(fmt.Sprintf("  %s  %s, last used %s", k.ID, k.Status, k.LastUse(m.o.Now)), w) + "\n")
+		}
+		b.WriteString(clip(fmt.Sprintf("  root MFA %s · console password %s · read from %s", a.MFA, a.LoginProfile, orDash(a.Source)), w) + "\n")
+		for _, line := range wrapPlain(a.NextText(m.o.Now, m.o.Window), w-2, w-2) {
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	if len(m.outcomes) > 0 {
+		b.WriteString("\n" + m.sty.Heading.Render("Retired") + "\n")
+		for _, r := range m.outcomes {
+			style := m.sty.OK
+			if strings.HasPrefix(r.Outcome, "failed") {
+				style = m.sty.Danger
+			}
+			b.WriteString("  " + r.Account + "  " + r.KeyID + "  " + style.Render(clip(r.Outcome, max(10, w-40))) + "\n")
+		}
+	}
+	b.WriteString("\n" + m.sty.Muted.Render(clip("↑/↓ move · enter open the runbook of its root key · r retire unused keys · q quit", w)) + "\n")
+}
+
+func (m OrgModel) viewReview(b *strings.Builder) {
+	b.WriteString(m.sty.Heading.Render(fmt.Sprintf("Review: %d root keys no caller used in the window", len(m.review))) + "\n")
+	names := map[string]string{}
+	keys := map[string]runbook.RootKey{}
+	for _, a := range m.rows {
+		names[a.Account] = a.Name
+		for _, k := range a.Keys {
+			keys[k.ID] = k
+		}
+	}
+	for _, r := range m.review {
+		k := keys[r.KeyID]
+		fmt.Fprintf(b, "  %-12s  %-16s  %s  %-8s  last used %s\n", r.Account, clip(names[r.Account], 16), r.KeyID, k.Status, k.LastUse(m.o.Now))
+	}
+	verb := "Each is deleted"
+	if m.o.Mode == runbook.ModeDryRun {
+		verb = "Each would be deleted (dry-run: nothing is)"
+	}
+	b.WriteString("\n" + verb + " through sts:AssumeRoot with IAMDeleteRootUserCredentials and journaled.\n")
+	b.WriteString(m.sty.Danger.Render("A root key cannot be deactivated first: no root task policy allows iam:UpdateAccessKey. Deletion cannot be undone.") + "\n")
+	fmt.Fprintf(b, "Type %d and press enter to confirm; esc goes back.\n", len(m.review))
+	b.WriteString(m.input.View() + "\n")
+}
