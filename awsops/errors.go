@@ -51,9 +51,6 @@ func apiCode(err error) string {
 	return ""
 }
 
-// isDenied reports whether AWS refused the call for lack of permission.
-func isDenied(err error) bool { return deniedCodes[apiCode(err)] }
-
 // isCanceled reports whether err comes from the context ending, which is
 // the responder's doing, not AWS's.
 func isCanceled(err error) bool {

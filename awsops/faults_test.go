@@ -55,7 +55,7 @@ func TestSweepUnderTransientFaultsFindsTheSameCallers(t *testing.T) {
 		name   string
 		faults []sim.Fault
 	}{
-		{"throttling", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultThrottle, Every: 2, Times: 12}}},
+		{"throttling", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultThrottle, Every: 2, Times: 6}}},
 		{"server errors", []sim.Fault{{Operation: "LookupEvents", Kind: sim.Fault5xx, Every: 3}}},
 		{"resets", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultReset, Every: 4}}},
 		{"latency", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultLatency, Every: 2, Latency: 30 * time.Millisecond}}},

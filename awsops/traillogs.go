@@ -74,7 +74,6 @@ type logSplitter struct {
 	structuralOnly bool // never switch to marker mode
 	marker         bool // marker mode: recStart is the current record's start
 	searchFrom     int  // where the next marker search starts
-	checked        bool // marker mode: the record handed out was checked
 }
 
 func newLogSplitter(r io.Reader, buf []byte, structuralOnly bool) *logSplitter {

@@ -180,7 +180,7 @@ func (a *Aggregator) Add(r TrailRecord) {
 		call := prefix + ":" + action
 		act = &actionState{prefix: prefix, action: action, call: call,
 			passes: passRoleParams[call] != nil,
-			use:    runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Region: r.AWSRegion}}
+			use:    runbook.ActionUse{Source: r.EventSource, Name: r.EventName, Action: call, Region: r.AWSRegion}}
 		c.actions[ak] = act
 	}
 	rows := Match(&r)

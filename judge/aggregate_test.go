@@ -395,3 +395,48 @@ func syntheticJSON(buf []byte, r TrailRecord) []byte {
 		r.EventTime.Format(time.RFC3339), r.EventSource, r.EventName, r.AWSRegion, r.SourceIPAddress, r.UserAgent, code,
 		r.RequestParameters, r.EventID)
 }
+
+// A caller's actions are named as IAM names them: Lambda's API-version
+// suffix goes, monitoring.amazonaws.com is cloudwatch.
+func TestAggregateNamesActionsAsIAMDoes(t *testing.T) {
+	const key = "AKIAIOSFODNN7EXAMPLE"
+	a := NewAggregator(key, Inventory{})
+	for _, ev := range []struct{ source, name string }{
+		{"lambda.amazonaws.com", "GetFunction20150331v2"},
+		{"monitoring.amazonaws.com", "DescribeAlarms"},
+	} {
+		a.Add(*trailRec(t, `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accessKeyId":"`+key+`","userName":"ci"},
+			"eventTime":"2026-11-20T10:00:00Z","eventSource":"`+ev.source+`","eventName":"`+ev.name+`","awsRegion":"us-west-2",
+			"sourceIPAddress":"20.57.112.9","userAgent":"aws-cli/2.17.0","readOnly":true,"eventID":"`+ev.name+`"}`))
+	}
+	callers, _, _ := a.Result()
+	if len(callers) != 1 {
+		t.Fatalf("%d callers, want 1", len(callers))
+	}
+	var got []string
+	for _, u := range callers[0].Actions {
+		got = append(got, u.Call())
+	}
+	if want := []string{"lambda:GetFunction", "cloudwatch:DescribeAlarms"}; !sameSet(got, want) {
+		t.Fatalf("actions %v, want %v", got, want)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]int{}
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		seen[x]--
+	}
+	for _, n := range seen {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -198,6 +198,7 @@ func (m *Machine) cleanedUp(e ResourceCleanedUp) {
 		}
 	}
 	s.CleanedUp = done
+	m.markFollowUps() // a removal may carry out a follow-up of the checklist
 }
 
 func (m *Machine) settleResource(r Resource) {

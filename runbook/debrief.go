@@ -177,7 +177,7 @@ func scoreRemoved(d Drill, st State) *DebriefPoint {
 		}
 	}
 	for _, tech := range d.FollowUps {
-		if !slices.ContainsFunc(st.FollowUpsDone, func(f FollowUpDone) bool { return f.Technique == tech }) {
+		if !slices.ContainsFunc(st.Investigation.FollowUps(), func(f FollowUp) bool { return f.Technique == tech && st.FollowUpDone(f) }) {
 			open = append(open, tech)
 		}
 	}

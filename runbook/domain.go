@@ -1,6 +1,9 @@
 package runbook
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Caller identity as STS reports it for the credentials keyrunbook runs with.
 type Caller struct {
@@ -109,8 +112,12 @@ const (
 
 // ActionUse is one API action a caller was seen to make.
 type ActionUse struct {
-	Source    string    `json:"source"` // eventSource, e.g. s3.amazonaws.com
-	Name      string    `json:"name"`   // eventName
+	Source string `json:"source"` // eventSource, e.g. s3.amazonaws.com
+	Name   string `json:"name"`   // eventName, e.g. GetFunction20150331v2
+	// Action is the IAM action the call needs, as the investigation named
+	// it: "lambda:GetFunction" (no API-version suffix), "cloudwatch:…" for
+	// monitoring.amazonaws.com. Empty in logs written before it existed.
+	Action    string    `json:"action,omitempty"`
 	Region    string    `json:"region,omitempty"`
 	Count     int       `json:"count"`
 	Errors    int       `json:"errors,omitempty"`
@@ -373,4 +380,13 @@ type CheckItem struct {
 	OK    bool   `json:"ok"`
 	State string `json:"state"` // what was read
 	Fix   string `json:"fix,omitempty"`
+}
+
+// Call names the action for people: the IAM action where the investigation
+// named it, else the event source's prefix and the event name.
+func (a ActionUse) Call() string {
+	if a.Action != "" {
+		return a.Action
+	}
+	return strings.TrimSuffix(a.Source, ".amazonaws.com") + ":" + a.Name
 }

@@ -134,15 +134,60 @@ func (m *Machine) confirmFollowUp(e ConfirmFollowUp) error {
 		return refuse(s.Step, e, "no open follow-up %s", e.ID)
 	case slices.ContainsFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == e.ID }):
 		return refuse(s.Step, e, "%s is already confirmed", e.ID)
+	case s.followUpCleanedUp(*found):
+		return refuse(s.Step, e, "%s is done already: keyrunbook's clean-up removed %s", e.ID, strings.Join(found.Targets, ", "))
 	}
 	s.FollowUpsDone = append(slices.Clone(s.FollowUpsDone), FollowUpDone{ID: e.ID, Technique: found.Technique, Note: e.Note})
-	for i := range s.Checklist {
-		if s.Checklist[i].ID == e.ID {
-			s.Checklist = slices.Clone(s.Checklist)
-			s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(e.Note)
+	m.markFollowUps()
+	return nil
+}
+
+// cleanedUpBy are the follow-up kinds keyrunbook's own clean-up carries out:
+// deleting what the attacker made, terminating what it launched. Rotating a
+// secret or unsharing a snapshot stays the responder's to confirm.
+var cleanedUpBy = map[string]bool{"delete": true, "terminate": true}
+
+// FollowUpDone reports whether a follow-up is done: confirmed by the
+// responder, or carried out by the clean-up (every target it names was
+// removed: the user deleted, the instances terminated).
+func (s State) FollowUpDone(f FollowUp) bool {
+	if slices.ContainsFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == followUpID(f) }) {
+		return true
+	}
+	return s.followUpCleanedUp(f)
+}
+
+func (s State) followUpCleanedUp(f FollowUp) bool {
+	if !cleanedUpBy[f.Kind] || len(f.Targets) == 0 {
+		return false
+	}
+	for _, t := range f.Targets {
+		if !slices.ContainsFunc(s.CleanedUp, func(r Resource) bool { return r.ID == t }) {
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// markFollowUps sets the checklist's follow-up items from what is done:
+// the responder's word, or the clean-up that removed every target.
+func (m *Machine) markFollowUps() {
+	s := &m.s
+	if s.Investigation == nil || len(s.Checklist) == 0 {
+		return
+	}
+	s.Checklist = slices.Clone(s.Checklist)
+	for _, f := range s.Investigation.FollowUps() {
+		i := slices.IndexFunc(s.Checklist, func(c CheckItem) bool { return c.ID == followUpID(f) })
+		if i < 0 {
+			continue
+		}
+		if j := slices.IndexFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == followUpID(f) }); j >= 0 {
+			s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(s.FollowUpsDone[j].Note)
+		} else if s.followUpCleanedUp(f) {
+			s.Checklist[i].OK, s.Checklist[i].State = true, "done: keyrunbook's clean-up removed "+strings.Join(f.Targets, ", ")
+		}
+	}
 }
 
 func noteSuffix(note string) string {

@@ -149,3 +149,51 @@ func TestSubmitKeyExposure(t *testing.T) {
 		})
 	}
 }
+
+// A delete or terminate follow-up whose targets keyrunbook's clean-up
+// removed is done: the checklist says so, a confirmation by hand is refused
+// as redundant, and a rotate follow-up still waits for the responder.
+func TestFollowUpCarriedOutByTheCleanUp(t *testing.T) {
+	m := machineAt(t, "harden")
+	inv := *m.s.Investigation
+	vm := Resource{Type: "ec2-instance", ID: "i-0evil", Region: "sa-east-1", Action: "RunInstances", CallerID: "c-evil"}
+	inv.BlastRadius = append(slices.Clone(inv.BlastRadius), vm)
+	inv.Indicators = []Indicator{{Kind: "resource-abuse", CallerID: "c-evil", FollowUps: []FollowUp{
+		{Kind: "terminate", Technique: "compute-launched", Do: "Terminate the instances it launched.", CallerID: "c-evil", Targets: []string{"i-0evil"}},
+		{Kind: "rotate", Technique: "secret-read", Do: "Rotate every secret it read.", CallerID: "c-evil", Targets: []string{"prod/db"}},
+	}}}
+	m.s.Investigation = &inv
+	if _, err := m.Apply(HardeningChecked{Items: []CheckItem{{ID: "root-keys", OK: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	open := func() []string {
+		var ids []string
+		for _, c := range m.State().Checklist {
+			if !c.OK {
+				ids = append(ids, c.ID)
+			}
+		}
+		return ids
+	}
+	if got := open(); !slices.Equal(got, []string{"follow-up-compute-launched-c-evil", "follow-up-secret-read-c-evil"}) {
+		t.Fatalf("open before the clean-up: %v", got)
+	}
+	if _, err := m.Apply(CleanUp{Resource: vm}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Apply(ResourceCleanedUp{Resource: vm}); err != nil {
+		t.Fatal(err)
+	}
+	if got := open(); !slices.Equal(got, []string{"follow-up-secret-read-c-evil"}) {
+		t.Fatalf("open after the instance was terminated: %v", got)
+	}
+	if _, err := m.Apply(ConfirmFollowUp{ID: "follow-up-compute-launched-c-evil"}); err == nil || !strings.Contains(err.Error(), "clean-up removed i-0evil") {
+		t.Fatalf("confirming what the clean-up did: %v", err)
+	}
+	if _, err := m.Apply(ConfirmFollowUp{ID: "follow-up-secret-read-c-evil", Note: "rotated"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := open(); len(got) != 0 {
+		t.Fatalf("open after the confirmation: %v", got)
+	}
+}

@@ -37,8 +37,11 @@ type Report struct {
 	Checklist  []CheckItem `json:"checklist,omitempty"`
 	// FollowUps are what the attacker's techniques leave to do (rotate,
 	// unshare, revoke…), from the indicators of callers not legitimate.
-	FollowUps []FollowUp      `json:"followUps,omitempty"`
-	Debrief   json.RawMessage `json:"debrief,omitempty"`
+	FollowUps []FollowUp `json:"followUps,omitempty"`
+	// FollowUpState says, per follow-up (same order), whether it is done
+	// and by whom: the responder's word, or keyrunbook's clean-up.
+	FollowUpState []string        `json:"followUpState,omitempty"`
+	Debrief       json.RawMessage `json:"debrief,omitempty"`
 }
 
 // ReportSummary is the report's first paragraph.
@@ -140,6 +143,16 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	r.CleanedUp = st.CleanedUp
 	r.Checklist = st.Checklist
 	r.FollowUps = st.Investigation.FollowUps()
+	for _, f := range r.FollowUps {
+		state := "open"
+		switch {
+		case st.followUpCleanedUp(f):
+			state = "done by the clean-up"
+		case st.FollowUpDone(f):
+			state = "done, says the responder"
+		}
+		r.FollowUpState = append(r.FollowUpState, state)
+	}
 	r.Containment = ReportContainment{
 		DeactivatedAt: st.DeactivatedAt, Override: st.Override, Rollbacks: st.Rollbacks, Lessons: st.Lessons,
 		WatchWindow: st.WatchWindow, WatchStart: st.WatchStart, WatchLast: st.WatchLast, WatchPassed: st.WatchPassed,

@@ -27,7 +27,7 @@ func (r *Report) CallersCSV() ([]byte, error) {
 		for _, c := range r.Investigation.Callers {
 			var actions []string
 			for _, a := range c.Actions {
-				actions = append(actions, iamish(a))
+				actions = append(actions, a.Call())
 			}
 			repl, decision := "", ""
 			for _, p := range r.Replacements {
@@ -42,11 +42,6 @@ func (r *Report) CallersCSV() ([]byte, error) {
 	}
 	w.Flush()
 	return []byte(RedactString(buf.String())), w.Error()
-}
-
-func iamish(a ActionUse) string {
-	svc := strings.TrimSuffix(a.Source, ".amazonaws.com")
-	return svc + ":" + a.Name
 }
 
 // Markdown renders the report for people: headings, tables, policies in
@@ -235,9 +230,13 @@ func (r *Report) mdFollowUps(b *strings.Builder) {
 		return
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("## Follow-ups\n\n| Caller | Technique | Do | On |\n|---|---|---|---|\n")
-	for _, f := range r.FollowUps {
-		p("| %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))))
+	p("## Follow-ups\n\n| Caller | Technique | Do | On | State |\n|---|---|---|---|---|\n")
+	for i, f := range r.FollowUps {
+		state := "open"
+		if i < len(r.FollowUpState) {
+			state = r.FollowUpState[i]
+		}
+		p("| %s | %s | %s | %s | %s |\n", f.CallerID, f.Technique, mdCell(f.Do), mdCell(RedactString(strings.Join(f.Targets, ", "))), state)
 	}
 	p("\n")
 }

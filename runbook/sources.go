@@ -242,7 +242,7 @@ func (m *Machine) trailSourceScanned(e TrailSourceScanned) ([]Effect, error) {
 func actionNames(acts []ActionUse) []string {
 	var out []string
 	for _, a := range acts {
-		out = append(out, strings.TrimSuffix(a.Source, ".amazonaws.com")+":"+a.Name)
+		out = append(out, a.Call())
 	}
 	return out
 }

@@ -291,7 +291,7 @@ func validAthena(src TrailSource) error {
 	}
 	if src.Output != "" {
 		if _, _, err := ParseS3URI(src.Output); err != nil {
-			return fmt.Errorf("Athena results location: %w", err)
+			return fmt.Errorf("the Athena results location: %w", err)
 		}
 	}
 	if src.CreateTable {

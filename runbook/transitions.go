@@ -285,13 +285,7 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		// The indicators' follow-ups (rotate the secrets read, unshare the
 		// snapshots shared) join what awsops read of the account.
 		s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
-		for i := range s.Checklist {
-			for _, d := range s.FollowUpsDone {
-				if s.Checklist[i].ID == d.ID {
-					s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(d.Note)
-				}
-			}
-		}
+		m.markFollowUps()
 		return nil, nil
 
 	case RecheckHardening:

@@ -420,7 +420,7 @@ func actionSummary(actions []runbook.ActionUse) string {
 	slices.SortStableFunc(sorted, func(a, b runbook.ActionUse) int { return cmp.Compare(b.Count, a.Count) })
 	parts := make([]string, 0, len(sorted))
 	for _, a := range sorted {
-		s := fmt.Sprintf("%s:%s ×%d", serviceOf(a.Source), a.Name, a.Count)
+		s := fmt.Sprintf("%s ×%d", a.Call(), a.Count)
 		if !a.ReadOnly {
 			s += " (write)"
 		}
@@ -433,14 +433,4 @@ func actionSummary(actions []runbook.ActionUse) string {
 		return "none recorded"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// serviceOf turns an eventSource into its IAM prefix: s3.amazonaws.com →
-// s3, monitoring.amazonaws.com → cloudwatch (DESIGN.md).
-func serviceOf(source string) string {
-	s := strings.TrimSuffix(source, ".amazonaws.com")
-	if s == "monitoring" {
-		return "cloudwatch"
-	}
-	return s
 }

@@ -31,15 +31,6 @@ type trailFile struct {
 	end    time.Time // delivery time, the end of its span
 }
 
-func (s *Sim) trailOf(bucket string) (Trail, bool) {
-	for _, t := range s.acct.trails {
-		if t.Bucket == bucket {
-			return t, true
-		}
-	}
-	return Trail{}, false
-}
-
 // trailRegions are the regions a trail logs: every enabled region for a
 // multi-region trail, its home region otherwise.
 func (s *Sim) trailRegions(t Trail) []string {

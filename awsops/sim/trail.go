@@ -220,14 +220,6 @@ func (t *trail) add(evs ...event) {
 	}
 }
 
-// newest is the time of the newest event, or minInt64 when there is none.
-func (t *trail) newest() int64 {
-	if len(t.events) == 0 {
-		return -1 << 63
-	}
-	return t.events[len(t.events)-1].at
-}
-
 // mix64 is SplitMix64's finaliser: a cheap, well-spread hash of one word.
 func mix64(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15

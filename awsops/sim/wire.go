@@ -38,6 +38,7 @@ var serviceWires = map[string][]string{
 	"organizations": {wireJSON11},
 	"lambda":        {wireREST},
 	"guardduty":     {wireREST},
+	"securityhub":   {wireREST},
 	"s3":            {wireS3},
 }
 

@@ -40,8 +40,15 @@ func TestKillPoints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the incident once per mutating call, killed and resumed")
 	}
+	scenarios := []string{"root-key-ec2-onprem", "iam-user-lambda-ci", "minted-session"}
+	if raceDetector {
+		// Under -race every child runs several times slower: two kill
+		// points of one scenario keep the package within go test's 10
+		// minutes; all of them run without -race.
+		scenarios = scenarios[1:2]
+	}
 	tried, resumed := 0, 0
-	for _, scenario := range []string{"root-key-ec2-onprem", "iam-user-lambda-ci", "minted-session"} {
+	for _, scenario := range scenarios {
 		t.Run(scenario, func(t *testing.T) {
 			clean := runKillPoint(t, scenario, 0)
 			if !clean.closed {
@@ -49,6 +56,9 @@ func TestKillPoints(t *testing.T) {
 			}
 			t.Logf("mutating calls of a clean run: %s", strings.Join(clean.mutations, ", "))
 			for i, op := range clean.mutations {
+				if raceDetector && op != "CreateAccessKey" && op != "UpdateAccessKey" {
+					continue
+				}
 				t.Run(fmt.Sprintf("%02d-%s", i+1, strings.ReplaceAll(op, "/", "_")), func(t *testing.T) {
 					tried++
 					r := runKillPoint(t, scenario, i+1)
@@ -166,10 +176,15 @@ func runKillPoint(t *testing.T, scenario string, killAt int) *kpRun {
 	}
 	out, err := run("start")
 	r.out = out
-	if r.killedAt != "" {
+	mu.Lock()
+	killed := r.killedAt != ""
+	mu.Unlock()
+	if killed {
 		out, err = run("resume")
 		r.out += "\n--- resume ---\n" + out
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	r.closed = err == nil && strings.Contains(out, "KP: closed")
 	return r
 }

@@ -52,16 +52,22 @@ def main():
     clients = {}
     verdicts = []
 
-    def client(service, region, secret=None):
-        k = (service, region, secret)
+    def client(service, region, secret=None, session=None):
+        k = (service, region, secret, session and session["AccessKeyId"])
         if k not in clients:
-            clients[k] = sess.create_client(
-                service, region_name=region, endpoint_url=ctx["endpoint"],
-                aws_access_key_id=ctx["key"], aws_secret_access_key=secret or ctx["secret"], config=cfg)
+            if session:  # temporary credentials (an AssumeRoot session)
+                clients[k] = sess.create_client(
+                    service, region_name=region, endpoint_url=ctx["endpoint"],
+                    aws_access_key_id=session["AccessKeyId"], aws_secret_access_key=session["SecretAccessKey"],
+                    aws_session_token=session["SessionToken"], config=cfg)
+            else:
+                clients[k] = sess.create_client(
+                    service, region_name=region, endpoint_url=ctx["endpoint"],
+                    aws_access_key_id=ctx["key"], aws_secret_access_key=secret or ctx["secret"], config=cfg)
         return clients[k]
 
-    def call(service, op, params=None, region="us-east-1", expect=None, secret=None):
-        c = client(service, region, secret)
+    def call(service, op, params=None, region="us-east-1", expect=None, secret=None, session=None):
+        c = client(service, region, secret, session)
         v = {"service": service, "op": op, "ok": False, "code": "", "status": 0, "modeled": False, "why": ""}
         if op not in c.meta.service_model.operation_names:
             v["skipped"] = True  # an older botocore, whose model predates the operation
@@ -109,7 +115,38 @@ def main():
     json.dump(verdicts, sys.stdout)
 
 
+def org_plan(sc, ctx, call):
+    """An organization's management account: Organizations, centralized
+    root access, AssumeRoot and what its root session may read, and
+    Security Hub's IAM.4 findings."""
+    acct = sc["account"]["id"]
+    call("organizations", "DescribeOrganization")
+    accounts = call("organizations", "ListAccounts", {"MaxResults": 20})
+    call("iam", "ListOrganizationsFeatures")
+    call("iam", "EnableOrganizationsRootCredentialsManagement")
+    call("iam", "EnableOrganizationsRootSessions")
+    members = [a["Id"] for a in (accounts or {}).get("Accounts", []) if a["Id"] != acct]
+    member = members[0] if members else "111122223333"
+    audit = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
+    call("sts", "AssumeRoot", {"TargetPrincipal": member, "TaskPolicyArn": {"arn": audit}, "DurationSeconds": 3600},
+         expect="ValidationError")
+    s = call("sts", "AssumeRoot", {"TargetPrincipal": member, "TaskPolicyArn": {"arn": audit}, "DurationSeconds": 900})
+    if s:
+        root = s["Credentials"]
+        call("iam", "ListAccessKeys", session=root)
+        call("iam", "GetAccountSummary", session=root)
+        call("iam", "GetLoginProfile", session=root)
+        # The audit task policy allows no change: UpdateAccessKey is denied.
+        call("iam", "UpdateAccessKey", {"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "Status": "Inactive"},
+             session=root, expect="AccessDenied")
+    call("securityhub", "GetFindings", {"Filters": {"ComplianceSecurityControlId": [{"Value": "IAM.4", "Comparison": "EQUALS"}]},
+                                        "MaxResults": 50})
+
+
 def plan(sc, ctx, call):
+    if sc.get("organization"):
+        org_plan(sc, ctx, call)
+        return
     acct = sc["account"]["id"]
     regions = sc.get("regions") or ["us-east-1"]
     region = "eu-west-1" if "eu-west-1" in regions else regions[0]
