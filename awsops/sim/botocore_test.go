@@ -17,7 +17,10 @@ import (
 type verdict struct {
 	Service, Op, Code, Why, Expected string
 	OK, Modeled                      bool
-	Status                           int
+	// Skipped: the operation or a member of its request is newer than this
+	// botocore's models (Debian's python3-botocore lags pip's).
+	Skipped bool
+	Status  int
 }
 
 // onlyErrors are operations the sim can answer only with an error the
@@ -52,7 +55,7 @@ func botocorePython(t *testing.T) string {
 // least one scenario.
 func TestBotocoreConformance(t *testing.T) {
 	py := botocorePython(t)
-	succeeded, called := map[string]bool{}, map[string]bool{}
+	succeeded, called, skipped := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, info := range append(sim.Scenarios(), sim.OrgScenarios()...) {
 		t.Run(info.Name, func(t *testing.T) {
 			e := start(t, info.Name)
@@ -82,6 +85,10 @@ func TestBotocoreConformance(t *testing.T) {
 			for _, v := range verdicts {
 				op := v.Service + ":" + v.Op
 				called[op] = true
+				if v.Skipped {
+					skipped[op] = true
+					continue
+				}
 				if v.Why != "" {
 					t.Errorf("%s (status %d): %s", op, v.Status, v.Why)
 				}
@@ -99,6 +106,8 @@ func TestBotocoreConformance(t *testing.T) {
 		switch {
 		case !called[name]:
 			t.Errorf("%s is served but testdata/botocore_conformance.py never calls it: add it to the plan", name)
+		case !succeeded[name] && skipped[name]:
+			t.Logf("%s is newer than this botocore's models: not checked", name)
 		case !succeeded[name]:
 			t.Errorf("%s never succeeded in any scenario", name)
 		}
