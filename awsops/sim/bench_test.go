@@ -2,7 +2,6 @@ package sim_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 )
@@ -17,17 +16,14 @@ func TestBusyScenarioSeedsEnough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	began := time.Now()
 	s, err := sim.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	took := time.Since(began)
+	// How fast is BenchmarkSeedBusyScenario's to say: a wall-clock bound
+	// here failed only when other suites shared the machine.
 	if n := s.EventCount(); n < 100_000 {
 		t.Errorf("%d events seeded, want at least 100,000", n)
-	}
-	if took > 5*time.Second { // -race on a busy CI machine is several times slower
-		t.Errorf("seeding took %v", took)
 	}
 }
 
