@@ -30,9 +30,14 @@ type DebriefPoint struct {
 	OK     bool   `json:"ok"`
 	Lost   int    `json:"lost"`
 	Detail string `json:"detail"`
-	// Note marks a line that scores nothing: a loose end keyrunbook cannot
-	// yet close for the trainee, said so it is not forgotten.
-	Note bool `json:"note,omitempty"`
+}
+
+// Mark is the point's sign in the debrief: ✓ earned, ✗ lost.
+func (p DebriefPoint) Mark() string {
+	if p.OK {
+		return "✓"
+	}
+	return "✗"
 }
 
 // Debrief scores a training run out of 100, with the reasons.
@@ -251,18 +256,11 @@ func (d Debrief) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Debrief — %s: %d/100\n", d.Scenario, d.Score)
 	for _, p := range d.Points {
-		mark := "✓"
-		switch {
-		case p.Note:
-			mark = "•"
-		case !p.OK:
-			mark = "✗"
-		}
 		lost := ""
 		if p.Lost > 0 {
 			lost = fmt.Sprintf(" (−%d)", p.Lost)
 		}
-		fmt.Fprintf(&b, "  %s %s%s: %s\n", mark, p.Title, lost, p.Detail)
+		fmt.Fprintf(&b, "  %s %s%s: %s\n", p.Mark(), p.Title, lost, p.Detail)
 	}
 	return b.String()
 }

@@ -96,18 +96,11 @@ func (r *Report) mdDebrief(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "## Training debrief\n\nScenario %s: **%d/100**.\n\n| | Point | Lost | Why |\n|---|---|---|---|\n", mdCell(d.Scenario), d.Score)
 	for _, p := range d.Points {
-		mark := "✓"
-		switch {
-		case p.Note:
-			mark = "•"
-		case !p.OK:
-			mark = "✗"
-		}
 		lost := ""
 		if p.Lost > 0 {
 			lost = fmt.Sprintf("−%d", p.Lost)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mark, mdCell(p.Title), lost, mdCell(p.Detail))
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", p.Mark(), mdCell(p.Title), lost, mdCell(p.Detail))
 	}
 	b.WriteString("\n")
 }

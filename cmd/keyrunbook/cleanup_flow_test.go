@@ -66,20 +66,29 @@ func TestTUICleansUpAttackerOnlyWithOneConfirmation(t *testing.T) {
 	waitFor("picked")
 	press("c")
 	waitFor("Remove what the attacker created", "calls will be made")
+	// enter waits until every call is read from the account.
+	for deadline := time.Now().Add(60 * time.Second); strings.Contains(screen(), "reading the account") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if strings.Contains(screen(), "each one listed") || strings.Contains(screen(), "read from the account as it runs") {
 		t.Fatalf("the confirmation does not show the real calls:\n%s", screen())
 	}
 	press("enter")
 	waitFor("cleaned up")
+	// The program owns the incident while it runs: the test reads the
+	// action log until every clean-up intent has its result, then the
+	// final model once the program has quit.
 	deadline := time.Now().Add(60 * time.Second)
-	for !cleanedAll(d.en.Machine().State()) && time.Now().Before(deadline) {
+	for !cleanUpsSettled(t, d.log) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	st := d.en.Machine().State()
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	waitFor("Leave this incident?")
+	press("y")
+	st := tm.FinalModel(t, teatest.WithFinalTimeout(30*time.Second)).(tuitest.Recorder).Model.(tui.Model).State()
 	if !cleanedAll(st) {
 		t.Fatalf("left after one confirmation: %v\n%s", leftOver(st), screen())
 	}
-	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	raw, err := os.ReadFile(d.log)
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +96,25 @@ func TestTUICleansUpAttackerOnlyWithOneConfirmation(t *testing.T) {
 	if n := strings.Count(string(raw), `"name":"CleanUp"`); n != 1 {
 		t.Errorf("%d CleanUp events, want one confirmation's", n)
 	}
+}
+
+// cleanUpsSettled reports whether the action log holds a result for every
+// clean-up intent, and at least one.
+func cleanUpsSettled(t *testing.T, log string) bool {
+	raw, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intents, results := 0, 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		switch {
+		case strings.Contains(line, `"type":"intent"`) && strings.Contains(line, `"name":"CleanUpResource"`):
+			intents++
+		case strings.Contains(line, `"name":"ResourceCleanedUp"`), strings.Contains(line, `"effect":"CleanUpResource"`):
+			results++
+		}
+	}
+	return intents > 0 && results >= intents
 }
 
 // cleanedAll reports whether every removable resource of the blast radius
