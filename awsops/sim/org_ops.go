@@ -228,6 +228,15 @@ func opAssumeRoot(s *Sim, c *call) (any, *apiError) {
 	}
 	m := org.byID[target]
 	expires := c.at.Add(time.Duration(seconds) * time.Second)
+	if m.full != nil {
+		// A member simulated whole holds its own root sessions (org_full.go).
+		k := m.full.openRootSession(task, expires, c.key.id)
+		c.respElems = map[string]any{"credentials": trailCredentials(k), "sourceIdentity": ""}
+		c.resources = []eventResource{{Type: "AWS::IAM::AccessKey", Name: k.id}}
+		return &struct {
+			Credentials xmlCredentials `xml:"Credentials"`
+		}{s.xmlCredentialsOf(k)}, nil
+	}
 	p := &principal{kind: typeRoot, account: m.id, id: m.id, arn: "arn:aws:iam::" + m.id + ":root", since: c.at}
 	k := s.mint(c, p, m.id, &mintInfo{via: "AssumeRoot", expires: expires})
 	org.sessions[k.id] = &rootSession{member: m, task: task, expires: expires}

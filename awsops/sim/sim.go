@@ -54,6 +54,11 @@ type Sim struct {
 	limiters   map[string]*rate.Limiter
 
 	org *organization // the organization the account manages, or nil (org.go)
+	// memberOf is DescribeOrganization's answer in a member simulated
+	// whole, and scps the service control policies attached to it
+	// (org_full.go, org_scp.go).
+	memberOf any
+	scps     []scp
 }
 
 // Option configures New.
@@ -135,7 +140,10 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{}, fieldLimit: o.fieldLimit,
 		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50"), faults: o.faults}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
-	s.org = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts)
+	if s.org, err = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts); err != nil {
+		return nil, fmt.Errorf("new sim: %w", err)
+	}
+	s.linkMembers()
 	s.setUpResponder()
 	s.setUpWorkloads()
 	return s, nil
@@ -227,9 +235,10 @@ func (s *Sim) Advance(d time.Duration) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.runRange(s.now, s.now.Add(d))
 	s.now = s.now.Add(d)
+	s.mu.Unlock()
+	s.advanceMembers(d)
 }
 
 // Follow advances the simulated clock with the wall clock, speed simulated

@@ -7,8 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -63,10 +61,7 @@ func keyToRespond(a runbook.RootAudit) (string, bool) {
 // account (the SDK's assume-role provider, refreshed as it expires);
 // deletion through sts:AssumeRoot from the management account.
 func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, mode runbook.Mode, o orgOptions, io streams) error {
-	roleARN := "arn:aws:iam::" + account + ":role/" + o.memberRole
-	member := mgmt.Copy()
-	member.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(mgmt), roleARN,
-		func(p *stscreds.AssumeRoleOptions) { p.RoleSessionName = "keyrunbook-org" }))
+	member, roleARN := memberConfig(mgmt, account, o.memberRole, nil)
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, OrgAdmin: &mgmt}
 	x := awsops.NewExecutor(member, opts)
 	path := defaultLogName("incident-"+keyID, time.Now())

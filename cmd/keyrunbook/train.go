@@ -166,6 +166,18 @@ type training struct {
 	clock *awsops.SimClock
 	stop  func()
 	speed float64
+	// org is the organization's sim when sim is one of its members
+	// (org_campaign.go): the clock is the organization's.
+	org *sim.Sim
+}
+
+// advance moves the simulated clock: the organization's, members and all.
+func (t *training) advance(d time.Duration) {
+	if t.org != nil {
+		t.org.Advance(d)
+		return
+	}
+	t.sim.Advance(d)
 }
 
 // startTraining starts the simulated account on loopback and builds the
@@ -286,7 +298,7 @@ func demoFor(sc *sim.Scenario, t *training, pace time.Duration) *tui.Demo {
 			return "", nil, true
 		}
 		if mv.event != nil && mv.wait > 0 {
-			t.sim.Advance(mv.wait)
+			t.advance(mv.wait)
 		}
 		return mv.why, mv.event, false
 	}}
