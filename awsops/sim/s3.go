@@ -37,6 +37,11 @@ type s3Error struct {
 // s3Operations are the S3 operations the sim serves, by their API names.
 var s3Operations = []string{"ListBuckets", "GetBucketLocation", "ListObjects", "ListObjectsV2", "GetObject"}
 
+// s3API is S3 (restXml), which routes its own requests (s3Action).
+func s3API() *service {
+	return &service{name: "s3", wires: []string{wireS3}, named: s3Operations}
+}
+
 // s3Action names the operation of a path-style request: "" for one the
 // sim does not serve (another method, or a bucket subresource such as
 // ?policy or ?acl).

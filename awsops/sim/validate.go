@@ -132,8 +132,8 @@ func pastOffset(field, s string, def time.Duration) (time.Duration, error) {
 }
 
 // compile validates sc and parses its times.
-func compile(sc *Scenario) (*compiled, error) {
-	v := validator{sc: sc, keyRefs: map[string]string{}, keyIDs: map[string]bool{},
+func compile(sc *Scenario, services catalog) (*compiled, error) {
+	v := validator{sc: sc, services: services, keyRefs: map[string]string{}, keyIDs: map[string]bool{},
 		users: map[string]bool{}, roles: map[string]bool{}, policies: map[string]bool{},
 		instances: map[string]*Instance{}}
 	for arn := range builtinPolicies {
@@ -149,6 +149,7 @@ func compile(sc *Scenario) (*compiled, error) {
 
 type validator struct {
 	sc        *Scenario
+	services  catalog
 	out       compiled
 	enabled   map[string]bool
 	keyRefs   map[string]string // ref → field that defines it

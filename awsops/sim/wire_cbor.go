@@ -76,8 +76,8 @@ func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentia
 		reply(nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
 		return true
 	}
-	o, implemented := lookupOp(service, action)
-	rec.Mutating = implemented && !o.readOnly || !implemented && !guessReadOnly(service, action, nil)
+	o, implemented := s.services.op(service, action)
+	rec.Mutating = implemented && !o.readOnly || !implemented && !s.services.readOnly(service, action, nil)
 	if _, e := decodeRPCInput(body); e != nil {
 		reply(nil, e)
 		return true

@@ -13,7 +13,7 @@ import (
 // REST protocols (restJson1: Lambda, GuardDuty; restXml: S3) choose the
 // operation by HTTP method and path, not by an Action parameter or an
 // X-Amz-Target header: "GET /2015-03-31/functions/{FunctionName}" is
-// GetFunction. A service registers its routes here (registerREST) and
+// GetFunction. A service declares its routes in its table (restTable) and
 // ServeHTTP hands every request of a service with routes to serveREST.
 // Operations run as every other does (s.serve: authentication, the policy
 // check, CloudTrail), so only the request's shape and the reply's encoding
@@ -37,40 +37,38 @@ type restRoute struct {
 	status int
 }
 
-// restRoutes holds each service's routes, most specific first within a
-// method (a route with a query key before the same path without one).
-var restRoutes = map[string][]restRoute{}
-
-// registerREST adds a service's routes. Like register, it runs from init
-// functions, after exec.go built the operation table.
-func registerREST(service string, routes ...restRoute) {
+// restTable orders a service's routes most specific first within a
+// method: a route with a query key before the same path without one.
+func restTable(routes ...restRoute) []restRoute {
+	var out []restRoute
 	for _, rt := range routes {
 		if rt.query != "" {
-			restRoutes[service] = append([]restRoute{rt}, restRoutes[service]...)
+			out = append([]restRoute{rt}, out...)
 			continue
 		}
-		restRoutes[service] = append(restRoutes[service], rt)
+		out = append(out, rt)
 	}
+	return out
 }
 
 // matchREST finds the route of a request and the values of its labels. A
 // path with a trailing slash matches as the path without it, as AWS's REST
 // services route it: older clients list Lambda's functions at
 // "/2015-03-31/functions/".
-func matchREST(service, method string, u *url.URL) (*restRoute, map[string]string, bool) {
+func matchREST(routes []restRoute, method string, u *url.URL) (*restRoute, map[string]string, bool) {
 	path := u.EscapedPath()
-	if rt, labels, ok := matchRESTPath(service, method, path, u.Query()); ok {
+	if rt, labels, ok := matchRESTPath(routes, method, path, u.Query()); ok {
 		return rt, labels, ok
 	}
 	if trimmed := strings.TrimSuffix(path, "/"); trimmed != path && trimmed != "" {
-		return matchRESTPath(service, method, trimmed, u.Query())
+		return matchRESTPath(routes, method, trimmed, u.Query())
 	}
 	return nil, nil, false
 }
 
-func matchRESTPath(service, method, path string, q url.Values) (*restRoute, map[string]string, bool) {
-	for i := range restRoutes[service] {
-		rt := &restRoutes[service][i]
+func matchRESTPath(routes []restRoute, method, path string, q url.Values) (*restRoute, map[string]string, bool) {
+	for i := range routes {
+		rt := &routes[i]
 		if rt.method != method || (rt.query != "" && !q.Has(rt.query)) {
 			continue
 		}
@@ -120,7 +118,8 @@ func matchPath(pattern, path string) (map[string]string, bool) {
 // serveREST answers a request of a REST-routed service and reports true;
 // it reports false, writing nothing, for a service without routes.
 func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, scope credentialScope, signed bool) bool {
-	if len(restRoutes[service]) == 0 {
+	routes := s.services.routes(service)
+	if len(routes) == 0 {
 		return false
 	}
 	proto := protocolOf(service)
@@ -146,7 +145,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 		reply(0, nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
 		return true
 	}
-	rt, labels, found := matchREST(service, r.Method, r.URL)
+	rt, labels, found := matchREST(routes, r.Method, r.URL)
 	if !found {
 		rec.Mutating = r.Method != http.MethodGet && r.Method != http.MethodHead
 		reply(0, nil, errUnknownRoute(proto, r.Method, r.URL.Path))
