@@ -46,6 +46,8 @@ type apiError struct {
 	code, message string
 	status        int
 	trailCode     string // errorCode in CloudTrail when it differs from code
+	// resource and bucket are what S3's <Error> names, when it does.
+	resource, bucket string
 }
 
 func (e *apiError) recorded() string {

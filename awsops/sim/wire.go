@@ -132,21 +132,7 @@ func actionOf(r *http.Request, body []byte) string {
 // body (a wrong secret, a body over the limit), in its protocol.
 func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, e *apiError) {
 	reqID := s.requestIDLocked()
-	writeWireError(w, wire, service, e, reqID)
+	codecOf(wire).fail(w, replyMeta{service: service, requestID: reqID}, e)
 	s.logRequest(RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID,
 		Action: actionOf(r, body), ErrorCode: e.code, Status: e.status})
-}
-
-// writeWireError writes an error in any protocol.
-func writeWireError(w http.ResponseWriter, wire, service string, e *apiError, reqID string) {
-	switch wire {
-	case wireCBOR:
-		writeRPCError(w, e, reqID)
-	case wireREST:
-		writeRESTError(w, protoREST, e, reqID)
-	case wireS3:
-		writeRESTError(w, protoS3, e, reqID)
-	default:
-		writeError(w, wire, service, e, reqID)
-	}
 }

@@ -1,12 +1,15 @@
 package sim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -126,14 +129,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 	reqID := s.requestIDLocked()
 	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
 	reply := func(status int, out any, e *apiError) {
-		if e != nil {
-			rec.ErrorCode, rec.Status = e.code, e.status
-			writeRESTError(w, proto, e, reqID)
-		} else {
-			rec.Status = status
-			writeRESTResult(w, proto, status, out, reqID)
-		}
-		s.logRequest(rec)
+		s.answer(w, wireREST, &rec, replyMeta{requestID: reqID, status: status}, out, e)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -168,15 +164,8 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID, wire: wireREST}
 	out, e := s.serve(c, rt.op, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
-	reply(orStatus(rt.status), out, e)
+	reply(rt.status, out, e)
 	return true
-}
-
-func orStatus(status int) int {
-	if status == 0 {
-		return http.StatusOK
-	}
-	return status
 }
 
 func errUnknownRoute(proto, method, path string) *apiError {
@@ -193,35 +182,15 @@ func errMissingRESTAuth(proto string) *apiError {
 	return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token", status: http.StatusForbidden}
 }
 
-// rawBody is a reply sent as it is (S3 GetBucketPolicy's policy document).
-type rawBody struct {
-	contentType string
-	data        []byte
-}
+// restJSONCodec is restJson1 (Lambda, GuardDuty, Security Hub): the
+// result as a JSON body, errors with the code in X-Amzn-ErrorType and
+// "Type" User or Service in the body.
+type restJSONCodec struct{}
 
-// writeRESTResult encodes a reply: JSON for restJson1, XML for S3 (whose
-// reply structs name their root element with an XMLName field).
-func writeRESTResult(w http.ResponseWriter, proto string, status int, out any, reqID string) {
+func (restJSONCodec) result(w http.ResponseWriter, m replyMeta, out any) {
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	if raw, ok := out.(*rawBody); ok {
-		h.Set("Content-Type", raw.contentType)
-		w.WriteHeader(status)
-		_, _ = w.Write(raw.data)
-		return
-	}
-	if proto == protoS3 {
-		h.Set("x-amz-request-id", reqID)
-		if out == nil || status == http.StatusNoContent {
-			w.WriteHeader(status)
-			return
-		}
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, xml.Header)
-		_ = xml.NewEncoder(w).Encode(out)
-		return
-	}
+	h.Set("x-amzn-RequestId", m.requestID)
+	status := orStatus(m.status)
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)
 		return
@@ -234,25 +203,9 @@ func writeRESTResult(w http.ResponseWriter, proto string, status int, out any, r
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-// writeRESTError writes an error as restJson1 services do (the code in the
-// X-Amzn-ErrorType header, "Type" User or Service in the body) or as S3
-// does (an <Error> document).
-func writeRESTError(w http.ResponseWriter, proto string, e *apiError, reqID string) {
+func (restJSONCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	if proto == protoS3 {
-		h.Set("x-amz-request-id", reqID)
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(e.status)
-		_, _ = io.WriteString(w, xml.Header)
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName   xml.Name `xml:"Error"`
-			Code      string   `xml:"Code"`
-			Message   string   `xml:"Message"`
-			RequestID string   `xml:"RequestId"`
-		}{Code: e.code, Message: e.message, RequestID: reqID})
-		return
-	}
+	h.Set("x-amzn-RequestId", m.requestID)
 	typ := "User"
 	if e.status >= 500 {
 		typ = "Service"
@@ -261,6 +214,49 @@ func writeRESTError(w http.ResponseWriter, proto string, e *apiError, reqID stri
 	h.Set("X-Amzn-ErrorType", e.code)
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"Type": typ, "Message": e.message})
+}
+
+// restXMLCodec is restXml (S3): an object's bytes as they are, other
+// results as XML documents whose structs name their root element, errors
+// as an <Error> document. S3 names its request ID x-amz-request-id.
+type restXMLCodec struct{}
+
+func (restXMLCodec) result(w http.ResponseWriter, m replyMeta, out any) {
+	h := w.Header()
+	h.Set("x-amz-request-id", m.requestID)
+	status := orStatus(m.status)
+	switch b := out.(type) {
+	case nil:
+		w.WriteHeader(status)
+	case []byte: // an object: the trail's gzipped log files
+		sum := sha256.Sum256(b)
+		h.Set("Content-Type", "application/x-gzip")
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+	default:
+		h.Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, xml.Header)
+		_ = xml.NewEncoder(w).Encode(out)
+	}
+}
+
+func (restXMLCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
+	h := w.Header()
+	h.Set("x-amz-request-id", m.requestID)
+	h.Set("Content-Type", "application/xml")
+	w.WriteHeader(e.status)
+	_, _ = io.WriteString(w, xml.Header)
+	_ = xml.NewEncoder(w).Encode(struct {
+		XMLName    xml.Name `xml:"Error"`
+		Code       string   `xml:"Code"`
+		Message    string   `xml:"Message"`
+		Resource   string   `xml:"Resource,omitempty"`
+		BucketName string   `xml:"BucketName,omitempty"`
+		RequestID  string   `xml:"RequestId"`
+	}{Code: e.code, Message: e.message, Resource: e.resource, BucketName: e.bucket, RequestID: m.requestID})
 }
 
 // restJSONInput decodes a restJson1 request body into v; an empty body is
