@@ -78,6 +78,9 @@ type Scenario struct {
 	LeakedKey string `json:"leakedKey"`
 	// Workloads are the actors calling AWS, legitimate or not.
 	Workloads []Workload `json:"workloads,omitempty"`
+	// DataEvents are the S3 object and Lambda invoke calls a trail records
+	// in its log files and event history never shows (s3_data.go).
+	DataEvents []DataEvent `json:"dataEvents,omitempty"`
 }
 
 // Account identifies the simulated account.

@@ -16,6 +16,7 @@ type compiled struct {
 	regions   []string
 	workloads []compiledWorkload
 	steps     []compiledStep // every workload's steps, by time
+	dataCalls []dataCall     // the data events' schedules (s3_data.go)
 }
 
 type compiledWorkload struct {
@@ -139,7 +140,7 @@ func compile(sc *Scenario, services catalog) (*compiled, error) {
 	for arn := range builtinPolicies {
 		v.policies[arn] = true
 	}
-	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.organization, v.responder, v.workloads} {
+	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.organization, v.responder, v.workloads, v.dataEvents} {
 		if err := check(); err != nil {
 			return nil, err
 		}
