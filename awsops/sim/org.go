@@ -23,6 +23,13 @@ func organizationsAPI() *service {
 	return &service{name: "organizations", wires: []string{wireJSON11}, ops: map[string]op{
 		"DescribeOrganization": {fn: opDescribeOrganization, readOnly: true}, // ec2_associations.go
 		"ListAccounts":         {fn: opListAccounts, readOnly: true},
+		// Service control policies (org_scp.go).
+		"CreatePolicy":          {fn: opCreatePolicy},
+		"AttachPolicy":          {fn: opAttachPolicy},
+		"DetachPolicy":          {fn: opDetachPolicy},
+		"DeletePolicy":          {fn: opDeletePolicy},
+		"ListPoliciesForTarget": {fn: opListPoliciesForTarget, readOnly: true},
+		"ListPolicies":          {fn: opListPolicies, readOnly: true},
 	}}
 }
 

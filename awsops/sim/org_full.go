@@ -59,7 +59,7 @@ func (v *validator) fullMember(f string, m Member) error {
 	if m.Full.Organization != nil || len(m.Full.Root.Keys) > 0 {
 		return fieldErr(f+".full", "a member's own scenario has no organization and no root keys (they are the member's rootKeys)")
 	}
-	if _, err := compile(memberScenario(v.sc, m)); err != nil {
+	if _, err := compile(memberScenario(v.sc, m), v.services); err != nil {
 		return fmt.Errorf("%s.full: %w", f, err)
 	}
 	return nil

@@ -14,15 +14,7 @@ import (
 // reversible containment of a member's root key: an SCP denying the root
 // principal unless aws:AssumedRoot. An SCP attached to a member simulated
 // whole takes effect there at once; the management account is never
-// affected by SCPs, as on AWS.
-func init() {
-	register("organizations", "CreatePolicy", op{fn: opCreatePolicy})
-	register("organizations", "AttachPolicy", op{fn: opAttachPolicy})
-	register("organizations", "DetachPolicy", op{fn: opDetachPolicy})
-	register("organizations", "DeletePolicy", op{fn: opDeletePolicy})
-	register("organizations", "ListPoliciesForTarget", op{fn: opListPoliciesForTarget, readOnly: true})
-	register("organizations", "ListPolicies", op{fn: opListPolicies, readOnly: true})
-}
+// affected by SCPs, as on AWS. The operations are in organizationsAPI.
 
 // Organizations quotas for SCPs ("Quotas and service limits for AWS
 // Organizations", Maximum and minimum values): 5,120 characters a
