@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 )
 
 // The simulated organization: the scenario's account is the Organizations
@@ -187,14 +189,11 @@ type rootSession struct {
 	expires time.Time
 }
 
-// Default rates of the organization's limits (see README, "Every root key
-// in the organization"): STS allows 600 requests per second per account
-// per Region, shared by AssumeRole, AssumeRoot and the other credential
-// calls; IAM publishes no number, so the sim's per-account bucket is an
-// assumption.
+// Default rates of the organization's limits, from awsops/quota (where
+// each says its source).
 const (
-	DefaultAssumeRootRate = 600.0
-	DefaultMemberIAMRate  = 20.0
+	DefaultAssumeRootRate = quota.AssumeRootPerSecond
+	DefaultMemberIAMRate  = quota.MemberIAMPerSecond
 )
 
 // assumeRootBurst is the size of the AssumeRoot token bucket. AWS does not

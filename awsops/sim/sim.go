@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 )
 
 // DefaultStart is where the simulated clock starts unless WithStart says
 // otherwise: fixed, so that runs are deterministic.
 var DefaultStart = time.Date(2025, time.June, 2, 9, 30, 0, 0, time.UTC)
 
-// DefaultLookupRate is CloudTrail's LookupEvents quota: 2 requests per
-// second per account per region (CloudTrail quotas).
-const DefaultLookupRate = 2.0
+// DefaultLookupRate is CloudTrail's LookupEvents quota (awsops/quota).
+const DefaultLookupRate = quota.LookupEventsPerSecond
 
 // Sim is a simulated AWS account served over the real AWS wire protocols.
 // It is safe for concurrent use: one mutex guards the account, the clock and
