@@ -57,7 +57,7 @@ func (x *Executor) memberRootKey(ctx context.Context) bool {
 		return false
 	}
 	out, err := orgsOf(*x.opts.OrgAdmin).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
-	return err == nil && out.Organization != nil && aws.ToString(out.Organization.MasterAccountId) != x.keyAccount()
+	return err == nil && out.Organization != nil && aws.ToString(out.Organization.MasterAccountId) != x.account(ctx)
 }
 
 // findRootDenySCP finds the account's containment SCP: its ID ("" when
@@ -95,14 +95,14 @@ func findRootDenySCP(ctx context.Context, c scpReadAPI, account string) (id stri
 // containWithSCP attaches RootDenySCP to the key's member account, making
 // it first if needed, and reads the attachment back.
 func (x *Executor) containWithSCP(ctx context.Context, effect string) runbook.Event {
-	acct := x.keyAccount()
+	acct := x.account(ctx)
 	admin := *x.opts.OrgAdmin
 	reads, writes := orgsOf(admin), x.write.scp(admin)
 	id, attached, err := findRootDenySCP(ctx, reads, acct)
 	if err != nil {
 		return effectFailed(effect, "organizations:ListPoliciesForTarget", err)
 	}
-	done := runbook.KeyDeactivated{At: x.now(), DryRun: x.opts.DryRun, Via: runbook.ContainedBySCP}
+	done := runbook.KeyDeactivated{At: x.now(), DryRun: x.rehearsing(), Via: runbook.ContainedBySCP}
 	if attached {
 		return done // a retry after the attachment answered, or a resumed run
 	}
@@ -118,7 +118,7 @@ func (x *Executor) containWithSCP(ctx context.Context, effect string) runbook.Ev
 	if _, err := writes.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(acct)}); err != nil {
 		return effectFailed(effect, "organizations:AttachPolicy", err)
 	}
-	if x.opts.DryRun {
+	if x.rehearsing() {
 		return done
 	}
 	if _, attached, err := findRootDenySCP(ctx, reads, acct); err != nil || !attached {
@@ -130,7 +130,7 @@ func (x *Executor) containWithSCP(ctx context.Context, effect string) runbook.Ev
 // releaseSCP detaches and deletes the account's containment SCP: the
 // member's root user works again, the key with it.
 func (x *Executor) releaseSCP(ctx context.Context, effect string) runbook.Event {
-	acct := x.keyAccount()
+	acct := x.account(ctx)
 	admin := *x.opts.OrgAdmin
 	writes := x.write.scp(admin)
 	id, attached, err := findRootDenySCP(ctx, orgsOf(admin), acct)
@@ -147,7 +147,7 @@ func (x *Executor) releaseSCP(ctx context.Context, effect string) runbook.Event 
 			return effectFailed(effect, "organizations:DeletePolicy", err)
 		}
 	}
-	return runbook.KeyReactivated{At: x.now(), DryRun: x.opts.DryRun}
+	return runbook.KeyReactivated{At: x.now(), DryRun: x.rehearsing()}
 }
 
 // scpContains says whether the containment SCP is attached to the key's
@@ -156,7 +156,7 @@ func (x *Executor) scpContains(ctx context.Context) bool {
 	if x.opts.OrgAdmin == nil {
 		return false
 	}
-	_, attached, err := findRootDenySCP(ctx, orgsOf(*x.opts.OrgAdmin), x.keyAccount())
+	_, attached, err := findRootDenySCP(ctx, orgsOf(*x.opts.OrgAdmin), x.account(ctx))
 	return err == nil && attached
 }
 
