@@ -38,49 +38,81 @@ type campaign struct {
 	say   func(step, why string)
 }
 
-// playCampaign plays the campaign headless, narrating to out; the org log
-// is at path, each member's runbook log beside it.
-func playCampaign(ctx context.Context, sc *sim.Scenario, path string, watch time.Duration, out io.Writer) error {
+// startCampaign starts the simulated organization on loopback and the org
+// action log at path; stop ends both.
+func startCampaign(ctx context.Context, sc *sim.Scenario, path string, out io.Writer) (*campaign, func(), error) {
 	s, err := sim.New(sc, sim.WithThrottle(trainingSweepRate))
 	if err != nil {
-		return fmt.Errorf("start the simulated organization: %w", err)
+		return nil, nil, fmt.Errorf("start the simulated organization: %w", err)
 	}
-	url, stop, err := s.Start()
+	url, stopSim, err := s.Start()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer stop()
 	id, secret := s.ResponderCredentials()
 	mgmt, err := awsops.LoadConfig(ctx, awsops.Target{Region: "us-east-1", Endpoint: url, Logger: logging.Nop{},
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")})
 	if err != nil {
-		return err
+		stopSim()
+		return nil, nil, err
 	}
 	j, err := runbook.CreateJournal(path, string(runbook.ModeTraining), "", s.Now)
 	if err != nil {
-		return fmt.Errorf("create the org action log: %w", err)
+		stopSim()
+		return nil, nil, fmt.Errorf("create the org action log: %w", err)
 	}
-	defer j.Close()
 	c := &campaign{sim: s, mgmt: mgmt, audit: awsops.NewOrgAudit(mgmt), j: j,
 		say: func(step, why string) { fmt.Fprintf(out, "%-12s %s\n", step, why) }}
+	return c, func() { j.Close(); stopSim() }, nil
+}
+
+// inUse plays the campaign up to the runbooks: the audit and the bulk
+// retirement. It returns the accounts whose key is in use, riskiest first.
+func (c *campaign) inUse(ctx context.Context) ([]runbook.RootAudit, error) {
 	accounts, err := c.auditAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.retireUnused(ctx, accounts); err != nil {
+		return nil, err
+	}
+	var out []runbook.RootAudit
+	for _, a := range accounts {
+		if a.HasKeys == runbook.Yes && !a.Retirable(c.sim.Now(), campaignWindow) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// pick narrates the choice of an account's runbook.
+func (c *campaign) pick(a runbook.RootAudit) error {
+	key, ok := keyToRespond(a)
+	if !ok {
+		return fmt.Errorf("account %s: no root key ID to respond to", a.Account)
+	}
+	c.say("Pick", fmt.Sprintf("%s (%s): root key %s was used %s: someone depends on it or abuses it. Open its runbook in the account, through %s.",
+		a.Account, a.Name, key, a.LastUseText(c.sim.Now()), sim.MemberRole))
+	return nil
+}
+
+// playCampaign plays the campaign headless, narrating to out; the org log
+// is at path, each member's runbook log beside it.
+func playCampaign(ctx context.Context, sc *sim.Scenario, path string, watch time.Duration, out io.Writer) error {
+	c, stop, err := startCampaign(ctx, sc, path, out)
 	if err != nil {
 		return err
 	}
-	if err := c.retireUnused(ctx, accounts); err != nil {
+	defer stop()
+	accounts, err := c.inUse(ctx)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Org action log: %s\n", path)
 	for _, a := range accounts {
-		if a.HasKeys != runbook.Yes || a.Retirable(s.Now(), campaignWindow) {
-			continue
+		if err := c.pick(a); err != nil {
+			return err
 		}
-		key, ok := keyToRespond(a)
-		if !ok {
-			return fmt.Errorf("account %s: no root key ID to respond to", a.Account)
-		}
-		c.say("Pick", fmt.Sprintf("%s (%s): root key %s was used %s: someone depends on it or abuses it. Open its runbook in the account, through %s.",
-			a.Account, a.Name, key, a.LastUseText(s.Now()), sim.MemberRole))
 		log := filepath.Join(filepath.Dir(path), defaultLogName("demo-"+a.Name, time.Now()))
 		db, err := c.memberRunbook(ctx, a.Account, log, watch, out)
 		if err != nil {

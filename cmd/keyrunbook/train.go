@@ -116,6 +116,16 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("train: needs a terminal (run it in one; for a headless investigation use 'respond --investigate-only', for a headless demo 'train --demo --no-tui')")
 	}
+	if sc.Organization != nil {
+		// An organization's campaign: the audit, then a runbook per member.
+		if o.demo {
+			return playCampaignTUI(ctx, sc, o, io)
+		}
+		if o.scenario == "" {
+			return usagef("train: an organization's scenario file is played with --demo, or with 'keyrunbook org --scenario NAME' when embedded")
+		}
+		return cmdOrg(ctx, []string{"--scenario", o.scenario, "--watch", o.watch.String()}, io)
+	}
 	return playTraining(ctx, sc, o, io)
 }
 
