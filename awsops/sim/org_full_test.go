@@ -187,3 +187,31 @@ func TestSCPOperationsRefuseAsAWSDocuments(t *testing.T) {
 		}
 	}
 }
+
+func TestMemberSimulatedWholeIsValidated(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(m *sim.Member)
+		want string
+	}{
+		{"no root key", func(m *sim.Member) { m.RootKeys = nil }, "rootKeys"},
+		{"root keys of its own", func(m *sim.Member) { m.Full.Root.Keys = []sim.Key{{Ref: "x"}} }, ".full"},
+		{"a workload on an unknown key", func(m *sim.Member) { m.Full.Workloads[0].Key = "nope" }, ".full"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := sim.LoadScenario("org-iam4")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &sc.Organization.Members[0]
+			full := *m.Full
+			full.Workloads = append([]sim.Workload(nil), full.Workloads...)
+			m.Full = &full
+			tt.edit(m)
+			if _, err := sim.New(sc); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
+}
