@@ -37,6 +37,22 @@ func TestMemberRootKeyIsContainedWithAnSCP(t *testing.T) {
 		}
 		return on
 	}
+	// The plan the screen shows before the responder confirms: the SCP,
+	// never UpdateAccessKey, and nothing sent.
+	px := NewExecutor(member, ExecutorOptions{OrgAdmin: &admin})
+	if ev, _ := runEffect(t, px, runbook.IdentifyKey{KeyID: keyID}); ev.EventName() != "KeyIdentified" {
+		t.Fatalf("identify: %+v", ev)
+	}
+	plan, err := px.Plan(context.Background(), runbook.DeactivateKey{KeyTarget: target})
+	var planned []string
+	for _, c := range plan {
+		if c.WouldCall {
+			planned = append(planned, c.Operation)
+		}
+	}
+	if err != nil || len(planned) != 2 || planned[0] != "CreatePolicy" || planned[1] != "AttachPolicy" || attached() {
+		t.Fatalf("plan %v (%v), attached %v", planned, err, attached())
+	}
 	tests := []struct {
 		name         string
 		dry          bool
