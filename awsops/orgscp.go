@@ -2,7 +2,6 @@ package awsops
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -182,10 +181,4 @@ func (x dryOrgs) DetachPolicy(ctx context.Context, in *organizations.DetachPolic
 func (x dryOrgs) DeletePolicy(ctx context.Context, in *organizations.DeletePolicyInput, _ ...func(*organizations.Options)) (*organizations.DeletePolicyOutput, error) {
 	x.d.would(ctx, "organizations", "DeletePolicy", in)
 	return &organizations.DeletePolicyOutput{}, nil
-}
-
-// scpAdvice says, for a member's root key, why the containment is an SCP.
-func scpAdvice(account string) string {
-	return fmt.Sprintf("Root key of member account %s: no root task policy allows iam:UpdateAccessKey, so sts:AssumeRoot cannot deactivate it; "+
-		"the reversible containment is the SCP %s (root denied unless aws:AssumedRoot), attached from the management account.", account, RootDenySCPName(account))
 }
