@@ -226,6 +226,8 @@ func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.
 		return x.reactivate(ctx, e)
 	case runbook.DeleteKey:
 		return x.deleteKey(ctx, e)
+	case runbook.ReadKeyStatus:
+		return x.readKeyStatus(ctx, e)
 	case runbook.PollWatch:
 		return x.pollWatch(ctx, e)
 	case runbook.CheckHardening:

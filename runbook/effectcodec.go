@@ -33,6 +33,7 @@ func init() {
 	registerEffect(ReactivateKey{})
 	registerEffect(DeleteKey{})
 	registerEffect(PollWatch{})
+	registerEffect(ReadKeyStatus{})
 	registerEffect(CheckHardening{})
 	registerEffect(CleanUpResource{})
 	registerEffect(RevokeOlderSessions{})

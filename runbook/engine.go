@@ -161,7 +161,7 @@ type RefusedEvent struct {
 func IsResult(ev Event) bool {
 	switch ev.(type) {
 	case KeyIdentified, SweepProgress, SweepFinished, ProposalsReady, ReplacementApplied,
-		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted,
+		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted, KeyStatusRead,
 		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked,
 		ProposalProven, TrailScanProgress, TrailSourceScanned:
 		return true

@@ -55,6 +55,7 @@ func init() {
 	register(CallerMoved{})
 	register(KeyDeactivated{})
 	register(WatchObserved{})
+	register(KeyStatusRead{})
 	register(KeyReactivated{})
 	register(KeyDeleted{})
 	register(ResourceCleanedUp{})

@@ -351,6 +351,8 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return nil, m.overrideProof(e)
 	case ConfirmFollowUp:
 		return nil, m.confirmFollowUp(e)
+	case KeyStatusRead:
+		return nil, m.keyStatusRead(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }
