@@ -259,10 +259,3 @@ func pendingNames(p map[string][]Effect) []string {
 	}
 	return names
 }
-
-// effectOrder keeps Pending deterministic.
-var effectOrder = []string{
-	"IdentifyKey", "SweepCloudTrail", "ProposeReplacements", "ApplyReplacement", "VerifyMove",
-	"DeactivateKey", "PollWatch", "ReactivateKey", "ReadKeyStatus", "DeleteKey", "CheckHardening", "CleanUpResource",
-	"ScanTrailSource", "RevokeOlderSessions", "ProveProposal",
-}
