@@ -24,6 +24,25 @@ type KeyStatusRead struct {
 
 func (KeyStatusRead) EventName() string { return "KeyStatusRead" }
 
+// RereadKey asks for the key's status again at the Delete step: the screen
+// sends it when it opens on a resumed incident, whose reading is as old as
+// the log.
+type RereadKey struct{}
+
+func (RereadKey) EventName() string { return "RereadKey" }
+
+func (m *Machine) rereadKey(e RereadKey) ([]Effect, error) {
+	switch {
+	case m.s.Step != StepDelete:
+		return nil, refuse(m.s.Step, e, "the key's status is read again at the Delete step")
+	case m.isPending("ReadKeyStatus"):
+		return nil, nil
+	case m.s.Mode == ModeDryRun:
+		return nil, refuse(m.s.Step, e, "dry-run never turned the key off: there is no status to read again")
+	}
+	return m.readKeyEffects(), nil
+}
+
 // readKeyEffects are what opening the Delete step runs: the key read
 // again, except in dry-run, where the key was never turned off and IAM
 // would answer Active.

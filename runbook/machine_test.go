@@ -107,6 +107,9 @@ func TestTransitions(t *testing.T) {
 			watchPassed(m)
 			applyOrPanic(m, EffectFailed{Effect: "ReadKeyStatus", Message: "AccessDenied"})
 		}, event: Retry{}, wantStep: StepDelete, wantEffects: []string{"ReadKeyStatus"}},
+		{name: "reread the key at delete", at: "watched", event: RereadKey{}, wantStep: StepDelete, wantEffects: []string{"ReadKeyStatus"}},
+		{name: "reread while reading asks nothing more", at: "watching", setup: watchPassed, event: RereadKey{}, wantStep: StepDelete},
+		{name: "reread before delete refused", at: "watching", event: RereadKey{}, wantRefusal: "at the Delete step"},
 		{name: "key status unasked refused", at: "watching", event: KeyStatusRead{Status: KeyInactive, At: t0.Add(2 * time.Hour)}, wantRefusal: "no ReadKeyStatus was asked for"},
 		{name: "key use ends the window unpassed", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), KeyUses: 3}, wantStep: StepWatch},
 		{name: "broken workload ends the window unpassed", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), Unhealthy: []string{"cron"}}, wantStep: StepWatch},

@@ -94,6 +94,7 @@ var eventList = []EventSpec{
 
 	on(Intent, StepDelete, (*Machine).confirmDelete),
 	on(Result, StepDelete, noEffect((*Machine).keyStatusRead)),
+	on(Intent, StepDelete, (*Machine).rereadKey),
 	on(Result, StepDelete, (*Machine).keyDeleted),
 
 	on(Intent, StepHarden, (*Machine).cleanUp),

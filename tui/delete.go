@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -185,4 +187,19 @@ func keyInactiveLines(f frame) []string {
 		return line(bad, "the key is already deleted in IAM"+read+": someone deleted it; confirm to record it")
 	}
 	return line(bad, "the key reads "+string(st.Key.Status)+" in IAM"+read+": someone turned it back on; roll back (R) and deactivate again")
+}
+
+// rereadOnResume reads the key again when a resumed incident opens on the
+// Delete step: the status it holds is as old as the log. A read the log
+// left pending runs with the other pending effects instead.
+func rereadOnResume(opts Options) []runbook.Effect {
+	st := opts.Engine.Machine().State()
+	if st.Step != runbook.StepDelete || st.Mode == runbook.ModeDryRun || slices.Contains(st.Pending, "ReadKeyStatus") {
+		return nil
+	}
+	effects, err := opts.Engine.Submit(runbook.RereadKey{})
+	if err != nil {
+		return nil // the screen then shows the status the log holds, dated
+	}
+	return effects
 }

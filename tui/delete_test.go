@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -61,4 +63,26 @@ func TestDeleteScreenAssertsNothingWhileReading(t *testing.T) {
 	}
 	h.release("ReadKeyStatus")
 	h.wantScreen("✓ IAM reads the key Inactive at")
+}
+
+// TestDeleteScreenRereadsOnResume: an incident resumed at the Delete step
+// reads the key again as the screen opens; what the log remembered of it
+// is not asserted.
+func TestDeleteScreenRereadsOnResume(t *testing.T) {
+	h := newHarness(t, runbook.ModeLive)
+	h.toDelete()
+	h.wantScreen("✓ IAM reads the key Inactive at")
+	// The program ends; meanwhile someone turns the key back on.
+	h.x.keyStatus = runbook.KeyActive
+	o := Options{Engine: h.m.engine, Executor: h.x, LogPath: h.path, Now: fixedNow, Plan: h.x.plan}
+	m := New(o)
+	m.animate = false
+	h.m = m
+	h.run(m.Init())
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.wantStep(runbook.StepDelete)
+	h.wantScreen("✗ the key reads Active in IAM at")
+	if n := strings.Count(strings.Join(h.x.effectsRun(), ","), "ReadKeyStatus"); n != 2 {
+		t.Errorf("ReadKeyStatus ran %d times, want 2 (the step opening, then the resume)", n)
+	}
 }
