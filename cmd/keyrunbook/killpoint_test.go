@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -143,37 +142,25 @@ func TestKillPointCoverageJudgement(t *testing.T) {
 	}
 }
 
-var kpBuild struct {
-	sync.Once
-	path string
-	err  error
-}
-
 // kpChildBinary is the test binary the child runs from: this one, or, under
-// -race, the package's tests built once without it (the child's raced
-// runs would take the package past CI's limit; what -race checks in the
-// program is checked by the other tests).
+// -race, the package's tests built without it (the child's raced runs
+// would take the package past CI's limit; what -race checks in the program
+// is checked by the other tests, and the parent, the proxy that kills, is
+// still raced).
 func kpChildBinary(t *testing.T) string {
 	t.Helper()
 	if !raceDetector {
 		return os.Args[0]
 	}
-	kpBuild.Do(func() {
-		dir, err := os.MkdirTemp("", "keyrunbook-kp")
-		if err != nil {
-			kpBuild.err = err
-			return
-		}
-		kpBuild.path = filepath.Join(dir, "kp.test")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "test", "-c", "-o", kpBuild.path, ".")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			kpBuild.err = fmt.Errorf("build the child without -race: %v\n%s", err, out)
-		}
-	})
-	if kpBuild.err != nil {
-		t.Fatal(kpBuild.err)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("build the kill-point child without -race: no go command on PATH: %v", err)
 	}
-	return kpBuild.path
+	path := filepath.Join(t.TempDir(), "kp.test")
+	if out, err := exec.Command(goTool, "test", "-c", "-o", path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build the kill-point child without -race: %v\n%s", err, out)
+	}
+	return path
 }
 
 // kpRun is one incident run against one simulated account.
