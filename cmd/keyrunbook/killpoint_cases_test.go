@@ -20,25 +20,36 @@ type kpCase struct {
 	scenario string
 	vary     func(*sim.Scenario)
 	env      []string
-	// sends are calls the case exists for: the clean run must send them.
+	// sends are calls the case exists for, as occurrences labels them
+	// ("iam:UpdateAccessKey#2" is the run's second UpdateAccessKey): the
+	// clean run must send them, and each is a kill point even when an
+	// earlier case killed at its operation.
 	sends []string
-	// killOnly limits the kill points to the calls of sends, where the
-	// rest repeats another case's.
-	killOnly bool
 }
 
 // kpCases together send every operation of awsops.MutatingOperations (the
 // test fails otherwise) but those in kpUnreachable.
 var kpCases = []kpCase{
+	// The root key (with root's credentials), an EC2 instance role, an
+	// on-premises user key, the attacker's user and instances removed.
 	{name: "root-key-ec2-onprem", scenario: "root-key-ec2-onprem",
-		sends: []string{"iam:CreateInstanceProfile", "ec2:AssociateIamInstanceProfile", "ec2:TerminateInstances"}},
+		sends: []string{"iam:CreateInstanceProfile", "ec2:AssociateIamInstanceProfile", "ec2:TerminateInstances",
+			"iam:UpdateAccessKey#2", "iam:DeleteAccessKey#2"}},
 	{name: "root-key-ec2-onprem-profiled", scenario: "root-key-ec2-onprem", vary: profiledInstance,
-		sends: []string{"ec2:ReplaceIamInstanceProfileAssociation"}, killOnly: true},
-	{name: "iam-user-lambda-ci", scenario: "iam-user-lambda-ci"},
+		sends: []string{"ec2:ReplaceIamInstanceProfileAssociation"}},
+	// An IAM user's key: a Lambda execution role, the leaked key itself.
+	{name: "iam-user-lambda-ci", scenario: "iam-user-lambda-ci",
+		sends: []string{"lambda:UpdateFunctionConfiguration", "iam:UpdateAccessKey", "iam:DeleteAccessKey"}},
+	// An ECS task role, an OIDC role for the CI, and a roll-back during the
+	// watch: the second UpdateAccessKey reactivates, the third deactivates
+	// again.
 	{name: "iam-user-lambda-ci-ecs-oidc-rollback", scenario: "iam-user-lambda-ci", vary: grafanaOnLeakedKey,
-		env:   []string{"KP_OIDC=deploy-pipeline", "KP_ROLLBACK=1"},
-		sends: []string{"ecs:RegisterTaskDefinition", "ecs:UpdateService", "iam:CreateOpenIDConnectProvider", "lambda:UpdateFunctionConfiguration"}},
-	{name: "minted-session", scenario: "minted-session", sends: []string{"iam:PutRolePolicy"}},
+		env: []string{"KP_OIDC=deploy-pipeline", "KP_ROLLBACK=1"},
+		sends: []string{"ecs:RegisterTaskDefinition", "ecs:UpdateService", "iam:CreateOpenIDConnectProvider", "iam:CreateRole#3",
+			"iam:UpdateAccessKey#2", "iam:UpdateAccessKey#3"}},
+	// Sessions the key minted revoked (AWSRevokeOlderSessions on a role and
+	// on the key's user).
+	{name: "minted-session", scenario: "minted-session", sends: []string{"iam:PutRolePolicy", "iam:PutUserPolicy#2"}},
 	{name: "minted-session-persistence", scenario: "minted-session", vary: morePersistence,
 		sends: []string{"iam:DeleteLoginProfile", "iam:DeleteUserPolicy", "iam:RemoveRoleFromInstanceProfile",
 			"iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"}},

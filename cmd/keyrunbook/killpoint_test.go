@@ -37,8 +37,10 @@ import (
 // again to resume; the account must end as the clean run left it: the
 // incident closed, every legitimate workload healthy, each replacement
 // user holding one key whose secret is on disk, and the log verifying.
-// Last, every operation of awsops.MutatingOperations must have been
-// killed at at least once.
+// A call is killed at where its operation is first sent, and where a case
+// names it (kpCase.sends); KILL_POINTS=all kills at every mutating call of
+// every case. Last, every operation of awsops.MutatingOperations must have
+// been killed at at least once.
 //
 // The child is always built without the race detector: under -race the
 // parent (the proxy and the checks) still runs raced, and every kill point
@@ -48,9 +50,10 @@ func TestKillPoints(t *testing.T) {
 		t.Skip("runs the incident once per mutating call, killed and resumed")
 	}
 	child := kpChildBinary(t)
+	all := os.Getenv("KILL_POINTS") == "all"
 	tried, resumed := 0, 0
 	casesRun, points := 0, 0 // a -run pattern may play only some
-	covered := map[string]bool{}
+	covered, chosen := map[string]bool{}, map[string]bool{}
 	for _, kc := range kpCases {
 		t.Run(kc.name, func(t *testing.T) {
 			casesRun++
@@ -59,17 +62,21 @@ func TestKillPoints(t *testing.T) {
 				t.Fatalf("the clean run did not close:\n%s", clean.out)
 			}
 			t.Logf("mutating calls of a clean run: %s", strings.Join(clean.mutations, ", "))
+			labels := occurrences(clean.mutations)
 			for _, want := range kc.sends {
-				if !slices.Contains(clean.mutations, want) {
+				if !slices.Contains(labels, want) {
 					t.Errorf("the clean run never sent %s, which this case is for", want)
 				}
 			}
 			for i, op := range clean.mutations {
-				if kc.killOnly && !slices.Contains(kc.sends, op) {
+				// Each operation once, where it is first sent, and the
+				// calls a case names; KILL_POINTS=all kills at every one.
+				if !all && chosen[op] && !slices.Contains(kc.sends, labels[i]) {
 					continue
 				}
+				chosen[op] = true
 				points++
-				t.Run(fmt.Sprintf("%02d-%s", i+1, strings.ReplaceAll(op, ":", "_")), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%02d-%s", i+1, strings.ReplaceAll(labels[i], ":", "_")), func(t *testing.T) {
 					tried++
 					r := runKillPoint(t, child, kc, i+1)
 					if r.killedAt != op {
@@ -94,6 +101,21 @@ func TestKillPoints(t *testing.T) {
 	for _, problem := range kpCoverage(covered) {
 		t.Error(problem)
 	}
+}
+
+// occurrences labels each call of a run: its operation, with "#n" from its
+// second sending on ("iam:UpdateAccessKey#2").
+func occurrences(ops []string) []string {
+	seen := map[string]int{}
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		seen[op]++
+		out[i] = op
+		if n := seen[op]; n > 1 {
+			out[i] = fmt.Sprintf("%s#%d", op, n)
+		}
+	}
+	return out
 }
 
 // kpCoverage lists what the kill points leave uncovered: an operation of
