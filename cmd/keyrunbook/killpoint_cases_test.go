@@ -102,15 +102,10 @@ func grafanaOnLeakedKey(sc *sim.Scenario) {
 // inline policy on its user, a role with policies in an instance profile,
 // and a console password changed on the leaked key's own user.
 func morePersistence(sc *sim.Scenario) {
+	leakedUser := ""
 	for i, u := range sc.Users {
 		if slices.ContainsFunc(u.Keys, func(k sim.Key) bool { return k.Ref == sc.LeakedKey }) {
-			sc.Users[i].Password = true
-		}
-	}
-	leakedUser := ""
-	for _, u := range sc.Users {
-		if slices.ContainsFunc(u.Keys, func(k sim.Key) bool { return k.Ref == sc.LeakedKey }) {
-			leakedUser = u.Name
+			sc.Users[i].Password, leakedUser = true, u.Name
 		}
 	}
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
