@@ -200,6 +200,9 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		if gaps := m.openGaps(); len(gaps) > 0 {
 			return nil, m.gapRefusal(ev, "deactivate", gaps)
 		}
+		if reason := m.rootGap(); reason != "" {
+			return nil, refuse(s.Step, ev, "cannot deactivate yet: %s", reason)
+		}
 		return []Effect{DeactivateKey{m.target()}}, nil
 
 	case KeyDeactivated:
@@ -351,6 +354,10 @@ func (m *Machine) apply(ev Event) ([]Effect, error) {
 		return nil, m.overrideProof(e)
 	case ConfirmFollowUp:
 		return nil, m.confirmFollowUp(e)
+	case SignInAsRoot:
+		return m.signInAsRoot(e)
+	case RootCredentialsObtained:
+		return m.rootObtained(e)
 	}
 	return nil, refuse(s.Step, ev, "unknown event %s", ev.EventName())
 }
