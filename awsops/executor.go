@@ -57,6 +57,10 @@ type ExecutorOptions struct {
 	// account (--root-profile): the first of the three ways to deactivate a
 	// root key (issue 6).
 	Root *aws.Config
+	// RootSignIn, when set, is the console sign-in of the key account's
+	// root user (training): ObtainRootCredentials opens root's session
+	// with it, and the root key's changes are made with that session.
+	RootSignIn RootSignInFunc
 	// OrgAdmin, when set, holds credentials of the Organizations management
 	// account or the delegated administrator, which can delete a member
 	// account's root key through sts:AssumeRoot.
@@ -104,6 +108,8 @@ type Executor struct {
 	secrets   map[string]NewSecret // by caller ID, until taken
 	// watchCalls is the shape of the last watch reading's noted calls.
 	watchCalls string
+	// root is the root session the responder obtained (rootsession.go).
+	root *rootSession
 }
 
 // NewSecret is a secret access key apply created, held in memory only until
@@ -236,6 +242,8 @@ func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.
 		return x.revokeSessions(ctx, e)
 	case runbook.ScanTrailSource:
 		return x.scanTrailSource(ctx, e, emitterOf(ctx))
+	case runbook.ObtainRootCredentials:
+		return x.obtainRoot(ctx, e)
 	}
 	name := "unknown"
 	if e != nil {

@@ -123,7 +123,7 @@ func (m Model) stepView(f frame) string {
 	case runbook.StepReplace:
 		return m.replace.view(f)
 	case runbook.StepDeactivate:
-		return deactivateView(f, m.cleanup)
+		return deactivateView(f, m.cleanup, m.phone)
 	case runbook.StepWatch, runbook.StepReactivate:
 		return watchView(f, m.cleanup)
 	case runbook.StepDelete:

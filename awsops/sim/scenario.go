@@ -90,8 +90,12 @@ type Account struct {
 
 // Root is the account's root user.
 type Root struct {
-	// MFA says whether root has an MFA device (GetAccountSummary).
+	// MFA says whether root has an MFA device (GetAccountSummary); the
+	// root-key drill's sign-in then asks for its code (signin.go).
 	MFA bool `json:"mfa,omitempty"`
+	// Email is the root user's sign-in address (default
+	// aws-root@ALIAS.example).
+	Email string `json:"email,omitempty"`
 	// Created is when the account was created (default "-1500d").
 	Created string `json:"created,omitempty"`
 	// Keys are root access keys.

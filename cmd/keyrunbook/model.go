@@ -42,11 +42,14 @@ type modelPlan struct {
 	// checked and waited mark the callers the model checked for a move,
 	// and waited for once.
 	checked, waited map[string]bool
+	// mfaCode reads the root user's MFA device, as a responder reads the
+	// phone at sign-in.
+	mfaCode func() string
 }
 
 func newModelPlan(sc *sim.Scenario, s *sim.Sim) *modelPlan {
 	return &modelPlan{sc: sc, drill: drillFor(sc), keyID: s.LeakedKeyID(), exposedAt: s.ExposedAt(), now: s.Now,
-		checked: map[string]bool{}, waited: map[string]bool{}}
+		checked: map[string]bool{}, waited: map[string]bool{}, mfaCode: s.RootMFACode}
 }
 
 // next is the model's next move from st; ok is false when the incident is
@@ -224,6 +227,10 @@ func (p *modelPlan) contain(st runbook.State) move {
 	if len(st.RevocationPlan().Targets) > 0 && st.Revocation == nil {
 		return move{event: runbook.RevokeSessions{},
 			why: "The key minted temporary credentials: they stay valid after the key goes off. Deny every session issued before now."}
+	}
+	if st.NeedsRootSignIn() {
+		return move{event: runbook.SignInAsRoot{MFACode: p.mfaCode()},
+			why: "The key is the root user's, and the account stands alone: only root can turn it off. Sign in to the console as root with its email, the vault's password and the MFA device's code; every call from here on is root's, and the log says so."}
 	}
 	return move{event: runbook.ConfirmDeactivate{},
 		why: "Deactivate now, not delete: it is reversible if something breaks. Then watch 30 minutes, as AWS advises: CloudTrail shows calls up to 15 minutes late."}
