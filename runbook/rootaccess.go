@@ -181,5 +181,8 @@ func (m *Machine) rootObtained(e RootCredentialsObtained) ([]Effect, error) {
 	m.settle("ObtainRootCredentials")
 	a := e.Access
 	s.RootAccess = &a
+	if s.LastError != nil && s.LastError.Effect == "ObtainRootCredentials" {
+		s.LastError = nil // the refused code before this one is history now
+	}
 	return nil, nil
 }

@@ -98,7 +98,7 @@ func rootSignInPrompt(rs *RootSignInInfo, ph phone) *promptSpec {
 // root, in place of the change until root's session is obtained.
 func rootSignInLines(f frame, ph phone) []string {
 	st, sty := f.st, f.sty
-	lines := []string{sty.Heading.Render("Sign in as root") + sty.Muted.Render(" · the key is the root user's: its change is made as root")}
+	lines := []string{sty.Heading.Render("Sign in as root") + sty.Muted.Render(" · root's key is changed as root")}
 	if st.LastError != nil && st.LastError.Effect == "ObtainRootCredentials" {
 		lines = append(lines, errorLines(f, st.LastError)...)
 	}
@@ -108,14 +108,13 @@ func rootSignInLines(f frame, ph phone) []string {
 	if rs != nil {
 		email, device = rs.Email, rs.Device
 	}
-	lines = append(lines,
-		"  1. signin.aws.amazon.com → Root user → "+email,
-		"  2. password: from the break-glass vault (the drill fills it in)")
+	lines = append(lines, hang("  1. ", "signin.aws.amazon.com → Root user → "+email, plain, f.w, "     ")...)
+	lines = append(lines, hang("  2. ", "password: from the break-glass vault (the drill fills it in)", plain, f.w, "     ")...)
 	switch {
 	case device == "":
-		lines = append(lines, para(sty.Warning, "  3. no MFA device: root signs in with a password alone; enable MFA after the incident", f.w, "     ")...)
+		lines = append(lines, hang("  3. ", "no MFA device: root signs in with a password alone; enable MFA after the incident", sty.Warning, f.w, "     ")...)
 	case ph.code != "":
-		lines = append(lines, "  3. MFA code: "+sty.Call.Render(ph.code)+sty.Muted.Render(" (your device at "+ph.at.UTC().Format("15:04:05")+"; a new code every 30 s)"))
+		lines = append(lines, hang("  3. ", "MFA code: "+ph.code+" (your device at "+ph.at.UTC().Format("15:04:05")+"; a new code every 30 s)", sty.Call, f.w, "     ")...)
 	default:
 		lines = append(lines, "  3. MFA code: from root's device "+sty.Muted.Render("(m: look at it)"))
 	}

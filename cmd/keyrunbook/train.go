@@ -257,9 +257,9 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(), ExposedAt: t.sim.ExposedAt(),
 		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint,
 			RootSignIn: rootSignInInfo(t.sim)},
-		Now:      t.sim.Now,
-		Export:   exportProposal,
-		Plan:     t.exec.Plan,
+		Now:    t.sim.Now,
+		Export: exportProposal,
+		Plan:   t.exec.Plan,
 	}
 	if o.demo {
 		opts.Demo = demoFor(sc, t, o.pace)
