@@ -23,8 +23,8 @@ type APICall struct {
 	// key's changes. The journal records it as the record's actor.
 	Actor string `json:"actor,omitempty"`
 	// Via says how a root session was opened, for an AssumeRoot one.
-	Via   string `json:"via,omitempty"`
-	Error string `json:"error,omitempty"`
+	Via       string `json:"via,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // EventName implements Event.
@@ -166,16 +166,4 @@ type RefusedEvent struct {
 	Event  string `json:"event"`
 	Reason string `json:"reason"`
 	Data   any    `json:"data,omitempty"`
-}
-
-// IsResult reports whether ev answers an effect (journaled as "result").
-func IsResult(ev Event) bool {
-	switch ev.(type) {
-	case KeyIdentified, SweepProgress, SweepFinished, ProposalsReady, ReplacementApplied,
-		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted,
-		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked,
-		ProposalProven, TrailScanProgress, TrailSourceScanned, RootCredentialsObtained:
-		return true
-	}
-	return false
 }

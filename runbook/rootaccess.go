@@ -118,12 +118,6 @@ func (ObtainRootCredentials) EffectName() string { return "ObtainRootCredentials
 // nothing in the account (the sign-in is recorded in CloudTrail, as any).
 func (ObtainRootCredentials) Mutates() bool { return false }
 
-func init() {
-	register(SignInAsRoot{})
-	register(RootCredentialsObtained{})
-	registerEffect(ObtainRootCredentials{})
-}
-
 // NeedsRootSignIn reports whether the drill waits for the responder to
 // obtain root's credentials before the next change: a training drill on a
 // root key, at the steps whose changes need root, with no session yet. A
