@@ -23,8 +23,8 @@ type APICall struct {
 	// key's changes. The journal records it as the record's actor.
 	Actor string `json:"actor,omitempty"`
 	// Via says how a root session was opened, for an AssumeRoot one.
-	Via       string `json:"via,omitempty"`
-	Error     string `json:"error,omitempty"`
+	Via   string `json:"via,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // EventName implements Event.

@@ -35,6 +35,13 @@ type Scenario struct {
 	// the start ("-2d7h"); the intake is prefilled with it. Empty: the
 	// brief does not say.
 	ExposedAt string `json:"exposedAt,omitempty"`
+	// TrailFieldLimit is the size in bytes past which CloudTrail writes a
+	// record's requestParameters or responseElements as {"omitted": true}:
+	// CloudTrail's own 100 KB (sim.TrailFieldLimit, from "CloudTrail record
+	// contents", docs.aws.amazon.com/awscloudtrail/latest/userguide/
+	// cloudtrail-event-reference-record-contents.html), declared by a
+	// scenario that has a record past it. 0 means that same limit.
+	TrailFieldLimit int `json:"trailFieldLimit,omitempty"`
 	// Account is the simulated account.
 	Account Account `json:"account"`
 	// Regions are the enabled regions; empty means AWS's default set.

@@ -218,11 +218,23 @@ func (p *modelPlan) contain(st runbook.State) move {
 			}
 		}
 	}
+	// Every instance the key launched goes in one clean-up, one
+	// confirmation: a miner's launch of dozens is one decision.
+	var launched []runbook.Resource
 	for _, r := range inv.BlastRadius {
 		if r.Type == "ec2-instance" && r.Action == "RunInstances" && !cleaned(st, r) {
-			return move{event: runbook.CleanUp{Resource: r},
-				why: fmt.Sprintf("The key launched instance %s in %s: compute the attacker runs on your bill. Stop it.", r.ID, r.Region)}
+			launched = append(launched, r)
 		}
+	}
+	switch len(launched) {
+	case 0:
+	case 1:
+		r := launched[0]
+		return move{event: runbook.CleanUp{Resource: r},
+			why: fmt.Sprintf("The key launched instance %s in %s: compute the attacker runs on your bill. Stop it.", r.ID, r.Region)}
+	default:
+		return move{event: runbook.CleanUp{Resources: launched},
+			why: fmt.Sprintf("The key launched %d instances (%s in %s, …): compute the attacker runs on your bill. Stop them all, in one confirmation.", len(launched), launched[0].ID, launched[0].Region)}
 	}
 	if len(st.RevocationPlan().Targets) > 0 && st.Revocation == nil {
 		return move{event: runbook.RevokeSessions{},
