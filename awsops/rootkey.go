@@ -56,12 +56,12 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 	if actor != "" || x.opts.DryRun {
 		// Dry-run journals the call root would make, whoever runs it; every
 		// call is journaled as root's (issue 18).
-		rootCtx := asActor(ctx, orRoot(actor, x.keyAccount()), "")
+		rootCtx := asActor(ctx, orRoot(actor, x.account(ctx)), "")
 		_, err := x.write.iam(cfg).UpdateAccessKey(rootCtx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(t.KeyID), Status: status})
 		if err != nil {
 			return effectFailed(effect, "iam:UpdateAccessKey", err)
 		}
-		if x.opts.DryRun {
+		if x.rehearsing() {
 			return done(true)
 		}
 		got, err := x.userKeyStatus(rootCtx, cfg, "", t.KeyID)
@@ -86,7 +86,7 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		verb = "make the key active again (Actions → Activate)"
 	}
 	msg := fmt.Sprintf("Key %s belongs to the root user, and keyrunbook holds no root credentials (give them with --root-profile). %s. By hand: %s; %s. Status now: %s.",
-		t.KeyID, x.orgAdvice(ctx, status == iamtypes.StatusTypeInactive), consoleSteps(x.keyAccount(), t.KeyID, verb), retryReads, statusNow(got, source))
+		t.KeyID, x.orgAdvice(ctx, status == iamtypes.StatusTypeInactive), consoleSteps(x.account(ctx), t.KeyID, verb), retryReads, statusNow(got, source))
 	return runbook.EffectFailed{Effect: effect, Message: msg}
 }
 
@@ -111,21 +111,21 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 		} else {
 			if x.opts.OrgAdmin == nil {
 				return failed(effect, "Key %s belongs to the root user, and keyrunbook holds no root credentials (--root-profile) nor the Organizations management account's (for sts:AssumeRoot). "+
-					"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.keyAccount(), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
+					"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.account(ctx), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
 			}
 			var f *runbook.EffectFailed
-			if cfg, access, f = x.assumeRootSession(ctx, effect); f != nil {
+			if cfg, access, f = x.assumeRootSession(ctx, effect, x.account(ctx)); f != nil {
 				return *f
 			}
 		}
 		actor, via, note = access.Actor, "through sts:AssumeRoot", access.Via+", task policy "+access.TaskPolicy
 	}
-	rootCtx := asActor(ctx, orRoot(actor, x.keyAccount()), note)
+	rootCtx := asActor(ctx, orRoot(actor, x.account(ctx)), note)
 	_, err := x.write.iam(cfg).DeleteAccessKey(rootCtx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(t.KeyID)})
 	if err != nil && apiCode(err) != "NoSuchEntity" {
 		return effectFailed(effect, "iam:DeleteAccessKey", err)
 	}
-	if x.opts.DryRun {
+	if x.rehearsing() {
 		return runbook.KeyDeleted{At: x.now(), DryRun: true}
 	}
 	got, err := x.userKeyStatus(rootCtx, cfg, "", t.KeyID)
@@ -154,19 +154,16 @@ func orRoot(actor, account string) string {
 // (ObtainRootCredentials), the --root-profile's, or the responder's own
 // when signed in as root. actor is "" when it holds none.
 func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Config, string, *runbook.EffectFailed) {
-	acct := x.keyAccount()
+	acct := x.account(ctx)
 	if held, ok := x.heldRoot(runbook.RootSignIn); ok {
 		return held.cfg, held.access.Actor, nil
 	}
 	if x.opts.Root == nil {
-		x.mu.Lock()
-		arn := x.caller.ARN
-		isRoot := strings.HasSuffix(arn, ":root") && x.caller.Account == acct
-		x.mu.Unlock()
-		if !isRoot {
-			arn = ""
+		who := x.identity(ctx)
+		if !strings.HasSuffix(who.ARN, ":root") || who.Account != acct {
+			return x.cfg, "", nil
 		}
-		return x.cfg, arn, nil
+		return x.cfg, who.ARN, nil
 	}
 	cfg := withCallNotes(*x.opts.Root)
 	out, err := x.read.sts(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -185,10 +182,10 @@ func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Conf
 
 // assumeRoot opens a 15-minute root session in the key's (member) account
 // from the management account, allowed only to delete root credentials.
-func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, time.Time, *runbook.EffectFailed) {
+func (x *Executor) assumeRoot(ctx context.Context, effect, account string) (aws.Config, time.Time, *runbook.EffectFailed) {
 	admin := withCallNotes(*x.opts.OrgAdmin)
-	out, err := x.read.sts(admin).AssumeRoot(ctx, &sts.AssumeRootInput{
-		TargetPrincipal: aws.String(x.keyAccount()),
+	out, err := x.write.rootSession(admin).AssumeRoot(ctx, &sts.AssumeRootInput{
+		TargetPrincipal: aws.String(account),
 		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(DeleteRootCredentialsTask)},
 		DurationSeconds: aws.Int32(assumeRootSeconds),
 	})
@@ -199,7 +196,7 @@ func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, t
 		}
 		f.Message += fmt.Sprintf(". From the management account: aws sts assume-root --target-principal %s --task-policy-arn arn=%s, "+
 			"then with that session: aws iam delete-access-key --access-key-id KEY; or %s; %s.",
-			x.keyAccount(), DeleteRootCredentialsTask, consoleSteps(x.keyAccount(), "", "delete the key"), retryReads)
+			account, DeleteRootCredentialsTask, consoleSteps(account, "", "delete the key"), retryReads)
 		return aws.Config{}, time.Time{}, &f
 	}
 	c := out.Credentials
@@ -294,7 +291,7 @@ func (x *Executor) orgAdvice(ctx context.Context, deactivating bool) string {
 	if err != nil || out.Organization == nil {
 		return "The account is not a known Organizations member, so no management account can act for root"
 	}
-	acct, mgmt := x.keyAccount(), aws.ToString(out.Organization.MasterAccountId)
+	acct, mgmt := x.account(ctx), aws.ToString(out.Organization.MasterAccountId)
 	if mgmt == acct {
 		return "The account is its organization's management account: no other account can act for its root user"
 	}
@@ -307,16 +304,6 @@ func (x *Executor) orgAdvice(ctx context.Context, deactivating bool) string {
 		"and aws organizations attach-policy --policy-id ID --target-id %s. keyrunbook cannot see an SCP from the member account, so the step completes only "+
 		"once the key itself reads inactive; deletion later works through sts:AssumeRoot (IAMDeleteRootUserCredentials) with --org-admin-profile",
 		acct, aws.ToString(out.Organization.Id), mgmt, RootDenySCP, acct)
-}
-
-// keyAccount is the account that owns the key (the caller's when unknown).
-func (x *Executor) keyAccount() string {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.key.Account != "" {
-		return x.key.Account
-	}
-	return x.caller.Account
 }
 
 const retryReads = "then press retry: keyrunbook reads the key's status again"

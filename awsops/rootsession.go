@@ -71,7 +71,7 @@ func (x *Executor) obtainRoot(ctx context.Context, e runbook.ObtainRootCredentia
 		x.setRoot(cfg, access)
 		return runbook.RootCredentialsObtained{Access: access}
 	case runbook.RootAssume:
-		cfg, access, f := x.assumeRootSession(ctx, effect)
+		cfg, access, f := x.assumeRootSession(ctx, effect, e.Account)
 		if f != nil {
 			return *f
 		}
@@ -84,7 +84,7 @@ func (x *Executor) obtainRoot(ctx context.Context, e runbook.ObtainRootCredentia
 // assumeRootSession opens a member account's root session with
 // IAMDeleteRootUserCredentials through sts:AssumeRoot, naming the
 // management account's caller that opened it.
-func (x *Executor) assumeRootSession(ctx context.Context, effect string) (aws.Config, runbook.RootAccess, *runbook.EffectFailed) {
+func (x *Executor) assumeRootSession(ctx context.Context, effect, account string) (aws.Config, runbook.RootAccess, *runbook.EffectFailed) {
 	if x.opts.OrgAdmin == nil {
 		f := failed(effect, "sts:AssumeRoot is called from the organization's management account: give its credentials with --org-admin-profile.")
 		return aws.Config{}, runbook.RootAccess{}, &f
@@ -93,11 +93,11 @@ func (x *Executor) assumeRootSession(ctx context.Context, effect string) (aws.Co
 	if who, err := x.read.sts(withCallNotes(*x.opts.OrgAdmin)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
 		via = aws.ToString(who.Arn)
 	}
-	cfg, expires, f := x.assumeRoot(ctx, effect)
+	cfg, expires, f := x.assumeRoot(ctx, effect, account)
 	if f != nil {
 		return aws.Config{}, runbook.RootAccess{}, f
 	}
-	return cfg, runbook.RootAccess{Method: runbook.RootAssume, Actor: runbook.RootARN(x.keyAccount()),
+	return cfg, runbook.RootAccess{Method: runbook.RootAssume, Actor: runbook.RootARN(account),
 		Via: "sts:AssumeRoot by " + via, TaskPolicy: DeleteRootCredentialsTask, At: x.now(), Expires: expires}, nil
 }
 
@@ -107,25 +107,18 @@ func (x *Executor) setRoot(cfg aws.Config, access runbook.RootAccess) {
 	x.root = &rootSession{cfg: withCallNotes(cfg), access: access}
 }
 
-// heldRoot is the root session obtained for the key's account that is
-// still valid a minute from now (an AssumeRoot session lasts 15 minutes),
-// for the method given.
+// heldRoot is the root session obtained by method (for the key's account:
+// the machine asked for it with the key's account) that is still valid a
+// minute from now (an AssumeRoot session lasts 15 minutes).
 func (x *Executor) heldRoot(method runbook.RootMethod) (*rootSession, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	r := x.root
-	if r == nil || r.access.Method != method || r.access.Actor != runbook.RootARN(x.keyAccountLocked()) {
+	if r == nil || r.access.Method != method {
 		return nil, false
 	}
 	if !r.access.Expires.IsZero() && x.opts.Clock.Now().Add(time.Minute).After(r.access.Expires) {
 		return nil, false
 	}
 	return r, true
-}
-
-func (x *Executor) keyAccountLocked() string {
-	if x.key.Account != "" {
-		return x.key.Account
-	}
-	return x.caller.Account
 }

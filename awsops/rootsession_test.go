@@ -109,8 +109,6 @@ func TestAssumeRootSessionForAMemberAccountsKey(t *testing.T) {
 	x := NewExecutor(cfg, ExecutorOptions{Clock: clock, OrgAdmin: &cfg})
 	const member = "410000000102"
 	keyID := s.LeakedKeyID()
-	x.Restore(runbook.State{Identified: true, Caller: runbook.Caller{Account: s.AccountID(), ARN: "arn:aws:iam::" + s.AccountID() + ":user/org-responder"},
-		Key: runbook.KeyFacts{KeyID: keyID, Account: member, Root: true, OrgMember: true, Status: runbook.KeyInactive}})
 	ev, calls := runEffect(t, x, runbook.ObtainRootCredentials{KeyID: keyID, Account: member, Method: runbook.RootAssume})
 	got, ok := ev.(runbook.RootCredentialsObtained)
 	if !ok {

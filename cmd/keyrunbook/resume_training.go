@@ -55,7 +55,6 @@ func rebuildTraining(ctx context.Context, st runbook.State, records []runbook.Re
 	if err != nil {
 		return nil, err
 	}
-	t.exec.Restore(st)
 	if a := st.RootAccess; a != nil && a.Method == runbook.RootSignIn {
 		// The drill signed in as root: the rebuilt account's root session
 		// is opened again (the device's code is the simulator's to read),
