@@ -3,6 +3,7 @@ package awsops
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestRootSignInDrillJournalsRootAsTheActor(t *testing.T) {
 		t.Fatalf("the root key reads %s", got)
 	}
 	recs := logRecords(t, r.log)
+	if m := secretShaped.FindString(readLog(t, r.log)); m != "" {
+		t.Errorf("a secret-shaped string is in the action log: %q", m)
+	}
 	rootOps := map[string]int{}
 	for _, rec := range recs {
 		if rec.Name == "RootCredentialsObtained" && rec.Actor != "arn:aws:iam::"+acct+":root" {
@@ -135,6 +139,10 @@ func TestAssumeRootSessionForAMemberAccountsKey(t *testing.T) {
 		}
 	}
 }
+
+// secretShaped is a run of exactly 40 characters of a secret access key's
+// alphabet (hashes and IDs are longer or shorter).
+var secretShaped = regexp.MustCompile(`(^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}([^A-Za-z0-9/+]|$)`)
 
 // logRecords reads and verifies the rig's action log.
 func logRecords(t *testing.T, path string) []runbook.Record {
