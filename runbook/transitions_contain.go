@@ -22,6 +22,9 @@ func (m *Machine) confirmDeactivate(e ConfirmDeactivate) ([]Effect, error) {
 	if gaps := m.openGaps(); len(gaps) > 0 {
 		return nil, m.gapRefusal(e, "deactivate", gaps)
 	}
+	if reason := m.rootGap(); reason != "" {
+		return nil, refuse(s.Step, e, "cannot deactivate yet: %s", reason)
+	}
 	return []Effect{DeactivateKey{m.target()}}, nil
 }
 

@@ -21,10 +21,14 @@ type program struct {
 	path string
 }
 
-func startProgram(t *testing.T, x *script) *program {
+func startProgram(t *testing.T, x *script, with ...func(*TrainingInfo)) *program {
 	t.Helper()
 	en, path := newEngine(t, runbook.ModeTraining)
-	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow, Plan: x.plan})
+	tr := training()
+	for _, f := range with {
+		f(tr)
+	}
+	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: tr, Now: fixedNow, Plan: x.plan})
 	rec := tuitest.NewRecorder(m)
 	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24))
 	return &program{t: t, tm: tm, rec: rec, x: x, path: path}

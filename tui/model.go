@@ -26,6 +26,9 @@ type TrainingInfo struct {
 	ClockSpeed string
 	// Hints returns the hint for a step, or "" when there is none.
 	Hints func(runbook.Step) string
+	// RootSignIn is the scenario's root user, for the root-key drill's
+	// sign-in (rootsignin.go); nil when the drill has none.
+	RootSignIn *RootSignInInfo
 }
 
 // Options are the TUI's dependencies, injected so tests build it with a
@@ -119,6 +122,8 @@ type Model struct {
 	// returns it (Init cannot change the model).
 	startup tea.Cmd
 	notice  notice
+	// phone is the root MFA device's code as the trainee last looked at it.
+	phone phone
 
 	showHelp  bool
 	showHint  bool

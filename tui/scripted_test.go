@@ -130,6 +130,13 @@ type script struct {
 	undecided string
 	// followUp, when set, gives the attacker a secret read to rotate.
 	followUp bool
+	// rootKey makes the leaked key the root user's (the root-key drill);
+	// mfaCode is the code its MFA device shows (rootsignin_test.go).
+	rootKey bool
+	// orgMember makes the root key's account an Organizations member,
+	// whose root session is opened with sts:AssumeRoot.
+	orgMember bool
+	mfaCode string
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -158,7 +165,19 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	case runbook.IdentifyKey:
 		note("sts", "GetCallerIdentity", map[string]string{})
 		note("sts", "GetAccessKeyInfo", map[string]string{"AccessKeyId": x.KeyID})
+		if s.rootKey {
+			id := rootIdentified()
+			id.Key.OrgMember = s.orgMember
+			return id
+		}
 		return fixtureIdentified()
+	case runbook.ObtainRootCredentials:
+		if x.MFACode != s.mfaCode {
+			return runbook.EffectFailed{Effect: e.EffectName(), Message: "The sign-in page refused it: your authentication information is incorrect; please try again."}
+		}
+		root := runbook.RootARN(x.Account)
+		emit(runbook.APICall{Service: "sts", Operation: "GetCallerIdentity", Input: []byte("{}"), Actor: root})
+		return runbook.RootCredentialsObtained{Access: runbook.RootAccess{Method: x.Method, Actor: root, MFA: true, At: s.clock}}
 	case runbook.SweepCloudTrail:
 		inv := fixtureInvestigation(x.From, x.To)
 		if s.followUp {
@@ -192,6 +211,11 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	case runbook.VerifyMove:
 		return runbook.CallerMoved{CallerID: x.Proposal.CallerID, Moved: true}
 	case runbook.DeactivateKey:
+		if x.Root {
+			emit(runbook.APICall{Service: "iam", Operation: "UpdateAccessKey", Input: []byte(`{"AccessKeyId":"` + x.KeyID + `","Status":"Inactive"}`), Actor: runbook.RootARN(testAccount)})
+			s.clock = s.clock.Add(time.Minute)
+			return runbook.KeyDeactivated{At: s.clock}
+		}
 		note("iam", "UpdateAccessKey", map[string]string{"AccessKeyId": x.KeyID, "Status": "Inactive", "UserName": x.User})
 		s.clock = s.clock.Add(time.Minute)
 		return runbook.KeyDeactivated{At: s.clock}

@@ -199,6 +199,11 @@ func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
 	case runbook.StepReplace:
 		return m.replace.update(k, f), nil
 	case runbook.StepDeactivate:
+		if f.st.NeedsRootSignIn() {
+			if it, ok := m.rootSignInUpdate(k, f); ok {
+				return it, nil
+			}
+		}
 		return deactivateUpdate(k, f, &m.cleanup), nil
 	case runbook.StepWatch:
 		return watchUpdate(k, f, &m.cleanup), nil
