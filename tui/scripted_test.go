@@ -136,7 +136,7 @@ type script struct {
 	// orgMember makes the root key's account an Organizations member,
 	// whose root session is opened with sts:AssumeRoot.
 	orgMember bool
-	mfaCode string
+	mfaCode   string
 }
 
 func newScript() *script { return &script{clock: t0} }
