@@ -93,6 +93,9 @@ func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
 	return []Effect{m.hardeningEffect()}, nil
 }
 
-func (m *Machine) target() KeyTarget {
-	return KeyTarget{KeyID: m.s.KeyID, User: m.s.Key.User, Root: m.s.Key.Root}
+func (m *Machine) target() KeyTarget { return m.s.KeyTarget() }
+
+// KeyTarget is the leaked key as the effects that change it name it.
+func (s State) KeyTarget() KeyTarget {
+	return KeyTarget{KeyID: s.KeyID, User: s.Key.User, Root: s.Key.Root}
 }
