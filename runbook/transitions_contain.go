@@ -27,7 +27,7 @@ func (m *Machine) confirmDeactivate(e ConfirmDeactivate) ([]Effect, error) {
 
 func (m *Machine) keyDeactivated(e KeyDeactivated) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepDeactivate, "DeactivateKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("DeactivateKey")
@@ -69,7 +69,7 @@ func (m *Machine) requestReactivate(e RequestReactivate) ([]Effect, error) {
 
 func (m *Machine) keyReactivated(e KeyReactivated) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepReactivate, "ReactivateKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("ReactivateKey")
@@ -85,7 +85,7 @@ func (m *Machine) keyReactivated(e KeyReactivated) ([]Effect, error) {
 
 func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepDelete, "DeleteKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("DeleteKey")
