@@ -63,8 +63,9 @@ func (en *Engine) Journal() *Journal { return en.j }
 // (the debrief and the postmortem want the attempts too) and returned as
 // the *Refusal error.
 func (en *Engine) Submit(ev Event) ([]Effect, error) {
-	if note, ok := ev.(APICall); ok {
-		_, err := en.j.Append(RecordResult, string(en.m.Step()), note.EventName(), note)
+	if spec, ok := eventSpecs[ev.EventName()]; ok && spec.Kind == Note {
+		// A note is journaled for the record; the machine never sees it.
+		_, err := en.j.Append(RecordResult, string(en.m.Step()), ev.EventName(), ev)
 		return nil, err
 	}
 	if o, ok := ev.(WatchObserved); ok {

@@ -81,7 +81,7 @@ func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, 
 	}
 	fmt.Fprintf(io.err, "opening the runbook of root key %s in account %s as %s\n", keyID, account, roleARN)
 	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: keyID,
-		SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}), tea.WithContext(ctx)).Run()
+		SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("runbook of %s: %w (the action log is %s; resume with 'keyrunbook resume %s')", keyID, err, path, path)
 	}
