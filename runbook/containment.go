@@ -56,7 +56,7 @@ func (s State) WatchRemaining() time.Duration {
 
 func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepWatch, "PollWatch"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("PollWatch")

@@ -69,8 +69,14 @@ func (en *Engine) Journal() *Journal { return en.j }
 // (the debrief and the postmortem want the attempts too) and returned as
 // the *Refusal error.
 func (en *Engine) Submit(ev Event) ([]Effect, error) {
-	if note, ok := ev.(APICall); ok {
-		_, err := en.j.AppendAs(note.Actor, RecordResult, string(en.m.Step()), note.EventName(), note)
+	if spec, ok := eventSpecs[ev.EventName()]; ok && spec.Kind == Note {
+		// A note is journaled for the record; the machine never sees it.
+		// A call made as root names root as its actor.
+		actor := ""
+		if call, ok := ev.(APICall); ok {
+			actor = call.Actor
+		}
+		_, err := en.j.AppendAs(actor, RecordResult, string(en.m.Step()), ev.EventName(), ev)
 		return nil, err
 	}
 	if o, ok := ev.(WatchObserved); ok {

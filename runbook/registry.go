@@ -138,6 +138,8 @@ var (
 	effectSpecs = byName(effectList, func(s EffectSpec) string { return s.Name })
 	// effectOrder keeps Pending deterministic.
 	effectOrder = names(effectList)
+	// answered maps a result to the effect it answers.
+	answered = byName(effectList, func(s EffectSpec) string { return s.Answer })
 )
 
 // Events lists every event the runbook knows.

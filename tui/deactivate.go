@@ -33,11 +33,6 @@ func deactivateUpdate(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 	return it
 }
 
-// keyTarget is the key as the machine's effects name it.
-func keyTarget(st runbook.State) runbook.KeyTarget {
-	return runbook.KeyTarget{KeyID: st.KeyID, User: st.Key.User, Root: st.Key.Root}
-}
-
 // replacementTally summarises the decisions: how many replacements exist
 // and moved, failed to be created, were exported, disowned.
 func replacementTally(ps []runbook.Proposal) string {
@@ -92,7 +87,7 @@ func deactivateView(f frame, c cleanupList, ph phone) string {
 	default:
 		lines = append(lines, para(plain, "The key "+st.KeyID+" of "+st.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
 	}
-	lines = append(lines, hang("  ", plannedCalls(runbook.DeactivateKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
+	lines = append(lines, stepCallLines(f)...)
 	lines = append(lines, rootSessionLine(f)...)
 	if st.Key.Root && st.RootAccess == nil {
 		lines = append(lines, para(sty.Warning, "! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead.", f.w, "  ")...)

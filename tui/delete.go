@@ -137,12 +137,8 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	case st.LastError != nil:
 		lines = append(lines, errorLines(f, st.LastError)...)
 	}
-	if st.Mode == runbook.ModeDryRun {
-		lines = append(lines, "", "This call would be made:")
-	} else {
-		lines = append(lines, "", "This call will be made:")
-	}
-	lines = append(lines, hang("  ", plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
+	lines = append(lines, "", callsLabel(len(f.stepCalls.calls), st.Mode))
+	lines = append(lines, stepCallLines(f)...)
 	lines = append(lines, para(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))

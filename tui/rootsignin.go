@@ -121,7 +121,8 @@ func rootSignInLines(f frame, ph phone) []string {
 	if device != "" {
 		lines = append(lines, hang("     ", device, sty.Muted, f.w, "     ")...)
 	}
-	lines = append(lines, para(sty.Muted, "Then, as root: "+plannedCalls(runbook.DeactivateKey{KeyTarget: keyTarget(st)})[0].String(), f.w, "  ")...)
+	lines = append(lines, sty.Muted.Render("  Then, as root:"))
+	lines = append(lines, stepCallLines(f)...)
 	return lines
 }
 

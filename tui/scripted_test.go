@@ -309,9 +309,54 @@ func training() *TrainingInfo {
 	}
 }
 
-// plan answers Options.Plan as awsops would for the fixture account: the
+// plan answers Options.Plan as awsops.Executor.Plan would for the fixture
+// account: its reads, then its writes marked WouldCall, each input as the
+// SDK serialises it (fields in the order of the SDK's input struct). The
 // attacker's user holds one key, read with ListAccessKeys.
 func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, error) {
+	read := func(service, op, input string) runbook.APICall {
+		return runbook.APICall{Service: service, Operation: op, Input: json.RawMessage(input)}
+	}
+	write := func(service, op, input string) runbook.APICall {
+		return runbook.APICall{Service: service, Operation: op, Input: json.RawMessage(input), WouldCall: true}
+	}
+	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	switch x := e.(type) {
+	case runbook.DeactivateKey:
+		return []runbook.APICall{write("iam", "UpdateAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"Status":"Inactive","UserName":`+str(x.User)+`}`)}, nil
+	case runbook.ReactivateKey:
+		return []runbook.APICall{write("iam", "UpdateAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"Status":"Active","UserName":`+str(x.User)+`}`)}, nil
+	case runbook.DeleteKey:
+		return []runbook.APICall{read("iam", "ListAccessKeys", `{"UserName":`+str(x.User)+`}`),
+			write("iam", "DeleteAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"UserName":`+str(x.User)+`}`)}, nil
+	case runbook.ApplyReplacement:
+		p := x.Proposal
+		if p.Kind == runbook.ReplaceIAMUser {
+			return []runbook.APICall{read("iam", "GetUser", `{"UserName":`+str(p.Name)+`}`),
+				write("iam", "CreateUser", `{"UserName":`+str(p.Name)+`,"Path":null}`),
+				read("iam", "GetUserPolicy", `{"PolicyName":"keyrunbook-least-privilege","UserName":`+str(p.Name)+`}`),
+				write("iam", "PutUserPolicy", `{"PolicyDocument":`+str(p.Policy)+`,"PolicyName":"keyrunbook-least-privilege","UserName":`+str(p.Name)+`}`),
+				write("iam", "CreateAccessKey", `{"UserName":`+str(p.Name)+`}`)}, nil
+		}
+		trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+		return []runbook.APICall{read("iam", "GetRole", `{"RoleName":`+str(p.Name)+`}`),
+			write("iam", "CreateRole", `{"AssumeRolePolicyDocument":`+str(trust)+`,"RoleName":`+str(p.Name)+`}`),
+			read("iam", "GetRolePolicy", `{"PolicyName":"keyrunbook-least-privilege","RoleName":`+str(p.Name)+`}`),
+			write("iam", "PutRolePolicy", `{"PolicyDocument":`+str(p.Policy)+`,"PolicyName":"keyrunbook-least-privilege","RoleName":`+str(p.Name)+`}`),
+			read("lambda", "GetFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`}`),
+			write("lambda", "UpdateFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`,"Role":`+str("arn:aws:iam::730519468211:role/"+p.Name)+`}`)}, nil
+	case runbook.RevokeOlderSessions:
+		doc := str(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-11-23T03:05:00Z"}}}]}`)
+		var calls []runbook.APICall
+		for _, t := range x.Targets {
+			if t.Kind == "role" {
+				calls = append(calls, write("iam", "PutRolePolicy", `{"PolicyDocument":`+doc+`,"PolicyName":"AWSRevokeOlderSessions","RoleName":`+str(t.Name)+`}`))
+			} else {
+				calls = append(calls, write("iam", "PutUserPolicy", `{"PolicyDocument":`+doc+`,"PolicyName":"AWSRevokeOlderSessions","UserName":`+str(t.Name)+`}`))
+			}
+		}
+		return calls, nil
+	}
 	c, ok := e.(runbook.CleanUpResource)
 	if !ok {
 		return nil, errors.New("no plan for this effect")

@@ -58,6 +58,8 @@ func (m Model) frame() frame {
 		sweepWindow:  m.opts.SweepWindow,
 		sweepStarted: m.sweepStarted,
 		scan:         m.scan,
+		stepCalls:    m.stepCalls,
+		planned:      m.opts.Plan != nil,
 	}
 }
 

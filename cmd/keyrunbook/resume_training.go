@@ -112,7 +112,7 @@ func resumeTraining(ctx context.Context, path string, io streams) error {
 	}
 	en := runbook.ResumeEngine(rp.Machine, j)
 	final, err := tea.NewProgram(tui.New(tui.Options{
-		Engine: en, Executor: t.exec, LogPath: path, Pending: rp.Pending, Now: t.sim.Now, Export: exportProposal,
+		Engine: en, Executor: t.exec, LogPath: path, Pending: rp.Pending, Now: t.sim.Now, Export: exportProposal, Plan: t.exec.Plan,
 		Training: &tui.TrainingInfo{Scenario: t.sc.Name, Brief: t.sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", t.speed), Hints: hint,
 			RootSignIn: rootSignInInfo(t.sim)},
 	}), tea.WithContext(ctx)).Run()
