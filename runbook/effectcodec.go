@@ -2,54 +2,8 @@ package runbook
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 )
-
-// effectTypes decodes journaled intents by name, for whoever must carry a
-// logged effect out again: a resumed training drill rebuilds its simulated
-// account by re-running the changes its log records.
-var effectTypes = map[string]func(data []byte) (Effect, error){}
-
-func registerEffect[E Effect](zero E) {
-	effectTypes[zero.EffectName()] = func(data []byte) (Effect, error) {
-		var e E
-		if len(data) > 0 {
-			if err := json.Unmarshal(data, &e); err != nil {
-				return nil, err
-			}
-		}
-		return e, nil
-	}
-}
-
-func init() {
-	registerEffect(IdentifyKey{})
-	registerEffect(SweepCloudTrail{})
-	registerEffect(ProposeReplacements{})
-	registerEffect(ApplyReplacement{})
-	registerEffect(VerifyMove{})
-	registerEffect(DeactivateKey{})
-	registerEffect(ReactivateKey{})
-	registerEffect(DeleteKey{})
-	registerEffect(PollWatch{})
-	registerEffect(CheckHardening{})
-	registerEffect(CleanUpResource{})
-	registerEffect(RevokeOlderSessions{})
-}
-
-// DecodeEffect turns a journaled intent back into its typed effect.
-func DecodeEffect(name string, data []byte) (Effect, error) {
-	decode, ok := effectTypes[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown effect %q", name)
-	}
-	e, err := decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", name, err)
-	}
-	return e, nil
-}
 
 // Changes lists, in order, the mutating effects of a log that completed:
 // each with the time of its result. An effect that failed, or has no
@@ -89,12 +43,13 @@ type Change struct {
 	At     time.Time
 }
 
-// changeResults names the effect each mutating effect's result answers.
-var changeResults = map[string]string{
-	"ReplacementApplied": "ApplyReplacement",
-	"KeyDeactivated":     "DeactivateKey",
-	"KeyReactivated":     "ReactivateKey",
-	"KeyDeleted":         "DeleteKey",
-	"ResourceCleanedUp":  "CleanUpResource",
-	"SessionsRevoked":    "RevokeOlderSessions",
-}
+// changeResults names the mutating effect each result answers.
+var changeResults = func() map[string]string {
+	out := map[string]string{}
+	for _, e := range effectList {
+		if e.Mutates {
+			out[e.Answer] = e.Name
+		}
+	}
+	return out
+}()

@@ -156,15 +156,3 @@ type RefusedEvent struct {
 	Reason string `json:"reason"`
 	Data   any    `json:"data,omitempty"`
 }
-
-// IsResult reports whether ev answers an effect (journaled as "result").
-func IsResult(ev Event) bool {
-	switch ev.(type) {
-	case KeyIdentified, SweepProgress, SweepFinished, ProposalsReady, ReplacementApplied,
-		CallerMoved, KeyDeactivated, WatchObserved, KeyReactivated, KeyDeleted,
-		ResourceCleanedUp, HardeningChecked, EffectFailed, APICall, SessionsRevoked,
-		ProposalProven, TrailScanProgress, TrailSourceScanned:
-		return true
-	}
-	return false
-}

@@ -255,10 +255,3 @@ func pendingNames(p map[string][]Effect) []string {
 	}
 	return names
 }
-
-// effectOrder keeps Pending deterministic.
-var effectOrder = []string{
-	"IdentifyKey", "SweepCloudTrail", "ProposeReplacements", "ApplyReplacement", "VerifyMove",
-	"DeactivateKey", "PollWatch", "ReactivateKey", "DeleteKey", "CheckHardening", "CleanUpResource",
-	"ScanTrailSource", "RevokeOlderSessions", "ProveProposal",
-}

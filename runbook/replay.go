@@ -1,87 +1,10 @@
 package runbook
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 )
-
-// eventTypes decodes journaled events by name. Every event the machine
-// accepts must be listed, or a log holding it cannot be replayed.
-var eventTypes = map[string]func(data []byte) (Event, error){}
-
-func register[E Event](zero E) {
-	eventTypes[zero.EventName()] = func(data []byte) (Event, error) {
-		var e E
-		if len(data) > 0 {
-			// A field this version does not know is a record it cannot
-			// fold faithfully: refuse rather than drop it silently.
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&e); err != nil {
-				return nil, err
-			}
-		}
-		return e, nil
-	}
-}
-
-func init() {
-	register(SubmitKey{})
-	register(BeginInvestigation{})
-	register(BeginProposals{})
-	register(RelabelCaller{})
-	register(EditProposal{})
-	register(DecideProposal{})
-	register(ApplyProposals{})
-	register(VerifyMoves{})
-	register(ProceedToDeactivate{})
-	register(BackToProposals{})
-	register(ConfirmDeactivate{})
-	register(RequestReactivate{})
-	register(RestartWatch{})
-	register(ConfirmDelete{})
-	register(CleanUp{})
-	register(RecheckHardening{})
-	register(CloseIncident{})
-	register(Abort{})
-	register(Retry{})
-	register(KeyIdentified{})
-	register(SweepProgress{})
-	register(SweepFinished{})
-	register(ProposalsReady{})
-	register(ReplacementApplied{})
-	register(CallerMoved{})
-	register(KeyDeactivated{})
-	register(WatchObserved{})
-	register(KeyReactivated{})
-	register(KeyDeleted{})
-	register(ResourceCleanedUp{})
-	register(HardeningChecked{})
-	register(EffectFailed{})
-	register(AddTrailSource{})
-	register(TrailScanProgress{})
-	register(TrailSourceScanned{})
-	register(RevokeSessions{})
-	register(SessionsRevoked{})
-	register(ProposalProven{})
-	register(OverrideProof{})
-	register(ConfirmFollowUp{})
-}
-
-// DecodeEvent turns a journaled event back into its typed value.
-func DecodeEvent(name string, data []byte) (Event, error) {
-	decode, ok := eventTypes[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown event %q", name)
-	}
-	ev, err := decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", name, err)
-	}
-	return ev, nil
-}
 
 // Replayed is what Replay rebuilt from an action log.
 type Replayed struct {
@@ -141,7 +64,7 @@ func fold(records []Record) (*Machine, []Effect, error) {
 			continue
 		}
 		switch rec.Name {
-		case "Refused", "APICall", "Debrief", "Repaired":
+		case "Refused", "Debrief", "Repaired":
 			continue
 		case "Configured":
 			var cfg Config
@@ -153,6 +76,9 @@ func fold(records []Record) (*Machine, []Effect, error) {
 			}
 			m = New(cfg)
 			continue
+		}
+		if spec, ok := eventSpecs[rec.Name]; ok && spec.Kind == Note {
+			continue // journaled for the record, never applied
 		}
 		ev, err := DecodeEvent(rec.Name, rec.Data)
 		if err != nil {

@@ -1,0 +1,98 @@
+package runbook
+
+import (
+	"strings"
+	"time"
+)
+
+// Transitions of containment: deactivate, watch, roll back, delete. The
+// watch's readings and the deletion's guard are in containment.go.
+
+func (m *Machine) confirmDeactivate(e ConfirmDeactivate) ([]Effect, error) {
+	s := &m.s
+	if s.Step != StepDeactivate {
+		return nil, refuse(s.Step, e, "the key is deactivated from the deactivation step")
+	}
+	if m.isPending("DeactivateKey") {
+		return nil, refuse(s.Step, e, "the deactivation is already running")
+	}
+	if reason := m.replacementGap(); reason != "" && s.Override == "" {
+		return nil, refuse(s.Step, e, "cannot deactivate yet: %s", reason)
+	}
+	if gaps := m.openGaps(); len(gaps) > 0 {
+		return nil, m.gapRefusal(e, "deactivate", gaps)
+	}
+	return []Effect{DeactivateKey{m.target()}}, nil
+}
+
+func (m *Machine) keyDeactivated(e KeyDeactivated) ([]Effect, error) {
+	s := &m.s
+	if err := m.expect(e, StepDeactivate, "DeactivateKey"); err != nil {
+		return nil, err
+	}
+	m.settle("DeactivateKey")
+	s.Key.Status = KeyInactive
+	s.DeactivatedAt = e.At
+	m.startWatch(e.At)
+	s.Step = StepWatch
+	return []Effect{m.pollEffect()}, nil
+}
+
+func (m *Machine) restartWatch(e RestartWatch) ([]Effect, error) {
+	s := &m.s
+	if s.Step != StepWatch {
+		return nil, refuse(s.Step, e, "the watch can only be restarted while watching")
+	}
+	m.startWatch(s.WatchLast)
+	if m.isPending("PollWatch") {
+		return nil, nil
+	}
+	return []Effect{m.pollEffect()}, nil
+}
+
+func (m *Machine) requestReactivate(e RequestReactivate) ([]Effect, error) {
+	s := &m.s
+	if s.Step != StepWatch && s.Step != StepDelete {
+		return nil, refuse(s.Step, e, "roll-back is possible while watching, before the key is deleted")
+	}
+	if m.isPending("DeleteKey") {
+		// A roll-back racing the deletion could answer either way.
+		return nil, refuse(s.Step, e, "the key is being deleted: wait for the deletion's result")
+	}
+	if strings.TrimSpace(e.Reason) == "" {
+		return nil, refuse(s.Step, e, "say why you roll back: the reason goes into the action log")
+	}
+	s.Step = StepReactivate
+	s.Lessons = append(s.Lessons, m.lesson(e.Reason))
+	return []Effect{ReactivateKey{m.target()}}, nil
+}
+
+func (m *Machine) keyReactivated(e KeyReactivated) ([]Effect, error) {
+	s := &m.s
+	if err := m.expect(e, StepReactivate, "ReactivateKey"); err != nil {
+		return nil, err
+	}
+	m.settle("ReactivateKey")
+	// A poll still in flight answers a watch that no longer exists.
+	delete(m.pending, "PollWatch")
+	s.Key.Status = KeyActive
+	s.Rollbacks++
+	m.startWatch(time.Time{})
+	s.DeactivatedAt = time.Time{}
+	s.Step = StepPropose
+	return nil, nil
+}
+
+func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
+	s := &m.s
+	if err := m.expect(e, StepDelete, "DeleteKey"); err != nil {
+		return nil, err
+	}
+	m.settle("DeleteKey")
+	s.Key.Status, s.DeletedAt, s.Step = KeyGone, e.At, StepHarden
+	return []Effect{CheckHardening{KeyID: s.KeyID}}, nil
+}
+
+func (m *Machine) target() KeyTarget {
+	return KeyTarget{KeyID: m.s.KeyID, User: m.s.Key.User, Root: m.s.Key.Root}
+}
