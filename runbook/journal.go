@@ -86,6 +86,7 @@ type Journal struct {
 	actor string
 	seq   int64  // Seq of the last record written
 	prev  string // Hash of the last record written
+	syncs int64  // fsyncs so far (Syncs)
 	// err is the first write or sync failure. After one, what reached the
 	// disk is unknown (a partial line, or a line the kernel may drop), so
 	// appending more could chain onto a record that does not exist.
@@ -254,8 +255,18 @@ func (j *Journal) Append(typ RecordType, step, name string, data any) (Record, e
 		j.err = fmt.Errorf("fsync record %d: %w", rec.Seq, err)
 		return Record{}, fmt.Errorf("append %s %q to action log: %w", typ, rec.Name, j.err)
 	}
+	j.syncs++
 	j.seq, j.prev = rec.Seq, rec.Hash
 	return rec, nil
+}
+
+// Syncs is how many times the log was fsynced, for the benchmarks that
+// measure what write-ahead costs (an fsync is the slowest thing a record
+// does).
+func (j *Journal) Syncs() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.syncs
 }
 
 // Close closes the log file. Appends after Close fail.
