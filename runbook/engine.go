@@ -64,7 +64,7 @@ func (en *Engine) Journal() *Journal { return en.j }
 // the *Refusal error.
 func (en *Engine) Submit(ev Event) ([]Effect, error) {
 	if note, ok := ev.(APICall); ok {
-		_, err := en.j.Append(RecordResult, string(en.m.Step()), note.EventName(), note)
+		_, err := en.j.Note(string(en.m.Step()), note)
 		return nil, err
 	}
 	if o, ok := ev.(WatchObserved); ok {
@@ -112,10 +112,12 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 
 // NoteCall journals an AWS call an effect is about to send, from the
 // effect's own goroutine: it touches only the log (safe for concurrent
-// use), so the record is on disk before the call leaves, whatever the
-// screen is doing. step is the step the effect was started in.
+// use), so the record is in the file before the call leaves, whatever the
+// screen is doing. It is fsynced in a batch (Journal.Note): write-ahead
+// rests on the effect's intent, not on its notes. step is the step the
+// effect was started in.
 func (en *Engine) NoteCall(step Step, c APICall) error {
-	_, err := en.j.Append(RecordResult, string(step), c.EventName(), c)
+	_, err := en.j.Note(string(step), c)
 	return err
 }
 

@@ -87,6 +87,7 @@ type Journal struct {
 	seq   int64  // Seq of the last record written
 	prev  string // Hash of the last record written
 	syncs int64  // fsyncs so far (Syncs)
+	notes noteSync
 	// err is the first write or sync failure. After one, what reached the
 	// disk is unknown (a partial line, or a line the kernel may drop), so
 	// appending more could chain onto a record that does not exist.
@@ -216,6 +217,12 @@ func (j *Journal) Append(typ RecordType, step, name string, data any) (Record, e
 	if !typ.Valid() {
 		return Record{}, fmt.Errorf("append %q to action log: unknown record type %q", name, typ)
 	}
+	return j.append(typ, step, name, data, true)
+}
+
+// append writes one record, fsynced before it returns when sync is set
+// (Append), else left for the batch (Note, journal_notes.go).
+func (j *Journal) append(typ RecordType, step, name string, data any, sync bool) (Record, error) {
 	var raw json.RawMessage
 	if data != nil {
 		b, err := json.Marshal(data)
@@ -251,12 +258,16 @@ func (j *Journal) Append(typ RecordType, step, name string, data any) (Record, e
 		j.err = fmt.Errorf("write record %d: %w", rec.Seq, err)
 		return Record{}, fmt.Errorf("append %s %q to action log: %w", typ, rec.Name, j.err)
 	}
-	if err := j.f.Sync(); err != nil {
+	j.seq, j.prev = rec.Seq, rec.Hash
+	if !sync {
+		j.noteWritten()
+		return rec, nil
+	}
+	// This fsync also makes every note written before it durable.
+	if err := j.syncLocked(); err != nil {
 		j.err = fmt.Errorf("fsync record %d: %w", rec.Seq, err)
 		return Record{}, fmt.Errorf("append %s %q to action log: %w", typ, rec.Name, j.err)
 	}
-	j.syncs++
-	j.seq, j.prev = rec.Seq, rec.Hash
 	return rec, nil
 }
 
@@ -276,8 +287,9 @@ func (j *Journal) Close() error {
 	if j.f == nil {
 		return nil
 	}
+	syncErr := j.closeNotes()
 	unlockJournal(j.path)
-	err := j.f.Close()
+	err := errors.Join(syncErr, j.f.Close())
 	j.f = nil
 	if j.err == nil {
 		j.err = errors.New("action log closed")
