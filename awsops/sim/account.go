@@ -51,7 +51,7 @@ type accessKey struct {
 	created     time.Time
 	user        string     // owning IAM user; "" for root or temporary keys
 	session     *principal // set for temporary (ASIA) and foreign keys
-	mint        *mintInfo  // set for keys STS minted (ext_mint.go)
+	mint        *mintInfo  // set for keys STS minted (sts_mint.go)
 	lastUsed    time.Time
 	lastService string
 	lastRegion  string
@@ -119,11 +119,11 @@ type account struct {
 	trails      []Trail
 	regions     []string
 	report      *credentialReport
-	functions   map[string]*lambdaFunction // by region + "/" + name (ext_lambda.go)
-	detectors   []*detector                // GuardDuty (ext_guardduty.go)
-	ecs         *ecsState                  // ECS clusters and task definitions (ext_ecs.go)
+	functions   map[string]*lambdaFunction // by region + "/" + name (lambda.go)
+	detectors   []*detector                // GuardDuty (guardduty.go)
+	ecs         *ecsState                  // ECS clusters and task definitions (ecs.go)
 
-	// oidc are the IAM OIDC identity providers, by ARN (ext_simulate_oidc.go).
+	// oidc are the IAM OIDC identity providers, by ARN (iam_oidc.go).
 	oidc map[string]*oidcProvider
 }
 
@@ -349,7 +349,7 @@ func (a *account) policiesOf(p *principal) []*policy {
 	var attached []string
 	var inline []*namedDoc
 	switch p.kind {
-	case typeIAMUser, typeFederatedUser: // a federated user has its IAM user's (ext_mint.go)
+	case typeIAMUser, typeFederatedUser: // a federated user has its IAM user's (sts_mint.go)
 		if u := a.users[p.name]; u != nil && p.account == a.id {
 			attached, inline = u.attached, u.inline
 		}

@@ -11,13 +11,18 @@ import (
 	"strings"
 )
 
-// cloudTrailOps is the CloudTrail operation table (JSON 1.1,
-// CloudTrail_20131101).
-func cloudTrailOps() map[string]op {
-	return map[string]op{
+// cloudTrailAPI is CloudTrail (JSON 1.1, CloudTrail_20131101).
+func cloudTrailAPI() *service {
+	return &service{name: "cloudtrail", wires: []string{wireJSON11}, ops: map[string]op{
 		"LookupEvents":   {fn: opLookupEvents, readOnly: true},
 		"DescribeTrails": {fn: opDescribeTrails, readOnly: true},
-	}
+		"GetTrailStatus": {fn: opGetTrailStatus, readOnly: true}, // ec2_associations.go
+		// CloudTrail Lake (cloudtrail_lake.go).
+		"StartQuery":      {fn: opStartQuery},
+		"DescribeQuery":   {fn: opDescribeQuery, readOnly: true},
+		"GetQueryResults": {fn: opGetLakeResults, readOnly: true},
+		"CancelQuery":     {fn: opCancelQuery},
+	}}
 }
 
 func ctErr(code, msg string) *apiError {

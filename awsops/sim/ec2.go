@@ -9,16 +9,19 @@ import (
 	"strings"
 )
 
-// ec2Ops is the EC2 operation table (EC2 query protocol, 2016-11-15).
-func ec2Ops() map[string]op {
-	return map[string]op{
+// ec2API is EC2 (EC2 query protocol, 2016-11-15).
+func ec2API() *service {
+	return &service{name: "ec2", wires: []string{wireEC2}, ops: map[string]op{
 		"DescribeRegions":             {fn: opDescribeRegions, readOnly: true},
 		"DescribeInstances":           {fn: opDescribeInstances, readOnly: true},
 		"DescribeAddresses":           {fn: opDescribeAddresses, readOnly: true},
 		"AssociateIamInstanceProfile": {fn: opAssociateIamInstanceProfile},
-		"RunInstances":                {fn: opRunInstances},
+		"RunInstances":                {fn: opRunInstances}, // ec2_run.go
 		"TerminateInstances":          {fn: opTerminateInstances},
-	}
+		// Containment's profile swap (ec2_associations.go).
+		"DescribeIamInstanceProfileAssociations": {fn: opDescribeIamInstanceProfileAssociations, readOnly: true},
+		"ReplaceIamInstanceProfileAssociation":   {fn: opReplaceIamInstanceProfileAssociation},
+	}}
 }
 
 func ec2Err(code, msg string) *apiError {

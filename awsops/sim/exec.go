@@ -41,23 +41,13 @@ type op struct {
 	resource func(s *Sim, c *call) string
 }
 
-var ops map[string]map[string]op
-
-func init() {
-	// Built in init: the table refers to handlers that reach lookupOp.
-	ops = map[string]map[string]op{"iam": iamOps(), "sts": stsOps(), "ec2": ec2Ops(), "cloudtrail": cloudTrailOps()}
-}
-
-func lookupOp(service, action string) (op, bool) {
-	o, ok := ops[service][action]
-	return o, ok
-}
-
 // apiError is an AWS error as the service's protocol reports it.
 type apiError struct {
 	code, message string
 	status        int
 	trailCode     string // errorCode in CloudTrail when it differs from code
+	// resource and bucket are what S3's <Error> names, when it does.
+	resource, bucket string
 }
 
 func (e *apiError) recorded() string {
@@ -170,7 +160,7 @@ var policyActions = map[string]string{
 // but STS, since the sim models one account.
 func (s *Sim) authorize(c *call, o op) *apiError {
 	if e := s.sessionLimits(c, o); e != nil {
-		return e // a minted key's expiry and limits (ext_mint_limits.go)
+		return e // a minted key's expiry and limits (sts_mint_limits.go)
 	}
 	if o.noAuth || c.who.kind == typeRoot && c.who.account == s.acct.id {
 		return nil

@@ -53,7 +53,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !signed {
 		service = guessService(r)
 	}
-	wire := wireOf(r, service)
+	wire := wireOf(r, service, s.services.wires(service))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	r.Body = io.NopCloser(bytes.NewReader(body)) // for the REST, CBOR and S3 routes
 	if err != nil {
@@ -68,16 +68,16 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case wire == wireS3 && signed:
-		s.serveS3(w, r, scope) // ext_s3.go
+		s.serveS3(w, r, scope) // s3.go
 		return
 	case wire == wireCBOR:
-		// Smithy RPC v2 CBOR routes by path: ext_cloudwatch_rpc.go.
+		// Smithy RPC v2 CBOR routes by path: wire_cbor.go.
 		if !s.serveRPCv2(w, r, scope, signed) {
 			s.refuse(w, r, body, wire, service, scope, errUnknownAction(wire, actionOf(r, body)))
 		}
 		return
 	case wire == wireREST:
-		// REST protocols route by method and path: ext_rest.go's route table.
+		// REST protocols route by method and path: wire_rest.go's route table.
 		if !s.serveREST(w, r, service, scope, signed) {
 			s.refuse(w, r, body, wire, service, scope, errUnknownService(wire, service))
 		}
@@ -93,39 +93,37 @@ func (s *Sim) serveRPC(w http.ResponseWriter, r *http.Request, body []byte, wire
 	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
 	defer func() {
 		if p := recover(); p != nil {
-			e := &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError}
-			writeError(w, wire, service, e, reqID)
-			rec.ErrorCode, rec.Status = e.code, e.status
-			s.logRequest(rec)
+			s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, &apiError{code: "InternalFailure",
+				message: "The simulated account failed to process the request.", status: http.StatusInternalServerError})
 		}
 	}()
 	action, params, perr := requestAction(wire, r, body)
 	rec.Action = action
 	if perr != nil {
-		s.answer(w, wire, &rec, reqID, nil, perr)
+		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, perr)
 		return
 	}
-	if !speaks(service, wire) {
-		s.answer(w, wire, &rec, reqID, nil, errUnknownService(wire, service))
+	if !s.services.speaks(service, wire) {
+		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errUnknownService(wire, service))
 		return
 	}
-	o, known := lookupOp(service, action)
-	rec.Mutating = known && !o.readOnly || !known && !guessReadOnly(service, action, nil)
+	o, known := s.services.op(service, action)
+	rec.Mutating = known && !o.readOnly || !known && !s.services.readOnly(service, action, nil)
 	switch {
 	case !signed:
-		s.answer(w, wire, &rec, reqID, nil, errMissingAuth(wire))
+		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errMissingAuth(wire))
 		return
 	case !known:
-		s.answer(w, wire, &rec, reqID, nil, errUnknownAction(wire, action))
+		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errUnknownAction(wire, action))
 		return
 	}
 	if (service == "ec2" || service == "cloudtrail") && !s.regionEnabled(scope.region) {
-		s.answer(w, wire, &rec, reqID, nil, errAuth(service))
+		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errAuth(service))
 		return
 	}
 	if service == "cloudtrail" && action == "LookupEvents" {
 		if l := s.limiter(scope.region); l != nil && !l.Allow() {
-			s.answer(w, wire, &rec, reqID, nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest})
+			s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest})
 			return
 		}
 	}
@@ -133,7 +131,7 @@ func (s *Sim) serveRPC(w http.ResponseWriter, r *http.Request, body []byte, wire
 		requestID: reqID, wire: wire}
 	out, e := s.serve(c, o, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
-	s.answer(w, wire, &rec, reqID, out, e)
+	s.answer(w, wire, &rec, replyMeta{requestID: reqID}, out, e)
 }
 
 // serve authenticates and runs c under the lock.

@@ -7,45 +7,6 @@ import (
 	"strconv"
 )
 
-// iamOps is the IAM operation table (query protocol, Version 2010-05-08).
-func iamOps() map[string]op {
-	user := func(s *Sim, c *call) string { return s.userResource(c) }
-	role := func(s *Sim, c *call) string {
-		return "arn:aws:iam::" + s.acct.id + ":role/" + c.params.Get("RoleName")
-	}
-	profile := func(s *Sim, c *call) string {
-		return "arn:aws:iam::" + s.acct.id + ":instance-profile/" + c.params.Get("InstanceProfileName")
-	}
-	return map[string]op{
-		"GetAccountSummary":        {fn: opGetAccountSummary, readOnly: true},
-		"ListUsers":                {fn: opListUsers, readOnly: true},
-		"GetUser":                  {fn: opGetUser, readOnly: true, resource: user},
-		"ListAccessKeys":           {fn: opListAccessKeys, readOnly: true, resource: user},
-		"GetAccessKeyLastUsed":     {fn: opGetAccessKeyLastUsed, readOnly: true, resource: keyOwnerResource},
-		"CreateAccessKey":          {fn: opCreateAccessKey, resource: user},
-		"UpdateAccessKey":          {fn: opUpdateAccessKey, resource: user},
-		"DeleteAccessKey":          {fn: opDeleteAccessKey, resource: user},
-		"CreateUser":               {fn: opCreateUser, resource: user},
-		"DeleteUser":               {fn: opDeleteUser, resource: user},
-		"ListAttachedUserPolicies": {fn: opListAttachedUserPolicies, readOnly: true, resource: user},
-		"AttachUserPolicy":         {fn: opAttachUserPolicy, resource: user},
-		"DetachUserPolicy":         {fn: opDetachUserPolicy, resource: user},
-		"ListUserPolicies":         {fn: opListUserPolicies, readOnly: true, resource: user},
-		"GetUserPolicy":            {fn: opGetUserPolicy, readOnly: true, resource: user},
-		"PutUserPolicy":            {fn: opPutUserPolicy, resource: user},
-		"DeleteUserPolicy":         {fn: opDeleteUserPolicy, resource: user},
-		"CreateRole":               {fn: opCreateRole, resource: role},
-		"GetRole":                  {fn: opGetRole, readOnly: true, resource: role},
-		"PutRolePolicy":            {fn: opPutRolePolicy, resource: role},
-		"AttachRolePolicy":         {fn: opAttachRolePolicy, resource: role},
-		"CreateInstanceProfile":    {fn: opCreateInstanceProfile, resource: profile},
-		"GetInstanceProfile":       {fn: opGetInstanceProfile, readOnly: true, resource: profile},
-		"AddRoleToInstanceProfile": {fn: opAddRoleToInstanceProfile, resource: profile},
-		"GenerateCredentialReport": {fn: opGenerateCredentialReport, readOnly: true},
-		"GetCredentialReport":      {fn: opGetCredentialReport, readOnly: true},
-	}
-}
-
 const iamTime = "2006-01-02T15:04:05Z"
 
 // trailDate is how CloudTrail renders IAM dates inside responseElements.

@@ -15,36 +15,25 @@ type Operation struct {
 	Protocols []string
 }
 
-// Operations lists every operation the sim serves, by service and name:
-// the operations table (ops), the REST routes (restRoutes) and S3's.
+// Operations lists every operation the sim serves, by service and name,
+// from the catalog the constructor assembles (newCatalog).
 func Operations() []Operation {
-	names := map[string]map[string]bool{}
-	add := func(service, name string) {
-		if _, served := serviceWires[service]; !served {
-			return // a route a test registered
-		}
-		if names[service] == nil {
-			names[service] = map[string]bool{}
-		}
-		names[service][name] = true
-	}
-	for service, table := range ops {
-		for name := range table {
-			add(service, name)
-		}
-	}
-	for service, routes := range restRoutes {
-		for _, rt := range routes {
-			add(service, reVersionSuffix.ReplaceAllString(rt.action, ""))
-		}
-	}
-	for _, name := range s3Operations {
-		add("s3", name)
-	}
 	var out []Operation
-	for _, service := range slices.Sorted(maps.Keys(names)) {
-		for _, name := range slices.Sorted(maps.Keys(names[service])) {
-			out = append(out, Operation{Service: service, Name: name, Protocols: slices.Clone(serviceWires[service])})
+	cat := newCatalog()
+	for _, name := range slices.Sorted(maps.Keys(cat)) {
+		svc := cat[name]
+		names := map[string]bool{}
+		for action := range svc.ops {
+			names[action] = true
+		}
+		for _, rt := range svc.routes {
+			names[reVersionSuffix.ReplaceAllString(rt.action, "")] = true
+		}
+		for _, action := range svc.named {
+			names[action] = true
+		}
+		for _, action := range slices.Sorted(maps.Keys(names)) {
+			out = append(out, Operation{Service: name, Name: action, Protocols: slices.Clone(svc.wires)})
 		}
 	}
 	return out
@@ -66,4 +55,74 @@ func OperationsMarkdown() string {
 		i = j
 	}
 	return b.String()
+}
+
+// service is one AWS service the sim serves, declared in the file named
+// after it (iam.go, ecs.go, ...): the protocols its AWS model lists and
+// its operations. The RPC protocols (query, JSON, CBOR) name the
+// operation in the request, so ops is keyed by API action; the REST
+// protocols route by method and path (routes). S3 dispatches its own
+// requests (s3.go) and only names its operations here.
+type service struct {
+	name   string
+	wires  []string
+	ops    map[string]op
+	routes []restRoute
+	named  []string
+}
+
+// catalog is every service the sim serves, by name. The constructor
+// assembles one (New); scenario validation and Operations, which run
+// without a Sim, assemble their own. Nothing registers itself: a new
+// service is a line in newCatalog, a new operation a line in its
+// service's table.
+type catalog map[string]*service
+
+// apis declares the services, one line a service, each from its own file.
+func apis() []*service {
+	return []*service{
+		iamAPI(), stsAPI(), ec2API(), cloudTrailAPI(), cloudWatchAPI(),
+		athenaAPI(), ecsAPI(), organizationsAPI(), lambdaAPI(),
+		guardDutyAPI(), securityHubAPI(), s3API(),
+	}
+}
+
+// newCatalog assembles the services by name.
+func newCatalog() catalog {
+	c := catalog{}
+	for _, svc := range apis() {
+		c[svc.name] = svc
+	}
+	return c
+}
+
+// op is the operation an RPC request names.
+func (c catalog) op(service, action string) (op, bool) {
+	if svc := c[service]; svc != nil {
+		o, ok := svc.ops[action]
+		return o, ok
+	}
+	return op{}, false
+}
+
+// routes are a REST service's routes; none for another service.
+func (c catalog) routes(service string) []restRoute {
+	if svc := c[service]; svc != nil {
+		return svc.routes
+	}
+	return nil
+}
+
+// wires are the protocols a service speaks; none for one the sim does not
+// serve.
+func (c catalog) wires(service string) []string {
+	if svc := c[service]; svc != nil {
+		return svc.wires
+	}
+	return nil
+}
+
+// speaks reports whether service is served over wire.
+func (c catalog) speaks(service, wire string) bool {
+	return slices.Contains(c.wires(service), wire)
 }

@@ -17,6 +17,15 @@ import (
 // sts:AssumeRoot (org_ops.go), whose session the member's IAM operations
 // answer under the task policy it was opened with (org_member.go).
 
+// organizationsAPI is Organizations (JSON 1.1,
+// AWSOrganizationsV20161128), the management account's side (org_ops.go).
+func organizationsAPI() *service {
+	return &service{name: "organizations", wires: []string{wireJSON11}, ops: map[string]op{
+		"DescribeOrganization": {fn: opDescribeOrganization, readOnly: true}, // ec2_associations.go
+		"ListAccounts":         {fn: opListAccounts, readOnly: true},
+	}}
+}
+
 // Organization is the scenario's AWS Organizations organization.
 type Organization struct {
 	// ID is the organization ID ("o-" + 10 to 32 lower-case letters or digits).

@@ -11,10 +11,6 @@ import (
 // calls count against the member account's own IAM rate, not the
 // management account's: limits apply to the account the calling
 // credentials belong to. The member's own CloudTrail is not modelled.
-func init() {
-	user := func(s *Sim, c *call) string { return s.userResource(c) }
-	register("iam", "GetLoginProfile", op{fn: opGetLoginProfile, readOnly: true, resource: user})
-}
 
 // memberOps answer a root session's calls, by policy action.
 var memberOps = map[string]func(s *Sim, c *call, m *member) (any, *apiError){

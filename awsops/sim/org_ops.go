@@ -12,14 +12,6 @@ import (
 // ListAccounts and DescribeOrganization (JSON 1.1), IAM's centralized root
 // access features (query), and sts:AssumeRoot (query), as the
 // Organizations, IAM and STS API references describe them.
-func init() {
-	register("organizations", "ListAccounts", op{fn: opListAccounts, readOnly: true})
-	register("iam", "ListOrganizationsFeatures", op{fn: opListOrganizationsFeatures, readOnly: true})
-	register("iam", "EnableOrganizationsRootCredentialsManagement", op{fn: opEnableRootFeature})
-	register("iam", "EnableOrganizationsRootSessions", op{fn: opEnableRootFeature})
-	register("sts", "AssumeRoot", op{fn: opAssumeRoot, readOnly: true,
-		resource: func(_ *Sim, c *call) string { return "arn:aws:iam::" + c.params.Get("TargetPrincipal") + ":root" }})
-}
 
 // Root task policies (IAM user guide, "AWS managed policies for privileged
 // tasks"): AssumeRoot takes exactly one of them, and the session may do

@@ -21,7 +21,7 @@ type statement struct {
 	notResource bool
 	conditional bool
 	// issuedBefore is a DateLessThan aws:TokenIssueTime condition, the one
-	// condition evaluated (ext_mint_limits.go).
+	// condition evaluated (sts_mint_limits.go).
 	issuedBefore time.Time
 }
 

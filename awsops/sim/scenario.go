@@ -55,19 +55,19 @@ type Scenario struct {
 	// Trails are CloudTrail trails answered by DescribeTrails. Event history
 	// (LookupEvents) exists whether or not a trail does, as on AWS.
 	Trails []Trail `json:"trails,omitempty"`
-	// Functions are Lambda functions (ext_lambda.go): what GetFunction
+	// Functions are Lambda functions (lambda.go): what GetFunction
 	// answers and UpdateFunctionConfiguration changes. A lambda workload
 	// runs on the function its runsOn names.
 	Functions []Function `json:"functions,omitempty"`
-	// ECS holds ECS clusters and their services (ext_ecs.go): what
+	// ECS holds ECS clusters and their services (ecs.go): what
 	// DescribeServices answers and UpdateService changes. An ecs workload
 	// runs on the service its runsOn names (CLUSTER/SERVICE).
 	ECS *ECS `json:"ecs,omitempty"`
-	// GuardDuty lists the regions' GuardDuty detectors (ext_guardduty.go);
+	// GuardDuty lists the regions' GuardDuty detectors (guardduty.go);
 	// none means GuardDuty is off everywhere.
 	GuardDuty []Detector `json:"guardDuty,omitempty"`
 	// BillingAlarm is the account's alarm on AWS/Billing EstimatedCharges
-	// in us-east-1 (ext_cloudwatch.go); none means no billing alarm.
+	// in us-east-1 (cloudwatch.go); none means no billing alarm.
 	BillingAlarm *BillingAlarm `json:"billingAlarm,omitempty"`
 	// Organization makes the account an Organizations management account
 	// with member accounts (org.go); none means a standalone account.
@@ -78,6 +78,9 @@ type Scenario struct {
 	LeakedKey string `json:"leakedKey"`
 	// Workloads are the actors calling AWS, legitimate or not.
 	Workloads []Workload `json:"workloads,omitempty"`
+	// DataEvents are the S3 object and Lambda invoke calls a trail records
+	// in its log files and event history never shows (s3_data.go).
+	DataEvents []DataEvent `json:"dataEvents,omitempty"`
 }
 
 // Account identifies the simulated account.
@@ -358,7 +361,7 @@ func ParseScenario(r io.Reader) (*Scenario, error) {
 	if dec.More() {
 		return nil, errors.New("parse scenario: trailing data after the JSON object")
 	}
-	if _, err := compile(&sc); err != nil {
+	if _, err := compile(&sc, newCatalog()); err != nil {
 		return nil, err
 	}
 	return &sc, nil
@@ -403,8 +406,9 @@ func (sc *Scenario) LegitimateCallers() []Workload {
 // mutating step, as written.
 func (sc *Scenario) PlantedActions() []Step {
 	var out []Step
+	services := newCatalog()
 	for _, st := range sc.AttackerSteps() {
-		if !guessReadOnly(st.Service, st.Action, st.ReadOnly) {
+		if !services.readOnly(st.Service, st.Action, st.ReadOnly) {
 			out = append(out, st)
 		}
 	}

@@ -136,6 +136,16 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"disabled region", set("workloads.calls.region", "ap-east-1"), "workloads[0].calls[0].region"},
 		{"source ip", set("workloads.sourceIp", "not-an-ip"), "workloads[0].sourceIp"},
 		{"unknown field", set("workloads.evry", "5m"), `unknown field "evry"`},
+		{"data events", dataEvents(map[string]any{"workload": "w", "action": "GetObject", "region": "us-east-1",
+			"bucket": "b", "object": "k-%d", "every": "1h", "from": "-2d", "count": 3}), ""},
+		{"data event workload", dataEvents(map[string]any{"workload": "nobody", "action": "Invoke", "region": "us-east-1",
+			"function": "f", "every": "1h"}), "dataEvents[0].workload"},
+		{"data event signer", dataEvents(map[string]any{"key": "mine", "action": "Invoke", "region": "us-east-1",
+			"function": "f", "every": "1h"}), "dataEvents[0]"},
+		{"data event action", dataEvents(map[string]any{"workload": "w", "action": "DeleteObject", "region": "us-east-1",
+			"bucket": "b", "object": "k", "every": "1h"}), "dataEvents[0].action"},
+		{"data event every", dataEvents(map[string]any{"workload": "w", "action": "Invoke", "region": "us-east-1",
+			"function": "f", "every": "0s"}), "dataEvents[0].every"},
 		{"trust policy not a document", func(m map[string]any) {
 			m["roles"] = []any{map[string]any{"name": "r", "assumeRolePolicy": "notjson"}}
 		}, "roles[0].assumeRolePolicy"},
@@ -163,5 +173,17 @@ func TestParseScenarioErrors(t *testing.T) {
 	}
 	if _, err := sim.New(nil); err == nil {
 		t.Error("New(nil) accepted")
+	}
+}
+
+// dataEvents sets a scenario's dataEvents, which a team's scenario
+// declares as the embedded ones do.
+func dataEvents(d ...map[string]any) func(map[string]any) {
+	return func(m map[string]any) {
+		var l []any
+		for _, e := range d {
+			l = append(l, e)
+		}
+		m["dataEvents"] = l
 	}
 }

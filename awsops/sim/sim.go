@@ -31,6 +31,7 @@ type Sim struct {
 	mu         sync.Mutex
 	sc         *Scenario
 	plan       *compiled
+	services   catalog // the operations served, assembled by the constructor
 	seed       uint64
 	ids        *ids
 	start      time.Time
@@ -121,13 +122,14 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 	if o.throttle < 0 {
 		return nil, fmt.Errorf("new sim: throttle %v: must be 0 (off) or positive", o.throttle)
 	}
-	cp, err := compile(sc)
+	services := newCatalog() // every service's operations, each from its own file
+	cp, err := compile(sc, services)
 	if err != nil {
 		return nil, fmt.Errorf("new sim: %w", err)
 	}
 	acctNum, _ := strconv.ParseUint(sc.Account.ID, 10, 64)
 	seed := uint64(o.seed)
-	s := &Sim{sc: sc, plan: cp, seed: seed, start: o.start, now: o.start,
+	s := &Sim{sc: sc, plan: cp, services: services, seed: seed, start: o.start, now: o.start,
 		ids:        &ids{rng: rand.New(rand.NewPCG(seed, 0x6b657972756e626f)), account: acctNum},
 		trail:      newTrail(seed),
 		keyRefs:    map[string]string{},

@@ -4,14 +4,24 @@ import (
 	"time"
 )
 
-// stsOps is the STS operation table (query protocol, Version 2011-06-15).
-func stsOps() map[string]op {
-	return map[string]op{
+// stsAPI is STS (query protocol, Version 2011-06-15).
+func stsAPI() *service {
+	return &service{name: "sts", wires: []string{wireQuery}, ops: map[string]op{
 		// GetCallerIdentity needs no permission: "No permissions are required
 		// to perform this operation" (STS API reference).
 		"GetCallerIdentity": {fn: opGetCallerIdentity, readOnly: true, noAuth: true},
 		"GetAccessKeyInfo":  {fn: opGetAccessKeyInfo, readOnly: true},
-	}
+		// Minting session keys (sts_mint.go). GetSessionToken needs no
+		// permission: "you cannot use policies to control authentication
+		// operations" (IAM user guide, "Permissions for GetSessionToken").
+		"GetSessionToken":    {fn: opGetSessionToken, readOnly: true, noAuth: true},
+		"GetFederationToken": {fn: opGetFederationToken, readOnly: true},
+		"AssumeRole": {fn: opAssumeRole, readOnly: true,
+			resource: func(_ *Sim, c *call) string { return c.params.Get("RoleArn") }},
+		// A member account's root, for centralized root access (org_ops.go).
+		"AssumeRoot": {fn: opAssumeRoot, readOnly: true,
+			resource: func(_ *Sim, c *call) string { return "arn:aws:iam::" + c.params.Get("TargetPrincipal") + ":root" }},
+	}}
 }
 
 func opGetCallerIdentity(_ *Sim, c *call) (any, *apiError) {

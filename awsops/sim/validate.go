@@ -16,6 +16,7 @@ type compiled struct {
 	regions   []string
 	workloads []compiledWorkload
 	steps     []compiledStep // every workload's steps, by time
+	dataCalls []dataCall     // the data events' schedules (s3_data.go)
 }
 
 type compiledWorkload struct {
@@ -132,14 +133,14 @@ func pastOffset(field, s string, def time.Duration) (time.Duration, error) {
 }
 
 // compile validates sc and parses its times.
-func compile(sc *Scenario) (*compiled, error) {
-	v := validator{sc: sc, keyRefs: map[string]string{}, keyIDs: map[string]bool{},
+func compile(sc *Scenario, services catalog) (*compiled, error) {
+	v := validator{sc: sc, services: services, keyRefs: map[string]string{}, keyIDs: map[string]bool{},
 		users: map[string]bool{}, roles: map[string]bool{}, policies: map[string]bool{},
 		instances: map[string]*Instance{}}
 	for arn := range builtinPolicies {
 		v.policies[arn] = true
 	}
-	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.organization, v.responder, v.workloads} {
+	for _, check := range []func() error{v.header, v.identities, v.resources, v.functions, v.ecs, v.detectors, v.billingAlarm, v.organization, v.responder, v.workloads, v.dataEvents} {
 		if err := check(); err != nil {
 			return nil, err
 		}
@@ -149,6 +150,7 @@ func compile(sc *Scenario) (*compiled, error) {
 
 type validator struct {
 	sc        *Scenario
+	services  catalog
 	out       compiled
 	enabled   map[string]bool
 	keyRefs   map[string]string // ref → field that defines it

@@ -119,7 +119,7 @@ func (v *validator) call(field string, c *Call) (compiledCall, error) {
 	if err := v.operation(field, c.Service, c.Action, c.Region); err != nil {
 		return cc, err
 	}
-	if op, ok := lookupOp(c.Service, c.Action); ok && !op.readOnly {
+	if op, ok := v.services.op(c.Service, c.Action); ok && !op.readOnly {
 		return cc, fieldErr(field, "%s:%s changes the account; make it a step", c.Service, c.Action)
 	}
 	var err error
@@ -132,7 +132,7 @@ func (v *validator) call(field string, c *Call) (compiledCall, error) {
 	if cc.jitter, err = offsetOr(field+".jitter", c.Jitter, 0); err != nil || cc.jitter < 0 || cc.jitter >= cc.every {
 		return cc, fieldErr(field+".jitter", "%q must be non-negative and shorter than every", c.Jitter)
 	}
-	cc.readOnly = guessReadOnly(c.Service, c.Action, c.ReadOnly)
+	cc.readOnly = v.services.readOnly(c.Service, c.Action, c.ReadOnly)
 	return cc, nil
 }
 
@@ -148,9 +148,9 @@ func (v *validator) step(field string, s *Step) (compiledStep, error) {
 	if cs.at, err = offsetOr(field+".at", s.At, 0); err != nil {
 		return cs, err
 	}
-	cs.readOnly = guessReadOnly(s.Service, s.Action, s.ReadOnly)
+	cs.readOnly = v.services.readOnly(s.Service, s.Action, s.ReadOnly)
 	if len(s.RequestParameters) > 0 {
-		if _, served := lookupOp(s.Service, s.Action); served {
+		if _, served := v.services.op(s.Service, s.Action); served {
 			return cs, fieldErr(field+".requestParameters", "%s:%s is served by the sim, which writes its parameters: use params", s.Service, s.Action)
 		}
 		var obj map[string]any
@@ -161,13 +161,14 @@ func (v *validator) step(field string, s *Step) (compiledStep, error) {
 	return cs, nil
 }
 
-// guessReadOnly classifies an action the way CloudTrail's readOnly field does
-// for the common verbs, unless the scenario says otherwise.
-func guessReadOnly(service, action string, override *bool) bool {
+// readOnly classifies an action: as its table says when the sim serves it,
+// else the way CloudTrail's readOnly field does for the common verbs,
+// unless the scenario says otherwise.
+func (c catalog) readOnly(service, action string, override *bool) bool {
 	if override != nil {
 		return *override
 	}
-	if op, ok := lookupOp(service, action); ok {
+	if op, ok := c.op(service, action); ok {
 		return op.readOnly
 	}
 	for _, p := range []string{"Get", "List", "Describe", "Lookup", "Head", "BatchGet", "Search", "Scan", "Query", "Decrypt", "Generate"} {

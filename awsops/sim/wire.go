@@ -3,7 +3,6 @@ package sim
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -23,24 +22,6 @@ const (
 	wireS3     = "restXml"
 	wireCBOR   = "rpcv2Cbor"
 )
-
-// serviceWires are the protocols each served service speaks, as its AWS
-// service model lists them (botocore's metadata.protocols). A request in
-// another protocol is answered as an unknown operation, in its protocol.
-var serviceWires = map[string][]string{
-	"iam":           {wireQuery},
-	"sts":           {wireQuery},
-	"ec2":           {wireEC2},
-	"cloudwatch":    {wireCBOR, wireJSON10, wireQuery},
-	"cloudtrail":    {wireJSON11},
-	"athena":        {wireJSON11},
-	"ecs":           {wireJSON11},
-	"organizations": {wireJSON11},
-	"lambda":        {wireREST},
-	"guardduty":     {wireREST},
-	"securityhub":   {wireREST},
-	"s3":            {wireS3},
-}
 
 // signingNames are the SigV4 signing names that differ from the name the
 // sim (and IAM policies, and CloudTrail's event source) give the service.
@@ -69,8 +50,10 @@ var jsonTargets = map[string]string{
 // code in X-Amzn-Query-Error (the awsQueryCompatible trait).
 var queryCompatible = map[string]bool{"cloudwatch": true}
 
-// wireOf is the protocol a request speaks.
-func wireOf(r *http.Request, service string) string {
+// wireOf is the protocol a request speaks, to a service speaking wires (as
+// its AWS service model lists them, botocore's metadata.protocols; none
+// for a service the sim does not serve).
+func wireOf(r *http.Request, service string, wires []string) string {
 	switch {
 	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
 		return wireCBOR
@@ -80,14 +63,14 @@ func wireOf(r *http.Request, service string) string {
 		}
 		return wireJSON11
 	}
-	for _, w := range serviceWires[service] {
+	for _, w := range wires {
 		switch w {
 		case wireQuery, wireEC2, wireREST, wireS3:
 			return w
 		}
 	}
-	if ws := serviceWires[service]; len(ws) > 0 {
-		return ws[0] // a JSON service called without its target header
+	if len(wires) > 0 {
+		return wires[0] // a JSON service called without its target header
 	}
 	switch protocolOf(service) { // a service the sim does not serve
 	case protoQuery:
@@ -102,9 +85,6 @@ func wireOf(r *http.Request, service string) string {
 	}
 	return wireREST
 }
-
-// speaks reports whether service is served over wire.
-func speaks(service, wire string) bool { return slices.Contains(serviceWires[service], wire) }
 
 // isJSONWire is true for the AWS JSON protocols.
 func isJSONWire(wire string) bool { return wire == wireJSON10 || wire == wireJSON11 }
@@ -152,21 +132,7 @@ func actionOf(r *http.Request, body []byte) string {
 // body (a wrong secret, a body over the limit), in its protocol.
 func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, e *apiError) {
 	reqID := s.requestIDLocked()
-	writeWireError(w, wire, service, e, reqID)
+	codecOf(wire).fail(w, replyMeta{service: service, requestID: reqID}, e)
 	s.logRequest(RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID,
 		Action: actionOf(r, body), ErrorCode: e.code, Status: e.status})
-}
-
-// writeWireError writes an error in any protocol.
-func writeWireError(w http.ResponseWriter, wire, service string, e *apiError, reqID string) {
-	switch wire {
-	case wireCBOR:
-		writeRPCError(w, e, reqID)
-	case wireREST:
-		writeRESTError(w, protoREST, e, reqID)
-	case wireS3:
-		writeRESTError(w, protoS3, e, reqID)
-	default:
-		writeError(w, wire, service, e, reqID)
-	}
 }

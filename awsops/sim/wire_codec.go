@@ -13,73 +13,119 @@ import (
 	"github.com/aws/smithy-go/encoding/cbor"
 )
 
-// The encoders of the RPC protocols' replies. An operation served over
-// several protocols (CloudWatch) builds its reply once, as a cbor.Value,
-// and each wire renders it: CBOR as it is, JSON with timestamps as epoch
-// seconds, query XML with lists as <member> elements and ISO 8601 times,
-// as the protocols' specifications (smithy.io, "AWS protocols") lay out.
+// codec writes one wire protocol's replies and errors, as the protocol's
+// specification (smithy.io, "AWS protocols") lays them out and the SDK's
+// deserializers read them. Every path that answers a request (serveRPC,
+// serveREST, serveRPCv2, serveS3, refuse) writes through codecOf(wire).
+//
+// An operation served over several protocols (CloudWatch) builds its reply
+// once, as a cbor.Value, and each codec renders it: CBOR as it is, JSON
+// with timestamps as epoch seconds, query XML with lists as <member>
+// elements and ISO 8601 times.
+type codec interface {
+	// result writes out, the operation's result (nil for none).
+	result(w http.ResponseWriter, m replyMeta, out any)
+	// fail writes e.
+	fail(w http.ResponseWriter, m replyMeta, e *apiError)
+}
 
-// answer writes the reply and logs the request.
-func (s *Sim) answer(w http.ResponseWriter, wire string, rec *RequestRecord, reqID string, out any, e *apiError) {
+// replyMeta is what a reply says beside its body.
+type replyMeta struct {
+	service, action, requestID string
+	status                     int // the success status; zero is 200
+}
+
+// codecOf is the codec of a wire protocol; the query protocol's for one
+// the sim does not know.
+func codecOf(wire string) codec {
+	switch wire {
+	case wireEC2:
+		return ec2Codec{}
+	case wireJSON10:
+		return jsonCodec{contentType: "application/x-amz-json-1.0"}
+	case wireJSON11:
+		return jsonCodec{contentType: "application/x-amz-json-1.1"}
+	case wireREST:
+		return restJSONCodec{}
+	case wireS3:
+		return restXMLCodec{}
+	case wireCBOR:
+		return cborCodec{}
+	}
+	return queryCodec{}
+}
+
+// answer writes the reply in the request's protocol and logs the request.
+func (s *Sim) answer(w http.ResponseWriter, wire string, rec *RequestRecord, m replyMeta, out any, e *apiError) {
+	m.service, m.action = rec.Service, rec.Action
 	if e != nil {
 		rec.ErrorCode, rec.Status = e.code, e.status
-		writeError(w, wire, rec.Service, e, reqID)
+		codecOf(wire).fail(w, m, e)
 	} else {
-		rec.Status = http.StatusOK
-		writeResult(w, wire, rec.Service, rec.Action, out, reqID)
+		rec.Status = orStatus(m.status)
+		codecOf(wire).result(w, m, out)
 	}
 	s.logRequest(*rec)
 }
 
-func jsonContentType(wire string) string {
-	if wire == wireJSON10 {
-		return "application/x-amz-json-1.0"
+func orStatus(status int) int {
+	if status == 0 {
+		return http.StatusOK
 	}
-	return "application/x-amz-json-1.1"
+	return status
 }
 
-func writeError(w http.ResponseWriter, wire, service string, e *apiError, reqID string) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	fault := "Sender"
+// faultOf is the query protocols' word for whose fault an error is.
+func faultOf(e *apiError) string {
 	if e.status >= 500 {
-		fault = "Receiver"
+		return "Receiver"
 	}
-	switch wire {
-	case wireJSON10, wireJSON11:
-		shape := e.code
-		if queryCompatible[service] {
-			h.Set("X-Amzn-Query-Error", e.code+";"+fault)
-			if s, ok := rpcErrorShapes[e.code]; ok {
-				shape = s
-			}
-		}
-		h.Set("Content-Type", jsonContentType(wire))
-		h.Set("X-Amzn-ErrorType", shape)
-		w.WriteHeader(e.status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": shape, "message": e.message})
-	case wireEC2:
-		h.Set("Content-Type", "text/xml;charset=UTF-8")
-		w.WriteHeader(e.status)
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName   xml.Name `xml:"Response"`
-			Code      string   `xml:"Errors>Error>Code"`
-			Message   string   `xml:"Errors>Error>Message"`
-			RequestID string   `xml:"RequestID"`
-		}{Code: e.code, Message: e.message, RequestID: reqID})
-	default:
-		h.Set("Content-Type", "text/xml")
-		w.WriteHeader(e.status)
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName   xml.Name `xml:"ErrorResponse"`
-			Xmlns     string   `xml:"xmlns,attr,omitempty"`
-			Type      string   `xml:"Error>Type"`
-			Code      string   `xml:"Error>Code"`
-			Message   string   `xml:"Error>Message"`
-			RequestID string   `xml:"RequestId"`
-		}{Xmlns: xmlNamespaces[service], Type: fault, Code: e.code, Message: e.message, RequestID: reqID})
-	}
+	return "Sender"
 }
+
+// queryCodec is awsQuery (IAM, STS, CloudWatch): XML in <ActionResponse>,
+// the result in <ActionResult>, errors in <ErrorResponse>.
+type queryCodec struct{}
+
+func (queryCodec) result(w http.ResponseWriter, m replyMeta, out any) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", m.requestID)
+	h.Set("Content-Type", "text/xml")
+	if v, ok := out.(cbor.Value); ok {
+		out = cborXML{v}
+	}
+	enc := xml.NewEncoder(w)
+	start := xml.StartElement{Name: xml.Name{Local: m.action + "Response"},
+		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces[m.service]}}}
+	_ = enc.EncodeToken(start)
+	if out != nil {
+		_ = enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: m.action + "Result"}})
+	}
+	_ = enc.EncodeElement(struct {
+		RequestID string `xml:"RequestId"`
+	}{m.requestID}, xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}})
+	_ = enc.EncodeToken(start.End())
+	_ = enc.Flush()
+}
+
+func (queryCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", m.requestID)
+	h.Set("Content-Type", "text/xml")
+	w.WriteHeader(e.status)
+	_ = xml.NewEncoder(w).Encode(struct {
+		XMLName   xml.Name `xml:"ErrorResponse"`
+		Xmlns     string   `xml:"xmlns,attr,omitempty"`
+		Type      string   `xml:"Error>Type"`
+		Code      string   `xml:"Error>Code"`
+		Message   string   `xml:"Error>Message"`
+		RequestID string   `xml:"RequestId"`
+	}{Xmlns: xmlNamespaces[m.service], Type: faultOf(e), Code: e.code, Message: e.message, RequestID: m.requestID})
+}
+
+// ec2Codec is ec2Query: XML in <ActionResponse> with requestId inline,
+// errors in <Response><Errors>.
+type ec2Codec struct{}
 
 // ec2Result is embedded by EC2 replies, which carry requestId inline.
 type ec2Result struct {
@@ -88,50 +134,68 @@ type ec2Result struct {
 
 func (r *ec2Result) setRequestID(id string) { r.RequestID = id }
 
-func writeResult(w http.ResponseWriter, wire, service, action string, out any, reqID string) {
+func (ec2Codec) result(w http.ResponseWriter, m replyMeta, out any) {
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	switch wire {
-	case wireJSON10, wireJSON11:
-		h.Set("Content-Type", jsonContentType(wire))
-		switch v := out.(type) {
-		case nil:
-			out = struct{}{}
-		case cbor.Value:
-			out = cborJSON(v)
-		}
-		_ = json.NewEncoder(w).Encode(out)
-	case wireEC2:
-		h.Set("Content-Type", "text/xml;charset=UTF-8")
-		if out == nil {
-			out = &ec2Result{}
-		}
-		if r, ok := out.(interface{ setRequestID(string) }); ok {
-			r.setRequestID(reqID)
-		}
-		start := xml.StartElement{Name: xml.Name{Local: action + "Response"},
-			Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces["ec2"]}}}
-		enc := xml.NewEncoder(w)
-		_ = enc.EncodeElement(out, start)
-		_ = enc.Flush()
-	default:
-		h.Set("Content-Type", "text/xml")
-		if v, ok := out.(cbor.Value); ok {
-			out = cborXML{v}
-		}
-		enc := xml.NewEncoder(w)
-		start := xml.StartElement{Name: xml.Name{Local: action + "Response"},
-			Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces[service]}}}
-		_ = enc.EncodeToken(start)
-		if out != nil {
-			_ = enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: action + "Result"}})
-		}
-		_ = enc.EncodeElement(struct {
-			RequestID string `xml:"RequestId"`
-		}{reqID}, xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}})
-		_ = enc.EncodeToken(start.End())
-		_ = enc.Flush()
+	h.Set("x-amzn-RequestId", m.requestID)
+	h.Set("Content-Type", "text/xml;charset=UTF-8")
+	if out == nil {
+		out = &ec2Result{}
 	}
+	if r, ok := out.(interface{ setRequestID(string) }); ok {
+		r.setRequestID(m.requestID)
+	}
+	start := xml.StartElement{Name: xml.Name{Local: m.action + "Response"},
+		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces["ec2"]}}}
+	enc := xml.NewEncoder(w)
+	_ = enc.EncodeElement(out, start)
+	_ = enc.Flush()
+}
+
+func (ec2Codec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", m.requestID)
+	h.Set("Content-Type", "text/xml;charset=UTF-8")
+	w.WriteHeader(e.status)
+	_ = xml.NewEncoder(w).Encode(struct {
+		XMLName   xml.Name `xml:"Response"`
+		Code      string   `xml:"Errors>Error>Code"`
+		Message   string   `xml:"Errors>Error>Message"`
+		RequestID string   `xml:"RequestID"`
+	}{Code: e.code, Message: e.message, RequestID: m.requestID})
+}
+
+// jsonCodec is awsJson1_0 and awsJson1_1 (CloudTrail, Athena, ECS,
+// Organizations, CloudWatch): the result as a JSON object, errors with
+// __type. A query-compatible service adds its query code.
+type jsonCodec struct{ contentType string }
+
+func (c jsonCodec) result(w http.ResponseWriter, m replyMeta, out any) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", m.requestID)
+	h.Set("Content-Type", c.contentType)
+	switch v := out.(type) {
+	case nil:
+		out = struct{}{}
+	case cbor.Value:
+		out = cborJSON(v)
+	}
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (c jsonCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", m.requestID)
+	shape := e.code
+	if queryCompatible[m.service] {
+		h.Set("X-Amzn-Query-Error", e.code+";"+faultOf(e))
+		if s, ok := rpcErrorShapes[e.code]; ok {
+			shape = s
+		}
+	}
+	h.Set("Content-Type", c.contentType)
+	h.Set("X-Amzn-ErrorType", shape)
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": shape, "message": e.message})
 }
 
 // epochTag is CBOR's tag for a timestamp in epoch seconds (RFC 8949 §3.4.2).

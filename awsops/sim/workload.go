@@ -125,7 +125,7 @@ func (s *Sim) periodicOutcome(w *workload, cc *compiledCall) outcome {
 	}
 	out := outcome{record: true, actor: s.actorFor(p, k.id)}
 	if e == nil {
-		o, ok := lookupOp(cc.c.Service, cc.c.Action)
+		o, ok := s.services.op(cc.c.Service, cc.c.Action)
 		if !ok {
 			o = op{readOnly: cc.readOnly, resource: staticResource(cc.c.Resource)}
 		}
@@ -311,7 +311,7 @@ func (s *Sim) runStep(cs *compiledStep, at time.Time) {
 	}
 	k, p, e, known := s.workloadCaller(w, st.Service)
 	c.key, c.who = k, p
-	o, implemented := lookupOp(st.Service, st.Action)
+	o, implemented := s.services.op(st.Service, st.Action)
 	if !implemented {
 		o = op{readOnly: cs.readOnly, resource: staticResource(st.Resource), fn: opaque}
 		if len(st.RequestParameters) > 0 {

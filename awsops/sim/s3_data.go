@@ -16,47 +16,89 @@ import (
 // Lake return. They are never stored in the trail: each is a pure function
 // of the seed and its schedule, rendered when a file or a query asks.
 
-// dataCall is a schedule of data events. Scenario files cannot declare
-// them (Scenario has no field for them and ParseScenario refuses unknown
-// fields), so the embedded scenarios' schedules are listed here, by name.
+// DataEvent is a schedule of data events in the scenario: a workload's
+// calls (its key, address and user agent sign them) or, for a caller no
+// workload describes (an attacker who only reads data), a key's calls from
+// SourceIP with UserAgent.
+type DataEvent struct {
+	Workload  string `json:"workload,omitempty"`
+	Key       string `json:"key,omitempty"`
+	SourceIP  string `json:"sourceIp,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+	// Action is GetObject or PutObject on Bucket's Object (%d in Object
+	// takes the occurrence number), or Invoke of Function.
+	Action   string `json:"action"`
+	Region   string `json:"region"`
+	Bucket   string `json:"bucket,omitempty"`
+	Object   string `json:"object,omitempty"`
+	Function string `json:"function,omitempty"`
+	// Every is the period, shifted by Offset; From and Until (offsets from
+	// the start) bound it. Count > 0 makes a burst of Count calls Every
+	// apart from From instead.
+	Every  string `json:"every"`
+	Offset string `json:"offset,omitempty"`
+	From   string `json:"from,omitempty"`
+	Until  string `json:"until,omitempty"`
+	Count  int    `json:"count,omitempty"`
+}
+
+// dataCall is a DataEvent compiled: its times parsed.
 type dataCall struct {
-	// Workload is the scenario workload that makes the calls: its key,
-	// address and user agent sign them. A caller no workload describes
-	// (an attacker who only reads data) names KeyRef, IP and UserAgent.
-	Workload          string
-	KeyRef, IP, Agent string
-	Action            string // GetObject, PutObject or Invoke
-	Region            string
-	Bucket, Object    string // S3; %d in Object takes the occurrence number
-	Function          string // Lambda
-	// Every is the period; From and Until (offsets from the start) bound
-	// it. Count > 0 makes a burst of Count calls Every apart from From.
+	Workload                   string
+	KeyRef, IP, Agent          string
+	Action                     string
+	Region                     string
+	Bucket, Object             string
+	Function                   string
 	Every, Offset, From, Until time.Duration
 	Count                      int
 }
 
-const day = 24 * time.Hour
-
-// scenarioDataEvents are the data events of the embedded scenarios.
-var scenarioDataEvents = map[string][]dataCall{
-	"root-key-ec2-onprem": {
-		{Workload: "billing-worker", Action: "GetObject", Region: "eu-west-1", Bucket: "northwind-billing-templates",
-			Object: "templates/invoice-v3.html", Every: 30 * time.Minute, Offset: 7 * time.Minute},
-		{Workload: "billing-worker", Action: "PutObject", Region: "eu-west-1", Bucket: "northwind-invoices",
-			Object: "invoices/2025/INV-%06d.pdf", Every: 30 * time.Minute, Offset: 8 * time.Minute},
-		{Workload: "nas-backup", Action: "PutObject", Region: "eu-west-1", Bucket: "northwind-nas-backup",
-			Object: "nightly/backup01-%04d.tar.zst", Every: day, Offset: 2*time.Hour + 10*time.Minute},
-		// The intruder reads the invoices and runs the export function.
-		{Workload: "intruder", Action: "GetObject", Region: "eu-west-1", Bucket: "northwind-invoices",
-			Object: "invoices/2025/INV-%06d.pdf", Every: 20 * time.Second, From: -6*day - 3*time.Hour - 40*time.Minute, Count: 25},
-		{Workload: "intruder", Action: "Invoke", Region: "eu-west-1", Function: "billing-export",
-			Every: time.Minute, From: -5*day - 21*time.Hour - 30*time.Minute, Count: 2},
-		// A second address that only ever read data: invisible to event history.
-		{KeyRef: "leaked", IP: "192.0.2.77", Agent: "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0-1016-aws exe/x86_64.ubuntu.22 prompt/off command/s3.cp",
-			Action: "GetObject", Region: "eu-west-1", Bucket: "northwind-invoices", Object: "invoices/2025/INV-%06d.pdf",
-			Every: 15 * time.Second, From: -3 * time.Hour, Count: 40},
-	},
+// dataEvents validates and compiles the scenario's data events.
+func (v *validator) dataEvents() error {
+	workloads := map[string]bool{}
+	for _, w := range v.sc.Workloads {
+		workloads[w.Name] = true
+	}
+	for i, d := range v.sc.DataEvents {
+		f := fmt.Sprintf("dataEvents[%d]", i)
+		dc := dataCall{Workload: d.Workload, KeyRef: d.Key, IP: d.SourceIP, Agent: d.UserAgent, Action: d.Action,
+			Region: d.Region, Bucket: d.Bucket, Object: d.Object, Function: d.Function, Count: d.Count}
+		switch {
+		case d.Workload != "" && !workloads[d.Workload]:
+			return fieldErr(f+".workload", "%q is not a workload of the scenario", d.Workload)
+		case d.Workload == "" && (v.keyRefs[d.Key] == "" || d.SourceIP == "" || d.UserAgent == ""):
+			return fieldErr(f, "names a workload, or a known key with sourceIp and userAgent")
+		case (d.Action == "GetObject" || d.Action == "PutObject") && (d.Bucket == "" || d.Object == ""):
+			return fieldErr(f, "%s needs a bucket and an object", d.Action)
+		case d.Action == "Invoke" && d.Function == "":
+			return fieldErr(f+".function", "Invoke needs a function")
+		case d.Action != "GetObject" && d.Action != "PutObject" && d.Action != "Invoke":
+			return fieldErr(f+".action", "%q is not GetObject, PutObject or Invoke", d.Action)
+		case d.Count < 0:
+			return fieldErr(f+".count", "%d must not be negative", d.Count)
+		}
+		if err := v.region(f+".region", d.Region); err != nil {
+			return err
+		}
+		var err error
+		if dc.Every, err = parseSpan(d.Every); err != nil || dc.Every <= 0 {
+			return fieldErr(f+".every", "%q must be a positive duration", d.Every)
+		}
+		for _, t := range []struct {
+			field, s string
+			to       *time.Duration
+		}{{"offset", d.Offset, &dc.Offset}, {"from", d.From, &dc.From}, {"until", d.Until, &dc.Until}} {
+			if *t.to, err = offsetOr(f+"."+t.field, t.s, 0); err != nil {
+				return err
+			}
+		}
+		v.out.dataCalls = append(v.out.dataCalls, dc)
+	}
+	return nil
 }
+
+const day = 24 * time.Hour
 
 // dataEvent is one data event, before rendering.
 type dataEvent struct {
@@ -68,7 +110,7 @@ type dataEvent struct {
 }
 
 // dataCalls are the sim's data-event schedules.
-func (s *Sim) dataCalls() []dataCall { return scenarioDataEvents[s.sc.Name] }
+func (s *Sim) dataCalls() []dataCall { return s.plan.dataCalls }
 
 // dataEventsIn returns the data events in [a, b) of region ("" for all),
 // signed by keyID ("" for any), oldest first. A call signed with a key

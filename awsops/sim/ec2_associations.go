@@ -8,42 +8,12 @@ import (
 	"strings"
 )
 
-// Operations keyrunbook's containment steps call that the base tables do
-// not serve: reading and replacing an instance's profile association,
-// reading a role's inline policy, removing a console password, listing a
-// user's groups and MFA devices, a trail's logging status, and whether the
-// account is in an organization. They register into the operation table
-// from here, so the tables' own files stay as they are.
-//
-// Go runs a package's init functions in the order its files are given to
-// the compiler, which the go command sorts by name: exec.go builds the
-// table before this file adds to it. register panics if that ever changes.
-func init() {
-	if ops == nil {
-		panic("sim: ext_contain.go initialised before the operation table (exec.go)")
-	}
-	user := func(s *Sim, c *call) string { return s.userResource(c) }
-	role := func(s *Sim, c *call) string { return "arn:aws:iam::" + s.acct.id + ":role/" + c.params.Get("RoleName") }
-	register("ec2", "DescribeIamInstanceProfileAssociations", op{fn: opDescribeIamInstanceProfileAssociations, readOnly: true})
-	register("ec2", "ReplaceIamInstanceProfileAssociation", op{fn: opReplaceIamInstanceProfileAssociation})
-	register("iam", "GetRolePolicy", op{fn: opGetRolePolicy, readOnly: true, resource: role})
-	register("iam", "DeleteLoginProfile", op{fn: opDeleteLoginProfile, resource: user})
-	register("iam", "ListGroupsForUser", op{fn: opListGroupsForUser, readOnly: true, resource: user})
-	register("iam", "ListMFADevices", op{fn: opListMFADevices, readOnly: true, resource: user})
-	register("cloudtrail", "GetTrailStatus", op{fn: opGetTrailStatus, readOnly: true})
-	register("organizations", "DescribeOrganization", op{fn: opDescribeOrganization, readOnly: true})
-}
-
-// register adds an operation unless the table has it already: the base
-// tables win once they implement it themselves.
-func register(service, action string, o op) {
-	if ops[service] == nil {
-		ops[service] = map[string]op{}
-	}
-	if _, ok := ops[service][action]; !ok {
-		ops[service][action] = o
-	}
-}
+// Operations keyrunbook's containment steps call, declared in their
+// services' tables (ec2.go, iam.go, cloudtrail.go, org.go): reading and
+// replacing an instance's profile association, reading a role's inline
+// policy, removing a console password, listing a user's groups and MFA
+// devices, a trail's logging status, and whether the account is in an
+// organization.
 
 type xmlAssociation struct {
 	ID       string        `xml:"associationId"`

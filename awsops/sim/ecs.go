@@ -13,8 +13,19 @@ import (
 // ECS (JSON 1.1, AmazonEC2ContainerServiceV20141113): clusters, their
 // services and the task definitions they run, which is how keyrunbook gives
 // an ECS service a task role: a new revision of its task definition with
-// taskRoleArn, then UpdateService (ext_ecs_ops.go). This file holds the
+// taskRoleArn, then UpdateService (ecs_ops.go). This file holds the
 // scenario's ecs section and the account's ECS state.
+
+// ecsAPI is ECS's operations (ecs_ops.go, ecs_service.go).
+func ecsAPI() *service {
+	svc := func(s *Sim, c *call) string { return s.serviceResource(c) }
+	return &service{name: "ecs", wires: []string{wireJSON11}, ops: map[string]op{
+		"DescribeServices":       {fn: opDescribeServices, readOnly: true, resource: svc},
+		"DescribeTaskDefinition": {fn: opDescribeTaskDefinition, readOnly: true},
+		"RegisterTaskDefinition": {fn: opRegisterTaskDefinition},
+		"UpdateService":          {fn: opUpdateService, resource: svc},
+	}}
+}
 
 // ECS is the scenario's ecs section.
 type ECS struct {

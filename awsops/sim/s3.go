@@ -1,11 +1,8 @@
 package sim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -24,18 +21,13 @@ const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 // s3MaxKeys is the most keys ListObjectsV2 returns in one page.
 const s3MaxKeys = 1000
 
-type s3Error struct {
-	XMLName    xml.Name `xml:"Error"`
-	Code       string   `xml:"Code"`
-	Message    string   `xml:"Message"`
-	Resource   string   `xml:"Resource,omitempty"`
-	BucketName string   `xml:"BucketName,omitempty"`
-	RequestID  string   `xml:"RequestId"`
-	status     int
-}
-
 // s3Operations are the S3 operations the sim serves, by their API names.
 var s3Operations = []string{"ListBuckets", "GetBucketLocation", "ListObjects", "ListObjectsV2", "GetObject"}
+
+// s3API is S3 (restXml), which routes its own requests (s3Action).
+func s3API() *service {
+	return &service{name: "s3", wires: []string{wireS3}, named: s3Operations}
+}
 
 // s3Action names the operation of a path-style request: "" for one the
 // sim does not serve (another method, or a bucket subresource such as
@@ -75,53 +67,28 @@ func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialSc
 	if action == "" {
 		rec.Action, rec.Mutating = r.Method+" "+r.URL.Path, r.Method != http.MethodGet && r.Method != http.MethodHead
 	}
-	body, e := s.s3Call(r, scope, &rec, action, bucket, key)
-	h := w.Header()
-	h.Set("x-amz-request-id", reqID)
-	if e != nil {
-		e.RequestID = reqID
-		rec.ErrorCode, rec.Status = e.Code, e.status
-		s.logRequest(rec)
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(e.status)
-		_, _ = w.Write([]byte(xml.Header))
-		_ = xml.NewEncoder(w).Encode(e)
-		return
-	}
-	rec.Status = http.StatusOK
-	s.logRequest(rec)
-	switch b := body.(type) {
-	case []byte: // an object
-		sum := sha256.Sum256(b)
-		h.Set("Content-Type", "application/x-gzip")
-		h.Set("Content-Length", strconv.Itoa(len(b)))
-		h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-		_, _ = w.Write(b)
-	default:
-		h.Set("Content-Type", "application/xml")
-		_, _ = w.Write([]byte(xml.Header))
-		_ = xml.NewEncoder(w).Encode(b)
-	}
+	out, e := s.s3Call(r, scope, &rec, action, bucket, key)
+	s.answer(w, wireS3, &rec, replyMeta{requestID: reqID}, out, e)
 }
 
 // s3Call authenticates, authorizes and answers one S3 call. A bucket the
 // account does not hold is NoSuchBucket whoever asks, as S3's bucket names
 // are global and the sim models no other account's.
-func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord, action, bucket, key string) (any, *s3Error) {
+func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord, action, bucket, key string) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec.At = s.now
 	k, p, e, known := s.callerOf(scope.keyID, "s3")
 	if !known || e != nil {
-		return nil, &s3Error{Code: "InvalidAccessKeyId", Message: "The AWS Access Key Id you provided does not exist in our records.", status: http.StatusForbidden}
+		return nil, &apiError{code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records.", status: http.StatusForbidden}
 	}
 	if action == "" {
-		return nil, &s3Error{Code: "NotImplemented", Message: "A header or query you provided implies functionality that is not implemented: the simulated account serves " + strings.Join(s3Operations, ", ") + ".", status: http.StatusNotImplemented}
+		return nil, &apiError{code: "NotImplemented", message: "A header or query you provided implies functionality that is not implemented: the simulated account serves " + strings.Join(s3Operations, ", ") + ".", status: http.StatusNotImplemented}
 	}
 	c := &call{service: "s3", action: action, region: scope.region, who: p, key: k, at: s.now}
 	b, exists := s.bucketOf(bucket)
 	if action != "ListBuckets" && !exists {
-		return nil, &s3Error{Code: "NoSuchBucket", Message: "The specified bucket does not exist", BucketName: bucket, Resource: "/" + bucket, status: http.StatusNotFound}
+		return nil, &apiError{code: "NoSuchBucket", message: "The specified bucket does not exist", bucket: bucket, resource: "/" + bucket, status: http.StatusNotFound}
 	}
 	resource := "*"
 	if bucket != "" {
@@ -131,7 +98,7 @@ func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord,
 		resource += "/" + key
 	}
 	if ae := s.authorize(c, op{resource: func(*Sim, *call) string { return resource }}); ae != nil {
-		return nil, &s3Error{Code: "AccessDenied", Message: ae.message, Resource: "/" + bucket + "/" + key, status: http.StatusForbidden}
+		return nil, &apiError{code: "AccessDenied", message: ae.message, resource: "/" + bucket + "/" + key, status: http.StatusForbidden}
 	}
 	s.touchKey(c)
 	q := r.URL.Query()
@@ -158,11 +125,11 @@ func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord,
 		f, ok = s.parseObjectKey(*b.trail, key)
 	}
 	if !ok {
-		return nil, &s3Error{Code: "NoSuchKey", Message: "The specified key does not exist.", Resource: "/" + bucket + "/" + key, status: http.StatusNotFound}
+		return nil, &apiError{code: "NoSuchKey", message: "The specified key does not exist.", resource: "/" + bucket + "/" + key, status: http.StatusNotFound}
 	}
 	data, err := s.renderFile(f)
 	if err != nil {
-		return nil, &s3Error{Code: "InternalError", Message: "The simulated account failed to render the log file.", status: http.StatusInternalServerError}
+		return nil, &apiError{code: "InternalError", message: "The simulated account failed to render the log file.", status: http.StatusInternalServerError}
 	}
 	return data, nil
 }

@@ -11,20 +11,6 @@ import (
 // such as GitHub Actions signs in through one instead of holding a key
 // (issue 11). keyrunbook reads the provider it needs and creates it when
 // it is missing.
-func init() {
-	if ops == nil {
-		panic("sim: ext_simulate_oidc.go initialised before the operation table (exec.go)")
-	}
-	provider := func(s *Sim, c *call) string {
-		if arn := c.params.Get("OpenIDConnectProviderArn"); arn != "" {
-			return arn
-		}
-		return s.oidcARN(oidcHost(c.params.Get("Url")))
-	}
-	register("iam", "CreateOpenIDConnectProvider", op{fn: opCreateOpenIDConnectProvider, resource: provider})
-	register("iam", "GetOpenIDConnectProvider", op{fn: opGetOpenIDConnectProvider, readOnly: true, resource: provider})
-	register("iam", "ListOpenIDConnectProviders", op{fn: opListOpenIDConnectProviders, readOnly: true})
-}
 
 // oidcProvider is one IAM OIDC identity provider.
 type oidcProvider struct {

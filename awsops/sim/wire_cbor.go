@@ -57,14 +57,7 @@ func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentia
 	reqID := s.requestIDLocked()
 	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID, Action: action}
 	reply := func(out any, e *apiError) {
-		if e != nil {
-			rec.ErrorCode, rec.Status = e.code, e.status
-			writeRPCError(w, e, reqID)
-		} else {
-			rec.Status = http.StatusOK
-			writeRPCResult(w, out, reqID)
-		}
-		s.logRequest(rec)
+		s.answer(w, wireCBOR, &rec, replyMeta{requestID: reqID}, out, e)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -76,8 +69,8 @@ func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentia
 		reply(nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
 		return true
 	}
-	o, implemented := lookupOp(service, action)
-	rec.Mutating = implemented && !o.readOnly || !implemented && !guessReadOnly(service, action, nil)
+	o, implemented := s.services.op(service, action)
+	rec.Mutating = implemented && !o.readOnly || !implemented && !s.services.readOnly(service, action, nil)
 	if _, e := decodeRPCInput(body); e != nil {
 		reply(nil, e)
 		return true
@@ -101,33 +94,34 @@ func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentia
 	return true
 }
 
-func writeRPCResult(w http.ResponseWriter, out any, reqID string) {
+// cborCodec is Smithy RPC v2 CBOR (CloudWatch): the result as a CBOR
+// map, errors with __type, and the query code in X-Amzn-Query-Error, as
+// CloudWatch is awsQueryCompatible.
+type cborCodec struct{}
+
+func (cborCodec) result(w http.ResponseWriter, m replyMeta, out any) {
 	v, ok := out.(cbor.Value)
 	if !ok || v == nil {
 		v = cbor.Map{}
 	}
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
+	h.Set("x-amzn-RequestId", m.requestID)
 	h.Set("Smithy-Protocol", "rpc-v2-cbor")
 	h.Set("Content-Type", "application/cbor")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(cbor.Encode(v))
 }
 
-func writeRPCError(w http.ResponseWriter, e *apiError, reqID string) {
-	fault := "Sender"
-	if e.status >= 500 {
-		fault = "Receiver"
-	}
+func (cborCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
 	shape := e.code
 	if s, ok := rpcErrorShapes[e.code]; ok {
 		shape = s
 	}
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
+	h.Set("x-amzn-RequestId", m.requestID)
 	h.Set("Smithy-Protocol", "rpc-v2-cbor")
 	h.Set("Content-Type", "application/cbor")
-	h.Set("X-Amzn-Query-Error", e.code+";"+fault)
+	h.Set("X-Amzn-Query-Error", e.code+";"+faultOf(e))
 	w.WriteHeader(e.status)
 	_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(shape), "message": cbor.String(e.message)}))
 }

@@ -20,14 +20,14 @@ import (
 // defaultAthenaTable is the table a scenario with a trail has already.
 const defaultAthenaTable = "default.cloudtrail_logs"
 
-func init() {
-	if ops == nil {
-		panic("sim: ext_athena.go initialised before the operation table (exec.go)")
-	}
-	register("athena", "StartQueryExecution", op{fn: opStartQueryExecution})
-	register("athena", "GetQueryExecution", op{fn: opGetQueryExecution, readOnly: true})
-	register("athena", "GetQueryResults", op{fn: opGetQueryResults, readOnly: true})
-	register("athena", "StopQueryExecution", op{fn: opStopQueryExecution})
+// athenaAPI is Athena (JSON 1.1, "AmazonAthena." targets).
+func athenaAPI() *service {
+	return &service{name: "athena", wires: []string{wireJSON11}, ops: map[string]op{
+		"StartQueryExecution": {fn: opStartQueryExecution},
+		"GetQueryExecution":   {fn: opGetQueryExecution, readOnly: true},
+		"GetQueryResults":     {fn: opGetQueryResults, readOnly: true},
+		"StopQueryExecution":  {fn: opStopQueryExecution},
+	}}
 }
 
 func errAthena(msg string) *apiError {

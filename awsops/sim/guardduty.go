@@ -9,16 +9,16 @@ import (
 
 // GuardDuty (restJson1): whether a detector is on in a region, which
 // keyrunbook's hardening checklist reads (Security Hub GuardDuty.1).
-func init() {
+func guardDutyAPI() *service {
 	detectorARN := func(s *Sim, c *call) string {
 		return "arn:aws:guardduty:" + c.region + ":" + s.acct.id + ":detector/" + c.params.Get("DetectorId")
 	}
-	registerREST("guardduty",
+	return &service{name: "guardduty", wires: []string{wireREST}, routes: restTable(
 		restRoute{method: http.MethodGet, pattern: "/detector", action: "ListDetectors",
 			op: op{fn: opListDetectors, readOnly: true}},
 		restRoute{method: http.MethodGet, pattern: "/detector/{DetectorId}", action: "GetDetector",
 			op: op{fn: opGetDetector, readOnly: true, resource: detectorARN}},
-	)
+	)}
 }
 
 // Detector is a region's GuardDuty detector in the scenario.

@@ -7,7 +7,7 @@ import (
 )
 
 // Who may assume a role: the role ARN AssumeRole names and the role's trust
-// policy, read as simply as ext_mint.go says.
+// policy, read as simply as sts_mint.go says.
 
 var reRoleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]{1,64})$`)
 

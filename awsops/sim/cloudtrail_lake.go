@@ -15,16 +15,6 @@ import (
 // advances one state per DescribeQuery (QUEUED, RUNNING, then FINISHED or
 // FAILED).
 
-func init() {
-	if ops == nil {
-		panic("sim: ext_lake.go initialised before the operation table (exec.go)")
-	}
-	register("cloudtrail", "StartQuery", op{fn: opStartQuery})
-	register("cloudtrail", "DescribeQuery", op{fn: opDescribeQuery, readOnly: true})
-	register("cloudtrail", "GetQueryResults", op{fn: opGetLakeResults, readOnly: true})
-	register("cloudtrail", "CancelQuery", op{fn: opCancelQuery})
-}
-
 // EventDataStoreID is the ID of the event data store that mirrors the
 // scenario's trail, or "" when the scenario has no trail.
 func (s *Sim) EventDataStoreID() string {

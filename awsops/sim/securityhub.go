@@ -12,9 +12,11 @@ import (
 // control periodically, not on change, so the findings are those of the
 // last evaluation before the start: a key deleted since still shows as
 // FAILED, as it would on AWS until the next evaluation.
-func init() {
-	registerREST("securityhub", restRoute{method: http.MethodPost, pattern: "/findings", action: "GetFindings",
-		op: op{fn: opGetFindings, readOnly: true}})
+func securityHubAPI() *service {
+	return &service{name: "securityhub", wires: []string{wireREST}, routes: restTable(
+		restRoute{method: http.MethodPost, pattern: "/findings", action: "GetFindings",
+			op: op{fn: opGetFindings, readOnly: true}},
+	)}
 }
 
 // iam4Evaluated is how long before the start Security Hub last evaluated

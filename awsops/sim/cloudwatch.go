@@ -16,11 +16,13 @@ import (
 // checklist's billing alarm. The alarms are not stored: each reading
 // derives them from the account, so an alarm is in ALARM exactly while the
 // workload it reports on fails (WorkloadHealth). CloudWatch speaks
-// smithy-rpcv2-cbor to the current SDK (ext_cloudwatch_rpc.go), JSON 1.0
+// smithy-rpcv2-cbor to the current SDK (wire_cbor.go), JSON 1.0
 // and the query protocol to older clients (wire.go); scenario steps call
 // the operation with query-style params.
-func init() {
-	register("cloudwatch", "DescribeAlarms", op{fn: opDescribeAlarms, readOnly: true})
+func cloudWatchAPI() *service {
+	return &service{name: "cloudwatch", wires: []string{wireCBOR, wireJSON10, wireQuery}, ops: map[string]op{
+		"DescribeAlarms": {fn: opDescribeAlarms, readOnly: true},
+	}}
 }
 
 // BillingAlarm is an alarm on AWS/Billing EstimatedCharges, which exists

@@ -1,19 +1,22 @@
 package sim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
 // REST protocols (restJson1: Lambda, GuardDuty; restXml: S3) choose the
 // operation by HTTP method and path, not by an Action parameter or an
 // X-Amz-Target header: "GET /2015-03-31/functions/{FunctionName}" is
-// GetFunction. A service registers its routes here (registerREST) and
+// GetFunction. A service declares its routes in its table (restTable) and
 // ServeHTTP hands every request of a service with routes to serveREST.
 // Operations run as every other does (s.serve: authentication, the policy
 // check, CloudTrail), so only the request's shape and the reply's encoding
@@ -37,40 +40,38 @@ type restRoute struct {
 	status int
 }
 
-// restRoutes holds each service's routes, most specific first within a
-// method (a route with a query key before the same path without one).
-var restRoutes = map[string][]restRoute{}
-
-// registerREST adds a service's routes. Like register, it runs from init
-// functions, after exec.go built the operation table.
-func registerREST(service string, routes ...restRoute) {
+// restTable orders a service's routes most specific first within a
+// method: a route with a query key before the same path without one.
+func restTable(routes ...restRoute) []restRoute {
+	var out []restRoute
 	for _, rt := range routes {
 		if rt.query != "" {
-			restRoutes[service] = append([]restRoute{rt}, restRoutes[service]...)
+			out = append([]restRoute{rt}, out...)
 			continue
 		}
-		restRoutes[service] = append(restRoutes[service], rt)
+		out = append(out, rt)
 	}
+	return out
 }
 
 // matchREST finds the route of a request and the values of its labels. A
 // path with a trailing slash matches as the path without it, as AWS's REST
 // services route it: older clients list Lambda's functions at
 // "/2015-03-31/functions/".
-func matchREST(service, method string, u *url.URL) (*restRoute, map[string]string, bool) {
+func matchREST(routes []restRoute, method string, u *url.URL) (*restRoute, map[string]string, bool) {
 	path := u.EscapedPath()
-	if rt, labels, ok := matchRESTPath(service, method, path, u.Query()); ok {
+	if rt, labels, ok := matchRESTPath(routes, method, path, u.Query()); ok {
 		return rt, labels, ok
 	}
 	if trimmed := strings.TrimSuffix(path, "/"); trimmed != path && trimmed != "" {
-		return matchRESTPath(service, method, trimmed, u.Query())
+		return matchRESTPath(routes, method, trimmed, u.Query())
 	}
 	return nil, nil, false
 }
 
-func matchRESTPath(service, method, path string, q url.Values) (*restRoute, map[string]string, bool) {
-	for i := range restRoutes[service] {
-		rt := &restRoutes[service][i]
+func matchRESTPath(routes []restRoute, method, path string, q url.Values) (*restRoute, map[string]string, bool) {
+	for i := range routes {
+		rt := &routes[i]
 		if rt.method != method || (rt.query != "" && !q.Has(rt.query)) {
 			continue
 		}
@@ -120,21 +121,15 @@ func matchPath(pattern, path string) (map[string]string, bool) {
 // serveREST answers a request of a REST-routed service and reports true;
 // it reports false, writing nothing, for a service without routes.
 func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, scope credentialScope, signed bool) bool {
-	if len(restRoutes[service]) == 0 {
+	routes := s.services.routes(service)
+	if len(routes) == 0 {
 		return false
 	}
 	proto := protocolOf(service)
 	reqID := s.requestIDLocked()
 	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
 	reply := func(status int, out any, e *apiError) {
-		if e != nil {
-			rec.ErrorCode, rec.Status = e.code, e.status
-			writeRESTError(w, proto, e, reqID)
-		} else {
-			rec.Status = status
-			writeRESTResult(w, proto, status, out, reqID)
-		}
-		s.logRequest(rec)
+		s.answer(w, wireREST, &rec, replyMeta{requestID: reqID, status: status}, out, e)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -146,7 +141,7 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 		reply(0, nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
 		return true
 	}
-	rt, labels, found := matchREST(service, r.Method, r.URL)
+	rt, labels, found := matchREST(routes, r.Method, r.URL)
 	if !found {
 		rec.Mutating = r.Method != http.MethodGet && r.Method != http.MethodHead
 		reply(0, nil, errUnknownRoute(proto, r.Method, r.URL.Path))
@@ -169,15 +164,8 @@ func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, 
 	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID, wire: wireREST}
 	out, e := s.serve(c, rt.op, scope.keyID, clientIP(r), r.UserAgent())
 	rec.At = c.at
-	reply(orStatus(rt.status), out, e)
+	reply(rt.status, out, e)
 	return true
-}
-
-func orStatus(status int) int {
-	if status == 0 {
-		return http.StatusOK
-	}
-	return status
 }
 
 func errUnknownRoute(proto, method, path string) *apiError {
@@ -194,35 +182,15 @@ func errMissingRESTAuth(proto string) *apiError {
 	return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token", status: http.StatusForbidden}
 }
 
-// rawBody is a reply sent as it is (S3 GetBucketPolicy's policy document).
-type rawBody struct {
-	contentType string
-	data        []byte
-}
+// restJSONCodec is restJson1 (Lambda, GuardDuty, Security Hub): the
+// result as a JSON body, errors with the code in X-Amzn-ErrorType and
+// "Type" User or Service in the body.
+type restJSONCodec struct{}
 
-// writeRESTResult encodes a reply: JSON for restJson1, XML for S3 (whose
-// reply structs name their root element with an XMLName field).
-func writeRESTResult(w http.ResponseWriter, proto string, status int, out any, reqID string) {
+func (restJSONCodec) result(w http.ResponseWriter, m replyMeta, out any) {
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	if raw, ok := out.(*rawBody); ok {
-		h.Set("Content-Type", raw.contentType)
-		w.WriteHeader(status)
-		_, _ = w.Write(raw.data)
-		return
-	}
-	if proto == protoS3 {
-		h.Set("x-amz-request-id", reqID)
-		if out == nil || status == http.StatusNoContent {
-			w.WriteHeader(status)
-			return
-		}
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, xml.Header)
-		_ = xml.NewEncoder(w).Encode(out)
-		return
-	}
+	h.Set("x-amzn-RequestId", m.requestID)
+	status := orStatus(m.status)
 	if status == http.StatusNoContent {
 		w.WriteHeader(status)
 		return
@@ -235,25 +203,9 @@ func writeRESTResult(w http.ResponseWriter, proto string, status int, out any, r
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-// writeRESTError writes an error as restJson1 services do (the code in the
-// X-Amzn-ErrorType header, "Type" User or Service in the body) or as S3
-// does (an <Error> document).
-func writeRESTError(w http.ResponseWriter, proto string, e *apiError, reqID string) {
+func (restJSONCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
 	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	if proto == protoS3 {
-		h.Set("x-amz-request-id", reqID)
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(e.status)
-		_, _ = io.WriteString(w, xml.Header)
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName   xml.Name `xml:"Error"`
-			Code      string   `xml:"Code"`
-			Message   string   `xml:"Message"`
-			RequestID string   `xml:"RequestId"`
-		}{Code: e.code, Message: e.message, RequestID: reqID})
-		return
-	}
+	h.Set("x-amzn-RequestId", m.requestID)
 	typ := "User"
 	if e.status >= 500 {
 		typ = "Service"
@@ -262,6 +214,49 @@ func writeRESTError(w http.ResponseWriter, proto string, e *apiError, reqID stri
 	h.Set("X-Amzn-ErrorType", e.code)
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"Type": typ, "Message": e.message})
+}
+
+// restXMLCodec is restXml (S3): an object's bytes as they are, other
+// results as XML documents whose structs name their root element, errors
+// as an <Error> document. S3 names its request ID x-amz-request-id.
+type restXMLCodec struct{}
+
+func (restXMLCodec) result(w http.ResponseWriter, m replyMeta, out any) {
+	h := w.Header()
+	h.Set("x-amz-request-id", m.requestID)
+	status := orStatus(m.status)
+	switch b := out.(type) {
+	case nil:
+		w.WriteHeader(status)
+	case []byte: // an object: the trail's gzipped log files
+		sum := sha256.Sum256(b)
+		h.Set("Content-Type", "application/x-gzip")
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+	default:
+		h.Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, xml.Header)
+		_ = xml.NewEncoder(w).Encode(out)
+	}
+}
+
+func (restXMLCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
+	h := w.Header()
+	h.Set("x-amz-request-id", m.requestID)
+	h.Set("Content-Type", "application/xml")
+	w.WriteHeader(e.status)
+	_, _ = io.WriteString(w, xml.Header)
+	_ = xml.NewEncoder(w).Encode(struct {
+		XMLName    xml.Name `xml:"Error"`
+		Code       string   `xml:"Code"`
+		Message    string   `xml:"Message"`
+		Resource   string   `xml:"Resource,omitempty"`
+		BucketName string   `xml:"BucketName,omitempty"`
+		RequestID  string   `xml:"RequestId"`
+	}{Code: e.code, Message: e.message, Resource: e.resource, BucketName: e.bucket, RequestID: m.requestID})
 }
 
 // restJSONInput decodes a restJson1 request body into v; an empty body is

@@ -16,10 +16,10 @@ import (
 // function a new execution role. CloudTrail names Lambda's events with the
 // API version ("GetFunction20150331v2", Lambda's CloudTrail documentation);
 // the policy check strips it (iamAction).
-func init() {
+func lambdaAPI() *service {
 	fn := func(s *Sim, c *call) string { return s.functionResource(c) }
 	const base = "/2015-03-31/functions"
-	registerREST("lambda",
+	return &service{name: "lambda", wires: []string{wireREST}, routes: restTable(
 		restRoute{method: http.MethodGet, pattern: base, action: "ListFunctions20150331",
 			op: op{fn: opListFunctions, readOnly: true}},
 		restRoute{method: http.MethodGet, pattern: base + "/{FunctionName}", action: "GetFunction20150331v2",
@@ -28,7 +28,7 @@ func init() {
 			op: op{fn: opGetFunctionConfiguration, readOnly: true, resource: fn}},
 		restRoute{method: http.MethodPut, pattern: base + "/{FunctionName}/configuration", action: "UpdateFunctionConfiguration20150331v2",
 			op: op{fn: opUpdateFunctionConfiguration, resource: fn}},
-	)
+	)}
 }
 
 // Function is a Lambda function of the scenario.

@@ -29,18 +29,6 @@ import (
 //     belong to the other account's trail, and this account denies them.
 //   - A federated user of root gets no permissions (AWS: root's, within the
 //     session policy), since the evaluator holds no policies for root.
-func init() {
-	if ops == nil {
-		panic("sim: ext_mint.go initialised before the operation table (exec.go)")
-	}
-	// GetSessionToken needs no permission: "you cannot use policies to
-	// control authentication operations" (IAM user guide, "Permissions for
-	// GetSessionToken").
-	register("sts", "GetSessionToken", op{fn: opGetSessionToken, readOnly: true, noAuth: true})
-	register("sts", "GetFederationToken", op{fn: opGetFederationToken, readOnly: true})
-	register("sts", "AssumeRole", op{fn: opAssumeRole, readOnly: true,
-		resource: func(_ *Sim, c *call) string { return c.params.Get("RoleArn") }})
-}
 
 // Session lifetimes (STS API reference).
 const (

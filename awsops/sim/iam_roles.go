@@ -10,20 +10,6 @@ import (
 // detached and inline ones deleted, then the role itself. IAM refuses to
 // delete a role or profile something still hangs on (DeleteConflict), and
 // each step names a missing entity with NoSuchEntity (IAM API reference).
-func init() {
-	role := func(s *Sim, c *call) string { return "arn:aws:iam::" + s.acct.id + ":role/" + c.params.Get("RoleName") }
-	profile := func(s *Sim, c *call) string {
-		return "arn:aws:iam::" + s.acct.id + ":instance-profile/" + c.params.Get("InstanceProfileName")
-	}
-	register("iam", "ListInstanceProfilesForRole", op{fn: opListInstanceProfilesForRole, readOnly: true, resource: role})
-	register("iam", "ListAttachedRolePolicies", op{fn: opListAttachedRolePolicies, readOnly: true, resource: role})
-	register("iam", "ListRolePolicies", op{fn: opListRolePolicies, readOnly: true, resource: role})
-	register("iam", "DetachRolePolicy", op{fn: opDetachRolePolicy, resource: role})
-	register("iam", "DeleteRolePolicy", op{fn: opDeleteRolePolicy, resource: role})
-	register("iam", "RemoveRoleFromInstanceProfile", op{fn: opRemoveRoleFromInstanceProfile, resource: profile})
-	register("iam", "DeleteInstanceProfile", op{fn: opDeleteInstanceProfile, resource: profile})
-	register("iam", "DeleteRole", op{fn: opDeleteRole, resource: role})
-}
 
 // profilesOf lists the instance profiles holding a role, by name.
 func (a *account) profilesOf(role string) []*instanceProfile {

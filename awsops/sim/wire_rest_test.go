@@ -9,17 +9,15 @@ import (
 	"testing"
 )
 
-// An S3-shaped route table, registered at init as services register
-// theirs, to test routing by path and query key.
-func init() {
-	registerREST("test-s3",
-		restRoute{method: http.MethodGet, pattern: "/", action: "ListBuckets"},
-		restRoute{method: http.MethodGet, pattern: "/{Bucket}", action: "ListObjects"},
-		restRoute{method: http.MethodGet, pattern: "/{Bucket}", query: "policy", action: "GetBucketPolicy"},
-		restRoute{method: http.MethodGet, pattern: "/{Bucket}/{Key+}", action: "GetObject"},
-		restRoute{method: http.MethodPut, pattern: "/{Bucket}/{Key+}", action: "PutObject"},
-	)
-}
+// An S3-shaped route table, built as services build theirs, to test
+// routing by path and query key.
+var testS3Routes = restTable(
+	restRoute{method: http.MethodGet, pattern: "/", action: "ListBuckets"},
+	restRoute{method: http.MethodGet, pattern: "/{Bucket}", action: "ListObjects"},
+	restRoute{method: http.MethodGet, pattern: "/{Bucket}", query: "policy", action: "GetBucketPolicy"},
+	restRoute{method: http.MethodGet, pattern: "/{Bucket}/{Key+}", action: "GetObject"},
+	restRoute{method: http.MethodPut, pattern: "/{Bucket}/{Key+}", action: "PutObject"},
+)
 
 func TestMatchREST(t *testing.T) {
 	tests := []struct {
@@ -43,7 +41,7 @@ func TestMatchREST(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rt, labels, ok := matchREST("test-s3", tt.method, u)
+		rt, labels, ok := matchREST(testS3Routes, tt.method, u)
 		switch {
 		case tt.action == "" && ok:
 			t.Errorf("%s %s routed to %s", tt.method, tt.target, rt.action)

@@ -23,12 +23,6 @@ import (
 // action whatever the number of resources, its decision the most
 // restrictive over them (explicitDeny, then implicitDeny, then allowed),
 // and a ResourceSpecificResult per resource when ResourceArns is given.
-func init() {
-	if ops == nil {
-		panic("sim: ext_simulate.go initialised before the operation table (exec.go)")
-	}
-	register("iam", "SimulateCustomPolicy", op{fn: opSimulateCustomPolicy, readOnly: true})
-}
 
 // Decision words of the IAM API (PolicyEvaluationDecisionType).
 const (

@@ -144,14 +144,14 @@ func s3Param(q map[string][]string, k string) string {
 }
 
 // maxKeysOf reads max-keys: S3 returns at most 1000 keys a page.
-func maxKeysOf(q map[string][]string) (int, *s3Error) {
+func maxKeysOf(q map[string][]string) (int, *apiError) {
 	v := s3Param(q, "max-keys")
 	if v == "" {
 		return s3MaxKeys, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, &s3Error{Code: "InvalidArgument", Message: "max-keys must be a non-negative integer", status: http.StatusBadRequest}
+		return 0, &apiError{code: "InvalidArgument", message: "max-keys must be a non-negative integer", status: http.StatusBadRequest}
 	}
 	return min(n, s3MaxKeys), nil
 }
@@ -174,7 +174,7 @@ type listV2Result struct {
 
 // listObjectsV2 answers ListObjectsV2: the continuation token is the
 // last entry of the previous page.
-func (s *Sim) listObjectsV2(b s3Bucket, q map[string][]string) (any, *s3Error) {
+func (s *Sim) listObjectsV2(b s3Bucket, q map[string][]string) (any, *apiError) {
 	maxKeys, e := maxKeysOf(q)
 	if e != nil {
 		return nil, e
@@ -183,7 +183,7 @@ func (s *Sim) listObjectsV2(b s3Bucket, q map[string][]string) (any, *s3Error) {
 	if token != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(token)
 		if err != nil {
-			return nil, &s3Error{Code: "InvalidArgument", Message: "The continuation token provided is incorrect", status: http.StatusBadRequest}
+			return nil, &apiError{code: "InvalidArgument", message: "The continuation token provided is incorrect", status: http.StatusBadRequest}
 		}
 		after = string(raw)
 	}
@@ -214,7 +214,7 @@ type listV1Result struct {
 // listObjectsV1 answers ListObjects (version 1): the marker is a key.
 // NextMarker is returned only with a delimiter, as S3 does; without one
 // a client continues from the last key of the page.
-func (s *Sim) listObjectsV1(b s3Bucket, q map[string][]string) (any, *s3Error) {
+func (s *Sim) listObjectsV1(b s3Bucket, q map[string][]string) (any, *apiError) {
 	maxKeys, e := maxKeysOf(q)
 	if e != nil {
 		return nil, e

@@ -12,13 +12,6 @@ import (
 // RegisterTaskDefinition for the revision with the role, UpdateService to
 // deploy it. Error codes and messages are ECS's (ECS API reference, and as
 // the AWS CLI prints them); events go to CloudTrail as ecs.amazonaws.com.
-func init() {
-	svc := func(s *Sim, c *call) string { return s.serviceResource(c) }
-	register("ecs", "DescribeServices", op{fn: opDescribeServices, readOnly: true, resource: svc})
-	register("ecs", "DescribeTaskDefinition", op{fn: opDescribeTaskDefinition, readOnly: true})
-	register("ecs", "RegisterTaskDefinition", op{fn: opRegisterTaskDefinition})
-	register("ecs", "UpdateService", op{fn: opUpdateService, resource: svc})
-}
 
 func ecsErr(code, msg string) *apiError {
 	return &apiError{code: code, message: msg, status: http.StatusBadRequest}
