@@ -130,17 +130,20 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	m.notice = notice{}
 	st := m.State()
 	if !m.typing() {
+		// A disabled binding matches no key: which are live is decided
+		// once, in liveKeys, which the help line reads too.
+		live := m.liveKeys()
 		switch {
-		case key.Matches(k, m.keys.Help):
+		case key.Matches(k, live.Help):
 			m.showHelp = true
 			return m, nil
-		case key.Matches(k, m.keys.Leave) && st.Step.Final():
+		case key.Matches(k, live.Leave):
 			return m.leave()
-		case key.Matches(k, m.keys.Abort) && !st.Step.Final():
+		case key.Matches(k, live.Abort):
 			return m.follow(intent{prompt: abortPrompt(st)})
-		case key.Matches(k, m.keys.Retry) && len(st.Failed) > 0:
+		case key.Matches(k, live.Retry):
 			return m.offer(runbook.Retry{})
-		case key.Matches(k, m.keys.Hint) && m.opts.Training != nil:
+		case key.Matches(k, live.Hint):
 			return m.toggleHint(st)
 		case key.Matches(k, m.dkeys.Cancel) && m.showHint:
 			m.showHint = false

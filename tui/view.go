@@ -246,22 +246,25 @@ func (m Model) stepKeys() []key.Binding {
 	return nil
 }
 
-// globalBindings are the keys that work on this step besides its own.
-func (m Model) globalBindings() []key.Binding {
+// liveKeys are the global keys, each enabled where it works on this
+// step: the one place that decides it. onKey matches against them (a
+// disabled binding matches nothing) and the help lists the enabled ones.
+func (m Model) liveKeys() globalKeys {
 	st := m.State()
-	var out []key.Binding
-	if len(st.Failed) > 0 {
-		out = append(out, m.keys.Retry)
-	}
-	if m.opts.Training != nil && !st.Step.Final() {
-		out = append(out, m.keys.Hint)
-	}
-	if st.Step.Final() {
-		out = append(out, m.keys.Leave)
-	} else {
-		out = append(out, m.keys.Abort)
-	}
-	return append(out, m.keys.Help, m.keys.Quit)
+	k := m.keys
+	final := st.Step.Final()
+	k.Retry.SetEnabled(len(st.Failed) > 0)
+	k.Hint.SetEnabled(m.opts.Training != nil && !final)
+	k.Leave.SetEnabled(final)
+	k.Abort.SetEnabled(!final)
+	return k
+}
+
+// globalBindings are the keys that work on this step besides its own, in
+// the help's order; the help skips the disabled ones.
+func (m Model) globalBindings() []key.Binding {
+	k := m.liveKeys()
+	return []key.Binding{k.Retry, k.Hint, k.Leave, k.Abort, k.Help, k.Quit}
 }
 
 func (m Model) helpLine(w int) string {
