@@ -98,8 +98,7 @@ type confirmation struct {
 	effects []runbook.Effect
 	typed   bool // destructive: needs "yes" typed
 	input   textinput.Model
-	offset  int // first line of the calls shown, when they do not fit
-	lines   int // how many lines the calls take, at most
+	lineScroll // over the calls, when they do not fit
 	// calls are each effect's calls: the TUI's own list, or what the
 	// account was read for (Options.Plan), filled in as plans arrive.
 	calls [][]plannedCall
@@ -186,13 +185,7 @@ func (c confirmation) update(msg tea.Msg, dk dialogKeys) (confirmation, bool, te
 				return c, false, nil
 			}
 			return confirmation{}, true, nil
-		case key.Matches(k, dk.Up):
-			c.offset = max(c.offset-1, 0)
-			return c, false, nil
-		case key.Matches(k, dk.Down):
-			// The view stops at the last line; stopping here too keeps ↑
-			// answering at once after too many ↓.
-			c.offset = min(c.offset+1, c.lines)
+		case c.scroll(k, dk):
 			return c, false, nil
 		}
 	}
@@ -246,16 +239,8 @@ func (c confirmation) view(f frame) string {
 	if n == 1 {
 		label = "This call " + verb + " be made:"
 	}
-	shown := calls
-	if len(calls) > room {
-		visible := room - 1 // one line says how to scroll
-		first := max(0, min(c.offset, len(calls)-visible))
-		end := first + visible
-		shown = append(append([]string(nil), calls[first:end]...),
-			f.sty.Warning.Render(fmt.Sprintf("↑/↓ scroll · lines %d-%d of %d", first+1, end, len(calls))))
-	}
 	lines := append(head, label)
-	lines = append(lines, shown...)
+	lines = append(lines, c.window(calls, room, f.sty)...)
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 
