@@ -92,12 +92,13 @@ func (p prompt) view(f frame) string {
 // explicit key. For a destructive change Enter alone is not enough: the
 // responder types "yes".
 type confirmation struct {
-	open       bool
-	title      string
-	event      runbook.Event
-	effects    []runbook.Effect
-	typed      bool // destructive: needs "yes" typed
-	input      textinput.Model
+	open    bool
+	title   string
+	event   runbook.Event
+	effects []runbook.Effect
+	typed   bool // destructive: needs "yes" typed
+	input   textinput.Model
+
 	lineScroll // over the calls, when they do not fit
 	// calls are each effect's calls: the TUI's own list, or what the
 	// account was read for (Options.Plan), filled in as plans arrive.

@@ -149,8 +149,9 @@ func localTrail(dir string) (runbook.TrailSource, error) {
 
 // trailConfirm shows what reading a trail source runs before it runs.
 type trailConfirm struct {
-	open       bool
-	event      runbook.AddTrailSource
+	open  bool
+	event runbook.AddTrailSource
+
 	lineScroll // over the query, when it does not fit
 }
 
