@@ -48,24 +48,24 @@ func TestRespondRun(t *testing.T) {
 				IO:  streams{out: &out, err: &out},
 				key: s.LeakedKeyID(), region: "us-east-1", profile: "incident", endpoint: url,
 				watch: runbook.DefaultWatchWindow, days: 90,
-				Now:        func() time.Time { return now },
-				IsTerminal: func() bool { return tt.terminal },
-				LoadConfig: func(ctx context.Context, tg awsops.Target) (aws.Config, error) {
-					targets = append(targets, tg)
-					if tt.cfgErr != nil {
-						return aws.Config{}, tt.cfgErr
-					}
-					tg.Profile = "" // the simulated account's credentials are in the environment
-					return awsops.LoadConfig(ctx, tg)
-				},
-				RunProgram: func(_ context.Context, m tea.Model) (tea.Model, error) {
-					tm, ok := m.(tui.Model)
-					if !ok {
-						t.Fatalf("the program runs a %T, want tui.Model", m)
-					}
-					ran = append(ran, ansi.Strip(tm.View().Content))
-					return m, nil
-				},
+				deps: deps{Now: func() time.Time { return now },
+					IsTerminal: func() bool { return tt.terminal },
+					LoadConfig: func(ctx context.Context, tg awsops.Target) (aws.Config, error) {
+						targets = append(targets, tg)
+						if tt.cfgErr != nil {
+							return aws.Config{}, tt.cfgErr
+						}
+						tg.Profile = "" // the simulated account's credentials are in the environment
+						return awsops.LoadConfig(ctx, tg)
+					},
+					RunProgram: func(_ context.Context, m tea.Model) (tea.Model, error) {
+						tm, ok := m.(tui.Model)
+						if !ok {
+							t.Fatalf("the program runs a %T, want tui.Model", m)
+						}
+						ran = append(ran, ansi.Strip(tm.View().Content))
+						return m, nil
+					}},
 			}
 			err := respondRun(context.Background(), o)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
@@ -103,4 +103,49 @@ func readLog(path string) ([]runbook.Record, error) {
 		return nil, errors.New(res.Reason)
 	}
 	return recs, nil
+}
+
+// TestTrainRun plays a drill as a test calls a command: no flags, a fake
+// terminal and a program that quits at once. The TUI gets the training
+// incident, the log is named by the injected clock, and the debrief of a
+// drill that did nothing is printed and scores it low.
+func TestTrainRun(t *testing.T) {
+	t.Chdir(t.TempDir())
+	now := time.Date(2026, 11, 23, 2, 10, 0, 0, time.UTC)
+	var out bytes.Buffer
+	var screens []string
+	o := trainOptions{
+		IO:       streams{out: &out, err: &out},
+		scenario: "root-key-ec2-onprem", speed: 60, watch: runbook.DefaultWatchWindow,
+		deps: deps{Now: func() time.Time { return now }, IsTerminal: func() bool { return true },
+			RunProgram: func(_ context.Context, m tea.Model) (tea.Model, error) {
+				tm, ok := m.(tui.Model)
+				if !ok {
+					t.Fatalf("the program runs a %T, want tui.Model", m)
+				}
+				screens = append(screens, ansi.Strip(tm.View().Content))
+				return m, nil
+			}},
+	}
+	if err := trainRun(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(screens) != 1 || !strings.Contains(screens[0], "TRAINING") {
+		t.Fatalf("the TUI ran %d times, first screen:\n%v", len(screens), screens)
+	}
+	if !strings.Contains(out.String(), "Debrief — root-key-ec2-onprem:") || strings.Contains(out.String(), "100/100") {
+		t.Errorf("want the debrief of an idle drill, got:\n%s", out.String())
+	}
+	if _, err := readLog(defaultLogName("training-root-key-ec2-onprem", now)); err != nil {
+		t.Errorf("the action log named by the clock: %v", err)
+	}
+
+	o.IsTerminal = func() bool { return false }
+	o.scenario = ""
+	if err := trainRun(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--scenario") {
+		t.Errorf("without a terminal or a scenario: err = %v, want one pointing at --scenario", err)
+	}
+	if len(screens) != 1 {
+		t.Error("the menu ran without a terminal")
+	}
 }
