@@ -64,3 +64,16 @@ func TestGlobalKeysDoWhatTheHelpLineOffers(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryOpenStepHasAView: a step the runbook adds to its path shows its
+// own view (stepViews), not the closing screen, and only the final steps
+// go without one.
+func TestEveryOpenStepHasAView(t *testing.T) {
+	m := Model{}
+	views := m.stepViews()
+	for _, st := range append(runbook.MainSteps, runbook.StepReactivate, runbook.StepAborted) {
+		if _, ok := views[st]; ok == st.Final() {
+			t.Errorf("step %s: has a view %v, final %v: every open step needs one, a final one none", st, ok, st.Final())
+		}
+	}
+}

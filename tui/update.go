@@ -190,25 +190,8 @@ func (m Model) toggleHint(st runbook.State) (tea.Model, tea.Cmd) {
 func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
 	f := m.frame()
 	f.now = m.opts.Now()
-	switch f.st.Step {
-	case runbook.StepIntake:
-		return m.intake.update(k)
-	case runbook.StepIdentify:
-		return identifyUpdate(k, f), nil
-	case runbook.StepInvestigate:
-		return m.investigate.update(k, f), nil
-	case runbook.StepPropose:
-		return m.propose.update(k, f), nil
-	case runbook.StepReplace:
-		return m.replace.update(k, f), nil
-	case runbook.StepDeactivate:
-		return deactivateUpdate(k, f, &m.cleanup), nil
-	case runbook.StepWatch:
-		return watchUpdate(k, f, &m.cleanup), nil
-	case runbook.StepDelete:
-		return m.remove.update(k, f, &m.cleanup)
-	case runbook.StepHarden:
-		return m.harden.update(k, f, &m.cleanup), nil
+	if v, ok := m.stepViews()[f.st.Step]; ok {
+		return v.Update(k, f)
 	}
 	return intent{}, nil
 }

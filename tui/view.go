@@ -7,8 +7,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
 // View implements tea.Model: the whole screen, in the alternate screen.
@@ -85,7 +83,7 @@ func (m Model) body(f frame) string {
 	if m.showHint {
 		top = append(top, m.hintView(f))
 	}
-	step := m.stepView(f)
+	step := m.stepBody(f)
 	if len(top) == 0 {
 		return step
 	}
@@ -110,26 +108,10 @@ func (m Model) hintView(f frame) string {
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 
-func (m Model) stepView(f frame) string {
-	switch f.st.Step {
-	case runbook.StepIntake:
-		return m.intake.view(f)
-	case runbook.StepIdentify:
-		return identifyView(f)
-	case runbook.StepInvestigate:
-		return m.investigate.view(f)
-	case runbook.StepPropose:
-		return m.propose.view(f)
-	case runbook.StepReplace:
-		return m.replace.view(f)
-	case runbook.StepDeactivate:
-		return deactivateView(f, m.cleanup)
-	case runbook.StepWatch, runbook.StepReactivate:
-		return watchView(f, m.cleanup)
-	case runbook.StepDelete:
-		return m.remove.view(f, m.cleanup)
-	case runbook.StepHarden:
-		return m.harden.view(f, m.cleanup)
+// stepBody is the current step's view, or the closing screen.
+func (m Model) stepBody(f frame) string {
+	if v, ok := m.stepViews()[f.st.Step]; ok {
+		return v.View(f)
 	}
 	return closedView(f, m.abortedAt)
 }
@@ -223,25 +205,8 @@ func describeEffect(name string) string {
 // stepKeys are the current step view's keys, for the help line.
 func (m Model) stepKeys() []key.Binding {
 	f := m.frame()
-	switch f.st.Step {
-	case runbook.StepIntake:
-		return m.intake.keys()
-	case runbook.StepIdentify:
-		return identifyKeys(f)
-	case runbook.StepInvestigate:
-		return m.investigate.keys(f)
-	case runbook.StepPropose:
-		return m.propose.keys(f)
-	case runbook.StepReplace:
-		return m.replace.keys(f)
-	case runbook.StepDeactivate:
-		return append(append(deactivateKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
-	case runbook.StepWatch:
-		return append(append(watchKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
-	case runbook.StepDelete:
-		return m.remove.keys(f, m.cleanup)
-	case runbook.StepHarden:
-		return append(m.harden.keys(f), m.cleanup.keys(f)...)
+	if v, ok := m.stepViews()[f.st.Step]; ok {
+		return v.KeyMap(f)
 	}
 	return nil
 }
