@@ -196,6 +196,9 @@ func opDescribeOrganization(s *Sim, _ *call) (any, *apiError) {
 	if s.org != nil {
 		return s.describeOrganization() // org_ops.go
 	}
+	if s.memberOf != nil {
+		return s.memberOf, nil // a member simulated whole (org_full.go)
+	}
 	return nil, &apiError{code: "AWSOrganizationsNotInUseException", status: http.StatusBadRequest,
 		message: "Your account is not a member of an organization."}
 }
