@@ -22,13 +22,13 @@ type noteSync struct {
 	armed bool        // timer will fire
 }
 
-// Note writes an APICall note (a RecordResult) as Append does, hash-chained
-// in order with every other record, but returns without waiting for the
-// disk: the note is fsynced with the next Append or within NoteSyncDelay.
-// It is safe for concurrent use, from the effect's own goroutine: the line
-// is in the file before the call it notes leaves.
-func (j *Journal) Note(step string, c APICall) (Record, error) {
-	return j.append(RecordResult, step, c.EventName(), c, false)
+// Note writes a note (an APICall, a RecordResult) as AppendAs does,
+// hash-chained in order with every other record, but returns without
+// waiting for the disk: the note is fsynced with the next Append or within
+// NoteSyncDelay. It is safe for concurrent use, from the effect's own
+// goroutine: the line is in the file before the call it notes leaves.
+func (j *Journal) Note(actor, step, name string, data any) (Record, error) {
+	return j.append(actor, RecordResult, step, name, data, false)
 }
 
 // noteWritten counts a note written and arms the batch's fsync. j.mu is held.

@@ -23,7 +23,8 @@ func TestNotesAreWrittenAtOnceAndSyncedInBatches(t *testing.T) {
 		}
 		note := func() Record {
 			t.Helper()
-			rec, err := j.Note("Investigate", APICall{Service: "cloudtrail", Operation: "LookupEvents", Region: "eu-west-1"})
+			c := APICall{Service: "cloudtrail", Operation: "LookupEvents", Region: "eu-west-1"}
+			rec, err := j.Note("", "Investigate", c.EventName(), c)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -65,8 +65,15 @@ func (m *Model) stepViews() map[runbook.Step]stepView {
 		runbook.StepPropose:     stepFuncs{update: noCmd(m.propose.update), view: m.propose.view, keys: m.propose.keys},
 		runbook.StepReplace:     stepFuncs{update: noCmd(m.replace.update), view: m.replace.view, keys: m.replace.keys},
 		runbook.StepDeactivate: stepFuncs{
-			update: func(k tea.KeyPressMsg, f frame) (intent, tea.Cmd) { return deactivateUpdate(k, f, c), nil },
-			view:   func(f frame) string { return deactivateView(f, *c) },
+			update: func(k tea.KeyPressMsg, f frame) (intent, tea.Cmd) {
+				if f.st.NeedsRootSignIn() {
+					if it, ok := m.rootSignInUpdate(k, f); ok {
+						return it, nil
+					}
+				}
+				return deactivateUpdate(k, f, c), nil
+			},
+			view: func(f frame) string { return deactivateView(f, *c, m.phone) },
 			keys: func(f frame) []key.Binding {
 				return append(append(deactivateKeys(f), c.keys(f)...), c.scrollKeys()...)
 			},
