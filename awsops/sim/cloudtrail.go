@@ -13,16 +13,17 @@ import (
 
 // cloudTrailAPI is CloudTrail (JSON 1.1, CloudTrail_20131101).
 func cloudTrailAPI() *service {
-	return &service{name: "cloudtrail", wires: []string{wireJSON11}, ops: map[string]op{
-		"LookupEvents":   {fn: opLookupEvents, readOnly: true},
-		"DescribeTrails": {fn: opDescribeTrails, readOnly: true},
-		"GetTrailStatus": {fn: opGetTrailStatus, readOnly: true}, // ec2_associations.go
-		// CloudTrail Lake (cloudtrail_lake.go).
-		"StartQuery":      {fn: opStartQuery},
-		"DescribeQuery":   {fn: opDescribeQuery, readOnly: true},
-		"GetQueryResults": {fn: opGetLakeResults, readOnly: true},
-		"CancelQuery":     {fn: opCancelQuery},
-	}}
+	return &service{name: "cloudtrail", wires: []string{wireJSON11},
+		targets: []string{"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "CloudTrail_20131101"}, ops: map[string]op{
+			"LookupEvents":   {fn: opLookupEvents, readOnly: true},
+			"DescribeTrails": {fn: opDescribeTrails, readOnly: true},
+			"GetTrailStatus": {fn: opGetTrailStatus, readOnly: true},
+			// CloudTrail Lake (cloudtrail_lake.go).
+			"StartQuery":      {fn: opStartQuery},
+			"DescribeQuery":   {fn: opDescribeQuery, readOnly: true},
+			"GetQueryResults": {fn: opGetLakeResults, readOnly: true},
+			"CancelQuery":     {fn: opCancelQuery},
+		}}
 }
 
 func ctErr(code, msg string) *apiError {
@@ -207,4 +208,27 @@ func opDescribeTrails(s *Sim, c *call) (any, *apiError) {
 			IsMultiRegionTrail: t.MultiRegion, HomeRegion: t.HomeRegion, TrailARN: arn, LogFileValidationEnabled: true})
 	}
 	return &out, nil
+}
+
+// opGetTrailStatus reports every scenario trail as logging: the scenario
+// format has no stopped trails.
+func opGetTrailStatus(s *Sim, c *call) (any, *apiError) {
+	var in struct {
+		Name string `json:"Name"`
+	}
+	if err := json.Unmarshal(orJSON(c.body), &in); err != nil {
+		return nil, ctErr("SerializationException", "The request body could not be read as a GetTrailStatus request.")
+	}
+	for _, t := range s.acct.trails {
+		arn := "arn:aws:cloudtrail:" + t.HomeRegion + ":" + s.acct.id + ":trail/" + t.Name
+		if in.Name != t.Name && in.Name != arn {
+			continue
+		}
+		if t.HomeRegion != c.region && !t.MultiRegion {
+			break
+		}
+		return map[string]any{"IsLogging": true}, nil
+	}
+	return nil, &apiError{code: "TrailNotFoundException", status: http.StatusBadRequest,
+		message: "Unknown trail: " + in.Name + " for the user: " + s.acct.id}
 }
