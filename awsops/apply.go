@@ -59,22 +59,18 @@ func (x *Executor) apply(ctx context.Context, e runbook.ApplyReplacement) runboo
 	if p.Policy == "" {
 		return failed(e.EffectName(), "The proposal for caller %s has no policy: edit it before applying.", p.CallerID)
 	}
-	x.mu.Lock()
-	if _, ok := x.appliedAt[p.Name]; !ok {
-		x.appliedAt[p.Name] = x.now()
-	}
-	x.mu.Unlock()
+	began := x.now()
 	var created []string
 	var err error
 	switch p.Kind {
 	case runbook.ReplaceInstanceRole:
-		created, err = x.applyInstanceRole(ctx, p)
+		created, err = x.applyInstanceRole(ctx, p, e.Caller)
 	case runbook.ReplaceLambdaRole:
-		created, err = x.applyLambdaRole(ctx, p)
+		created, err = x.applyLambdaRole(ctx, p, e.Caller)
 	case runbook.ReplaceECSTaskRole:
-		created, err = x.applyECSTaskRole(ctx, p)
+		created, err = x.applyECSTaskRole(ctx, p, e.Caller)
 	case runbook.ReplaceIAMUser:
-		created, err = x.applyUser(ctx, p)
+		created, err = x.applyUser(ctx, p, e.Caller)
 	case runbook.ReplaceOIDCRole:
 		created, err = x.applyOIDCRole(ctx, p)
 	case runbook.ReplaceEKSPodIdentity, runbook.ReplaceEKSIRSA, runbook.ReplaceRolesAnywhere:
@@ -93,10 +89,7 @@ func (x *Executor) apply(ctx context.Context, e runbook.ApplyReplacement) runboo
 		}
 		return f
 	}
-	x.mu.Lock()
-	x.applied[p.Name] = p
-	x.mu.Unlock()
-	return runbook.ReplacementApplied{CallerID: p.CallerID, Created: created, DryRun: x.opts.DryRun}
+	return runbook.ReplacementApplied{CallerID: p.CallerID, Created: created, DryRun: x.opts.DryRun, At: began}
 }
 
 // ensureRole reuses the role of the proposal's name when it exists and
@@ -139,20 +132,20 @@ func (x *Executor) ensureRole(ctx context.Context, p runbook.Proposal) (string, 
 }
 
 // candidateRegions are where a proposal's target may be: its own region
-// when known, else the caller's regions, then the home region.
-func (x *Executor) candidateRegions(p runbook.Proposal) []string {
+// when known, else its caller's regions, then the home region.
+func (x *Executor) candidateRegions(p runbook.Proposal, c runbook.UsageCaller) []string {
 	if p.Region != "" {
 		return []string{p.Region}
 	}
 	var out []string
-	if c, ok := x.knownCaller(p.CallerID); ok {
+	if c.ID == p.CallerID {
 		out = append(out, c.ResourceRegion)
 		out = append(out, c.Regions...)
 	}
 	return dedupe(append(out, x.homeRegion()))
 }
 
-func (x *Executor) applyUser(ctx context.Context, p runbook.Proposal) ([]string, error) {
+func (x *Executor) applyUser(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller) ([]string, error) {
 	r, w := x.read.iam(x.cfg), x.write.iam(x.cfg)
 	var userARN string
 	got, err := r.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(p.Name)})
@@ -227,7 +220,7 @@ func (x *Executor) applyUser(ctx context.Context, p runbook.Proposal) ([]string,
 		x.mu.Unlock()
 		if x.opts.OnNewUserKey != nil {
 			ip := p.Target
-			if c, ok := x.knownCaller(p.CallerID); ok && c.SourceIP != "" {
+			if c.ID == p.CallerID && c.SourceIP != "" {
 				ip = c.SourceIP
 			}
 			x.opts.OnNewUserKey(ip, keyID, secret)

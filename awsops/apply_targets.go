@@ -20,12 +20,12 @@ import (
 // instance profile, a Lambda function a new execution role, an ECS service
 // a task definition revision with the task role.
 
-func (x *Executor) applyInstanceRole(ctx context.Context, p runbook.Proposal) ([]string, error) {
+func (x *Executor) applyInstanceRole(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller) ([]string, error) {
 	if p.Target == "" {
 		return nil, sentence("The proposal names no instance: set the target instance ID, then apply.")
 	}
 	// Find the instance before creating anything for it.
-	region, inst, err := x.findInstance(ctx, p)
+	region, inst, err := x.findInstance(ctx, p, c)
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +126,9 @@ func (x *Executor) associateProfile(ctx context.Context, p runbook.Proposal, reg
 
 // findInstance looks the target instance up in the proposal's region, or
 // in the caller's regions and the home region when the proposal has none.
-func (x *Executor) findInstance(ctx context.Context, p runbook.Proposal) (string, ec2types.Instance, error) {
+func (x *Executor) findInstance(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller) (string, ec2types.Instance, error) {
 	var lastErr error
-	for _, region := range x.candidateRegions(p) {
+	for _, region := range x.candidateRegions(p, c) {
 		out, err := x.read.ec2(region).DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{p.Target}})
 		if err != nil {
 			if strings.HasPrefix(apiCode(err), "InvalidInstanceID") {
@@ -148,16 +148,16 @@ func (x *Executor) findInstance(ctx context.Context, p runbook.Proposal) (string
 	if lastErr != nil {
 		return "", ec2types.Instance{}, step("ec2:DescribeInstances", lastErr)
 	}
-	return "", ec2types.Instance{}, sentence("Instance %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
+	return "", ec2types.Instance{}, sentence("Instance %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p, c), ", "))
 }
 
-func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal) ([]string, error) {
+func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller) ([]string, error) {
 	if p.Target == "" {
 		return nil, sentence("The proposal names no function: set the target function name, then apply.")
 	}
 	var region string
 	var fn *lambda.GetFunctionConfigurationOutput
-	for _, r := range x.candidateRegions(p) {
+	for _, r := range x.candidateRegions(p, c) {
 		out, err := x.read.lambda(r).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(p.Target)})
 		if apiCode(err) == "ResourceNotFoundException" {
 			continue
@@ -169,7 +169,7 @@ func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal) ([]s
 		break
 	}
 	if fn == nil {
-		return nil, sentence("Function %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
+		return nil, sentence("Function %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p, c), ", "))
 	}
 	roleARN, err := x.ensureRole(ctx, p)
 	if err != nil {
@@ -192,14 +192,14 @@ func (x *Executor) applyLambdaRole(ctx context.Context, p runbook.Proposal) ([]s
 
 // applyECSTaskRole registers a revision of the service's task definition
 // that differs only in taskRoleArn, and moves the service to it.
-func (x *Executor) applyECSTaskRole(ctx context.Context, p runbook.Proposal) ([]string, error) {
+func (x *Executor) applyECSTaskRole(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller) ([]string, error) {
 	cluster, service, ok := strings.Cut(p.Target, "/")
 	if !ok || cluster == "" || service == "" {
 		return nil, sentence("The proposal's target %q is not CLUSTER/SERVICE: set it to the ECS service that runs the caller, then apply.", p.Target)
 	}
 	var region string
 	var svc *ecstypes.Service
-	for _, r := range x.candidateRegions(p) {
+	for _, r := range x.candidateRegions(p, c) {
 		out, err := x.read.ecs(r).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 		if apiCode(err) == "ClusterNotFoundException" {
 			continue
@@ -213,7 +213,7 @@ func (x *Executor) applyECSTaskRole(ctx context.Context, p runbook.Proposal) ([]
 		}
 	}
 	if svc == nil {
-		return nil, sentence("ECS service %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p), ", "))
+		return nil, sentence("ECS service %s was not found in %s: check the proposal's target and region.", p.Target, strings.Join(x.candidateRegions(p, c), ", "))
 	}
 	def, err := x.read.ecs(region).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: svc.TaskDefinition, Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})

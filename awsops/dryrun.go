@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -86,6 +88,18 @@ var (
 	_ ecsWriteAPI    = dryECS{}
 )
 
+// stsRootSession opens a root session in a member account. It changes
+// nothing, but it is the first call of a root key's deletion, so a plan
+// shows it and does not send it.
+type stsRootSession interface {
+	AssumeRoot(ctx context.Context, params *sts.AssumeRootInput, optFns ...func(*sts.Options)) (*sts.AssumeRootOutput, error)
+}
+
+var (
+	_ stsRootSession = (*sts.Client)(nil)
+	_ stsRootSession = drySTS{}
+)
+
 // writeClients makes the clients of every mutating call: real ones when
 // live, dry ones in dry-run. The executor holds no other way to mutate.
 type writeClients struct {
@@ -95,6 +109,8 @@ type writeClients struct {
 	ec2    func(region string) ec2WriteAPI
 	lambda func(region string) lambdaWriteAPI
 	ecs    func(region string) ecsWriteAPI
+	// rootSession takes the Organizations administrator's configuration.
+	rootSession func(cfg aws.Config) stsRootSession
 }
 
 func newWriteClients(cfg aws.Config, dry *dryRun) writeClients {
@@ -104,6 +120,8 @@ func newWriteClients(cfg aws.Config, dry *dryRun) writeClients {
 			ec2:    func(region string) ec2WriteAPI { return dryEC2{dry, region} },
 			lambda: func(region string) lambdaWriteAPI { return dryLambda{dry, region} },
 			ecs:    func(region string) ecsWriteAPI { return dryECS{dry, region} },
+
+			rootSession: func(aws.Config) stsRootSession { return drySTS{dry} },
 		}
 	}
 	return writeClients{
@@ -117,6 +135,7 @@ func newWriteClients(cfg aws.Config, dry *dryRun) writeClients {
 		ecs: func(region string) ecsWriteAPI {
 			return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Region = region })
 		},
+		rootSession: func(c aws.Config) stsRootSession { return sts.NewFromConfig(withCallNotes(c)) },
 	}
 }
 
@@ -305,6 +324,16 @@ func (x dryECS) RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTask
 func (x dryECS) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, _ ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
 	x.d.wouldIn(ctx, x.region, "ecs", "UpdateService", in)
 	return &ecs.UpdateServiceOutput{Service: &ecstypes.Service{ServiceName: in.Service, TaskDefinition: in.TaskDefinition}}, nil
+}
+
+type drySTS struct{ d *dryRun }
+
+// AssumeRoot answers a session whose credentials are placeholders: the
+// calls made with it are dry too.
+func (x drySTS) AssumeRoot(ctx context.Context, in *sts.AssumeRootInput, _ ...func(*sts.Options)) (*sts.AssumeRootOutput, error) {
+	x.d.would(ctx, "sts", "AssumeRoot", in)
+	return &sts.AssumeRootOutput{Credentials: &ststypes.Credentials{AccessKeyId: aws.String(DryRunID),
+		SecretAccessKey: aws.String(DryRunID), SessionToken: aws.String(DryRunID)}}, nil
 }
 
 func pathOrRoot(p *string) string {

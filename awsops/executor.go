@@ -91,19 +91,24 @@ type Executor struct {
 	limiters   map[string]*rate.Limiter
 	lookupRate rate.Limit // LookupEvents per second per region; tests raise it
 
-	mu      sync.Mutex
-	caller  runbook.Caller
-	key     runbook.KeyFacts
-	inv     *runbook.Investigation
-	regions []string // the account's regions, read when no investigation ran
-	callers map[string]runbook.UsageCaller
-	applied map[string]runbook.Proposal // by replacement name
-	// appliedAt is when each replacement's apply began, where the move
-	// check starts looking.
-	appliedAt map[string]time.Time
-	secrets   map[string]NewSecret // by caller ID, until taken
+	// The executor holds no incident state: every effect carries what it
+	// needs (the caller a replacement is for, the replacements the watch
+	// reads, the blast radius the checklist reads again), so a resumed
+	// incident's executor needs nothing restored. What it keeps are facts
+	// of its own credentials and hand-offs.
+	mu sync.Mutex
+	// whoami is who the executor's credentials are, learned from the
+	// identification or read when first needed.
+	whoami runbook.Caller
+	// accountRegions are the account's enabled regions, read when an effect
+	// names none.
+	accountRegions []string
+	secrets        map[string]NewSecret // by caller ID, until taken
 	// watchCalls is the shape of the last watch reading's noted calls.
 	watchCalls string
+	// planning makes the executor rehearse: its writes are dry and no
+	// write is read back (Plan).
+	planning bool
 }
 
 // NewSecret is a secret access key apply created, held in memory only until
@@ -137,7 +142,6 @@ func NewExecutor(cfg aws.Config, opts ExecutorOptions) *Executor {
 	cfg = withCallNotes(cfg)
 	x := &Executor{opts: opts, cfg: cfg, clients: NewClients(cfg),
 		limiters: map[string]*rate.Limiter{}, lookupRate: lookupRate,
-		callers: map[string]runbook.UsageCaller{}, applied: map[string]runbook.Proposal{}, appliedAt: map[string]time.Time{},
 		secrets: map[string]NewSecret{}}
 	x.read = newReadClients(cfg)
 	x.write = newWriteClients(cfg, x.dryRun())
@@ -182,114 +186,35 @@ func (x *Executor) SecretFile(callerID string) (keyID, path string, orphans []st
 	return s.KeyID, s.Path, s.Orphans, true
 }
 
-// Restore gives an executor of a resumed incident what the first session's
-// executor learned by running effects: the caller and the key, the
-// investigation (its regions, callers and blast radius) and the applied
-// replacements, which the watch and the hardening checklist read.
-func (x *Executor) Restore(st runbook.State) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if st.Identified {
-		x.caller, x.key = st.Caller, st.Key
-	}
-	if st.Investigation != nil && !st.Sweeping {
-		inv := *st.Investigation
-		x.inv = &inv
-		for _, c := range inv.Callers {
-			x.callers[c.ID] = c
-		}
-	}
-	for _, p := range st.Proposals {
-		if p.Applied {
-			x.applied[p.Name] = p
-		}
-	}
-}
-
-// Run implements runbook.Executor.
+// Run implements runbook.Executor: it finds the effect's handler in the
+// one dispatch table (handlers.go).
 func (x *Executor) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
 	ctx = withEmitter(ctx, serialEmit(emit))
-	switch e := e.(type) {
-	case runbook.IdentifyKey:
-		return x.identify(ctx, e)
-	case runbook.SweepCloudTrail:
-		return x.sweep(ctx, e, emitterOf(ctx))
-	case runbook.ProposeReplacements:
-		return x.propose(e)
-	case runbook.ApplyReplacement:
-		return x.apply(ctx, e)
-	case runbook.VerifyMove:
-		return x.verifyMove(ctx, e)
-	case runbook.DeactivateKey:
-		return x.deactivate(ctx, e)
-	case runbook.ReactivateKey:
-		return x.reactivate(ctx, e)
-	case runbook.DeleteKey:
-		return x.deleteKey(ctx, e)
-	case runbook.PollWatch:
-		return x.pollWatch(ctx, e)
-	case runbook.CheckHardening:
-		return x.checkHardening(ctx, e)
-	case runbook.CleanUpResource:
-		return x.cleanUp(ctx, e)
-	case runbook.RevokeOlderSessions:
-		return x.revokeSessions(ctx, e)
-	case runbook.ScanTrailSource:
-		return x.scanTrailSource(ctx, e, emitterOf(ctx))
-	}
 	name := "unknown"
 	if e != nil {
 		name = e.EffectName()
 	}
-	if fn, ok := effectHandlers[name]; ok {
-		return fn(ctx, x.clients, e, emitterOf(ctx))
+	if h, ok := handlers[name]; ok {
+		return h(x, ctx, e)
 	}
 	return runbook.EffectFailed{Effect: name, Message: fmt.Sprintf("keyrunbook has no way to carry out %s: this is a bug, report it.", name)}
 }
 
-// EffectHandler carries out one kind of effect with the session's clients:
-// what another part of the package (a trail source's scan, say) adds to
-// the executor without the executor knowing it.
-type EffectHandler func(ctx context.Context, c *Clients, e runbook.Effect, emit func(runbook.Event)) runbook.Event
-
-// effectHandlers are the registered handlers, by effect name.
-var effectHandlers = map[string]EffectHandler{}
-
-// RegisterEffect makes every Executor carry out the effects named name with
-// fn. Call it from an init function; the executor's own effects cannot be
-// replaced.
-func RegisterEffect(name string, fn EffectHandler) {
-	effectHandlers[name] = fn
-}
-
 func (x *Executor) identify(ctx context.Context, e runbook.IdentifyKey) runbook.Event {
 	out := Identify(ctx, x.clients, e.KeyID)
-	x.mu.Lock()
-	x.caller, x.key = out.Caller, out.Key
-	x.mu.Unlock()
-	return out
-}
-
-func (x *Executor) sweep(ctx context.Context, e runbook.SweepCloudTrail, emit func(runbook.Event)) runbook.Event {
-	out := Investigate(ctx, x.clients, e, emit)
-	if done, ok := out.(runbook.SweepFinished); ok {
-		inv := done.Investigation
+	if out.Caller.Account != "" {
 		x.mu.Lock()
-		x.inv = &inv
-		for _, c := range inv.Callers {
-			x.callers[c.ID] = c
-		}
+		x.whoami = out.Caller
 		x.mu.Unlock()
 	}
 	return out
 }
 
-func (x *Executor) propose(e runbook.ProposeReplacements) runbook.Event {
-	x.mu.Lock()
-	for _, c := range e.Callers {
-		x.callers[c.ID] = c
-	}
-	x.mu.Unlock()
+func (x *Executor) sweep(ctx context.Context, e runbook.SweepCloudTrail) runbook.Event {
+	return Investigate(ctx, x.clients, e, emitterOf(ctx))
+}
+
+func (x *Executor) propose(_ context.Context, e runbook.ProposeReplacements) runbook.Event {
 	return runbook.ProposalsReady{Proposals: Propose(runbook.Investigation{Callers: e.Callers}, e.Account)}
 }
 
@@ -301,43 +226,43 @@ func (x *Executor) dryRun() *dryRun {
 	return &dryRun{arn: x.arnFor}
 }
 
-// account is the account the executor acts in: the caller's, once
-// identification read it, else read now.
+// account is the account the executor acts in: its credentials', once
+// identification read them, else read now.
 func (x *Executor) account(ctx context.Context) string {
+	return x.identity(ctx).Account
+}
+
+// identity is who the executor's credentials are: learned from the
+// identification, else read now (a resumed incident identifies nothing).
+// The key's account is this one whenever anything changes: the machine
+// refuses every change while the two differ.
+func (x *Executor) identity(ctx context.Context) runbook.Caller {
 	x.mu.Lock()
-	acct := x.caller.Account
+	who := x.whoami
 	x.mu.Unlock()
-	if acct != "" {
-		return acct
+	if who.Account != "" {
+		return who
 	}
 	out, err := x.clients.STS.GetCallerIdentity(ctx, nil)
 	if err != nil {
-		return ""
+		return who
 	}
 	x.mu.Lock()
-	x.caller.Account, x.caller.ARN = aws.ToString(out.Account), aws.ToString(out.Arn)
+	x.whoami.Account, x.whoami.ARN = aws.ToString(out.Account), aws.ToString(out.Arn)
+	who = x.whoami
 	x.mu.Unlock()
-	return aws.ToString(out.Account)
+	return who
 }
 
 // arnFor builds the ARN of an IAM entity of the caller's account, for the
 // plausible outputs of dry-run ("role/NAME").
 func (x *Executor) arnFor(ctx context.Context, resource string) string {
 	partition := "aws"
-	x.mu.Lock()
-	if parts := strings.SplitN(x.caller.ARN, ":", 3); len(parts) == 3 {
+	who := x.identity(ctx)
+	if parts := strings.SplitN(who.ARN, ":", 3); len(parts) == 3 {
 		partition = parts[1]
 	}
-	x.mu.Unlock()
-	return "arn:" + partition + ":iam::" + x.account(ctx) + ":" + resource
-}
-
-// caller returns what the executor knows of a caller of the key.
-func (x *Executor) knownCaller(id string) (runbook.UsageCaller, bool) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	c, ok := x.callers[id]
-	return c, ok
+	return "arn:" + partition + ":iam::" + who.Account + ":" + resource
 }
 
 // homeRegion is where global services are called and regional reads

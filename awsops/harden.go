@@ -21,10 +21,10 @@ import (
 // account will not answer (a missing permission, a service the endpoint
 // does not serve) reads "could not read: …" and is not OK; the step itself
 // never fails for it.
-func (x *Executor) checkHardening(ctx context.Context, _ runbook.CheckHardening) runbook.Event {
+func (x *Executor) checkHardening(ctx context.Context, e runbook.CheckHardening) runbook.Event {
 	items := x.rootChecks(ctx)
 	items = append(items, x.trailCheck(ctx), x.guardDutyCheck(ctx), x.billingAlarmCheck(ctx),
-		x.centralRootCheck(ctx), x.attackerKeysCheck(ctx))
+		x.centralRootCheck(ctx), x.attackerKeysCheck(ctx, e))
 	return runbook.HardeningChecked{Items: items}
 }
 
@@ -172,7 +172,7 @@ func (x *Executor) centralRootCheck(ctx context.Context) runbook.CheckItem {
 		it.State = couldNotRead("organizations:DescribeOrganization", err)
 		return it
 	}
-	acct, mgmt := x.keyAccount(), aws.ToString(out.Organization.MasterAccountId)
+	acct, mgmt := x.account(ctx), aws.ToString(out.Organization.MasterAccountId)
 	enable := "From the management account: aws iam enable-organizations-root-credentials-management (and enable-organizations-root-sessions), then remove members' root credentials."
 	if acct != mgmt {
 		it.State = fmt.Sprintf("member of organization %s: whether centralized root access is on can be read only from the management account %s (iam:ListOrganizationsFeatures)", aws.ToString(out.Organization.Id), mgmt)
@@ -194,18 +194,15 @@ func (x *Executor) centralRootCheck(ctx context.Context) runbook.CheckItem {
 
 // attackerKeysCheck reads whether the keys and users the attacker created
 // (the investigation's blast radius) are gone.
-func (x *Executor) attackerKeysCheck(ctx context.Context) runbook.CheckItem {
+func (x *Executor) attackerKeysCheck(ctx context.Context, e runbook.CheckHardening) runbook.CheckItem {
 	it := runbook.CheckItem{ID: "attacker-keys", Title: "Keys and users the attacker created are removed"}
-	x.mu.Lock()
-	inv := x.inv
-	x.mu.Unlock()
-	if inv == nil {
+	if !e.Swept {
 		it.State = "could not read: this session did not run the investigation, so the blast radius is unknown here; check the report's blast radius by hand"
 		return it
 	}
 	r := x.read.iam(x.cfg)
 	var left, unknown []string
-	for _, res := range inv.BlastRadius {
+	for _, res := range e.BlastRadius {
 		var err error
 		present := false
 		switch res.Type {

@@ -8,9 +8,15 @@ import (
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-func checklist(t *testing.T, x *Executor) map[string]runbook.CheckItem {
+// checklist reads the checklist as the machine asks for it: with the
+// investigation's blast radius when inv (the sweep's) is not nil.
+func checklist(t *testing.T, x *Executor, inv *runbook.Investigation) map[string]runbook.CheckItem {
 	t.Helper()
-	ev, _ := runEffect(t, x, runbook.CheckHardening{})
+	e := runbook.CheckHardening{}
+	if inv != nil {
+		e.Swept, e.BlastRadius = true, inv.BlastRadius
+	}
+	ev, _ := runEffect(t, x, e)
 	got, ok := ev.(runbook.HardeningChecked)
 	if !ok {
 		t.Fatalf("want the checklist, got %+v", ev)
@@ -52,8 +58,8 @@ func TestCheckHardeningReadsTheAccount(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			r := newContainRig(t, rigOptions{scenario: tt.scenario})
-			r.sweep("us-east-1") // IAM's events, the attacker's persistence among them
-			items := checklist(t, r.x)
+			inv := r.sweep("us-east-1") // IAM's events, the attacker's persistence among them
+			items := checklist(t, r.x, inv)
 			if len(items) != 7 {
 				t.Errorf("want 7 checks, got %d", len(items))
 			}
@@ -85,7 +91,7 @@ func TestCheckHardeningFindsTheBillingAlarm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newContainRig(t, rigOptions{scenario: "iam-user-lambda-ci", mutate: func(sc *sim.Scenario) { sc.BillingAlarm = tt.alarm }})
-			it := checklist(t, r.x)["billing-alarm"]
+			it := checklist(t, r.x, nil)["billing-alarm"]
 			if it.OK != tt.ok || it.State != tt.state || (it.Fix == "") != tt.ok {
 				t.Errorf("billing-alarm: %+v, want ok %v state %q", it, tt.ok, tt.state)
 			}
@@ -97,27 +103,27 @@ func TestCheckHardeningFindsTheBillingAlarm(t *testing.T) {
 // investigation it cannot tell, and says that instead of passing.
 func TestCheckHardeningAttackerKeysAfterCleanUp(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem"})
-	if it := checklist(t, r.x)["attacker-keys"]; it.OK || !strings.HasPrefix(it.State, "could not read") {
+	if it := checklist(t, r.x, nil)["attacker-keys"]; it.OK || !strings.HasPrefix(it.State, "could not read") {
 		t.Errorf("without an investigation: %+v", it)
 	}
 	inv := r.sweep("us-east-1")
 	runEffect(t, r.x, runbook.CleanUpResource{Resource: blastIn(t, inv, "iam-user", "backup-admin")})
-	if it := checklist(t, r.x)["attacker-keys"]; !it.OK {
+	if it := checklist(t, r.x, inv)["attacker-keys"]; !it.OK {
 		t.Errorf("after the clean-up: %+v", it)
 	}
 }
 
-// A resumed session's executor learns the blast radius from the machine's
-// state and checks it as the first session's would.
-func TestRestoreGivesTheChecklistTheBlastRadius(t *testing.T) {
+// A resumed session's executor, which ran no sweep, checks the blast
+// radius the effect carries (the machine's, replayed from the log) as the
+// first session's would; without it, it says it cannot tell.
+func TestTheChecklistReadsTheBlastRadiusTheEffectCarries(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem"})
 	inv := r.sweep("us-east-1")
 	resumed := NewExecutor(r.x.cfg, ExecutorOptions{Clock: r.clock})
-	if it := checklist(t, resumed)["attacker-keys"]; !strings.HasPrefix(it.State, "could not read") {
-		t.Fatalf("before restoring: %+v", it)
+	if it := checklist(t, resumed, nil)["attacker-keys"]; !strings.HasPrefix(it.State, "could not read") {
+		t.Fatalf("without the investigation: %+v", it)
 	}
-	resumed.Restore(runbook.State{Investigation: inv})
-	if it := checklist(t, resumed)["attacker-keys"]; it.OK || !strings.Contains(it.State, "backup-admin") {
-		t.Errorf("after restoring: %+v", it)
+	if it := checklist(t, resumed, inv)["attacker-keys"]; it.OK || !strings.Contains(it.State, "backup-admin") {
+		t.Errorf("with the investigation: %+v", it)
 	}
 }

@@ -57,7 +57,7 @@ func (x *Executor) setUserKeyStatus(ctx context.Context, effect string, t runboo
 		}
 		return time.Time{}, false, &f
 	}
-	if x.opts.DryRun {
+	if x.rehearsing() {
 		return x.now(), true, nil
 	}
 	got, err := x.userKeyStatus(ctx, x.cfg, t.User, t.KeyID)
@@ -123,7 +123,7 @@ func (x *Executor) deleteKey(ctx context.Context, e runbook.DeleteKey) runbook.E
 	if err != nil && apiCode(err) != "NoSuchEntity" {
 		return effectFailed(e.EffectName(), "iam:DeleteAccessKey", err)
 	}
-	if x.opts.DryRun {
+	if x.rehearsing() {
 		return runbook.KeyDeleted{At: x.now(), DryRun: true}
 	}
 	got, err := x.userKeyStatus(ctx, x.cfg, t.User, t.KeyID)
@@ -139,6 +139,10 @@ func (x *Executor) deleteKey(ctx context.Context, e runbook.DeleteKey) runbook.E
 }
 
 func (x *Executor) now() time.Time { return x.opts.Clock.Now() }
+
+// rehearsing reports whether the writes are dry (dry-run, or a Plan): a
+// dry write changed nothing, so reading it back would only disagree.
+func (x *Executor) rehearsing() bool { return x.opts.DryRun || x.planning }
 
 func orGone(s runbook.KeyStatus) string {
 	if s == runbook.KeyGone {

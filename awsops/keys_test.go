@@ -180,20 +180,24 @@ type otherEffect struct{}
 func (otherEffect) EffectName() string { return "OtherEffect" }
 func (otherEffect) Mutates() bool      { return false }
 
-// An effect the executor does not know fails as a bug unless a handler was
-// registered for it; a registered one gets the session's clients.
-func TestRunDispatchesRegisteredEffects(t *testing.T) {
+// An effect the executor does not know fails as a bug; every effect of
+// runbook's registry has its handler in the one dispatch table, and the
+// table holds nothing else.
+func TestRunDispatchesEveryRegisteredEffect(t *testing.T) {
 	x := NewExecutor(aws.Config{Region: "us-east-1"}, ExecutorOptions{})
 	if ev, _ := runEffect(t, x, otherEffect{}); !strings.Contains(ev.(runbook.EffectFailed).Message, "bug") {
 		t.Fatalf("unknown effect: %+v", ev)
 	}
-	RegisterEffect("OtherEffect", func(_ context.Context, c *Clients, e runbook.Effect, emit func(runbook.Event)) runbook.Event {
-		emit(runbook.APICall{Service: "test", Operation: c.HomeRegion()})
-		return runbook.KeyDeleted{}
-	})
-	defer delete(effectHandlers, "OtherEffect")
-	ev, calls := runEffect(t, x, otherEffect{})
-	if ev.EventName() != "KeyDeleted" || len(calls) != 1 || calls[0].Operation != "us-east-1" {
-		t.Fatalf("registered effect: %+v, %+v", ev, calls)
+	registered := map[string]bool{}
+	for _, e := range runbook.Effects() {
+		registered[e.Name] = true
+		if handlers[e.Name] == nil {
+			t.Errorf("effect %s has no handler in handlers.go", e.Name)
+		}
+	}
+	for name := range handlers {
+		if !registered[name] {
+			t.Errorf("handlers.go handles %s, which runbook's registry does not know", name)
+		}
 	}
 }

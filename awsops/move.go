@@ -11,8 +11,8 @@ import (
 )
 
 // moveLookback is how far before the verification a caller's first call
-// under its replacement may lie when keyrunbook does not know when the
-// replacement was applied (a resumed incident).
+// under its replacement may lie when the proposal does not say when it
+// was applied (Proposal.AppliedAt; a log written before it did).
 const moveLookback = time.Hour
 
 // verifyMove watches CloudTrail until the caller shows up under its new
@@ -23,20 +23,12 @@ const moveLookback = time.Hour
 func (x *Executor) verifyMove(ctx context.Context, e runbook.VerifyMove) runbook.Event {
 	const effect = "VerifyMove"
 	p, c := e.Proposal, e.Caller
-	if c.ID == "" {
-		if known, ok := x.knownCaller(p.CallerID); ok {
-			c = known
-		}
-	}
 	if x.opts.DryRun {
 		return runbook.CallerMoved{CallerID: p.CallerID, Detail: "dry-run: nothing was applied, so there is no move to see"}
 	}
-	x.mu.Lock()
-	applied, known := x.appliedAt[p.Name]
-	x.mu.Unlock()
 	start := x.now().Add(-moveLookback)
-	if known {
-		start = applied
+	if !p.AppliedAt.IsZero() {
+		start = p.AppliedAt
 	}
 	deadline := x.now().Add(x.opts.MoveTimeout)
 	next, scheduled := c.NextRun(x.now())

@@ -6,29 +6,41 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/time/rate"
+
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-// ErrNoPlan says Plan cannot tell an effect's calls by reading the account.
+// ErrNoPlan says an effect changes nothing, so it has no calls to confirm.
 var ErrNoPlan = errors.New("no plan for this effect")
 
 // Plan answers the AWS calls an effect would make, as the effect itself
-// would make them: its own code runs with dry-run write clients, so what a
+// would make them: its own handler runs with dry write clients, so what a
 // confirmation shows and what is sent come from one place, and every input
 // is the real one read from the account (the keys a user holds, the
-// policies on a role). The reads are real and come back too, WouldCall
-// unset, so the caller can journal them; the writes come back WouldCall.
-// Nothing is changed.
+// association an instance has, whether a role exists already). The reads
+// are real and come back too, WouldCall unset, so the caller can journal
+// them; the writes come back WouldCall, including the sts:AssumeRoot a
+// root key's deletion opens its session with. Nothing is changed.
 //
-// Today it plans the clean-up of an attacker's resource, whose calls depend
-// on what the account holds; other effects answer ErrNoPlan.
+// Effects that change nothing answer ErrNoPlan. An effect that would fail
+// (a root key keyrunbook holds no credentials for) answers the calls read
+// so far and its failure's message as the error.
 func (x *Executor) Plan(ctx context.Context, e runbook.Effect) ([]runbook.APICall, error) {
-	c, ok := e.(runbook.CleanUpResource)
+	if !e.Mutates() {
+		return nil, fmt.Errorf("plan %s: %w", e.EffectName(), ErrNoPlan)
+	}
+	h, ok := handlers[e.EffectName()]
 	if !ok {
 		return nil, fmt.Errorf("plan %s: %w", e.EffectName(), ErrNoPlan)
 	}
 	planner := &Executor{opts: x.opts, cfg: x.cfg, clients: x.clients, read: x.read,
-		write: newWriteClients(x.cfg, &dryRun{arn: x.arnFor})}
+		write:    newWriteClients(x.cfg, &dryRun{arn: x.arnFor}),
+		limiters: map[string]*rate.Limiter{}, lookupRate: x.lookupRate,
+		whoami: x.identity(ctx), secrets: map[string]NewSecret{}, planning: true}
+	// A plan is no incident's: nothing it learns reaches the training
+	// account or the screen's secrets.
+	planner.opts.OnNewUserKey = nil
 	var (
 		mu    sync.Mutex
 		calls []runbook.APICall
@@ -40,8 +52,8 @@ func (x *Executor) Plan(ctx context.Context, e runbook.Effect) ([]runbook.APICal
 			mu.Unlock()
 		}
 	})
-	if f, failed := planner.cleanUp(ctx, c).(runbook.EffectFailed); failed {
-		return calls, fmt.Errorf("plan the clean-up of %s %s: %s", c.Resource.Type, c.Resource.ID, f.Message)
+	if f, failed := h(planner, ctx, e).(runbook.EffectFailed); failed {
+		return calls, fmt.Errorf("plan %s: %s", e.EffectName(), f.Message)
 	}
 	return calls, nil
 }

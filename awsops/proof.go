@@ -40,14 +40,8 @@ const (
 // configuration, whose calls are noted like every other (APICall).
 var newSimulateClient = func(c *Clients) simulateAPI { return iam.NewFromConfig(c.Config) }
 
-func init() {
-	RegisterEffect("ProveProposal", func(ctx context.Context, c *Clients, e runbook.Effect, _ func(runbook.Event)) runbook.Event {
-		p, ok := e.(runbook.ProveProposal)
-		if !ok {
-			return failed("ProveProposal", "The proof was asked with %T: this is a bug, report it.", e)
-		}
-		return Prove(ctx, newSimulateClient(c), p)
-	})
+func (x *Executor) prove(ctx context.Context, e runbook.ProveProposal) runbook.Event {
+	return Prove(ctx, newSimulateClient(x.clients), e)
 }
 
 // proofCheck is one call to replay: an IAM action on one resource ("*"

@@ -59,7 +59,7 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		if err != nil {
 			return effectFailed(effect, "iam:UpdateAccessKey", err)
 		}
-		if x.opts.DryRun {
+		if x.rehearsing() {
 			return done(true)
 		}
 		got, err := x.userKeyStatus(ctx, cfg, "", t.KeyID)
@@ -84,7 +84,7 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		verb = "make the key active again (Actions → Activate)"
 	}
 	msg := fmt.Sprintf("Key %s belongs to the root user, and keyrunbook holds no root credentials (give them with --root-profile). %s. By hand: %s; %s. Status now: %s.",
-		t.KeyID, x.orgAdvice(ctx, status == iamtypes.StatusTypeInactive), consoleSteps(x.keyAccount(), t.KeyID, verb), retryReads, statusNow(got, source))
+		t.KeyID, x.orgAdvice(ctx, status == iamtypes.StatusTypeInactive), consoleSteps(x.account(ctx), t.KeyID, verb), retryReads, statusNow(got, source))
 	return runbook.EffectFailed{Effect: effect, Message: msg}
 }
 
@@ -105,7 +105,7 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 		}
 		if x.opts.OrgAdmin == nil {
 			return failed(effect, "Key %s belongs to the root user, and keyrunbook holds no root credentials (--root-profile) nor the Organizations management account's (for sts:AssumeRoot). "+
-				"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.keyAccount(), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
+				"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.account(ctx), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
 		}
 		rootCfg, f := x.assumeRoot(ctx, effect)
 		if f != nil {
@@ -117,7 +117,7 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 	if err != nil && apiCode(err) != "NoSuchEntity" {
 		return effectFailed(effect, "iam:DeleteAccessKey", err)
 	}
-	if x.opts.DryRun {
+	if x.rehearsing() {
 		return runbook.KeyDeleted{At: x.now(), DryRun: true}
 	}
 	got, err := x.userKeyStatus(ctx, cfg, "", t.KeyID)
@@ -135,11 +135,10 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 // credentials for the key's account: the --root-profile's, or the
 // responder's own when signed in as root.
 func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Config, bool, *runbook.EffectFailed) {
-	acct := x.keyAccount()
+	acct := x.account(ctx)
 	if x.opts.Root == nil {
-		x.mu.Lock()
-		isRoot := strings.HasSuffix(x.caller.ARN, ":root") && x.caller.Account == acct
-		x.mu.Unlock()
+		who := x.identity(ctx)
+		isRoot := strings.HasSuffix(who.ARN, ":root") && who.Account == acct
 		return x.cfg, isRoot, nil
 	}
 	cfg := withCallNotes(*x.opts.Root)
@@ -161,8 +160,8 @@ func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Conf
 // from the management account, allowed only to delete root credentials.
 func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, *runbook.EffectFailed) {
 	admin := withCallNotes(*x.opts.OrgAdmin)
-	out, err := x.read.sts(admin).AssumeRoot(ctx, &sts.AssumeRootInput{
-		TargetPrincipal: aws.String(x.keyAccount()),
+	out, err := x.write.rootSession(admin).AssumeRoot(ctx, &sts.AssumeRootInput{
+		TargetPrincipal: aws.String(x.account(ctx)),
 		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(DeleteRootCredentialsTask)},
 		DurationSeconds: aws.Int32(assumeRootSeconds),
 	})
@@ -173,7 +172,7 @@ func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, *
 		}
 		f.Message += fmt.Sprintf(". From the management account: aws sts assume-root --target-principal %s --task-policy-arn arn=%s, "+
 			"then with that session: aws iam delete-access-key --access-key-id KEY; or %s; %s.",
-			x.keyAccount(), DeleteRootCredentialsTask, consoleSteps(x.keyAccount(), "", "delete the key"), retryReads)
+			x.account(ctx), DeleteRootCredentialsTask, consoleSteps(x.account(ctx), "", "delete the key"), retryReads)
 		return aws.Config{}, &f
 	}
 	c := out.Credentials
@@ -268,7 +267,7 @@ func (x *Executor) orgAdvice(ctx context.Context, deactivating bool) string {
 	if err != nil || out.Organization == nil {
 		return "The account is not a known Organizations member, so no management account can act for root"
 	}
-	acct, mgmt := x.keyAccount(), aws.ToString(out.Organization.MasterAccountId)
+	acct, mgmt := x.account(ctx), aws.ToString(out.Organization.MasterAccountId)
 	if mgmt == acct {
 		return "The account is its organization's management account: no other account can act for its root user"
 	}
@@ -281,16 +280,6 @@ func (x *Executor) orgAdvice(ctx context.Context, deactivating bool) string {
 		"and aws organizations attach-policy --policy-id ID --target-id %s. keyrunbook cannot see an SCP from the member account, so the step completes only "+
 		"once the key itself reads inactive; deletion later works through sts:AssumeRoot (IAMDeleteRootUserCredentials) with --org-admin-profile",
 		acct, aws.ToString(out.Organization.Id), mgmt, RootDenySCP, acct)
-}
-
-// keyAccount is the account that owns the key (the caller's when unknown).
-func (x *Executor) keyAccount() string {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.key.Account != "" {
-		return x.key.Account
-	}
-	return x.caller.Account
 }
 
 const retryReads = "then press retry: keyrunbook reads the key's status again"

@@ -61,7 +61,8 @@ func withoutCallNotes(cfg aws.Config) aws.Config {
 // the key's records as the sweep does, and answers TrailSourceScanned. An
 // Athena or Lake source runs exactly the query the machine accepted, the
 // one the responder was shown; keyrunbook builds no SQL here.
-func (x *Executor) scanTrailSource(ctx context.Context, e runbook.ScanTrailSource, emit func(runbook.Event)) runbook.Event {
+func (x *Executor) scanTrailSource(ctx context.Context, e runbook.ScanTrailSource) runbook.Event {
+	emit := emitterOf(ctx)
 	tc := x.trailClients()
 	regions := e.Covered.Regions
 	if len(regions) == 0 {

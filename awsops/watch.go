@@ -55,7 +55,7 @@ func (x *Executor) pollWatch(ctx context.Context, e runbook.PollWatch) runbook.E
 	})
 	at := x.now()
 	obs := runbook.WatchObserved{At: at}
-	uses, err := x.keyUses(ctx, e.KeyID, e.Since, at)
+	uses, err := x.keyUses(ctx, e.KeyID, e.Regions, e.Since, at)
 	if err != nil {
 		for _, n := range notes {
 			emit(n)
@@ -69,9 +69,9 @@ func (x *Executor) pollWatch(ctx context.Context, e runbook.PollWatch) runbook.E
 	}
 	obs.Uses = uses
 	var unread []runbook.UnreadSignal
-	obs.Denied, unread = x.deniedCalls(ctx, e.Replacements, e.Since, at)
+	obs.Denied, unread = x.deniedCalls(ctx, e, at)
 	obs.Unread = append(obs.Unread, unread...)
-	obs.Alarms, unread = x.readAlarms(ctx)
+	obs.Alarms, unread = x.readAlarms(ctx, e.Applied, e.Callers)
 	obs.Unread = append(obs.Unread, unread...)
 	if x.opts.Health != nil {
 		obs.Unhealthy = x.opts.Health()
@@ -113,8 +113,8 @@ func (x *Executor) newWatchCalls(notes []runbook.Event) bool {
 // the account's regions, folded by source, action, region and error.
 // Failed calls count: an inactive key's use is someone still holding it,
 // a caller not moved or the attacker; who it is decides the advice.
-func (x *Executor) keyUses(ctx context.Context, keyID string, since, until time.Time) ([]runbook.KeyUse, error) {
-	regions := x.watchRegions(ctx)
+func (x *Executor) keyUses(ctx context.Context, keyID string, swept []string, since, until time.Time) ([]runbook.KeyUse, error) {
+	regions := x.watchRegions(ctx, swept)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var recs []TrailRecord
@@ -167,18 +167,16 @@ func foldKeyUses(recs []TrailRecord) []runbook.KeyUse {
 // deniedCalls finds the replacements' calls IAM denied: a permission the
 // least-privilege policy missed. A replacement role is looked up by its
 // session name (an instance's ID, a function's name), a user by its name.
-func (x *Executor) deniedCalls(ctx context.Context, names []string, since, until time.Time) ([]runbook.DeniedCall, []runbook.UnreadSignal) {
+func (x *Executor) deniedCalls(ctx context.Context, e runbook.PollWatch, until time.Time) ([]runbook.DeniedCall, []runbook.UnreadSignal) {
 	var out []runbook.DeniedCall
 	var unread []runbook.UnreadSignal
 	seen := map[string]int{}
-	for _, name := range names {
-		x.mu.Lock()
-		p, known := x.applied[name]
-		x.mu.Unlock()
+	since := e.Since
+	for _, name := range e.Replacements {
 		lookupName, regions := name, []string{DefaultRegion, x.homeRegion()}
-		if known {
+		if p, known := appliedNamed(e.Applied, name); known {
 			lookupName = sessionName(p)
-			regions = append(regions, x.candidateRegions(p)...)
+			regions = append(regions, x.candidateRegions(p, callerOf(e.Callers, p.CallerID))...)
 		}
 		for _, region := range dedupe(regions) {
 			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyUsername, lookupName, since, until)
@@ -237,33 +235,29 @@ func isPrincipal(u UserIdentity, name string) bool {
 // alarms lists CloudWatch alarms in ALARM (readAlarms), without saying
 // which regions could not be read.
 func (x *Executor) alarms(ctx context.Context) []string {
-	out, _ := x.readAlarms(ctx)
+	out, _ := x.readAlarms(ctx, nil, nil)
 	return out
 }
 
 // readAlarms lists CloudWatch alarms in ALARM in the home region and the
 // replacements' regions, and the regions it could not read: an alarm that
 // could not be read is unknown, never quiet.
-func (x *Executor) readAlarms(ctx context.Context) ([]string, []runbook.UnreadSignal) {
+func (x *Executor) readAlarms(ctx context.Context, applied []runbook.Proposal, callers []runbook.UsageCaller) ([]string, []runbook.UnreadSignal) {
 	// Alarms live where the workloads run: the home region, the regions of
 	// the replacements, and every region a legitimate caller of the key
 	// used, since a caller never moved is the one whose alarm matters.
 	regions := []string{x.homeRegion()}
-	x.mu.Lock()
-	for _, p := range x.applied {
+	for _, p := range applied {
 		regions = append(regions, p.Region)
 	}
-	if x.inv != nil {
-		for _, c := range x.inv.Callers {
-			if c.NeedsReplacement() {
-				regions = append(regions, c.Regions...)
-				if c.ResourceRegion != "" {
-					regions = append(regions, c.ResourceRegion)
-				}
+	for _, c := range callers {
+		if c.NeedsReplacement() {
+			regions = append(regions, c.Regions...)
+			if c.ResourceRegion != "" {
+				regions = append(regions, c.ResourceRegion)
 			}
 		}
 	}
-	x.mu.Unlock()
 	var out []string
 	var unread []runbook.UnreadSignal
 	for _, region := range dedupe(regions) {
@@ -321,19 +315,14 @@ func appendUnread(list []runbook.UnreadSignal, u runbook.UnreadSignal) []runbook
 // watchRegions are the regions whose event history the watch reads: those
 // the investigation read, else the account's enabled regions, else the
 // home region alone.
-func (x *Executor) watchRegions(ctx context.Context) []string {
+func (x *Executor) watchRegions(ctx context.Context, swept []string) []string {
 	x.mu.Lock()
-	inv, cached := x.inv, x.regions
+	cached := x.accountRegions
 	x.mu.Unlock()
-	if inv == nil && len(cached) > 0 {
+	if len(swept) == 0 && len(cached) > 0 {
 		return cached
 	}
-	var regions []string
-	if inv != nil {
-		for _, r := range inv.Regions {
-			regions = append(regions, r.Region)
-		}
-	}
+	regions := slices.Clone(swept)
 	if len(regions) == 0 {
 		out, err := x.read.ec2(x.homeRegion()).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 		if err == nil {
@@ -343,9 +332,9 @@ func (x *Executor) watchRegions(ctx context.Context) []string {
 		}
 	}
 	regions = dedupe(append(regions, x.homeRegion()))
-	if inv == nil {
+	if len(swept) == 0 {
 		x.mu.Lock()
-		x.regions = regions
+		x.accountRegions = regions
 		x.mu.Unlock()
 	}
 	return regions
@@ -384,4 +373,24 @@ func (x *Executor) lookup(ctx context.Context, region string, key cttypes.Lookup
 
 func oneLine(err error) string {
 	return redact(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// appliedNamed finds the applied replacement of the name.
+func appliedNamed(applied []runbook.Proposal, name string) (runbook.Proposal, bool) {
+	for _, p := range applied {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return runbook.Proposal{}, false
+}
+
+// callerOf finds a caller by ID; the zero caller when it is not there.
+func callerOf(callers []runbook.UsageCaller, id string) runbook.UsageCaller {
+	for _, c := range callers {
+		if c.ID == id {
+			return c
+		}
+	}
+	return runbook.UsageCaller{}
 }

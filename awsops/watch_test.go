@@ -54,13 +54,14 @@ func TestPollWatchSeesTheAlarmOfAWorkloadNotMoved(t *testing.T) {
 	if ev, _ := runEffect(t, x, runbook.ApplyReplacement{Proposal: proposals[0]}); ev.EventName() != "ReplacementApplied" {
 		t.Fatal(ev) // billing-worker moves to an instance role; nas-backup stays on the key
 	}
+	applied := []runbook.Proposal{proposals[0]}
 	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
 		t.Fatal(ev)
 	}
 	since := r.clock.Now()
 	var obs runbook.WatchObserved
 	for range 14 { // nas-backup calls hourly: a reading every 5 minutes for over an hour
-		ev, _ := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since})
+		ev, _ := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since, Applied: applied})
 		obs = ev.(runbook.WatchObserved)
 		if len(obs.Alarms) > 0 {
 			break
@@ -81,7 +82,7 @@ func TestPollWatchSeesAReplacementDenied(t *testing.T) {
 		t.Fatal(ev)
 	}
 	since := r.clock.Now()
-	ev, _ := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: since, Replacements: []string{p.Name}})
+	ev, _ := runEffect(t, r.x, runbook.PollWatch{KeyID: r.sim.LeakedKeyID(), Since: since, Replacements: []string{p.Name}, Applied: []runbook.Proposal{p}})
 	obs := ev.(runbook.WatchObserved)
 	if len(obs.Denied) != 1 || obs.Denied[0].Principal != p.Name || obs.Denied[0].Action != "kms:Decrypt" {
 		t.Fatalf("want kms:Decrypt denied to %s, got %+v", p.Name, obs.Denied)
@@ -167,16 +168,16 @@ func TestPollWatchReadsAlarmsWhereTheCallersWork(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
 	leaked := r.sim.LeakedKeyID()
 	x := r.executorIn(t, "us-east-1", leaked, ExecutorOptions{Root: r.x.opts.Root, PollInterval: 5 * time.Minute})
-	x.Restore(runbook.State{Investigation: &runbook.Investigation{Callers: []runbook.UsageCaller{
+	callers := []runbook.UsageCaller{
 		{ID: "c-backup", Kind: runbook.CallerOffAWS, Label: runbook.LabelLegitimate, Regions: []string{"eu-west-1"}},
-	}}})
+	}
 	if ev, _ := runEffect(t, x, runbook.DeactivateKey{KeyTarget: runbook.KeyTarget{KeyID: leaked, Root: true}}); ev.EventName() != "KeyDeactivated" {
 		t.Fatal(ev)
 	}
 	since := r.clock.Now()
 	var obs runbook.WatchObserved
 	for range 14 {
-		ev, _ := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since})
+		ev, _ := runEffect(t, x, runbook.PollWatch{KeyID: leaked, Since: since, Callers: callers})
 		obs = ev.(runbook.WatchObserved)
 		if slices.Contains(obs.Alarms, "nas-backup-missed") {
 			return

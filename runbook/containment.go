@@ -13,13 +13,20 @@ func (m *Machine) startWatch(at time.Time) {
 }
 
 func (m *Machine) pollEffect() Effect {
-	var names []string
+	e := PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart}
 	for _, p := range m.s.Proposals {
 		if p.Applied {
-			names = append(names, p.Name)
+			e.Replacements = append(e.Replacements, p.Name)
+			e.Applied = append(e.Applied, p)
 		}
 	}
-	return PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart, Replacements: names}
+	if inv := m.s.Investigation; inv != nil && !m.s.Sweeping {
+		e.Callers = legitimate(inv.Callers)
+		for _, r := range inv.Regions {
+			e.Regions = append(e.Regions, r.Region)
+		}
+	}
+	return e
 }
 
 // Impact reports whether the last watch reading showed anything broken:

@@ -371,6 +371,9 @@ type Proposal struct {
 	Moved     bool     `json:"moved"` // the caller was seen under the new identity
 	// Created lists what applying made (ARNs, key ID), never a secret.
 	Created []string `json:"created,omitempty"`
+	// AppliedAt is when the first apply began: where the move check
+	// starts looking for the caller under its replacement.
+	AppliedAt time.Time `json:"appliedAt,omitzero"`
 }
 
 // CheckItem is one hardening check.

@@ -37,6 +37,9 @@ type ProposeReplacements struct {
 // ApplyReplacement creates the identity a proposal describes.
 type ApplyReplacement struct {
 	Proposal Proposal `json:"proposal"`
+	// Caller is the caller the replacement is for: where its target may
+	// run, and (off AWS) the address whose workload takes the new key.
+	Caller UsageCaller `json:"caller,omitzero"`
 }
 
 // VerifyMove looks for the caller's calls under its new identity.
@@ -69,11 +72,23 @@ type PollWatch struct {
 	Since time.Time `json:"since"`
 	// Replacements are the identities whose AccessDenied errors matter.
 	Replacements []string `json:"replacements,omitempty"`
+	// Applied are the replacements applied, by which their sessions and
+	// regions are found; Callers are the legitimate callers, whose
+	// regions hold the alarms that matter.
+	Applied []Proposal    `json:"applied,omitempty"`
+	Callers []UsageCaller `json:"callers,omitempty"`
+	// Regions are the regions the investigation read; empty reads the
+	// account's enabled regions.
+	Regions []string `json:"regions,omitempty"`
 }
 
 // CheckHardening reads the account's hardening checklist.
 type CheckHardening struct {
 	KeyID string `json:"keyId"`
+	// Swept is true when the investigation finished; BlastRadius is what
+	// it found the attacker created, which the checklist reads again.
+	Swept       bool       `json:"swept,omitempty"`
+	BlastRadius []Resource `json:"blastRadius,omitempty"`
 }
 
 // CleanUpResource removes or disables something the attacker created

@@ -144,6 +144,8 @@ type ReplacementApplied struct {
 	CallerID string   `json:"callerId"`
 	Created  []string `json:"created"`
 	DryRun   bool     `json:"dryRun,omitempty"`
+	// At is when the apply began.
+	At time.Time `json:"at,omitzero"`
 }
 
 // CallerMoved reports whether a caller now calls as its replacement.

@@ -90,7 +90,7 @@ func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
 	}
 	m.settle("DeleteKey")
 	s.Key.Status, s.DeletedAt, s.Step = KeyGone, e.At, StepHarden
-	return []Effect{CheckHardening{KeyID: s.KeyID}}, nil
+	return []Effect{m.hardeningEffect()}, nil
 }
 
 func (m *Machine) target() KeyTarget {

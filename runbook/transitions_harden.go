@@ -37,7 +37,15 @@ func (m *Machine) recheckHardening(e RecheckHardening) ([]Effect, error) {
 	if m.isPending("CheckHardening") {
 		return nil, refuse(s.Step, e, "the checklist is being read")
 	}
-	return []Effect{CheckHardening{KeyID: s.KeyID}}, nil
+	return []Effect{m.hardeningEffect()}, nil
+}
+
+func (m *Machine) hardeningEffect() Effect {
+	e := CheckHardening{KeyID: m.s.KeyID}
+	if inv := m.s.Investigation; inv != nil && !m.s.Sweeping {
+		e.Swept, e.BlastRadius = true, inv.BlastRadius
+	}
+	return e
 }
 
 func (m *Machine) closeIncident(e CloseIncident) ([]Effect, error) {

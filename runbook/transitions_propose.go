@@ -35,7 +35,8 @@ func (m *Machine) applyProposals(e ApplyProposals) ([]Effect, error) {
 	var effects []Effect
 	for _, p := range s.Proposals {
 		if p.Decision == DecisionApply && !p.Applied {
-			effects = append(effects, ApplyReplacement{Proposal: p})
+			c, _ := s.Investigation.Caller(p.CallerID)
+			effects = append(effects, ApplyReplacement{Proposal: p, Caller: c})
 		}
 	}
 	return effects, nil

@@ -17,6 +17,9 @@ func (m *Machine) replacementApplied(e ReplacementApplied) ([]Effect, error) {
 	m.settleProposal("ApplyReplacement", e.CallerID)
 	s.Proposals = cloneProposals(s.Proposals)
 	s.Proposals[i].Applied, s.Proposals[i].Created = true, e.Created
+	if s.Proposals[i].AppliedAt.IsZero() {
+		s.Proposals[i].AppliedAt = e.At
+	}
 	return nil, nil
 }
 

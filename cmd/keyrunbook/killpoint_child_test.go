@@ -76,7 +76,6 @@ func TestKillPointChild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x.Restore(rp.Machine.State())
 		en, pending = runbook.ResumeEngine(rp.Machine, j), rp.Pending
 	}
 	kx := &kpExecutor{inner: x, en: en}

@@ -159,7 +159,6 @@ func continueIncident(ctx context.Context, path string, st runbook.State, o resp
 	if err != nil {
 		return err
 	}
-	x.Restore(rp.Machine.State())
 	en := runbook.ResumeEngine(rp.Machine, j)
 	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, Pending: rp.Pending, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
 	if err != nil {

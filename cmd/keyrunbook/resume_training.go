@@ -55,7 +55,6 @@ func rebuildTraining(ctx context.Context, st runbook.State, records []runbook.Re
 	if err != nil {
 		return nil, err
 	}
-	t.exec.Restore(st)
 	for _, c := range runbook.Changes(records) {
 		advanceTo(t, c.At)
 		if f, failed := t.exec.Run(ctx, c.Effect, nil).(runbook.EffectFailed); failed {
