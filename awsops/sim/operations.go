@@ -84,10 +84,10 @@ type service struct {
 }
 
 // catalog is every service the sim serves, by name. The constructor
-// assembles one (New); scenario validation and Operations, which run
-// without a Sim, assemble their own. Nothing registers itself: a new
-// service is a line in newCatalog, a new operation a line in its
-// service's table.
+// assembles one (New); what runs without a Sim (scenario validation,
+// Operations, Faulty) assembles its own. Nothing registers itself: a new
+// service is a line in apis, a new operation a line in its service's
+// table.
 type catalog map[string]*service
 
 // apis declares the services, one line a service, each from its own file.
