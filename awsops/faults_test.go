@@ -20,7 +20,13 @@ import (
 // wait AWS's 20 s worst case.
 func faultySweep(t *testing.T, faults ...sim.Fault) (*sim.Sim, runbook.Event) {
 	t.Helper()
-	s, url := startSim(t, "minted-session", sim.WithFaults(faults...))
+	return faultySweepOf(t, "minted-session", day, faults...)
+}
+
+// faultySweepOf sweeps a scenario's last window through the fault layer.
+func faultySweepOf(t *testing.T, scenario string, window time.Duration, faults ...sim.Fault) (*sim.Sim, runbook.Event) {
+	t.Helper()
+	s, url := startSim(t, scenario, sim.WithFaults(faults...))
 	c := responder(t, s, url)
 	cfg := c.Config
 	c.NewCloudTrail = func(region string) CloudTrailAPI {
@@ -29,7 +35,7 @@ func faultySweep(t *testing.T, faults ...sim.Fault) (*sim.Sim, runbook.Event) {
 			o.Retryer = retry.AddWithMaxBackoffDelay(adaptiveRetryer(), 20*time.Millisecond)
 		})
 	}
-	ev := Investigate(context.Background(), c, runbook.SweepCloudTrail{KeyID: s.LeakedKeyID(), From: s.Now().Add(-day), To: s.Now()}, nil)
+	ev := Investigate(context.Background(), c, runbook.SweepCloudTrail{KeyID: s.LeakedKeyID(), From: s.Now().Add(-window), To: s.Now()}, nil)
 	return s, ev
 }
 
@@ -51,22 +57,7 @@ func foundCallers(inv runbook.Investigation) []string {
 func TestSweepUnderTransientFaultsFindsTheSameCallers(t *testing.T) {
 	_, clean := faultySweep(t)
 	want := foundCallers(clean.(runbook.SweepFinished).Investigation)
-	runs := []struct {
-		name   string
-		faults []sim.Fault
-	}{
-		{"throttling", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultThrottle, Every: 2, Times: 6}}},
-		{"server errors", []sim.Fault{{Operation: "LookupEvents", Kind: sim.Fault5xx, Every: 3}}},
-		{"resets", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultReset, Every: 4}}},
-		{"latency", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultLatency, Every: 2, Latency: 30 * time.Millisecond}}},
-		{"mixed, on every operation", []sim.Fault{
-			{Operation: "*", Kind: sim.FaultThrottle, Every: 5, Times: 6},
-			{Operation: "*", Kind: sim.Fault5xx, Every: 7},
-			{Operation: "*", Kind: sim.FaultReset, Every: 11},
-			{Operation: "*", Kind: sim.FaultLatency, Every: 3, Latency: 10 * time.Millisecond},
-		}},
-	}
-	for _, r := range runs {
+	for _, r := range faultRuns {
 		t.Run(r.name, func(t *testing.T) {
 			_, ev := faultySweep(t, r.faults...)
 			fin, ok := ev.(runbook.SweepFinished)
@@ -81,6 +72,24 @@ func TestSweepUnderTransientFaultsFindsTheSameCallers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// faultRuns are the transient faults a sweep must outlast: each kind on
+// LookupEvents, then all of them on every operation.
+var faultRuns = []struct {
+	name   string
+	faults []sim.Fault
+}{
+	{"throttling", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultThrottle, Every: 2, Times: 6}}},
+	{"server errors", []sim.Fault{{Operation: "LookupEvents", Kind: sim.Fault5xx, Every: 3}}},
+	{"resets", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultReset, Every: 4}}},
+	{"latency", []sim.Fault{{Operation: "LookupEvents", Kind: sim.FaultLatency, Every: 2, Latency: 30 * time.Millisecond}}},
+	{"mixed, on every operation", []sim.Fault{
+		{Operation: "*", Kind: sim.FaultThrottle, Every: 5, Times: 6},
+		{Operation: "*", Kind: sim.Fault5xx, Every: 7},
+		{Operation: "*", Kind: sim.FaultReset, Every: 11},
+		{Operation: "*", Kind: sim.FaultLatency, Every: 3, Latency: 10 * time.Millisecond},
+	}},
 }
 
 // TestMintedLookupThatFailsIsAGap is the lost caller: the lookups

@@ -22,6 +22,7 @@ var handlers = map[string]handler{
 	"PollWatch":           handle((*Executor).pollWatch),
 	"ReactivateKey":       handle((*Executor).reactivate),
 	"DeleteKey":           handle((*Executor).deleteKey),
+	"ReadKeyStatus":       handle((*Executor).readKeyStatus),
 	"CheckHardening":      handle((*Executor).checkHardening),
 	"CleanUpResource":     handle((*Executor).cleanUp),
 	"ScanTrailSource":     handle((*Executor).scanTrailSource),

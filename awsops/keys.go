@@ -150,3 +150,33 @@ func orGone(s runbook.KeyStatus) string {
 	}
 	return string(s)
 }
+
+// readKeyStatus reads the key's status again for the Delete step: with
+// root's credentials for a root key when keyrunbook holds them, else as
+// deletion itself would find it. A status that cannot be read fails the
+// effect, so the step says unknown and why, never a status it did not read.
+func (x *Executor) readKeyStatus(ctx context.Context, e runbook.ReadKeyStatus) runbook.Event {
+	effect, t := e.EffectName(), e.KeyTarget
+	if t.Root {
+		if cfg, asRoot, fail := x.rootCredentials(ctx, effect); fail == nil && asRoot {
+			got, err := x.userKeyStatus(ctx, cfg, "", t.KeyID)
+			if err != nil {
+				return effectFailed(effect, "iam:ListAccessKeys", err)
+			}
+			return runbook.KeyStatusRead{Status: got, At: x.now()}
+		}
+		got, source := x.rootKeyStatus(ctx, t.KeyID)
+		if got == runbook.KeyUnknown {
+			return failed(effect, "The status of root key %s could not be read: %s. Retry reads it again.", t.KeyID, source)
+		}
+		return runbook.KeyStatusRead{Status: got, At: x.now(), Source: source}
+	}
+	if t.User == "" {
+		return failed(effect, "The owner of key %s is unknown, so its status cannot be read. Identify the key again.", t.KeyID)
+	}
+	got, err := x.userKeyStatus(ctx, x.cfg, t.User, t.KeyID)
+	if err != nil {
+		return effectFailed(effect, "iam:ListAccessKeys", err)
+	}
+	return runbook.KeyStatusRead{Status: got, At: x.now()}
+}

@@ -84,7 +84,7 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	}
 	s.WatchPassed, s.Step = true, StepDelete
 	m.noteShortWatch()
-	return nil, nil
+	return m.readKeyEffects(), nil
 }
 
 func (m *Machine) lesson(reason string) string {
@@ -115,6 +115,9 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	s := &m.s
 	if s.Step != StepWatch && s.Step != StepDelete {
 		return nil, refuse(s.Step, e, "the key is deleted only after it was deactivated and watched")
+	}
+	if reason := m.keyReadRefusal(); reason != "" {
+		return nil, refuse(s.Step, e, "%s", reason)
 	}
 	if s.Key.Status != KeyInactive {
 		return nil, refuse(s.Step, e, "cannot delete: key is still active")

@@ -76,6 +76,10 @@ func describe(rec Record) string {
 		return "key active again at " + stamp(e.At)
 	case ConfirmDelete:
 		return "deletion confirmed by typing the key's last four characters"
+	case RereadKey:
+		return "the key's status asked for again as the Delete step opened"
+	case KeyStatusRead:
+		return "the key read again before deletion: " + orUnknown(string(e.Status)) + " at " + stamp(e.At)
 	case KeyDeleted:
 		if e.DryRun {
 			return "DRY-RUN: the key would be deleted (rehearsed at " + stamp(e.At) + ")"

@@ -53,6 +53,8 @@ func (x *scripted) Run(_ context.Context, e Effect, emit func(Event)) Event {
 		return WatchObserved{At: x.now}
 	case ReactivateKey:
 		return KeyReactivated{At: x.now}
+	case ReadKeyStatus:
+		return KeyStatusRead{Status: KeyInactive, At: x.now}
 	case DeleteKey:
 		return KeyDeleted{At: x.now}
 	case CheckHardening:

@@ -71,7 +71,7 @@ var path = []stage{
 	{"deactivate", []Event{ProceedToDeactivate{}}},
 	{"deactivating", []Event{ConfirmDeactivate{}}},
 	{"watching", []Event{KeyDeactivated{At: t0.Add(time.Hour)}}},
-	{"watched", []Event{WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}}},
+	{"watched", []Event{WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}, KeyStatusRead{Status: KeyInactive, At: t0.Add(time.Hour + DefaultWatchWindow)}}},
 	{"deleting", []Event{ConfirmDelete{Typed: "MPLE"}}},
 	{"harden", []Event{KeyDeleted{At: t0.Add(2 * time.Hour)}}},
 	{"checked", []Event{HardeningChecked{Items: []CheckItem{{ID: "root-keys", OK: true}}}}},

@@ -58,9 +58,13 @@ type State struct {
 
 	WatchWindow   time.Duration `json:"watchWindow"`
 	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`
-	WatchStart    time.Time     `json:"watchStart,omitzero"`
-	WatchLast     time.Time     `json:"watchLast,omitzero"`
-	WatchPassed   bool          `json:"watchPassed"`
+	// KeyReadAt is when the Delete step last read the key's status in IAM
+	// (keyread.go); KeyReadFrom where, for a root key read without root.
+	KeyReadAt   time.Time `json:"keyReadAt,omitzero"`
+	KeyReadFrom string    `json:"keyReadFrom,omitempty"`
+	WatchStart  time.Time `json:"watchStart,omitzero"`
+	WatchLast   time.Time `json:"watchLast,omitzero"`
+	WatchPassed bool      `json:"watchPassed"`
 	// WatchEnded is true when the window ran its length with something
 	// still blocking deletion (Blockers): the watch stops polling and
 	// waits for the responder to fix, roll back or restart it.

@@ -91,7 +91,26 @@ func TestTransitions(t *testing.T) {
 
 		// Watch.
 		{name: "quiet reading keeps watching", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + 10*time.Minute)}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
-		{name: "quiet full window moves to delete", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}, wantStep: StepDelete},
+		{name: "quiet full window moves to delete", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}, wantStep: StepDelete, wantEffects: []string{"ReadKeyStatus"}},
+		{name: "dry-run delete step reads nothing again", at: "watching", setup: func(m *Machine) { m.s.Mode = ModeDryRun },
+			event: WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}, wantStep: StepDelete},
+		{name: "delete while the key is read again refused", at: "watching", setup: watchPassed, event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "being read again"},
+		{name: "delete after the read found the key active refused", at: "watching", setup: func(m *Machine) {
+			watchPassed(m)
+			applyOrPanic(m, KeyStatusRead{Status: KeyActive, At: t0.Add(2 * time.Hour)})
+		}, event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "key is still active"},
+		{name: "delete after the read failed refused", at: "watching", setup: func(m *Machine) {
+			watchPassed(m)
+			applyOrPanic(m, EffectFailed{Effect: "ReadKeyStatus", Message: "AccessDenied"})
+		}, event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "status is unknown"},
+		{name: "retry reads the key again", at: "watching", setup: func(m *Machine) {
+			watchPassed(m)
+			applyOrPanic(m, EffectFailed{Effect: "ReadKeyStatus", Message: "AccessDenied"})
+		}, event: Retry{}, wantStep: StepDelete, wantEffects: []string{"ReadKeyStatus"}},
+		{name: "reread the key at delete", at: "watched", event: RereadKey{}, wantStep: StepDelete, wantEffects: []string{"ReadKeyStatus"}},
+		{name: "reread while reading asks nothing more", at: "watching", setup: watchPassed, event: RereadKey{}, wantStep: StepDelete},
+		{name: "reread before delete refused", at: "watching", event: RereadKey{}, wantRefusal: "at the Delete step"},
+		{name: "key status unasked refused", at: "watching", event: KeyStatusRead{Status: KeyInactive, At: t0.Add(2 * time.Hour)}, wantRefusal: "no ReadKeyStatus was asked for"},
 		{name: "key use ends the window unpassed", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), KeyUses: 3}, wantStep: StepWatch},
 		{name: "broken workload ends the window unpassed", at: "watching", event: WatchObserved{At: t0.Add(2 * time.Hour), Unhealthy: []string{"cron"}}, wantStep: StepWatch},
 		{name: "key use within the window keeps watching", at: "watching", event: WatchObserved{At: t0.Add(time.Hour + 10*time.Minute), KeyUses: 3}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
@@ -227,5 +246,17 @@ func TestParseKeyIDDoesNotEchoASecret(t *testing.T) {
 	_, err := ParseKeyID(secret)
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Fatalf("error %v echoes the pasted secret", err)
+	}
+}
+
+// watchPassed ends the watch window quietly: the Delete step opens and
+// reads the key again.
+func watchPassed(m *Machine) {
+	applyOrPanic(m, WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)})
+}
+
+func applyOrPanic(m *Machine, ev Event) {
+	if _, err := m.Apply(ev); err != nil {
+		panic(err)
 	}
 }

@@ -42,6 +42,8 @@ func eventPool() []Event {
 		RestartWatch{},
 		RequestReactivate{Reason: "impact"},
 		KeyReactivated{At: t0.Add(6 * time.Hour)},
+		KeyStatusRead{Status: KeyInactive, At: t0.Add(5 * time.Hour)},
+		KeyStatusRead{Status: KeyActive, At: t0.Add(5 * time.Hour)},
 		ConfirmDelete{Typed: "XXXX"},
 		CleanUp{Resource: fixtureInvestigation().BlastRadius[0]},
 		ResourceCleanedUp{Resource: fixtureInvestigation().BlastRadius[0]},

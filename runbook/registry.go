@@ -93,6 +93,8 @@ var eventList = []EventSpec{
 	on(Result, StepReactivate, (*Machine).keyReactivated),
 
 	on(Intent, StepDelete, (*Machine).confirmDelete),
+	on(Result, StepDelete, noEffect((*Machine).keyStatusRead)),
+	on(Intent, StepDelete, (*Machine).rereadKey),
 	on(Result, StepDelete, (*Machine).keyDeleted),
 
 	on(Intent, StepHarden, (*Machine).cleanUp),
@@ -119,6 +121,7 @@ var effectList = []EffectSpec{
 	effect[DeactivateKey](StepDeactivate, "KeyDeactivated"),
 	effect[PollWatch](StepWatch, "WatchObserved"),
 	effect[ReactivateKey](StepReactivate, "KeyReactivated"),
+	effect[ReadKeyStatus](StepDelete, "KeyStatusRead"),
 	effect[DeleteKey](StepDelete, "KeyDeleted"),
 	effect[CheckHardening](StepHarden, "HardeningChecked"),
 	effect[CleanUpResource](StepHarden, "ResourceCleanedUp"),

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"slices"
+
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -102,10 +104,12 @@ func (v deleteView) view(f frame, c cleanupList) string {
 			sty.Warning.Render("· ")+"the watch would run "+shortDur(st.WatchWindow)+" after a real deactivation (dry-run: not watched)",
 		)
 	} else {
-		lines = append(lines,
-			keyInactiveLine(st, check),
-			check(st.WatchPassed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.WatchWindow)+") passed with nothing blocking"),
-		)
+		lines = append(lines, keyInactiveLines(f)...)
+		if len(st.Unread) > 0 {
+			lines = append(lines, hang(sty.Warning.Render("? "), "the watch: unknown, because "+st.Unread[0].Text(), plain, f.w, "  ")...)
+		} else {
+			lines = append(lines, check(st.WatchPassed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.WatchWindow)+") passed with nothing blocking"))
+		}
 	}
 	for _, u := range st.Contained() {
 		lines = append(lines, hang(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
@@ -144,11 +148,58 @@ func keyIDChar(k tea.KeyPressMsg) bool {
 	return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')
 }
 
-// keyInactiveLine asserts the key's status as last read: after a deletion
-// found it turned back on, it says so instead of "Inactive since …".
-func keyInactiveLine(st runbook.State, check func(bool, string) string) string {
-	if st.Key.Status != runbook.KeyInactive {
-		return check(false, "the key reads "+string(st.Key.Status)+" in IAM: someone turned it back on; roll back (R) and deactivate again")
+// keyInactiveLines assert only what the step read of the key in IAM as it
+// opened (runbook.ReadKeyStatus): while that read runs they assert nothing,
+// when it failed they say unknown and why, and a key someone turned back
+// on reads as such, never as "Inactive since" the deactivation.
+func keyInactiveLines(f frame) []string {
+	st, sty := f.st, f.sty
+	line := func(mark, text string) []string { return hang(mark, text, plain, f.w, "  ") }
+	for _, n := range st.Pending {
+		if n == "ReadKeyStatus" {
+			return line(f.spin+" ", "the key's status: reading it again in IAM…")
+		}
 	}
-	return check(true, "the key is Inactive since "+stamp(st.DeactivatedAt))
+	for _, e := range st.Failed {
+		if e.EffectName() == "ReadKeyStatus" {
+			why := "reading it again failed"
+			if st.LastError != nil && st.LastError.Effect == "ReadKeyStatus" {
+				why = redact(st.LastError.Message)
+			}
+			return line(sty.Warning.Render("? "), "the key's status: unknown, because "+why+" (r reads it again)")
+		}
+	}
+	read := ""
+	if !st.KeyReadAt.IsZero() {
+		read = " at " + stamp(st.KeyReadAt)
+		if st.KeyReadFrom != "" {
+			read = " (" + st.KeyReadFrom + ")"
+		}
+	}
+	ok, bad := sty.OK.Render("✓ "), sty.Danger.Render("✗ ")
+	switch st.Key.Status {
+	case runbook.KeyInactive:
+		if read != "" {
+			return line(ok, "IAM reads the key Inactive"+read)
+		}
+		return line(ok, "the key is Inactive since "+stamp(st.DeactivatedAt))
+	case runbook.KeyGone:
+		return line(bad, "the key is already deleted in IAM"+read+": someone deleted it; confirm to record it")
+	}
+	return line(bad, "the key reads "+string(st.Key.Status)+" in IAM"+read+": someone turned it back on; roll back (R) and deactivate again")
+}
+
+// rereadOnResume reads the key again when a resumed incident opens on the
+// Delete step: the status it holds is as old as the log. A read the log
+// left pending runs with the other pending effects instead.
+func rereadOnResume(opts Options) []runbook.Effect {
+	st := opts.Engine.Machine().State()
+	if st.Step != runbook.StepDelete || st.Mode == runbook.ModeDryRun || slices.Contains(st.Pending, "ReadKeyStatus") {
+		return nil
+	}
+	effects, err := opts.Engine.Submit(runbook.RereadKey{})
+	if err != nil {
+		return nil // the screen then shows the status the log holds, dated
+	}
+	return effects
 }

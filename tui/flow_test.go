@@ -97,7 +97,7 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.waitFor("type yes:")
 	p.tm.Type("yes")
 	p.press("enter")
-	p.waitFor("Delete · remove the key for good", "✓ the watch (30m00s) passed")
+	p.waitFor("Delete · remove the key for good", "✓ the watch (30m00s) passed", "✓ IAM reads the key Inactive at")
 	p.tm.Type(runbook.LastFour(testKey))
 	p.press("enter")
 	p.waitFor("Harden · 2 of 4 checks pass")

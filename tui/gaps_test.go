@@ -64,12 +64,12 @@ func TestDeleteScreenSaysWhatTheDeletionRead(t *testing.T) {
 	h.x.failWith = &runbook.EffectFailed{Effect: "DeleteKey", Code: runbook.CodeKeyNotInactive,
 		Message: "Key " + testKey + " reads Active in IAM, not Inactive: someone turned it back on."}
 	h.toDelete()
-	h.wantScreen("✓ the key is Inactive")
+	h.wantScreen("✓ IAM reads the key Inactive")
 	h.typeText(runbook.LastFour(testKey))
 	h.press("enter")
 	h.wantStep(runbook.StepDelete)
 	h.wantScreen("✗ the key reads Active in IAM")
-	if strings.Contains(h.screen(), "✓ the key is Inactive") {
+	if strings.Contains(h.screen(), "✓ IAM reads the key Inactive") {
 		t.Fatalf("the screen still asserts the key is inactive:\n%s", h.screen())
 	}
 	// And the machine will not delete it on a second try.

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -184,7 +185,7 @@ func New(opts Options) Model {
 	m.propose = newProposeView()
 	m.remove = newDeleteView(sty)
 	m.replace = replaceView{details: map[string]string{}, secrets: map[string]string{}}
-	m.startup = m.start(opts.Pending)
+	m.startup = m.start(append(slices.Clone(opts.Pending), rereadOnResume(opts)...))
 	m.layout()
 	m.sync()
 	return m

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -108,6 +109,9 @@ type script struct {
 	failOnce string
 	// failWith, when set, is failOnce's answer instead of AccessDenied.
 	failWith *runbook.EffectFailed
+	// keyStatus is what reading the key again finds (Inactive when unset):
+	// Active after someone turned it back on out of band.
+	keyStatus runbook.KeyStatus
 	// parkAfter, when positive, makes every watch reading after that many
 	// wait until the program ends, as a slow CloudTrail would: the watch
 	// stays open for the responder to act.
@@ -209,6 +213,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	case runbook.ReactivateKey:
 		s.clock = s.clock.Add(time.Minute)
 		return runbook.KeyReactivated{At: s.clock}
+	case runbook.ReadKeyStatus:
+		note("iam", "ListAccessKeys", map[string]string{"UserName": x.User})
+		return runbook.KeyStatusRead{Status: cmp.Or(s.keyStatus, runbook.KeyInactive), At: s.clock}
 	case runbook.DeleteKey:
 		note("iam", "DeleteAccessKey", map[string]string{"AccessKeyId": x.KeyID, "UserName": x.User})
 		return runbook.KeyDeleted{At: s.clock}

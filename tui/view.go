@@ -208,6 +208,8 @@ func describeEffect(name string) string {
 		return "reactivating the key"
 	case "DeleteKey":
 		return "deleting the key"
+	case "ReadKeyStatus":
+		return "reading the key's status again"
 	case "CheckHardening":
 		return "reading the hardening checklist"
 	case "CleanUpResource":

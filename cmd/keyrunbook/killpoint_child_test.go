@@ -8,12 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
@@ -36,7 +39,12 @@ func TestKillPointChild(t *testing.T) {
 	if base == "" {
 		t.Skip("run by TestKillPoints")
 	}
-	sc, err := sim.LoadScenario(os.Getenv("KP_SCENARIO"))
+	f, err := os.Open(os.Getenv("KP_SCENARIO"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := sim.ParseScenario(f)
+	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +56,7 @@ func TestKillPointChild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		cfg.APIOptions = append(cfg.APIOptions, nameOperation)
 		return cfg
 	}
 	cfg, rootCfg := load(os.Getenv("KP_ID"), os.Getenv("KP_SECRET")), load(os.Getenv("KP_ROOT_ID"), os.Getenv("KP_ROOT_SECRET"))
@@ -94,7 +103,7 @@ func TestKillPointChild(t *testing.T) {
 // response of the scenario drills, chosen from the state, so that a
 // resumed run picks up where the killed one stopped.
 func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Executor, sc *sim.Scenario, base string, clk remoteClock) {
-	verified := false
+	verifies, pointed := 0, false
 	for range 300 {
 		st := en.Machine().State()
 		var ev runbook.Event
@@ -113,6 +122,10 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 		case st.Step == runbook.StepPropose:
 			ev = runbook.ApplyProposals{}
 			for _, p := range st.Proposals {
+				if oidc := kpOIDCProposal(st, sc, p); oidc != nil {
+					ev = runbook.EditProposal{Proposal: *oidc}
+					break
+				}
 				if p.Target == "" {
 					// The trainee reads the function off the account.
 					c, _ := st.Investigation.Caller(p.CallerID)
@@ -131,13 +144,24 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			}
 		case st.Step == runbook.StepReplace:
 			ev = runbook.ProceedToDeactivate{}
-			if slices.ContainsFunc(st.Proposals, func(p runbook.Proposal) bool { return !p.Moved }) {
-				if verified {
+			for _, p := range st.Proposals {
+				if p.Kind == runbook.ReplaceOIDCRole && p.Applied && !p.Moved && !pointed {
+					// The responder points the workflow at its new role.
+					pointed = true
+					remote(t, base, "role", url.Values{"workload": {os.Getenv("KP_OIDC")}, "role": {p.Name}})
+				}
+			}
+			// Twice at most: an ECS task's or a workflow's session is named
+			// after the task or the workflow, not the role, and VerifyMove
+			// (which looks sessions up by name) does not see them move.
+			if slices.ContainsFunc(st.Proposals, func(p runbook.Proposal) bool { return !p.Moved }) && verifies < 2 {
+				if verifies > 0 {
 					// Scheduled callers show up under their replacement at
 					// their next run: wait a day of simulated time.
 					remote(t, base, "advance", url.Values{"d": {"24h"}})
 				}
-				ev, verified = runbook.VerifyMoves{}, true
+				ev = runbook.VerifyMoves{}
+				verifies++
 			}
 		case st.Step == runbook.StepDeactivate:
 			ev = runbook.ConfirmDeactivate{}
@@ -145,13 +169,11 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 				// The sessions the key minted outlive its deactivation.
 				ev = runbook.RevokeSessions{}
 			}
-			for _, want := range drillFor(sc).Planted {
-				i := slices.IndexFunc(st.Investigation.BlastRadius, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID })
-				if i >= 0 && !slices.ContainsFunc(st.CleanedUp, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID }) {
-					ev = runbook.CleanUp{Resource: st.Investigation.BlastRadius[i]}
-					break
-				}
+			if r, ok := kpToCleanUp(st, sc); ok {
+				ev = runbook.CleanUp{Resource: r}
 			}
+		case (st.Step == runbook.StepWatch || st.Step == runbook.StepDelete) && os.Getenv("KP_ROLLBACK") != "" && st.Rollbacks == 0:
+			ev = runbook.RequestReactivate{Reason: "kill-point run: the watch showed impact"}
 		case st.Step == runbook.StepWatch:
 			ev = runbook.RestartWatch{}
 		case st.Step == runbook.StepDelete:
@@ -167,7 +189,76 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			t.Fatalf("%s at %s: %v", ev.EventName(), st.Step, err)
 		}
 	}
-	t.Fatalf("not closed after 300 moves: %s", en.Machine().State().Step)
+	st := en.Machine().State()
+	var props []string
+	for _, p := range st.Proposals {
+		props = append(props, fmt.Sprintf("%s %s %s applied=%t moved=%t", p.CallerID, p.Kind, p.Target, p.Applied, p.Moved))
+	}
+	t.Fatalf("not closed after 300 moves: %s; proposals: %s", st.Step, strings.Join(props, "; "))
+}
+
+// kpToCleanUp is the next thing of the attacker's the model responder
+// removes before deactivating: what the drill counts as planted, the
+// instances the key launched, console passwords it set.
+func kpToCleanUp(st runbook.State, sc *sim.Scenario) (runbook.Resource, bool) {
+	cleaned := func(r runbook.Resource) bool {
+		return slices.ContainsFunc(st.CleanedUp, func(c runbook.Resource) bool { return c.Type == r.Type && c.ID == r.ID })
+	}
+	for _, want := range drillFor(sc).Planted {
+		i := slices.IndexFunc(st.Investigation.BlastRadius, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID })
+		if i >= 0 && !cleaned(st.Investigation.BlastRadius[i]) {
+			return st.Investigation.BlastRadius[i], true
+		}
+	}
+	for _, r := range st.Investigation.BlastRadius {
+		if (r.Type == "ec2-instance" && r.Action == "RunInstances" || r.Type == "login-profile") && !cleaned(r) {
+			return r, true
+		}
+	}
+	return runbook.Resource{}, false
+}
+
+// kpOIDCProposal is the edit that turns the proposal of the workload named
+// by KP_OIDC into an OIDC role trusting its repository, as the responder
+// does with the kind and target keys; nil when there is none to make.
+func kpOIDCProposal(st runbook.State, sc *sim.Scenario, p runbook.Proposal) *runbook.Proposal {
+	name := os.Getenv("KP_OIDC")
+	if name == "" || p.Applied || st.Investigation == nil {
+		return nil
+	}
+	c, _ := st.Investigation.Caller(p.CallerID)
+	if workloadAt(sc, c.SourceIP) != name {
+		return nil
+	}
+	if p.Kind == runbook.ReplaceOIDCRole && !strings.Contains(p.Target, "<") {
+		return nil
+	}
+	for p.Kind != runbook.ReplaceOIDCRole {
+		next, ok := runbook.SwitchKind(p, c)
+		if !ok {
+			return nil
+		}
+		p = next
+	}
+	for _, w := range sc.Workloads {
+		if w.Name == name {
+			// github.com/ORG/REPO/.github/workflows/FILE
+			parts := strings.Split(w.RunsOn, "/")
+			p.Target = "repo:" + parts[1] + "/" + parts[2] + ":*"
+		}
+	}
+	return &p
+}
+
+// nameOperation tells the parent's proxy which operation each request is.
+func nameOperation(stack *middleware.Stack) error {
+	return stack.Build.Add(middleware.BuildMiddlewareFunc("kpNameOperation",
+		func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+			if req, ok := in.Request.(*smithyhttp.Request); ok {
+				req.Header.Set(kpOpHeader, awsops.OperationOf(ctx))
+			}
+			return next.HandleBuild(ctx, in)
+		}), middleware.After)
 }
 
 // kpExecutor is the executor as the TUI runs it: each AWS call journaled
