@@ -108,6 +108,8 @@ type writeClients struct {
 	ec2    func(region string) ec2WriteAPI
 	lambda func(region string) lambdaWriteAPI
 	ecs    func(region string) ecsWriteAPI
+	// scp takes the management account's configuration (orgscp.go).
+	scp func(cfg aws.Config) scpWriteAPI
 	// rootSession takes the Organizations administrator's configuration.
 	rootSession func(cfg aws.Config) stsRootSession
 }
@@ -119,6 +121,7 @@ func newWriteClients(cfg aws.Config, dry *dryRun) writeClients {
 			ec2:    func(region string) ec2WriteAPI { return dryEC2{dry, region} },
 			lambda: func(region string) lambdaWriteAPI { return dryLambda{dry, region} },
 			ecs:    func(region string) ecsWriteAPI { return dryECS{dry, region} },
+			scp:    func(aws.Config) scpWriteAPI { return dryOrgs{dry} },
 
 			rootSession: func(aws.Config) stsRootSession { return drySTS{dry} },
 		}
@@ -134,6 +137,7 @@ func newWriteClients(cfg aws.Config, dry *dryRun) writeClients {
 		ecs: func(region string) ecsWriteAPI {
 			return ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.Region = region })
 		},
+		scp:         func(c aws.Config) scpWriteAPI { return orgsOf(c) },
 		rootSession: func(c aws.Config) stsRootSession { return sts.NewFromConfig(withCallNotes(c)) },
 	}
 }

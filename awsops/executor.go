@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -22,10 +23,10 @@ const DefaultPollInterval = 30 * time.Second
 // under its replacement before it answers "not moved yet".
 const DefaultMoveTimeout = 15 * time.Minute
 
-// lookupRate is the LookupEvents quota: 2 requests per second per account
-// per region (CloudTrail quotas). The executor's own lookups (watch, move
-// verification) keep to it so they never starve the investigation's.
-const lookupRate = 2
+// lookupRate is the LookupEvents quota (awsops/quota). The executor's own
+// lookups (watch, move verification) keep to it so they never starve the
+// investigation's.
+const lookupRate = quota.LookupEventsPerSecond
 
 // ExecutorOptions configures an Executor. The zero value runs live, on the
 // wall clock, with the defaults below.

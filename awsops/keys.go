@@ -169,6 +169,11 @@ func (x *Executor) readKeyStatus(ctx context.Context, e runbook.ReadKeyStatus) r
 		if got == runbook.KeyUnknown {
 			return failed(effect, "The status of root key %s could not be read: %s. Retry reads it again.", t.KeyID, source)
 		}
+		if got == runbook.KeyActive && x.scpContains(ctx) {
+			// A member's root key: Active, but root is denied (orgscp.go).
+			return runbook.KeyStatusRead{Status: got, At: x.now(), ContainedBySCP: true,
+				Source: source + "; the SCP " + RootDenySCPName(x.account(ctx)) + " denies the root user unless aws:AssumedRoot"}
+		}
 		return runbook.KeyStatusRead{Status: got, At: x.now(), Source: source}
 	}
 	if t.User == "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -24,21 +25,16 @@ import (
 // sts:AssumeRoot session with the audit task policy in each member, and
 // read its root user's keys, their last use, MFA and console password.
 //
-// Rate limits, and why one limiter is enough:
-//   - sts:AssumeRoot counts against the calling (management) account's STS
-//     quota, 600 requests per second per account per Region, shared with
-//     AssumeRole and the other credential calls (IAM user guide, "IAM and
-//     AWS STS quotas"; the figure AWS support gives, e.g.
-//     awslabs/mountpoint-s3#1358). The audit paces its AssumeRoot calls with
-//     one token-bucket limiter at that rate (AssumeRootRate lowers it to
-//     leave room for the organization's other STS callers).
-//   - IAM publishes no request rate. It throttles with token buckets per API
-//     per account ("How to monitor and query IAM resources at scale, part
-//     2", AWS Security Blog), and a limit applies to the account the calling
-//     credentials belong to: a root session's IAM calls count against the
-//     member, not the management account. The audit makes four to five IAM
-//     calls per member, one after another, far under any bucket; the SDK's
-//     retryer absorbs a Throttling if one comes.
+// Rate limits, and why one limiter is enough (the figures and their
+// sources are in awsops/quota): sts:AssumeRoot counts against the calling
+// (management) account's STS bucket, shared with AssumeRole and the other
+// credential calls, so the audit paces its AssumeRoot calls with one
+// token-bucket limiter (AssumeRootRate lowers it to leave room for the
+// organization's other STS callers). IAM publishes no request rate, and a
+// root session's IAM calls count against the member, not the management
+// account: the audit's four or five IAM calls per member, one after
+// another, stay far under any bucket; the SDK's retryer absorbs a
+// Throttling if one comes.
 
 // The root task policies the campaign uses (IAM user guide, "AWS managed
 // policies for privileged tasks").
@@ -46,8 +42,9 @@ const (
 	AuditRootCredentialsTask = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
 )
 
-// DefaultAssumeRootRate is STS's request quota per account per Region.
-const DefaultAssumeRootRate = 600.0
+// DefaultAssumeRootRate is the pace of sts:AssumeRoot (awsops/quota says
+// where the figure comes from, and that AWS does not document it).
+const DefaultAssumeRootRate = quota.AssumeRootPerSecond
 
 // DefaultOrgWorkers is how many member accounts are audited at once:
 // enough to keep AssumeRoot at its quota when a member takes half a second

@@ -49,6 +49,13 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		}
 		return runbook.KeyReactivated{At: x.now(), DryRun: dry}
 	}
+	if x.opts.Root == nil && x.memberRootKey(ctx) {
+		// No root task policy allows UpdateAccessKey: an SCP (orgscp.go).
+		if status == iamtypes.StatusTypeInactive {
+			return x.containWithSCP(ctx, effect)
+		}
+		return x.releaseSCP(ctx, effect)
+	}
 	cfg, asRoot, fail := x.rootCredentials(ctx, effect)
 	if fail != nil {
 		return *fail
@@ -100,7 +107,7 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 		switch {
 		case got == runbook.KeyGone:
 			return runbook.KeyDeleted{At: x.now()}
-		case got == runbook.KeyActive:
+		case got == runbook.KeyActive && !x.scpContains(ctx):
 			return failed(effect, "Root key %s reads %s: someone turned it back on. Deactivate and watch again before deleting.", t.KeyID, statusNow(got, source))
 		}
 		if x.opts.OrgAdmin == nil {

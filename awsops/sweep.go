@@ -17,13 +17,14 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-// DefaultSweepRate is LookupEvents' quota: 2 requests per second per
-// account per region (CloudTrail quotas). Faster only earns throttling.
-const DefaultSweepRate = 2.0
+// DefaultSweepRate is LookupEvents' quota (awsops/quota). Faster only
+// earns throttling.
+const DefaultSweepRate = quota.LookupEventsPerSecond
 
 // lookupPageSize is the most LookupEvents returns in one page.
 const lookupPageSize = 50

@@ -119,7 +119,7 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	if reason := m.keyReadRefusal(); reason != "" {
 		return nil, refuse(s.Step, e, "%s", reason)
 	}
-	if s.Key.Status != KeyInactive {
+	if s.Key.Status != KeyInactive && !s.KeyContained {
 		return nil, refuse(s.Step, e, "cannot delete: key is still active")
 	}
 	if b := s.Blockers(); len(b) > 0 {

@@ -159,7 +159,15 @@ type CallerMoved struct {
 type KeyDeactivated struct {
 	At     time.Time `json:"at"`
 	DryRun bool      `json:"dryRun,omitempty"`
+	// Via says how the key was contained when not by its own status:
+	// ContainedBySCP for a member account's root key.
+	Via string `json:"via,omitempty"`
 }
+
+// ContainedBySCP: a service control policy denies the member account's
+// root user unless aws:AssumedRoot; the key itself still reads Active,
+// since no root task policy allows iam:UpdateAccessKey.
+const ContainedBySCP = "scp"
 
 // DeniedCall is a replacement identity's call that IAM denied.
 type DeniedCall struct {

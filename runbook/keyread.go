@@ -20,6 +20,11 @@ type KeyStatusRead struct {
 	// Source says where a root key's status was read from, when keyrunbook
 	// holds no root credentials (the account summary, the credential report).
 	Source string `json:"source,omitempty"`
+	// ContainedBySCP: the key reads Active, but a service control policy
+	// denies the member account's root user unless aws:AssumedRoot, so
+	// nobody but an AssumeRoot session can use it (no root task policy
+	// allows iam:UpdateAccessKey to make it inactive).
+	ContainedBySCP bool `json:"containedBySCP,omitempty"`
 }
 
 func (KeyStatusRead) EventName() string { return "KeyStatusRead" }
@@ -59,6 +64,7 @@ func (m *Machine) keyStatusRead(e KeyStatusRead) error {
 	}
 	m.settle("ReadKeyStatus")
 	m.s.Key.Status, m.s.KeyReadAt, m.s.KeyReadFrom = e.Status, e.At, e.Source
+	m.s.KeyContained = e.ContainedBySCP && e.Status == KeyActive
 	return nil
 }
 

@@ -62,9 +62,12 @@ type State struct {
 	// (keyread.go); KeyReadFrom where, for a root key read without root.
 	KeyReadAt   time.Time `json:"keyReadAt,omitzero"`
 	KeyReadFrom string    `json:"keyReadFrom,omitempty"`
-	WatchStart  time.Time `json:"watchStart,omitzero"`
-	WatchLast   time.Time `json:"watchLast,omitzero"`
-	WatchPassed bool      `json:"watchPassed"`
+	// KeyContained: that reading found the key Active but contained by a
+	// service control policy (a member account's root key, ContainedBySCP).
+	KeyContained bool      `json:"keyContained,omitempty"`
+	WatchStart   time.Time `json:"watchStart,omitzero"`
+	WatchLast    time.Time `json:"watchLast,omitzero"`
+	WatchPassed  bool      `json:"watchPassed"`
 	// WatchEnded is true when the window ran its length with something
 	// still blocking deletion (Blockers): the watch stops polling and
 	// waits for the responder to fix, roll back or restart it.

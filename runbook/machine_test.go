@@ -123,6 +123,7 @@ func TestTransitions(t *testing.T) {
 		// Delete.
 		{name: "delete with wrong confirmation refused", at: "watched", event: ConfirmDelete{Typed: "XXXX"}, wantRefusal: "does not match"},
 		{name: "delete an active key refused", at: "watched", setup: func(m *Machine) { m.s.Key.Status = KeyActive }, event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "cannot delete: key is still active"},
+		{name: "delete an active key contained by an SCP", at: "watched", setup: func(m *Machine) { m.s.Key.Status, m.s.KeyContained = KeyActive, true }, event: ConfirmDelete{Typed: "MPLE"}, wantStep: StepDelete, wantEffects: []string{"DeleteKey"}},
 		{name: "delete", at: "watched", event: ConfirmDelete{Typed: "MPLE"}, wantStep: StepDelete, wantEffects: []string{"DeleteKey"}},
 		{name: "delete twice refused", at: "deleting", event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "already running"},
 		{name: "roll back still possible before delete", at: "watched", event: RequestReactivate{Reason: "on second thought"}, wantStep: StepReactivate, wantEffects: []string{"ReactivateKey"}},

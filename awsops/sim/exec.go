@@ -162,6 +162,9 @@ func (s *Sim) authorize(c *call, o op) *apiError {
 	if e := s.sessionLimits(c, o); e != nil {
 		return e // a minted key's expiry and limits (sts_mint_limits.go)
 	}
+	if e := s.scpDenies(c, o); e != nil {
+		return e // a member's service control policies bind root too (org_scp.go)
+	}
 	if o.noAuth || c.who.kind == typeRoot && c.who.account == s.acct.id {
 		return nil
 	}

@@ -41,6 +41,10 @@ const maxBody = 1 << 20
 // never panics: a failure inside an operation answers InternalFailure.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scope, signed := parseScope(r)
+	if fm := s.memberSim(scope.keyID); signed && fm != nil {
+		fm.ServeHTTP(w, r) // a member simulated whole answers its own keys (org_full.go)
+		return
+	}
 	service := s.services.serviceOf(scope.service)
 	if !signed {
 		service = s.services.guessService(r)
@@ -142,6 +146,10 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 	c.key, c.who = k, p
 	if e != nil {
 		s.record(c, o.readOnly, e)
+		return nil, e
+	}
+	if e := taskDenies(c); e != nil {
+		s.record(c, o.readOnly, e) // a root task session's limits (org_full.go)
 		return nil, e
 	}
 	if rs := s.rootSessionOf(k); rs != nil {

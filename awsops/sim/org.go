@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 )
 
 // The simulated organization: the scenario's account is the Organizations
@@ -23,6 +25,13 @@ func organizationsAPI() *service {
 	return &service{name: "organizations", wires: []string{wireJSON11}, targets: []string{"AWSOrganizationsV20161128"}, ops: map[string]op{
 		"DescribeOrganization": {fn: opDescribeOrganization, readOnly: true},
 		"ListAccounts":         {fn: opListAccounts, readOnly: true},
+		// Service control policies (org_scp.go).
+		"CreatePolicy":          {fn: opCreatePolicy},
+		"AttachPolicy":          {fn: opAttachPolicy},
+		"DetachPolicy":          {fn: opDetachPolicy},
+		"DeletePolicy":          {fn: opDeletePolicy},
+		"ListPoliciesForTarget": {fn: opListPoliciesForTarget, readOnly: true},
+		"ListPolicies":          {fn: opListPolicies, readOnly: true},
 	}}
 }
 
@@ -64,6 +73,11 @@ type Member struct {
 	// RootKeys are the root user's access keys (at most 2). A key's ref is
 	// unique in the scenario, so leakedKey can name it.
 	RootKeys []Key `json:"rootKeys,omitempty"`
+	// Full, when set, simulates the member as a whole account (org_full.go):
+	// its IAM, CloudTrail history and workloads, as a scenario of its own
+	// whose account, root user and responder come from the member. Its
+	// workloads may use the member's root keys.
+	Full *Scenario `json:"full,omitempty"`
 }
 
 // maxOrgMembers bounds a scenario's organization (Organizations' default
@@ -102,6 +116,11 @@ func (v *validator) organization() error {
 		if err := v.keys(f+".rootKeys", m.RootKeys); err != nil {
 			return err
 		}
+		if m.Full != nil {
+			if err := v.fullMember(f, m); err != nil {
+				return err
+			}
+		}
 		for _, k := range m.RootKeys {
 			for j, w := range v.sc.Workloads {
 				if w.Key == k.Ref {
@@ -131,7 +150,9 @@ type organization struct {
 	credsMgmt, rootSession bool
 	securityHub            bool
 	created                time.Time
-	members                []*member // ListAccounts order, the management account not included
+	members                []*member    // ListAccounts order, the management account not included
+	full                   []*Sim       // the members simulated whole (org_full.go)
+	policies               []*orgPolicy // customer SCPs (org_scp.go)
 	byID                   map[string]*member
 	sessions               map[string]*rootSession // by the session's ASIA key ID
 
@@ -146,6 +167,7 @@ type member struct {
 	rootMFA, password       bool
 	keys                    []*memberKey
 	iam                     *rate.Limiter // made on first use
+	full                    *Sim          // the member simulated whole, or nil
 }
 
 type memberKey struct {
@@ -167,14 +189,11 @@ type rootSession struct {
 	expires time.Time
 }
 
-// Default rates of the organization's limits (see README, "Every root key
-// in the organization"): STS allows 600 requests per second per account
-// per Region, shared by AssumeRole, AssumeRoot and the other credential
-// calls; IAM publishes no number, so the sim's per-account bucket is an
-// assumption.
+// Default rates of the organization's limits, from awsops/quota (where
+// each says its source).
 const (
-	DefaultAssumeRootRate = 600.0
-	DefaultMemberIAMRate  = 20.0
+	DefaultAssumeRootRate = quota.AssumeRootPerSecond
+	DefaultMemberIAMRate  = quota.MemberIAMPerSecond
 )
 
 // assumeRootBurst is the size of the AssumeRoot token bucket. AWS does not
@@ -192,10 +211,10 @@ func WithOrgLimits(assumeRoot, memberIAM float64) Option {
 }
 
 // buildOrg creates the organization a scenario describes, or nil.
-func buildOrg(sc *Scenario, o options, g *ids, start time.Time, keyRefs, keyAccounts map[string]string) *organization {
+func buildOrg(sc *Scenario, o options, g *ids, start time.Time, keyRefs, keyAccounts map[string]string) (*organization, error) {
 	spec := sc.Organization
 	if spec == nil {
-		return nil
+		return nil, nil
 	}
 	at := func(s string, def time.Duration) time.Time {
 		d, _ := offsetOr("", s, def) // validated by compile
@@ -216,7 +235,23 @@ func buildOrg(sc *Scenario, o options, g *ids, start time.Time, keyRefs, keyAcco
 		org.members = append(org.members, m)
 		org.byID[m.id] = m
 	}
-	for _, ms := range spec.Members {
+	for i, ms := range spec.Members {
+		if ms.Full != nil {
+			fm, err := buildFullMember(sc, ms, o, i)
+			if err != nil {
+				return nil, err
+			}
+			m := &member{id: ms.ID, name: ms.Name, email: orDefault(ms.Email, "aws+"+ms.Name+"@example.com"),
+				status: orDefault(ms.Status, "ACTIVE"), joined: at(ms.Joined, -700*24*time.Hour),
+				rootMFA: ms.RootMFA, password: ms.RootPassword, full: fm}
+			for _, k := range ms.RootKeys {
+				keyRefs[k.Ref] = fm.keyRefs[k.Ref]
+				keyAccounts[fm.keyRefs[k.Ref]] = ms.ID
+			}
+			org.full = append(org.full, fm)
+			add(m)
+			continue
+		}
 		acct, _ := strconv.ParseUint(ms.ID, 10, 64)
 		mg := &ids{rng: g.rng, account: acct}
 		m := &member{id: ms.ID, name: ms.Name, email: orDefault(ms.Email, "aws+"+ms.Name+"@example.com"),
@@ -244,7 +279,7 @@ func buildOrg(sc *Scenario, o options, g *ids, start time.Time, keyRefs, keyAcco
 		add(&member{id: id, name: name, email: "aws+" + name + "@example.com", status: "ACTIVE",
 			joined: start.Add(-time.Duration(30+n%400) * 24 * time.Hour)})
 	}
-	return org
+	return org, nil
 }
 
 // memberIAMLimiter is the member account's IAM bucket, or nil when off.

@@ -13,18 +13,23 @@ import (
 // access features (query), and sts:AssumeRoot (query), as the
 // Organizations, IAM and STS API references describe them.
 
-// Root task policies (IAM user guide, "AWS managed policies for privileged
-// tasks"): AssumeRoot takes exactly one of them, and the session may do
-// only what it allows. None allows iam:UpdateAccessKey, so a root key
-// cannot be deactivated through AssumeRoot, only deleted.
+// Root task policies, as their JSON reads in the IAM user guide, "AWS
+// managed policies for AWS Identity and Access Management and Access
+// Analyzer" (https://docs.aws.amazon.com/IAM/latest/UserGuide/security-iam-awsmanpol.html):
+// each denies every action but the ones listed (NotAction), and those on
+// any resource but arn:aws:iam::*:root. AssumeRoot takes exactly one, and
+// the session may do only what it allows. None allows iam:UpdateAccessKey,
+// so a root key cannot be deactivated through AssumeRoot, only deleted.
+// SQSUnlockQueuePolicy's JSON is not printed there; its statements name
+// queue attributes, listed here as the console's task uses them.
 var rootTaskPolicies = map[string][]string{
 	"IAMAuditRootUserCredentials": {"iam:GetAccountSummary", "iam:GetAccessKeyLastUsed", "iam:GetLoginProfile",
 		"iam:GetUser", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"},
 	"IAMDeleteRootUserCredentials": {"iam:DeleteAccessKey", "iam:DeleteLoginProfile", "iam:DeactivateMFADevice",
-		"iam:DeleteSigningCertificate", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys",
+		"iam:DeleteSigningCertificate", "iam:GetAccessKeyLastUsed", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys",
 		"iam:ListMFADevices", "iam:ListSigningCertificates"},
-	"IAMCreateRootUserPassword": {"iam:CreateLoginProfile", "iam:GetLoginProfile", "iam:GetUser"},
-	"S3UnlockBucketPolicy":      {"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets"},
+	"IAMCreateRootUserPassword": {"iam:CreateLoginProfile", "iam:GetLoginProfile"},
+	"S3UnlockBucketPolicy":      {"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:ListAllMyBuckets", "s3:PutBucketPolicy"},
 	"SQSUnlockQueuePolicy":      {"sqs:GetQueueAttributes", "sqs:ListQueues", "sqs:SetQueueAttributes"},
 }
 
@@ -220,6 +225,15 @@ func opAssumeRoot(s *Sim, c *call) (any, *apiError) {
 	}
 	m := org.byID[target]
 	expires := c.at.Add(time.Duration(seconds) * time.Second)
+	if m.full != nil {
+		// A member simulated whole holds its own root sessions (org_full.go).
+		k := m.full.openRootSession(task, expires, c.key.id)
+		c.respElems = map[string]any{"credentials": trailCredentials(k), "sourceIdentity": ""}
+		c.resources = []eventResource{{Type: "AWS::IAM::AccessKey", Name: k.id}}
+		return &struct {
+			Credentials xmlCredentials `xml:"Credentials"`
+		}{s.xmlCredentialsOf(k)}, nil
+	}
 	p := &principal{kind: typeRoot, account: m.id, id: m.id, arn: "arn:aws:iam::" + m.id + ":root", since: c.at}
 	k := s.mint(c, p, m.id, &mintInfo{via: "AssumeRoot", expires: expires})
 	org.sessions[k.id] = &rootSession{member: m, task: task, expires: expires}
@@ -240,6 +254,9 @@ func taskAllows(task, action string) bool {
 func opDescribeOrganization(s *Sim, _ *call) (any, *apiError) {
 	if s.org != nil {
 		return s.describeOrganization() // org_ops.go
+	}
+	if s.memberOf != nil {
+		return s.memberOf, nil // a member simulated whole (org_full.go)
 	}
 	return nil, &apiError{code: "AWSOrganizationsNotInUseException", status: http.StatusBadRequest,
 		message: "Your account is not a member of an organization."}

@@ -68,6 +68,9 @@ func (s *Sim) iam4Finding(m *member) jsonFinding {
 			failed = true
 		}
 	}
+	if m.full != nil {
+		failed = m.full.hadRootKey(evaluated) // org_full.go
+	}
 	f := jsonFinding{SchemaVersion: "2018-10-08",
 		ID:          "arn:aws:securityhub:us-east-1:" + m.id + ":security-control/IAM.4/finding/" + m.id,
 		ProductArn:  "arn:aws:securityhub:us-east-1::product/aws/securityhub",

@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/keyrunbook/keyrunbook/awsops/quota"
 )
 
 // DefaultStart is where the simulated clock starts unless WithStart says
 // otherwise: fixed, so that runs are deterministic.
 var DefaultStart = time.Date(2025, time.June, 2, 9, 30, 0, 0, time.UTC)
 
-// DefaultLookupRate is CloudTrail's LookupEvents quota: 2 requests per
-// second per account per region (CloudTrail quotas).
-const DefaultLookupRate = 2.0
+// DefaultLookupRate is CloudTrail's LookupEvents quota (awsops/quota).
+const DefaultLookupRate = quota.LookupEventsPerSecond
 
 // Sim is a simulated AWS account served over the real AWS wire protocols.
 // It is safe for concurrent use: one mutex guards the account, the clock and
@@ -55,6 +56,11 @@ type Sim struct {
 	limiters   map[string]*rate.Limiter
 
 	org *organization // the organization the account manages, or nil (org.go)
+	// memberOf is DescribeOrganization's answer in a member simulated
+	// whole, and scps the service control policies attached to it
+	// (org_full.go, org_scp.go).
+	memberOf any
+	scps     []scp
 }
 
 // Option configures New.
@@ -137,7 +143,10 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 		lookupRate: o.throttle, limiters: map[string]*rate.Limiter{}, fieldLimit: o.fieldLimit,
 		responderIP: orDefault(sc.Responder.SourceIP, "203.0.113.50"), faults: o.faults}
 	s.acct = buildAccount(sc, cp, s.ids, s.start, s.keyRefs)
-	s.org = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts)
+	if s.org, err = buildOrg(sc, o, s.ids, s.start, s.keyRefs, s.acct.keyAccounts); err != nil {
+		return nil, fmt.Errorf("new sim: %w", err)
+	}
+	s.linkMembers()
 	s.setUpResponder()
 	s.setUpWorkloads()
 	return s, nil
@@ -229,9 +238,10 @@ func (s *Sim) Advance(d time.Duration) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.runRange(s.now, s.now.Add(d))
 	s.now = s.now.Add(d)
+	s.mu.Unlock()
+	s.advanceMembers(d)
 }
 
 // Follow advances the simulated clock with the wall clock, speed simulated

@@ -62,6 +62,9 @@ type mintInfo struct {
 	sessionPolicies []*policy
 	federated       bool
 	mfa             bool
+	// task is the root task policy of an sts:AssumeRoot session of a
+	// member simulated whole (org_full.go).
+	task string
 }
 
 // mintKeysWithSaveKeyAs are the steps whose new key a scenario may save
@@ -178,12 +181,26 @@ func opAssumeRole(s *Sim, c *call) (any, *apiError) {
 			return nil, e
 		}
 		p.roleID = r.id
+	} else if fm := s.Member(account); fm != nil {
+		// A member simulated whole holds its roles and its keys (org_full.go).
+		k, e := fm.assumeMemberRole(c.who, arn, name, session, d, c.key.id)
+		if e != nil {
+			return nil, e
+		}
+		return s.assumedRole(c, arn, session, k)
 	} else {
 		p.roleID = (&ids{rng: s.ids.rng}).uniqueID("AROA")
 	}
 	p.id = p.roleID + ":" + session
 	p.arn = "arn:aws:sts::" + account + ":assumed-role/" + name + "/" + session
 	k := s.mint(c, p, account, &mintInfo{via: viaAssumeRole, expires: c.at.Add(d), sessionPolicies: policies})
+	return s.assumedRole(c, arn, session, k)
+}
+
+// assumedRole answers AssumeRole with the session k, and says what
+// CloudTrail records of it.
+func (s *Sim) assumedRole(c *call, arn, session string, k *accessKey) (any, *apiError) {
+	p := k.session
 	c.reqParams = durationParams(c, map[string]any{"roleArn": arn, "roleSessionName": session})
 	c.resources = []eventResource{{Type: "AWS::IAM::Role", Name: arn}, {Type: "AWS::IAM::AccessKey", Name: k.id}}
 	c.respElems = map[string]any{"credentials": trailCredentials(k),

@@ -37,6 +37,11 @@ func newPlayer(ctx context.Context, sc *sim.Scenario, path string, watch time.Du
 	if err != nil {
 		return nil, err
 	}
+	return newPlayerOn(tr, sc, path, watch)
+}
+
+// newPlayerOn plays sc's model response in tr, which the player stops.
+func newPlayerOn(tr *training, sc *sim.Scenario, path string, watch time.Duration) (*player, error) {
 	j, err := runbook.CreateJournal(path, string(runbook.ModeTraining), "", tr.sim.Now)
 	if err != nil {
 		tr.stop()
@@ -80,7 +85,7 @@ func (p *player) play(ctx context.Context) error {
 			return fmt.Errorf("the model has no move at %s and nothing is running", st.Step.Title())
 		}
 		if mv.wait > 0 {
-			p.tr.sim.Advance(mv.wait)
+			p.tr.advance(mv.wait)
 		}
 		p.say(st.Step, mv.why)
 		if err := p.en.Run(ctx, p.exec, mv.event); err != nil {
@@ -107,6 +112,14 @@ func playDemoHeadless(ctx context.Context, scenarios []*sim.Scenario, o trainOpt
 			}
 		}
 		fmt.Fprintf(out, "== %s: %s\n", sc.Name, sc.Brief)
+		if sc.Organization != nil {
+			// An organization's campaign: several runbooks (org_campaign.go).
+			if err := playCampaign(ctx, sc, path, o.watch, out); err != nil {
+				fmt.Fprintf(out, "   FAILED: %v\n", err)
+				failed = append(failed, sc.Name)
+			}
+			continue
+		}
 		db, err := demoOne(ctx, sc, path, o.watch, out)
 		if err != nil {
 			fmt.Fprintf(out, "   FAILED: %v\n", err)

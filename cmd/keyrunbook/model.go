@@ -42,6 +42,9 @@ type modelPlan struct {
 	// checked and waited mark the callers the model checked for a move,
 	// and waited for once.
 	checked, waited map[string]bool
+	// orgMember says the key is an Organizations member's root key,
+	// reached from the management account (org_campaign.go).
+	orgMember bool
 }
 
 func newModelPlan(sc *sim.Scenario, s *sim.Sim) *modelPlan {
@@ -78,8 +81,11 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 	case runbook.StepDeactivate:
 		return p.contain(st), true
 	case runbook.StepDelete:
-		return move{event: runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)},
-			why: "The window passed with nothing blocking: delete the key for good, typing its last four characters as the confirmation."}, true
+		why := "The window passed with nothing blocking: delete the key for good, typing its last four characters as the confirmation."
+		if p.orgMember && st.Key.Root {
+			why += " It goes through sts:AssumeRoot with IAMDeleteRootUserCredentials, from the management account."
+		}
+		return move{event: runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}, why: why}, true
 	case runbook.StepHarden:
 		for _, it := range st.Checklist {
 			if strings.HasPrefix(it.ID, "follow-up-") && !it.OK {
@@ -224,6 +230,11 @@ func (p *modelPlan) contain(st runbook.State) move {
 	if len(st.RevocationPlan().Targets) > 0 && st.Revocation == nil {
 		return move{event: runbook.RevokeSessions{},
 			why: "The key minted temporary credentials: they stay valid after the key goes off. Deny every session issued before now."}
+	}
+	if p.orgMember && st.Key.Root {
+		return move{event: runbook.ConfirmDeactivate{},
+			why: "No root task policy allows iam:UpdateAccessKey, so sts:AssumeRoot cannot deactivate a member's root key. Contain it instead with an SCP from the management account " +
+				"denying the member's root unless aws:AssumedRoot: reversible (detach it), and the deletion through AssumeRoot still works. Then watch 30 minutes."}
 	}
 	return move{event: runbook.ConfirmDeactivate{},
 		why: "Deactivate now, not delete: it is reversible if something breaks. Then watch 30 minutes, as AWS advises: CloudTrail shows calls up to 15 minutes late."}

@@ -55,6 +55,8 @@ type orgOptions struct {
 	watch                                        time.Duration
 	days, parallel                               int
 	rate                                         float64
+	// simOrg is the simulated organization of --scenario, once started.
+	simOrg *sim.Sim
 }
 
 func cmdOrg(ctx context.Context, args []string, io streams) error {
@@ -93,7 +95,7 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 	case (o.dryRun || o.yes) && !o.retire:
 		return usagef("org: --dry-run and --yes go with --retire-unused")
 	}
-	cfg, now, mode, stop, err := orgTarget(ctx, o)
+	cfg, now, mode, stop, err := orgTarget(ctx, &o)
 	if err != nil {
 		return err
 	}
@@ -166,7 +168,7 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 // orgTarget builds the audit against AWS, or against a simulated
 // organization started in-process for --scenario. now is the clock "used
 // within --days" is measured by: the simulated one for a scenario.
-func orgTarget(ctx context.Context, o orgOptions) (aws.Config, time.Time, runbook.Mode, func(), error) {
+func orgTarget(ctx context.Context, o *orgOptions) (aws.Config, time.Time, runbook.Mode, func(), error) {
 	t := awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint, Logger: logging.Nop{}}
 	mode, stop := runbook.ModeLive, func() {}
 	if o.dryRun {
@@ -181,10 +183,11 @@ func orgTarget(ctx context.Context, o orgOptions) (aws.Config, time.Time, runboo
 		if sc.Organization == nil {
 			return aws.Config{}, time.Time{}, "", nil, usagef("org: scenario %s has no organization (try org-iam4)", o.scenario)
 		}
-		s, err := sim.New(sc)
+		s, err := sim.New(sc, sim.WithThrottle(trainingSweepRate))
 		if err != nil {
 			return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
 		}
+		o.simOrg = s
 		// Served here rather than with s.Start, to close at once on exit:
 		// a graceful shutdown waits for idle keep-alive connections.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

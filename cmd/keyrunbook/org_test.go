@@ -67,7 +67,7 @@ func TestOrgCSVHasOneRowPerAccountWithAKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 7 || rows[0][0] != "account" || rows[1][0] != "410000000102" || rows[1][4] != "iam ap-southeast-1 2h ago" {
+	if len(rows) != 7 || rows[0][0] != "account" || rows[1][0] != "410000000102" || rows[1][4] != "ec2 ap-southeast-1 1h ago" {
 		t.Fatalf("csv:\n%s", out)
 	}
 }

@@ -7,8 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -63,14 +61,25 @@ func keyToRespond(a runbook.RootAudit) (string, bool) {
 // account (the SDK's assume-role provider, refreshed as it expires);
 // deletion through sts:AssumeRoot from the management account.
 func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, mode runbook.Mode, o orgOptions, io streams) error {
-	roleARN := "arn:aws:iam::" + account + ":role/" + o.memberRole
-	member := mgmt.Copy()
-	member.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(mgmt), roleARN,
-		func(p *stscreds.AssumeRoleOptions) { p.RoleSessionName = "keyrunbook-org" }))
+	member, roleARN := memberConfig(mgmt, account, o.memberRole, nil)
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, OrgAdmin: &mgmt}
 	x := awsops.NewExecutor(member, opts)
+	topts := tui.Options{KeyID: keyID, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}
+	var now func() time.Time
+	if o.simOrg != nil {
+		// Training: the member simulated whole, on the organization's clock.
+		c := &campaign{sim: o.simOrg, mgmt: mgmt}
+		tr, err := c.memberTraining(account, o.watch)
+		if err != nil {
+			return err
+		}
+		x, now = tr.exec, o.simOrg.Now
+		topts.Now, topts.Plan = now, x.Plan
+		topts.Training = &tui.TrainingInfo{Scenario: tr.sc.Name, Brief: "Root key " + keyID + " of member account " + account +
+			": contain it with an SCP (no root task policy allows UpdateAccessKey), delete it through AssumeRoot.", ClockSpeed: "simulated time, jumps while waiting", Hints: hint}
+	}
 	path := defaultLogName("incident-"+keyID, time.Now())
-	j, err := runbook.CreateJournal(path, string(mode), "", nil)
+	j, err := runbook.CreateJournal(path, string(mode), "", now)
 	if err != nil {
 		return fmt.Errorf("create the action log: %w", err)
 	}
@@ -80,8 +89,8 @@ func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, 
 		return err
 	}
 	fmt.Fprintf(io.err, "opening the runbook of root key %s in account %s as %s\n", keyID, account, roleARN)
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: keyID,
-		SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}), tea.WithContext(ctx)).Run()
+	topts.Engine, topts.Executor, topts.LogPath = en, x, path
+	final, err := tea.NewProgram(tui.New(topts), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("runbook of %s: %w (the action log is %s; resume with 'keyrunbook resume %s')", keyID, err, path, path)
 	}

@@ -116,6 +116,16 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 	if !interactive() {
 		return usagef("train: needs a terminal (run it in one; for a headless investigation use 'respond --investigate-only', for a headless demo 'train --demo --no-tui')")
 	}
+	if sc.Organization != nil {
+		// An organization's campaign: the audit, then a runbook per member.
+		if o.demo {
+			return playCampaignTUI(ctx, sc, o, io)
+		}
+		if o.scenario == "" {
+			return usagef("train: an organization's scenario file is played with --demo, or with 'keyrunbook org --scenario NAME' when embedded")
+		}
+		return cmdOrg(ctx, []string{"--scenario", o.scenario, "--watch", o.watch.String()}, io)
+	}
 	return playTraining(ctx, sc, o, io)
 }
 
@@ -166,6 +176,18 @@ type training struct {
 	clock *awsops.SimClock
 	stop  func()
 	speed float64
+	// org is the organization's sim when sim is one of its members
+	// (org_campaign.go): the clock is the organization's.
+	org *sim.Sim
+}
+
+// advance moves the simulated clock: the organization's, members and all.
+func (t *training) advance(d time.Duration) {
+	if t.org != nil {
+		t.org.Advance(d)
+		return
+	}
+	t.sim.Advance(d)
 }
 
 // startTraining starts the simulated account on loopback and builds the
@@ -286,7 +308,7 @@ func demoFor(sc *sim.Scenario, t *training, pace time.Duration) *tui.Demo {
 			return "", nil, true
 		}
 		if mv.event != nil && mv.wait > 0 {
-			t.sim.Advance(mv.wait)
+			t.advance(mv.wait)
 		}
 		return mv.why, mv.event, false
 	}}

@@ -142,6 +142,19 @@ def org_plan(sc, ctx, call):
         # The audit task policy allows no change: UpdateAccessKey is denied.
         call("iam", "UpdateAccessKey", {"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "Status": "Inactive"},
              session=root, expect="AccessDenied")
+    deny = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",'
+            '"Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"},"Null":{"aws:AssumedRoot":"true"}}}]}')
+    p = call("organizations", "CreatePolicy", {"Content": deny, "Description": "conformance", "Name": "conformance-deny-root",
+                                               "Type": "SERVICE_CONTROL_POLICY"})
+    call("organizations", "CreatePolicy", {"Content": deny, "Description": "conformance", "Name": "conformance-deny-root",
+                                           "Type": "SERVICE_CONTROL_POLICY"}, expect="DuplicatePolicyException")
+    pid = p["Policy"]["PolicySummary"]["Id"] if p else "p-00000000"
+    call("organizations", "AttachPolicy", {"PolicyId": pid, "TargetId": member})
+    call("organizations", "ListPoliciesForTarget", {"TargetId": member, "Filter": "SERVICE_CONTROL_POLICY"})
+    call("organizations", "ListPolicies", {"Filter": "SERVICE_CONTROL_POLICY"})
+    call("organizations", "DeletePolicy", {"PolicyId": pid}, expect="PolicyInUseException")
+    call("organizations", "DetachPolicy", {"PolicyId": pid, "TargetId": member})
+    call("organizations", "DeletePolicy", {"PolicyId": pid})
     call("securityhub", "GetFindings", {"Filters": {"ComplianceSecurityControlId": [{"Value": "IAM.4", "Comparison": "EQUALS"}]},
                                         "MaxResults": 50})
 
