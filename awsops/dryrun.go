@@ -156,7 +156,9 @@ func (d *dryRun) would(ctx context.Context, service, operation string, input any
 
 // wouldIn notes a mutation that was not sent, with its region and input.
 func (d *dryRun) wouldIn(ctx context.Context, region, service, operation string, input any) {
-	emitterOf(ctx)(runbook.APICall{Service: service, Operation: operation, Region: region, Input: inputJSON(input), WouldCall: true})
+	call := runbook.APICall{Service: service, Operation: operation, Region: region, Input: inputJSON(input), WouldCall: true}
+	noteActor(ctx, &call)
+	emitterOf(ctx)(call)
 }
 
 type dryIAM struct{ d *dryRun }
@@ -392,6 +394,7 @@ func noteCalls(stack *middleware.Stack) error {
 			if !globalServices[call.Service] {
 				call.Region = awsmiddleware.GetRegion(ctx)
 			}
+			noteActor(ctx, &call)
 			emitterOf(ctx)(call)
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)

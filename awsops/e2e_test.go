@@ -38,6 +38,7 @@ func TestE2ETrainingIntakeToClosed(t *testing.T) {
 	}
 
 	r.do(runbook.ProceedToDeactivate{})
+	r.signInAsRoot()
 	r.do(runbook.ConfirmDeactivate{})
 	st := r.state()
 	if st.Step != runbook.StepDelete || !st.WatchPassed {
@@ -102,6 +103,7 @@ func TestE2ETrainingRollBackWhenAWorkloadWasNotMoved(t *testing.T) {
 		t.Fatal("the backup host was reported moved though it still holds the leaked key")
 	}
 	r.do(runbook.ProceedToDeactivate{})
+	r.signInAsRoot()
 	impact := func(ev runbook.Event) bool {
 		w, ok := ev.(runbook.WatchObserved)
 		return ok && (w.KeyUses > 0 || len(w.Unhealthy) > 0)
@@ -133,7 +135,7 @@ func TestE2ETrainingRollBackWhenAWorkloadWasNotMoved(t *testing.T) {
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.VerifyMoves{})
 	r.do(runbook.ProceedToDeactivate{})
-	r.do(runbook.ConfirmDeactivate{})
+	r.do(runbook.ConfirmDeactivate{}) // the root session of the first try still holds
 	if st := r.state(); st.Step != runbook.StepDelete {
 		t.Fatalf("second watch did not pass: %+v", st)
 	}

@@ -58,6 +58,10 @@ type ExecutorOptions struct {
 	// account (--root-profile): the first of the three ways to deactivate a
 	// root key (issue 6).
 	Root *aws.Config
+	// RootSignIn, when set, is the console sign-in of the key account's
+	// root user (training): ObtainRootCredentials opens root's session
+	// with it, and the root key's changes are made with that session.
+	RootSignIn RootSignInFunc
 	// OrgAdmin, when set, holds credentials of the Organizations management
 	// account or the delegated administrator, which can delete a member
 	// account's root key through sts:AssumeRoot.
@@ -110,6 +114,8 @@ type Executor struct {
 	// planning makes the executor rehearse: its writes are dry and no
 	// write is read back (Plan).
 	planning bool
+	// root is the root session the responder obtained (rootsession.go).
+	root *rootSession
 }
 
 // NewSecret is a secret access key apply created, held in memory only until
@@ -207,6 +213,11 @@ func (x *Executor) identify(ctx context.Context, e runbook.IdentifyKey) runbook.
 		x.mu.Lock()
 		x.whoami = out.Caller
 		x.mu.Unlock()
+	}
+	// A member's root key is changed through sts:AssumeRoot, not root's
+	// sign-in: the machine picks the way from OrgMember.
+	if out.Key.Root && !out.Key.OrgMember && x.memberRootKey(ctx) {
+		out.Key.OrgMember = true
 	}
 	return out
 }

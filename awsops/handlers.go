@@ -28,6 +28,8 @@ var handlers = map[string]handler{
 	"ScanTrailSource":     handle((*Executor).scanTrailSource),
 	"RevokeOlderSessions": handle((*Executor).revokeSessions),
 	"ProveProposal":       handle((*Executor).prove),
+	// The root-key drill's sign-in, or sts:AssumeRoot (rootsession.go).
+	"ObtainRootCredentials": handle((*Executor).obtainRoot),
 }
 
 // handle adapts a typed handler to the table.

@@ -39,7 +39,7 @@ func TestCheckHardeningReadsTheAccount(t *testing.T) {
 	}{
 		{"root-key-ec2-onprem", map[string]want{
 			"root-keys":        {false, "the root user has access keys"},
-			"root-mfa":         {false, "root has no MFA device"},
+			"root-mfa":         {true, "root MFA is on"}, // the drill signs in with it
 			"cloudtrail":       {true, "multi-region trail management-events is logging"},
 			"guardduty":        {true, "GuardDuty is enabled in us-east-1"},
 			"billing-alarm":    {false, "no alarm on AWS/Billing in us-east-1"},

@@ -73,7 +73,7 @@ func TestIdentify(t *testing.T) {
 		name:     "root key, read by an IAM user through the credential report",
 		scenario: func(t *testing.T) *sim.Scenario { return loadScenario(t, "root-key-ec2-onprem") },
 		want: runbook.KeyFacts{Account: "418295730164", Root: true, UserARN: "arn:aws:iam::418295730164:root",
-			Status: runbook.KeyActive, Created: start.Add(-1460 * day), RootMFA: new(false), RootKeysPresent: new(true)},
+			Status: runbook.KeyActive, Created: start.Add(-1460 * day), RootMFA: new(true), RootKeysPresent: new(true)},
 		caller: "arn:aws:iam::418295730164:user/ir-responder",
 		calls:  []string{"GetAccessKeyLastUsed", "GetCredentialReport", "GetAccountSummary"},
 	}, {
@@ -81,7 +81,7 @@ func TestIdentify(t *testing.T) {
 		scenario: func(t *testing.T) *sim.Scenario { return loadScenario(t, "root-key-ec2-onprem") },
 		asLeaked: true,
 		want: runbook.KeyFacts{Account: "418295730164", Root: true, UserARN: "arn:aws:iam::418295730164:root",
-			Status: runbook.KeyActive, Created: start.Add(-1460 * day), RootMFA: new(false), RootKeysPresent: new(true)},
+			Status: runbook.KeyActive, Created: start.Add(-1460 * day), RootMFA: new(true), RootKeysPresent: new(true)},
 		caller:   "arn:aws:iam::418295730164:root",
 		findings: []string{"critical "},
 		says:     []string{"signed in with the leaked key itself"},

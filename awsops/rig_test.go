@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
@@ -29,9 +32,12 @@ type containRig struct {
 }
 
 type rigOptions struct {
-	scenario      string
-	mutate        func(*sim.Scenario)
-	rootConsole   bool // the responder holds root credentials (--root-profile): a console session
+	scenario string
+	mutate   func(*sim.Scenario)
+	// rootConsole: the responder can sign in as root (the drill's sign-in
+	// with MFA, signInAsRoot), and opts.Root holds a root console session
+	// (--root-profile) for the tests of the executor alone.
+	rootConsole   bool
 	dryRun        bool
 	noReconfigure bool          // do not switch an on-prem workload to its new key
 	watchWindow   time.Duration // zero: the default 30 minutes
@@ -57,6 +63,10 @@ func newContainRig(t *testing.T, o rigOptions) *containRig {
 		rid, rsecret := s.RootConsoleCredentials()
 		rootCfg := clientsFor(t, url, rid, rsecret).Config
 		opts.Root = &rootCfg
+		opts.RootSignIn = func(_ context.Context, code string) (aws.CredentialsProvider, error) {
+			id, secret, err := s.RootSignIn(s.RootEmail(), code)
+			return credentials.NewStaticCredentialsProvider(id, secret, ""), err
+		}
 	}
 	if !o.noReconfigure {
 		opts.OnNewUserKey = func(ip, keyID, _ string) {
@@ -173,6 +183,16 @@ func (r *containRig) sweep(regions ...string) *runbook.Investigation {
 }
 
 func (r *containRig) state() runbook.State { return r.en.Machine().State() }
+
+// signInAsRoot signs in as root with the code the root user's MFA device
+// shows now, as the drill asks before a root key's first change.
+func (r *containRig) signInAsRoot() {
+	r.t.Helper()
+	r.do(runbook.SignInAsRoot{MFACode: r.sim.RootMFACode()})
+	if r.state().RootAccess == nil {
+		r.t.Fatalf("the root sign-in did not give a session: %+v", r.state().LastError)
+	}
+}
 
 // investigate runs intake to the proposals, every one decided "apply".
 func (r *containRig) investigate() {

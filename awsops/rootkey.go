@@ -56,20 +56,22 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		}
 		return x.releaseSCP(ctx, effect)
 	}
-	cfg, asRoot, fail := x.rootCredentials(ctx, effect)
+	cfg, actor, fail := x.rootCredentials(ctx, effect)
 	if fail != nil {
 		return *fail
 	}
-	if asRoot || x.opts.DryRun {
-		// Dry-run journals the call root would make, whoever runs it.
-		_, err := x.write.iam(cfg).UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(t.KeyID), Status: status})
+	if actor != "" || x.opts.DryRun {
+		// Dry-run journals the call root would make, whoever runs it; every
+		// call is journaled as root's (issue 18).
+		rootCtx := asActor(ctx, orRoot(actor, x.account(ctx)), "")
+		_, err := x.write.iam(cfg).UpdateAccessKey(rootCtx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(t.KeyID), Status: status})
 		if err != nil {
 			return effectFailed(effect, "iam:UpdateAccessKey", err)
 		}
 		if x.rehearsing() {
 			return done(true)
 		}
-		got, err := x.userKeyStatus(ctx, cfg, "", t.KeyID)
+		got, err := x.userKeyStatus(rootCtx, cfg, "", t.KeyID)
 		if err != nil {
 			f := effectFailed(effect, "iam:ListAccessKeys", err)
 			f.Message = "UpdateAccessKey was sent as root, but reading the key back failed: " + f.Message + " Retry reads it again."
@@ -97,12 +99,12 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 
 func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.Event {
 	effect, t := e.EffectName(), e.KeyTarget
-	cfg, asRoot, fail := x.rootCredentials(ctx, effect)
+	cfg, actor, fail := x.rootCredentials(ctx, effect)
 	if fail != nil {
 		return *fail
 	}
-	via := "as root"
-	if !asRoot && !x.opts.DryRun {
+	via, note := "as root", ""
+	if actor == "" && !x.opts.DryRun {
 		got, source := x.rootKeyStatus(ctx, t.KeyID)
 		switch {
 		case got == runbook.KeyGone:
@@ -110,24 +112,30 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 		case got == runbook.KeyActive && !x.scpContains(ctx):
 			return failed(effect, "Root key %s reads %s: someone turned it back on. Deactivate and watch again before deleting.", t.KeyID, statusNow(got, source))
 		}
-		if x.opts.OrgAdmin == nil {
-			return failed(effect, "Key %s belongs to the root user, and keyrunbook holds no root credentials (--root-profile) nor the Organizations management account's (for sts:AssumeRoot). "+
-				"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.account(ctx), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
+		var access runbook.RootAccess
+		if held, ok := x.heldRoot(runbook.RootAssume); ok {
+			cfg, access = held.cfg, held.access
+		} else {
+			if x.opts.OrgAdmin == nil {
+				return failed(effect, "Key %s belongs to the root user, and keyrunbook holds no root credentials (--root-profile) nor the Organizations management account's (for sts:AssumeRoot). "+
+					"By hand: %s; %s. Status now: %s.", t.KeyID, consoleSteps(x.account(ctx), t.KeyID, "delete the key (Actions → Delete, then type the key ID)"), retryReads, statusNow(got, source))
+			}
+			var f *runbook.EffectFailed
+			if cfg, access, f = x.assumeRootSession(ctx, effect, x.account(ctx)); f != nil {
+				return *f
+			}
 		}
-		rootCfg, f := x.assumeRoot(ctx, effect)
-		if f != nil {
-			return *f
-		}
-		cfg, asRoot, via = rootCfg, true, "through sts:AssumeRoot"
+		actor, via, note = access.Actor, "through sts:AssumeRoot", access.Via+", task policy "+access.TaskPolicy
 	}
-	_, err := x.write.iam(cfg).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(t.KeyID)})
+	rootCtx := asActor(ctx, orRoot(actor, x.account(ctx)), note)
+	_, err := x.write.iam(cfg).DeleteAccessKey(rootCtx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(t.KeyID)})
 	if err != nil && apiCode(err) != "NoSuchEntity" {
 		return effectFailed(effect, "iam:DeleteAccessKey", err)
 	}
 	if x.rehearsing() {
 		return runbook.KeyDeleted{At: x.now(), DryRun: true}
 	}
-	got, err := x.userKeyStatus(ctx, cfg, "", t.KeyID)
+	got, err := x.userKeyStatus(rootCtx, cfg, "", t.KeyID)
 	if err != nil {
 		// The root session may not list keys; our own reads can tell.
 		got, _ = x.rootKeyStatus(ctx, t.KeyID)
@@ -138,37 +146,53 @@ func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.
 	return runbook.KeyDeleted{At: x.now()}
 }
 
-// rootCredentials returns root's configuration when keyrunbook holds root's
-// credentials for the key's account: the --root-profile's, or the
-// responder's own when signed in as root.
-func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Config, bool, *runbook.EffectFailed) {
+// orRoot is actor, or the account's root user when dry-run rehearses a
+// call root would make with no root credentials held.
+func orRoot(actor, account string) string {
+	if actor != "" {
+		return actor
+	}
+	return runbook.RootARN(account)
+}
+
+// rootCredentials returns root's configuration and root's ARN (the actor
+// of the calls made with it) when keyrunbook holds root's credentials for
+// the key's account: the root session the responder obtained in a drill
+// (ObtainRootCredentials), the --root-profile's, or the responder's own
+// when signed in as root. actor is "" when it holds none.
+func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Config, string, *runbook.EffectFailed) {
 	acct := x.account(ctx)
+	if held, ok := x.heldRoot(runbook.RootSignIn); ok {
+		return held.cfg, held.access.Actor, nil
+	}
 	if x.opts.Root == nil {
 		who := x.identity(ctx)
-		isRoot := strings.HasSuffix(who.ARN, ":root") && who.Account == acct
-		return x.cfg, isRoot, nil
+		if !strings.HasSuffix(who.ARN, ":root") || who.Account != acct {
+			return x.cfg, "", nil
+		}
+		return x.cfg, who.ARN, nil
 	}
 	cfg := withCallNotes(*x.opts.Root)
 	out, err := x.read.sts(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		f := effectFailed(effect, "sts:GetCallerIdentity", err)
 		f.Message = "The root credentials given with --root-profile do not work: " + f.Message
-		return aws.Config{}, false, &f
+		return aws.Config{}, "", &f
 	}
 	arn := aws.ToString(out.Arn)
 	if !strings.HasSuffix(arn, ":root") || aws.ToString(out.Account) != acct {
 		f := failed(effect, "The credentials given with --root-profile are %s, not the root user of account %s: give that account's root credentials, or leave the option out.", arn, acct)
-		return aws.Config{}, false, &f
+		return aws.Config{}, "", &f
 	}
-	return cfg, true, nil
+	return cfg, arn, nil
 }
 
 // assumeRoot opens a 15-minute root session in the key's (member) account
 // from the management account, allowed only to delete root credentials.
-func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, *runbook.EffectFailed) {
+func (x *Executor) assumeRoot(ctx context.Context, effect, account string) (aws.Config, time.Time, *runbook.EffectFailed) {
 	admin := withCallNotes(*x.opts.OrgAdmin)
 	out, err := x.write.rootSession(admin).AssumeRoot(ctx, &sts.AssumeRootInput{
-		TargetPrincipal: aws.String(x.account(ctx)),
+		TargetPrincipal: aws.String(account),
 		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(DeleteRootCredentialsTask)},
 		DurationSeconds: aws.Int32(assumeRootSeconds),
 	})
@@ -179,14 +203,14 @@ func (x *Executor) assumeRoot(ctx context.Context, effect string) (aws.Config, *
 		}
 		f.Message += fmt.Sprintf(". From the management account: aws sts assume-root --target-principal %s --task-policy-arn arn=%s, "+
 			"then with that session: aws iam delete-access-key --access-key-id KEY; or %s; %s.",
-			x.account(ctx), DeleteRootCredentialsTask, consoleSteps(x.account(ctx), "", "delete the key"), retryReads)
-		return aws.Config{}, &f
+			account, DeleteRootCredentialsTask, consoleSteps(account, "", "delete the key"), retryReads)
+		return aws.Config{}, time.Time{}, &f
 	}
 	c := out.Credentials
 	cfg := x.cfg.Copy()
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
 		aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken)))
-	return cfg, nil
+	return cfg, aws.ToTime(c.Expiration), nil
 }
 
 // statusNow words a status read for a message: "Active (read from …)".

@@ -85,6 +85,7 @@ func TestWatchAdvisesRollBackForAWorkloadFailing(t *testing.T) {
 	r.investigate()
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.ProceedToDeactivate{})
+	r.signInAsRoot()
 	r.do(runbook.ConfirmDeactivate{})
 	st := r.state()
 	if st.Step != runbook.StepWatch || !st.WatchEnded || st.WatchPassed {

@@ -56,7 +56,7 @@ func (s State) WatchRemaining() time.Duration {
 
 func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepWatch, "PollWatch"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("PollWatch")
@@ -136,6 +136,9 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	}
 	if strings.TrimSpace(e.Typed) != LastFour(s.KeyID) {
 		return nil, refuse(s.Step, e, "cannot delete: the confirmation does not match; type the last four characters of the key ID")
+	}
+	if reason := m.rootGap(); reason != "" {
+		return nil, refuse(s.Step, e, "cannot delete yet: %s", reason)
 	}
 	return []Effect{DeleteKey{m.target()}}, nil
 }
@@ -246,6 +249,13 @@ func (m *Machine) failed(e EffectFailed) error {
 	}
 	eff := q[0]
 	m.settle(e.Effect)
+	if e.Effect == "ObtainRootCredentials" {
+		// A refused MFA code is not retried: the responder types the
+		// device's next one (SignInAsRoot).
+		failed := e
+		s.LastError = &failed
+		return nil
+	}
 	if e.Effect == "SweepCloudTrail" {
 		m.sweepFailed(e)
 	}

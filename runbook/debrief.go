@@ -85,6 +85,7 @@ func Score(d Drill, records []Record, unhealthy []string, hints int) (Debrief, e
 		scoreCompute(st),
 		scoreWatch(records),
 		scoreKeptOff(records),
+		scoreRootAccess(st, records),
 		scoreHealthy(unhealthy),
 		scoreClosed(st),
 	} {

@@ -23,6 +23,10 @@ func describe(rec Record) string {
 	switch e := ev.(type) {
 	case SubmitKey:
 		return "incident opened for key " + e.KeyID
+	case SignInAsRoot:
+		return "signing in as root (the MFA code is not kept)"
+	case RootCredentialsObtained:
+		return "root credentials obtained: " + e.Access.Text()
 	case KeyIdentified:
 		return fmt.Sprintf("key belongs to %s in account %s (%s); responder %s", e.Key.Owner(), e.Key.Account, orDashS(string(e.Key.Status)), e.Caller.ARN)
 	case BeginInvestigation:

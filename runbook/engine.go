@@ -17,8 +17,14 @@ type APICall struct {
 	Region string          `json:"region,omitempty"`
 	Input  json.RawMessage `json:"input,omitempty"`
 	// WouldCall marks a mutation dry-run did not send.
-	WouldCall bool   `json:"wouldCall,omitempty"`
-	Error     string `json:"error,omitempty"`
+	WouldCall bool `json:"wouldCall,omitempty"`
+	// Actor is who sent the call when it is not the responder's own
+	// credentials: the root user (arn:aws:iam::ACCOUNT:root) for a root
+	// key's changes. The journal records it as the record's actor.
+	Actor string `json:"actor,omitempty"`
+	// Via says how a root session was opened, for an AssumeRoot one.
+	Via   string `json:"via,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // EventName implements Event.
@@ -63,8 +69,14 @@ func (en *Engine) Journal() *Journal { return en.j }
 // (the debrief and the postmortem want the attempts too) and returned as
 // the *Refusal error.
 func (en *Engine) Submit(ev Event) ([]Effect, error) {
-	if note, ok := ev.(APICall); ok {
-		_, err := en.j.Append(RecordResult, string(en.m.Step()), note.EventName(), note)
+	if spec, ok := eventSpecs[ev.EventName()]; ok && spec.Kind == Note {
+		// A note is journaled for the record; the machine never sees it.
+		// A call made as root names root as its actor.
+		actor := ""
+		if call, ok := ev.(APICall); ok {
+			actor = call.Actor
+		}
+		_, err := en.j.AppendAs(actor, RecordResult, string(en.m.Step()), ev.EventName(), ev)
 		return nil, err
 	}
 	if o, ok := ev.(WatchObserved); ok {
@@ -98,7 +110,12 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 	if IsResult(ev) {
 		typ = RecordResult
 	}
-	if _, err := en.j.Append(typ, string(step), ev.EventName(), ev); err != nil {
+	actor := ""
+	if r, ok := ev.(RootCredentialsObtained); ok {
+		// The session is root's: its record names root as the actor.
+		actor = r.Access.Actor
+	}
+	if _, err := en.j.AppendAs(actor, typ, string(step), ev.EventName(), ev); err != nil {
 		return nil, fmt.Errorf("journal %s: %w", ev.EventName(), err)
 	}
 	*en.m = *next
@@ -115,7 +132,7 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 // use), so the record is on disk before the call leaves, whatever the
 // screen is doing. step is the step the effect was started in.
 func (en *Engine) NoteCall(step Step, c APICall) error {
-	_, err := en.j.Append(RecordResult, string(step), c.EventName(), c)
+	_, err := en.j.AppendAs(c.Actor, RecordResult, string(step), c.EventName(), c)
 	return err
 }
 

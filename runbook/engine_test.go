@@ -31,7 +31,13 @@ func (x *scripted) Run(_ context.Context, e Effect, emit func(Event)) Event {
 		return f
 	}
 	input, _ := json.Marshal(map[string]string{"AccessKeyId": testKey, "SecretAccessKey": testSecret, "Note": "secret is " + testSecret})
-	emit(APICall{Service: "iam", Operation: e.EffectName(), Input: input, WouldCall: e.Mutates()})
+	call := APICall{Service: "iam", Operation: e.EffectName(), Input: input, WouldCall: e.Mutates()}
+	switch e.(type) {
+	case DeactivateKey, ReactivateKey, DeleteKey:
+		// The fixture's key is root's: its changes are made as root.
+		call.Actor = RootARN("111122223333")
+	}
+	emit(call)
 	switch e := e.(type) {
 	case IdentifyKey:
 		return sameAccount()
@@ -46,6 +52,8 @@ func (x *scripted) Run(_ context.Context, e Effect, emit func(Event)) Event {
 		return ReplacementApplied{CallerID: e.Proposal.CallerID, Created: []string{"arn:aws:iam::111122223333:role/" + e.Proposal.Name}}
 	case VerifyMove:
 		return CallerMoved{CallerID: e.Proposal.CallerID, Moved: true}
+	case ObtainRootCredentials:
+		return RootCredentialsObtained{Access: RootAccess{Method: e.Method, Actor: RootARN(e.Account), MFA: e.MFACode != "", At: x.now}}
 	case DeactivateKey:
 		return KeyDeactivated{At: x.now}
 	case PollWatch:
@@ -99,6 +107,7 @@ func playModelResponse(t *testing.T, en *Engine, x Executor) {
 		ApplyProposals{},
 		VerifyMoves{},
 		ProceedToDeactivate{},
+		SignInAsRoot{MFACode: "123456"},
 		ConfirmDeactivate{},
 		CleanUp{Resource: fixtureInvestigation().BlastRadius[0]},
 		ConfirmDelete{Typed: "MPLE"},

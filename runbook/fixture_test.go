@@ -50,6 +50,10 @@ func sameAccount() KeyIdentified {
 	}
 }
 
+func rootSignedIn() RootCredentialsObtained {
+	return RootCredentialsObtained{Access: RootAccess{Method: RootSignIn, Actor: RootARN("111122223333"), MFA: true, At: t0.Add(50 * time.Minute)}}
+}
+
 // stage is a named point on the ordinary path, reached by the events of
 // every stage before it.
 type stage struct {
@@ -68,7 +72,9 @@ var path = []stage{
 	{"decided", []Event{DecideProposal{CallerID: "c-ec2", Decision: DecisionApply}, DecideProposal{CallerID: "c-cron", Decision: DecisionApply}}},
 	{"applying", []Event{ApplyProposals{}}},
 	{"applied", []Event{ReplacementApplied{CallerID: "c-ec2", Created: []string{"role"}}, ReplacementApplied{CallerID: "c-cron", Created: []string{"user"}}}},
-	{"deactivate", []Event{ProceedToDeactivate{}}},
+	// The fixture's key is root's in a training drill: the responder signs
+	// in as root before the first change (rootaccess.go).
+	{"deactivate", []Event{ProceedToDeactivate{}, SignInAsRoot{MFACode: "123456"}, rootSignedIn()}},
 	{"deactivating", []Event{ConfirmDeactivate{}}},
 	{"watching", []Event{KeyDeactivated{At: t0.Add(time.Hour)}}},
 	{"watched", []Event{WatchObserved{At: t0.Add(time.Hour + DefaultWatchWindow)}, KeyStatusRead{Status: KeyInactive, At: t0.Add(time.Hour + DefaultWatchWindow)}}},

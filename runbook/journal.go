@@ -212,6 +212,13 @@ func (j *Journal) SetActor(arn string) {
 // returns: the caller runs an effect only after Append of its intent
 // returned nil. After a failed write or sync every later Append fails.
 func (j *Journal) Append(typ RecordType, step, name string, data any) (Record, error) {
+	return j.AppendAs("", typ, step, name, data)
+}
+
+// AppendAs is Append with the record's actor set to actor instead of the
+// journal's, when actor is not "": a call made as the account's root user
+// is root's, not the responder's (issue 18).
+func (j *Journal) AppendAs(actor string, typ RecordType, step, name string, data any) (Record, error) {
 	if !typ.Valid() {
 		return Record{}, fmt.Errorf("append %q to action log: unknown record type %q", name, typ)
 	}
@@ -231,11 +238,14 @@ func (j *Journal) Append(typ RecordType, step, name string, data any) (Record, e
 	if j.err != nil {
 		return Record{}, fmt.Errorf("action log unusable after an earlier failure; stop and check it with `keyrunbook verify`: %w", j.err)
 	}
+	if actor == "" {
+		actor = j.actor
+	}
 	rec := Record{
 		Seq:   j.seq + 1,
 		Time:  j.clock().UTC(),
 		Mode:  RedactString(j.mode),
-		Actor: RedactString(j.actor),
+		Actor: RedactString(actor),
 		Type:  typ,
 		Step:  RedactString(step),
 		Name:  RedactString(name),

@@ -59,7 +59,7 @@ func (m *Machine) readKeyEffects() []Effect {
 }
 
 func (m *Machine) keyStatusRead(e KeyStatusRead) error {
-	if err := m.expect(e, StepDelete, "ReadKeyStatus"); err != nil {
+	if err := m.expect(e); err != nil {
 		return err
 	}
 	m.settle("ReadKeyStatus")

@@ -89,6 +89,9 @@ type State struct {
 
 	// Revocation is the last revocation of the sessions the key minted.
 	Revocation *Revocation `json:"revocation,omitempty"`
+	// RootAccess is the root session a root key's changes are made with,
+	// as the responder obtained it (rootaccess.go).
+	RootAccess *RootAccess `json:"rootAccess,omitempty"`
 
 	DeletedAt time.Time   `json:"deletedAt,omitzero"`
 	CleanedUp []Resource  `json:"cleanedUp,omitempty"`

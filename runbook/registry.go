@@ -86,6 +86,8 @@ var eventList = []EventSpec{
 	on(Result, StepDeactivate, (*Machine).keyDeactivated),
 	on(Intent, StepDeactivate, (*Machine).revokeSessions),
 	on(Result, StepDeactivate, (*Machine).sessionsRevoked),
+	on(Intent, StepDeactivate, (*Machine).signInAsRoot),
+	on(Result, StepDeactivate, (*Machine).rootObtained),
 
 	on(Result, StepWatch, (*Machine).observe),
 	on(Intent, StepWatch, (*Machine).restartWatch),
@@ -128,6 +130,7 @@ var effectList = []EffectSpec{
 	effect[ScanTrailSource](StepInvestigate, "TrailSourceScanned"),
 	effect[RevokeOlderSessions](StepDeactivate, "SessionsRevoked"),
 	effect[ProveProposal](StepPropose, "ProposalProven"),
+	effect[ObtainRootCredentials](StepDeactivate, "RootCredentialsObtained"),
 }
 
 var (
@@ -135,6 +138,8 @@ var (
 	effectSpecs = byName(effectList, func(s EffectSpec) string { return s.Name })
 	// effectOrder keeps Pending deterministic.
 	effectOrder = names(effectList)
+	// answered maps a result to the effect it answers.
+	answered = byName(effectList, func(s EffectSpec) string { return s.Answer })
 )
 
 // Events lists every event the runbook knows.

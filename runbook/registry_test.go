@@ -86,7 +86,12 @@ func TestEveryEffectIsRegistered(t *testing.T) {
 	if got := declared(t, "EffectName"); !slices.Equal(got, registered) {
 		t.Errorf("effects declared (a type with EffectName) and registered (registry.go) differ:\ndeclared   %v\nregistered %v", got, registered)
 	}
+	answers := map[string]string{}
 	for _, s := range Effects() {
+		if other, dup := answers[s.Answer]; dup {
+			t.Errorf("%s and %s are both answered by %s: a result must name one effect", other, s.Name, s.Answer)
+		}
+		answers[s.Answer] = s.Name
 		e, err := DecodeEffect(s.Name, nil)
 		if err != nil || e.EffectName() != s.Name || e.Mutates() != s.Mutates {
 			t.Errorf("DecodeEffect(%s) = %v, %v", s.Name, e, err)

@@ -84,6 +84,10 @@ type ReportContainment struct {
 	WatchNote string `json:"watchNote,omitempty"`
 	// Revocation is the deny of the sessions the key minted, if it ran.
 	Revocation *Revocation `json:"revocation,omitempty"`
+	// RootAccess is how root's credentials were obtained for a root key,
+	// and RootCalls the calls the log records as made by root.
+	RootAccess *RootAccess `json:"rootAccess,omitempty"`
+	RootCalls  []RootCall  `json:"rootCalls,omitempty"`
 	// The last reading's signals, with who used the key, and what still
 	// blocks the deletion (empty once the window passed).
 	WatchEnded bool           `json:"watchEnded,omitempty"`
@@ -162,6 +166,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	if !st.WatchStart.IsZero() && !st.WatchPassed && st.Key.Status == KeyInactive {
 		r.Containment.Blockers = st.Blockers()
 	}
+	r.Containment.RootAccess, r.Containment.RootCalls = st.RootAccess, rootCalls(records)
 	r.Timeline, r.ChangePlan, r.Debrief = timeline(records)
 	r.Metrics = metrics(records, st)
 	return r, nil

@@ -23,6 +23,7 @@ func (r *Report) mdContainment(b *strings.Builder) {
 	if c.Override != "" {
 		p("- Deactivated with callers undecided, override reason: %s\n", c.Override)
 	}
+	r.mdRoot(p)
 	switch {
 	case dryRun:
 		p("- Watch window: %s, not run (dry-run turned nothing off, so there was nothing to watch)\n", c.WatchWindow)

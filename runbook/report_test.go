@@ -138,7 +138,7 @@ func TestDebriefScoresModelAndCarelessResponses(t *testing.T) {
 	for _, ev := range []Event{
 		SubmitKey{KeyID: testKey}, BeginInvestigation{From: t0.Add(-time.Hour), To: t0}, BeginProposals{},
 		DecideProposal{CallerID: "c-ec2", Decision: DecisionApply}, DecideProposal{CallerID: "c-cron", Decision: DecisionApply},
-		ApplyProposals{}, ProceedToDeactivate{},
+		ApplyProposals{}, ProceedToDeactivate{}, SignInAsRoot{MFACode: "123456"},
 	} {
 		if err := en.Run(t.Context(), x, ev); err != nil {
 			t.Fatal(err)

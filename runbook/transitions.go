@@ -46,8 +46,14 @@ func (m *Machine) effectFailed(e EffectFailed) ([]Effect, error) {
 	return nil, m.failed(e)
 }
 
-// expect checks that a result arrives in its step for an effect in flight.
-func (m *Machine) expect(ev Event, step Step, effect string) error {
+// expect checks that a result arrives in its step for an effect in flight:
+// the effect it answers, and that effect's step, are the registry's.
+func (m *Machine) expect(ev Event) error {
+	spec, ok := answered[ev.EventName()]
+	if !ok {
+		return refuse(m.s.Step, ev, "%s answers no effect", ev.EventName())
+	}
+	effect, step := spec.Name, spec.Step
 	if !m.isPending(effect) {
 		return refuse(m.s.Step, ev, "%s arrived but no %s was asked for", ev.EventName(), effect)
 	}

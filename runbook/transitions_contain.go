@@ -22,12 +22,15 @@ func (m *Machine) confirmDeactivate(e ConfirmDeactivate) ([]Effect, error) {
 	if gaps := m.openGaps(); len(gaps) > 0 {
 		return nil, m.gapRefusal(e, "deactivate", gaps)
 	}
+	if reason := m.rootGap(); reason != "" {
+		return nil, refuse(s.Step, e, "cannot deactivate yet: %s", reason)
+	}
 	return []Effect{DeactivateKey{m.target()}}, nil
 }
 
 func (m *Machine) keyDeactivated(e KeyDeactivated) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepDeactivate, "DeactivateKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("DeactivateKey")
@@ -69,7 +72,7 @@ func (m *Machine) requestReactivate(e RequestReactivate) ([]Effect, error) {
 
 func (m *Machine) keyReactivated(e KeyReactivated) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepReactivate, "ReactivateKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("ReactivateKey")
@@ -85,7 +88,7 @@ func (m *Machine) keyReactivated(e KeyReactivated) ([]Effect, error) {
 
 func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepDelete, "DeleteKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("DeleteKey")
@@ -93,6 +96,9 @@ func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
 	return []Effect{m.hardeningEffect()}, nil
 }
 
-func (m *Machine) target() KeyTarget {
-	return KeyTarget{KeyID: m.s.KeyID, User: m.s.Key.User, Root: m.s.Key.Root}
+func (m *Machine) target() KeyTarget { return m.s.KeyTarget() }
+
+// KeyTarget is the leaked key as the effects that change it name it.
+func (s State) KeyTarget() KeyTarget {
+	return KeyTarget{KeyID: s.KeyID, User: s.Key.User, Root: s.Key.Root}
 }

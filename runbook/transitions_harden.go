@@ -18,7 +18,7 @@ func (m *Machine) resourceCleanedUp(e ResourceCleanedUp) ([]Effect, error) {
 
 func (m *Machine) hardeningChecked(e HardeningChecked) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepHarden, "CheckHardening"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("CheckHardening")

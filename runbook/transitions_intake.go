@@ -20,7 +20,7 @@ func (m *Machine) submitKey(e SubmitKey) ([]Effect, error) {
 
 func (m *Machine) keyIdentified(e KeyIdentified) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepIdentify, "IdentifyKey"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	if e.Key.KeyID != "" && e.Key.KeyID != s.KeyID {

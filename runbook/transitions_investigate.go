@@ -34,7 +34,7 @@ func (m *Machine) sweepProgress(e SweepProgress) ([]Effect, error) {
 
 func (m *Machine) sweepFinished(e SweepFinished) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepInvestigate, "SweepCloudTrail"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("SweepCloudTrail")

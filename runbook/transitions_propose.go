@@ -12,7 +12,7 @@ import (
 
 func (m *Machine) proposalsReady(e ProposalsReady) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepPropose, "ProposeReplacements"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	m.settle("ProposeReplacements")

@@ -7,7 +7,7 @@ import "strings"
 
 func (m *Machine) replacementApplied(e ReplacementApplied) ([]Effect, error) {
 	s := &m.s
-	if err := m.expect(e, StepReplace, "ApplyReplacement"); err != nil {
+	if err := m.expect(e); err != nil {
 		return nil, err
 	}
 	i := m.proposalIndex(e.CallerID)

@@ -16,6 +16,9 @@ var deactivateKeyMap = struct {
 }
 
 func deactivateKeys(f frame) []key.Binding {
+	if f.st.NeedsRootSignIn() {
+		return append(rootSignInKeys(f), revokeKeys(f)...)
+	}
 	return append([]key.Binding{deactivateKeyMap.Deactivate}, revokeKeys(f)...)
 }
 
@@ -28,11 +31,6 @@ func deactivateUpdate(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 	}
 	it, _ := c.update(k, f.st)
 	return it
-}
-
-// keyTarget is the key as the machine's effects name it.
-func keyTarget(st runbook.State) runbook.KeyTarget {
-	return runbook.KeyTarget{KeyID: st.KeyID, User: st.Key.User, Root: st.Key.Root}
 }
 
 // replacementTally summarises the decisions: how many replacements exist
@@ -68,9 +66,14 @@ func replacementTally(ps []runbook.Proposal) string {
 	return s
 }
 
-// deactivateView shows the one call that turns the key off, before it runs.
-func deactivateView(f frame, c cleanupList) string {
+// deactivateView shows the one call that turns the key off, before it runs;
+// for a root key in a drill, the root sign-in first.
+func deactivateView(f frame, c cleanupList, ph phone) string {
 	st, sty := f.st, f.sty
+	if st.NeedsRootSignIn() {
+		lines := append(rootSignInLines(f, ph), mintedLines(f)...)
+		return c.under(f, append(lines, ""), 0)
+	}
 	lines := []string{sty.Heading.Render("Deactivate") + sty.Muted.Render(" · turn the key off; reversible, nothing is deleted")}
 	pending := false
 	for _, n := range st.Pending {
@@ -84,8 +87,9 @@ func deactivateView(f frame, c cleanupList) string {
 	default:
 		lines = append(lines, para(plain, "The key "+st.KeyID+" of "+st.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
 	}
-	lines = append(lines, hang("  ", plannedCalls(runbook.DeactivateKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
-	if st.Key.Root {
+	lines = append(lines, stepCallLines(f)...)
+	lines = append(lines, rootSessionLine(f)...)
+	if st.Key.Root && st.RootAccess == nil {
 		lines = append(lines, para(sty.Warning, "! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead.", f.w, "  ")...)
 	}
 	lines = append(lines, kv(sty, "Replacements", replacementTally(st.Proposals)))

@@ -20,7 +20,7 @@ type deleteView struct {
 }
 
 type deleteKeys struct {
-	Delete, Leave, Edit, Rollback key.Binding
+	Delete, Leave, Edit, Rollback, AssumeRoot key.Binding
 }
 
 func newDeleteView(sty styles) deleteView {
@@ -35,6 +35,10 @@ func newDeleteView(sty styles) deleteView {
 		Leave:    binding("esc", "leave the field", "esc"),
 		Edit:     binding("i", "type the last four", "i"),
 		Rollback: binding("R", "roll back", "R"),
+		// A member's root key is deleted in a root session that
+		// sts:AssumeRoot opens from the management account: the drill has
+		// the trainee open it, as a responder would.
+		AssumeRoot: binding("s", "open root's session (sts:AssumeRoot)", "s"),
 	}}
 }
 
@@ -52,6 +56,8 @@ func (v *deleteView) update(k tea.KeyPressMsg, f frame, c *cleanupList) (intent,
 			return intent{}, v.input.Focus()
 		case key.Matches(k, v.km.Rollback):
 			return intent{prompt: rollbackPrompt(f.st)}, nil
+		case key.Matches(k, v.km.AssumeRoot) && f.st.NeedsRootSignIn():
+			return intent{event: runbook.SignInAsRoot{}}, nil
 		case !key.Matches(k, c.keys(f)...) && keyIDChar(k):
 			// A character of a key ID that no key here is bound to is
 			// the responder typing the last four: it goes into the field
@@ -84,7 +90,11 @@ func (v deleteView) keys(f frame, c cleanupList) []key.Binding {
 	if v.input.Focused() {
 		return []key.Binding{v.km.Delete, v.km.Leave}
 	}
-	return append(append([]key.Binding{v.km.Edit, v.km.Rollback}, c.keys(f)...), c.scrollKeys()...)
+	ks := []key.Binding{v.km.Edit, v.km.Rollback}
+	if f.st.NeedsRootSignIn() {
+		ks = append([]key.Binding{v.km.AssumeRoot}, ks...)
+	}
+	return append(append(ks, c.keys(f)...), c.scrollKeys()...)
 }
 
 func (v deleteView) view(f frame, c cleanupList) string {
@@ -105,6 +115,9 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		)
 	} else {
 		lines = append(lines, keyInactiveLines(f)...)
+		if st.NeedsRootSignIn() {
+			lines = append(lines, hang(sty.Warning.Render("· "), "root's session: not open. s opens it with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, 15 minutes at most); the deletion is made in it, as root", plain, f.w, "  ")...)
+		}
 		if len(st.Unread) > 0 {
 			lines = append(lines, hang(sty.Warning.Render("? "), "the watch: unknown, because "+st.Unread[0].Text(), plain, f.w, "  ")...)
 		} else {
@@ -124,12 +137,8 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	case st.LastError != nil:
 		lines = append(lines, errorLines(f, st.LastError)...)
 	}
-	if st.Mode == runbook.ModeDryRun {
-		lines = append(lines, "", "This call would be made:")
-	} else {
-		lines = append(lines, "", "This call will be made:")
-	}
-	lines = append(lines, hang("  ", plannedCalls(runbook.DeleteKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    ")...)
+	lines = append(lines, "", callsLabel(len(f.stepCalls.calls), st.Mode))
+	lines = append(lines, stepCallLines(f)...)
 	lines = append(lines, para(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))

@@ -114,19 +114,21 @@ type confirmation struct {
 // confirmWord is what a destructive change needs typed.
 const confirmWord = "yes"
 
-// openConfirmation holds ev; each effect for which plan says true has its
+// openConfirmation holds ev; when canPlan, each mutating effect has its
 // calls read from the account (planned messages fill them in).
-func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, width int, plan func(runbook.Effect) bool) (confirmation, tea.Cmd) {
+func openConfirmation(ev runbook.Event, effects []runbook.Effect, sty styles, width int, canPlan bool) (confirmation, tea.Cmd) {
 	c := confirmation{open: true, event: ev, effects: effects, title: confirmTitle(ev), calls: make([][]plannedCall, len(effects))}
 	for i, e := range effects {
 		if destructive(e) {
 			c.typed = true
 		}
-		if plan != nil && plan(e) {
+		switch {
+		case !e.Mutates():
+		case canPlan:
 			c.planning++
-			continue
+		default:
+			c.calls[i] = unplanned(e)
 		}
-		c.calls[i] = plannedCalls(e)
 	}
 	c.measure(width)
 	if !c.typed {
@@ -238,14 +240,7 @@ func (c confirmation) view(f frame) string {
 	// Many replacements make a long list: it scrolls, and says so, rather
 	// than hiding a call the responder is about to approve.
 	room := max(f.h-2-len(head)-1, 3)
-	verb := "will"
-	if f.st.Mode == runbook.ModeDryRun {
-		verb = "would"
-	}
-	label := fmt.Sprintf("These %d calls %s be made:", n, verb)
-	if n == 1 {
-		label = "This call " + verb + " be made:"
-	}
+	label := callsLabel(n, f.st.Mode)
 	shown := calls
 	if len(calls) > room {
 		visible := room - 1 // one line says how to scroll
@@ -257,6 +252,16 @@ func (c confirmation) view(f frame) string {
 	lines := append(head, label)
 	lines = append(lines, shown...)
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
+}
+
+// destructive reports whether an effect needs more than Enter to run: the
+// ones that turn the key off or remove it.
+func destructive(e runbook.Effect) bool {
+	switch e.(type) {
+	case runbook.DeactivateKey, runbook.DeleteKey:
+		return true
+	}
+	return false
 }
 
 // quitDialog asks before leaving an incident that is not finished.

@@ -21,10 +21,14 @@ type program struct {
 	path string
 }
 
-func startProgram(t *testing.T, x *script) *program {
+func startProgram(t *testing.T, x *script, with ...func(*TrainingInfo)) *program {
 	t.Helper()
 	en, path := newEngine(t, runbook.ModeTraining)
-	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: training(), Now: fixedNow, Plan: x.plan})
+	tr := training()
+	for _, f := range with {
+		f(tr)
+	}
+	m := New(Options{Engine: en, Executor: x, LogPath: path, Training: tr, Now: fixedNow, Plan: x.plan})
 	rec := tuitest.NewRecorder(m)
 	tm := teatest.NewTestModel(t, rec, teatest.WithInitialTermSize(80, 24))
 	return &program{t: t, tm: tm, rec: rec, x: x, path: path}
@@ -86,7 +90,7 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.waitFor("2 of 2 decided")
 	p.waitUntil(bothProved)
 	p.press("enter")
-	p.waitFor("Create the replacements")
+	p.waitFor("Create the replacements", "iam CreateRole") // enter waits for the calls read
 	p.press("enter")
 	p.waitUntil(bothCreated)
 	p.press("v")
@@ -94,7 +98,7 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.press("enter")
 	p.waitFor("Deactivate · turn the key off")
 	p.press("enter")
-	p.waitFor("type yes:")
+	p.waitFor("type yes:", "iam UpdateAccessKey")
 	p.tm.Type("yes")
 	p.press("enter")
 	p.waitFor("Delete · remove the key for good", "✓ the watch (30m00s) passed", "✓ IAM reads the key Inactive at")
@@ -141,13 +145,13 @@ func TestProgramRollBackFromWatch(t *testing.T) {
 	p.waitFor("2 of 2 decided")
 	p.waitUntil(bothProved)
 	p.press("enter")
-	p.waitFor("Create the replacements")
+	p.waitFor("Create the replacements", "iam CreateRole") // enter waits for the calls read
 	p.press("enter")
 	p.waitUntil(bothCreated)
 	p.press("enter")
 	p.waitFor("Deactivate · turn the key off")
 	p.press("enter")
-	p.waitFor("type yes:")
+	p.waitFor("type yes:", "iam UpdateAccessKey")
 	p.tm.Type("yes")
 	p.press("enter")
 	p.waitFor("✗ replacements denied", "✗ workloads unhealthy", "R rolls back")

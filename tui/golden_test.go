@@ -54,6 +54,12 @@ func TestGolden(t *testing.T) {
 			h.toDeactivate()
 			h.press("enter")
 		}},
+		{"root-sign-in", runbook.ModeTraining, func(h *harness) {
+			// The root-key drill's sign-in, the device looked at (issue 18).
+			asRootDrill(h)
+			h.toDeactivate()
+			h.press("m")
+		}},
 		{"watch", runbook.ModeTraining, func(h *harness) {
 			h.hold["PollWatch"] = true
 			h.toDeactivate()

@@ -44,6 +44,10 @@ type frame struct {
 	inflight map[int]runbook.Effect
 	// scan is the running trail scan's progress.
 	scan runbook.TrailScanStats
+	// stepCalls are the calls of the step's change (plan.go); planned is
+	// false when nothing can read them (no Options.Plan).
+	stepCalls stepCalls
+	planned   bool
 }
 
 // screenSize is the size to lay out for: the terminal's, or the minimum

@@ -136,25 +136,6 @@ func targetNames(ts []runbook.RevocationTarget) string {
 	return strings.Join(names, ", ")
 }
 
-// revocationCalls are the calls RevokeOlderSessions makes, one per target
-// in its order. The document is the one awsops.RevocationPolicy writes (tui
-// does not import awsops), cut off at the time of the call; the note
-// shows it unquoted.
-func revocationCalls(e runbook.RevokeOlderSessions) []plannedCall {
-	const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"<time of the call, UTC>"}}}]}`
-	var calls []plannedCall
-	for _, t := range e.Targets {
-		op, param, spared := "PutUserPolicy", "UserName", "its access keys are not affected"
-		if t.Kind == "role" {
-			op, param, spared = "PutRolePolicy", "RoleName", "sessions begun after it are not affected"
-		}
-		calls = append(calls, plannedCall{Service: "iam", Operation: op,
-			Input: []field{{param, t.Name}, {"PolicyName", runbook.RevocationPolicyName}, {"PolicyDocument", "Deny * where aws:TokenIssueTime < the time of the call"}},
-			Note:  "every session of " + t.String() + " issued before the call is denied from then on; " + spared + ". Document: " + doc})
-	}
-	return calls
-}
-
 // watchLagLines flags a quiet watch that CloudTrail's delivery lag makes
 // not yet meaningful, and a window shorter than the lag.
 func watchLagLines(f frame) []string {

@@ -26,6 +26,9 @@ type TrainingInfo struct {
 	ClockSpeed string
 	// Hints returns the hint for a step, or "" when there is none.
 	Hints func(runbook.Step) string
+	// RootSignIn is the scenario's root user, for the root-key drill's
+	// sign-in (rootsignin.go); nil when the drill has none.
+	RootSignIn *RootSignInInfo
 }
 
 // Options are the TUI's dependencies, injected so tests build it with a
@@ -58,9 +61,10 @@ type Options struct {
 	// does not import awsops). Nil: deciding "export" writes no files.
 	Export func(p runbook.Proposal, account string) (cli, terraform string)
 	// Plan reads the account for the exact calls an effect would make
-	// (awsops.Executor.Plan): the confirmation of a clean-up shows those,
-	// with their real inputs. Reads come back with WouldCall unset and are
-	// journaled. Nil, or an effect it cannot plan: the TUI's own list.
+	// (awsops.Executor.Plan): every confirmation, and the deactivate,
+	// delete and roll-back views, show those, with their real inputs.
+	// Reads come back with WouldCall unset and are journaled. Nil: the
+	// views say the calls are read as the change runs.
 	Plan func(ctx context.Context, e runbook.Effect) ([]runbook.APICall, error)
 	// Demo, when set, plays a model response (demo.go).
 	Demo *Demo
@@ -119,6 +123,8 @@ type Model struct {
 	// returns it (Init cannot change the model).
 	startup tea.Cmd
 	notice  notice
+	// phone is the root MFA device's code as the trainee last looked at it.
+	phone phone
 
 	showHelp  bool
 	showHint  bool
@@ -139,6 +145,8 @@ type Model struct {
 	sweepStarted time.Time
 	// scan is the running trail scan's progress (shown, not journaled).
 	scan runbook.TrailScanStats
+	// stepCalls are the calls of the change the step's view describes.
+	stepCalls stepCalls
 	// narration is the demo's reason for its last move.
 	narration string
 

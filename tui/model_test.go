@@ -180,7 +180,7 @@ func TestApplyShowsEveryCallAndCancels(t *testing.T) {
 	h.toProposed()
 	h.press("a", "down", "a", "enter")
 	h.wantScreen("These 6 calls will be made", "iam CreateRole", "↑/↓ scroll")
-	for range 12 {
+	for range 20 {
 		h.press("down")
 	}
 	h.wantScreen(`iam CreateAccessKey {"UserName":`, "the new secret is handed to you once")

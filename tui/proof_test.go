@@ -56,18 +56,6 @@ func TestProposeSwitchesKindAndSaysWhatIsExportOnly(t *testing.T) {
 	}
 }
 
-func TestPlannedCallsOfAnOIDCRole(t *testing.T) {
-	calls := plannedCalls(runbook.ApplyReplacement{Proposal: runbook.Proposal{Kind: runbook.ReplaceOIDCRole, Name: "keyrunbook-github-actions-role",
-		Target: "repo:acme/site:*", Policy: "{}"}})
-	var ops []string
-	for _, c := range calls {
-		ops = append(ops, c.Operation)
-	}
-	if strings.Join(ops, ",") != "CreateOpenIDConnectProvider,CreateRole,PutRolePolicy" || !strings.Contains(calls[1].String(), "repo:acme/site:*") {
-		t.Fatalf("planned %v: %v", ops, calls)
-	}
-}
-
 func TestCallerWhere(t *testing.T) {
 	tests := []struct {
 		c    runbook.UsageCaller

@@ -185,6 +185,10 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 // failureText says what failed and what the responder can do about it.
 func failureText(f runbook.EffectFailed) string {
 	s := describeEffect(f.Effect) + " failed: " + redact(f.Message)
+	if f.Effect == "ObtainRootCredentials" {
+		// A one-time code is not retried: the next sign-in takes a new one.
+		return s + " Press enter to sign in again."
+	}
 	if f.Action != "" {
 		s += fmt.Sprintf(" Your credentials lack %s: grant it (or use credentials that have it), then press r to retry.", f.Action)
 	} else {

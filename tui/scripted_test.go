@@ -130,6 +130,13 @@ type script struct {
 	undecided string
 	// followUp, when set, gives the attacker a secret read to rotate.
 	followUp bool
+	// rootKey makes the leaked key the root user's (the root-key drill);
+	// mfaCode is the code its MFA device shows (rootsignin_test.go).
+	rootKey bool
+	// orgMember makes the root key's account an Organizations member,
+	// whose root session is opened with sts:AssumeRoot.
+	orgMember bool
+	mfaCode   string
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -158,7 +165,19 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	case runbook.IdentifyKey:
 		note("sts", "GetCallerIdentity", map[string]string{})
 		note("sts", "GetAccessKeyInfo", map[string]string{"AccessKeyId": x.KeyID})
+		if s.rootKey {
+			id := rootIdentified()
+			id.Key.OrgMember = s.orgMember
+			return id
+		}
 		return fixtureIdentified()
+	case runbook.ObtainRootCredentials:
+		if x.MFACode != s.mfaCode {
+			return runbook.EffectFailed{Effect: e.EffectName(), Message: "The sign-in page refused it: your authentication information is incorrect; please try again."}
+		}
+		root := runbook.RootARN(x.Account)
+		emit(runbook.APICall{Service: "sts", Operation: "GetCallerIdentity", Input: []byte("{}"), Actor: root})
+		return runbook.RootCredentialsObtained{Access: runbook.RootAccess{Method: x.Method, Actor: root, MFA: true, At: s.clock}}
 	case runbook.SweepCloudTrail:
 		inv := fixtureInvestigation(x.From, x.To)
 		if s.followUp {
@@ -192,6 +211,11 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 	case runbook.VerifyMove:
 		return runbook.CallerMoved{CallerID: x.Proposal.CallerID, Moved: true}
 	case runbook.DeactivateKey:
+		if x.Root {
+			emit(runbook.APICall{Service: "iam", Operation: "UpdateAccessKey", Input: []byte(`{"AccessKeyId":"` + x.KeyID + `","Status":"Inactive"}`), Actor: runbook.RootARN(testAccount)})
+			s.clock = s.clock.Add(time.Minute)
+			return runbook.KeyDeactivated{At: s.clock}
+		}
 		note("iam", "UpdateAccessKey", map[string]string{"AccessKeyId": x.KeyID, "Status": "Inactive", "UserName": x.User})
 		s.clock = s.clock.Add(time.Minute)
 		return runbook.KeyDeactivated{At: s.clock}
@@ -285,9 +309,54 @@ func training() *TrainingInfo {
 	}
 }
 
-// plan answers Options.Plan as awsops would for the fixture account: the
+// plan answers Options.Plan as awsops.Executor.Plan would for the fixture
+// account: its reads, then its writes marked WouldCall, each input as the
+// SDK serialises it (fields in the order of the SDK's input struct). The
 // attacker's user holds one key, read with ListAccessKeys.
 func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, error) {
+	read := func(service, op, input string) runbook.APICall {
+		return runbook.APICall{Service: service, Operation: op, Input: json.RawMessage(input)}
+	}
+	write := func(service, op, input string) runbook.APICall {
+		return runbook.APICall{Service: service, Operation: op, Input: json.RawMessage(input), WouldCall: true}
+	}
+	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	switch x := e.(type) {
+	case runbook.DeactivateKey:
+		return []runbook.APICall{write("iam", "UpdateAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"Status":"Inactive","UserName":`+str(x.User)+`}`)}, nil
+	case runbook.ReactivateKey:
+		return []runbook.APICall{write("iam", "UpdateAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"Status":"Active","UserName":`+str(x.User)+`}`)}, nil
+	case runbook.DeleteKey:
+		return []runbook.APICall{read("iam", "ListAccessKeys", `{"UserName":`+str(x.User)+`}`),
+			write("iam", "DeleteAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"UserName":`+str(x.User)+`}`)}, nil
+	case runbook.ApplyReplacement:
+		p := x.Proposal
+		if p.Kind == runbook.ReplaceIAMUser {
+			return []runbook.APICall{read("iam", "GetUser", `{"UserName":`+str(p.Name)+`}`),
+				write("iam", "CreateUser", `{"UserName":`+str(p.Name)+`,"Path":null}`),
+				read("iam", "GetUserPolicy", `{"PolicyName":"keyrunbook-least-privilege","UserName":`+str(p.Name)+`}`),
+				write("iam", "PutUserPolicy", `{"PolicyDocument":`+str(p.Policy)+`,"PolicyName":"keyrunbook-least-privilege","UserName":`+str(p.Name)+`}`),
+				write("iam", "CreateAccessKey", `{"UserName":`+str(p.Name)+`}`)}, nil
+		}
+		trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+		return []runbook.APICall{read("iam", "GetRole", `{"RoleName":`+str(p.Name)+`}`),
+			write("iam", "CreateRole", `{"AssumeRolePolicyDocument":`+str(trust)+`,"RoleName":`+str(p.Name)+`}`),
+			read("iam", "GetRolePolicy", `{"PolicyName":"keyrunbook-least-privilege","RoleName":`+str(p.Name)+`}`),
+			write("iam", "PutRolePolicy", `{"PolicyDocument":`+str(p.Policy)+`,"PolicyName":"keyrunbook-least-privilege","RoleName":`+str(p.Name)+`}`),
+			read("lambda", "GetFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`}`),
+			write("lambda", "UpdateFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`,"Role":`+str("arn:aws:iam::730519468211:role/"+p.Name)+`}`)}, nil
+	case runbook.RevokeOlderSessions:
+		doc := str(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-11-23T03:05:00Z"}}}]}`)
+		var calls []runbook.APICall
+		for _, t := range x.Targets {
+			if t.Kind == "role" {
+				calls = append(calls, write("iam", "PutRolePolicy", `{"PolicyDocument":`+doc+`,"PolicyName":"AWSRevokeOlderSessions","RoleName":`+str(t.Name)+`}`))
+			} else {
+				calls = append(calls, write("iam", "PutUserPolicy", `{"PolicyDocument":`+doc+`,"PolicyName":"AWSRevokeOlderSessions","UserName":`+str(t.Name)+`}`))
+			}
+		}
+		return calls, nil
+	}
 	c, ok := e.(runbook.CleanUpResource)
 	if !ok {
 		return nil, errors.New("no plan for this effect")

@@ -27,8 +27,21 @@ type intent struct {
 	cmd tea.Cmd
 }
 
-// Update implements tea.Model.
+// Update implements tea.Model. Whatever moved the machine, a step that
+// shows a change's calls has them read (planStep).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	nm, ok := next.(Model)
+	if !ok {
+		return next, cmd
+	}
+	if plan := nm.planStep(); plan != nil {
+		return nm, tea.Batch(cmd, plan)
+	}
+	return nm, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -64,6 +77,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onExported(msg)
 	case plannedMsg:
 		return m.onPlanned(msg)
+	case stepPlannedMsg:
+		return m.onStepPlanned(msg)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	}
@@ -199,6 +214,11 @@ func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
 	case runbook.StepReplace:
 		return m.replace.update(k, f), nil
 	case runbook.StepDeactivate:
+		if f.st.NeedsRootSignIn() {
+			if it, ok := m.rootSignInUpdate(k, f); ok {
+				return it, nil
+			}
+		}
 		return deactivateUpdate(k, f, &m.cleanup), nil
 	case runbook.StepWatch:
 		return watchUpdate(k, f, &m.cleanup), nil
@@ -268,12 +288,8 @@ func (m Model) offer(ev runbook.Event) (tea.Model, tea.Cmd) {
 	}
 	if err == nil && mutating(effects) {
 		w, _ := m.bodySize()
-		var canPlan func(runbook.Effect) bool
-		if m.opts.Plan != nil {
-			canPlan = plannable
-		}
 		var cmd tea.Cmd
-		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w, canPlan)
+		m.confirm, cmd = openConfirmation(ev, effects, m.sty, w, m.opts.Plan != nil)
 		m.confirmSerial++
 		m.confirm.serial = m.confirmSerial
 		if m.confirm.planning > 0 {

@@ -58,6 +58,8 @@ func (m Model) frame() frame {
 		sweepWindow:  m.opts.SweepWindow,
 		sweepStarted: m.sweepStarted,
 		scan:         m.scan,
+		stepCalls:    m.stepCalls,
+		planned:      m.opts.Plan != nil,
 	}
 }
 
@@ -123,7 +125,7 @@ func (m Model) stepView(f frame) string {
 	case runbook.StepReplace:
 		return m.replace.view(f)
 	case runbook.StepDeactivate:
-		return deactivateView(f, m.cleanup)
+		return deactivateView(f, m.cleanup, m.phone)
 	case runbook.StepWatch, runbook.StepReactivate:
 		return watchView(f, m.cleanup)
 	case runbook.StepDelete:
@@ -157,7 +159,11 @@ func (m Model) statusLine(w int) string {
 		return clip(m.sty.Current.Render(m.spin.View())+" "+text+"…", w)
 	}
 	if st.LastError != nil {
-		return clip(m.sty.Danger.Render("✗ "+describeEffect(st.LastError.Effect)+" failed")+m.sty.Muted.Render(" · r retry · A abort"), w)
+		next := " · r retry · A abort"
+		if len(st.Failed) == 0 {
+			next = " · A abort" // nothing to retry: a refused MFA code is typed anew
+		}
+		return clip(m.sty.Danger.Render("✗ "+describeEffect(st.LastError.Effect)+" failed")+m.sty.Muted.Render(next), w)
 	}
 	if n := len(m.calls); n > 0 {
 		c := m.calls[n-1]
@@ -218,6 +224,8 @@ func describeEffect(name string) string {
 		return "proving a policy"
 	case "ScanTrailSource":
 		return "reading the trail"
+	case "ObtainRootCredentials":
+		return "signing in as root"
 	}
 	return name
 }

@@ -62,7 +62,7 @@ func watchView(f frame, c cleanupList) string {
 		return strings.Join([]string{
 			sty.Heading.Render("Watch") + sty.Warning.Render(" · rolling back"),
 			f.spin + " Reactivating the key, then back to Propose to fix the replacement…",
-		}, "\n") + "\n" + strings.Join(hang("  ", plannedCalls(runbook.ReactivateKey{KeyTarget: keyTarget(st)})[0].String(), sty.Call, f.w, "    "), "\n")
+		}, "\n") + "\n" + strings.Join(stepCallLines(f), "\n")
 	}
 	watched := st.WatchWindow - st.WatchRemaining()
 	title := fmt.Sprintf(" · %s of %s watched · %s left", shortDur(watched), shortDur(st.WatchWindow), shortDur(st.WatchRemaining()))

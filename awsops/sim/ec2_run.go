@@ -11,8 +11,11 @@ func opRunInstances(s *Sim, c *call) (any, *apiError) {
 	}
 	minN, err1 := strconv.Atoi(orDefault(c.params.Get("MinCount"), "1"))
 	maxN, err2 := strconv.Atoi(orDefault(c.params.Get("MaxCount"), "1"))
-	if err1 != nil || err2 != nil || minN < 1 || maxN < minN || maxN > 20 {
-		return nil, ec2Err("InvalidParameterValue", "MinCount and MaxCount must be between 1 and 20, MinCount <= MaxCount.")
+	// AWS bounds a launch by the account's vCPU quota, not by a count;
+	// the simulated account takes up to maxLaunch per call (a miner's
+	// launch of dozens fits, ec2_run_trail.go).
+	if err1 != nil || err2 != nil || minN < 1 || maxN < minN || maxN > maxLaunch {
+		return nil, ec2Err("InvalidParameterValue", "MinCount and MaxCount must be between 1 and "+strconv.Itoa(maxLaunch)+", MinCount <= MaxCount.")
 	}
 	reservation := s.ids.hexID("r-")
 	out := &struct {
@@ -34,10 +37,7 @@ func opRunInstances(s *Sim, c *call) (any, *apiError) {
 		x.State = xmlState{0, "pending"}
 		out.Instances = append(out.Instances, x)
 		c.resources = append(c.resources, eventResource{Type: "AWS::EC2::Instance", Name: in.id})
-		trailItems = append(trailItems, map[string]any{"instanceId": in.id, "imageId": image,
-			"instanceState": map[string]any{"code": 0, "name": "pending"}, "instanceType": typ,
-			"launchTime": c.at.UnixMilli(), "placement": map[string]string{"availabilityZone": in.az},
-			"privateIpAddress": in.privateIP})
+		trailItems = append(trailItems, s.runTrailItem(in, instanceTags(c.params.Get), c.at))
 	}
 	c.respElems = map[string]any{"requestId": c.requestID, "reservationId": reservation, "ownerId": s.acct.id,
 		"groupSet": map[string]any{}, "instancesSet": map[string]any{"items": trailItems}}

@@ -24,7 +24,7 @@ func TestAccountSummary(t *testing.T) {
 		scenario             string
 		rootKeys, mfa, users int32
 	}{
-		{"root-key-ec2-onprem", 1, 0, 3}, // backup-admin was created by the intruder
+		{"root-key-ec2-onprem", 1, 1, 3}, // backup-admin was created by the intruder; root signs in with MFA (the drill)
 		{"iam-user-lambda-ci", 0, 1, 3},
 		{"attacker-only", 0, 1, 4},
 	}
@@ -286,7 +286,7 @@ func TestCredentialReport(t *testing.T) {
 	}
 	root := rows[1]
 	if root[col["user"]] != "<root_account>" || root[col["access_key_1_active"]] != "true" ||
-		root[col["mfa_active"]] != "false" || root[col["access_key_1_last_used_date"]] == "N/A" {
+		root[col["mfa_active"]] != "true" || root[col["access_key_1_last_used_date"]] == "N/A" {
 		t.Errorf("root row %v", root)
 	}
 	if len(rows) != 5 || rows[2][col["user"]] != "backup-admin" {

@@ -35,6 +35,13 @@ type Scenario struct {
 	// the start ("-2d7h"); the intake is prefilled with it. Empty: the
 	// brief does not say.
 	ExposedAt string `json:"exposedAt,omitempty"`
+	// TrailFieldLimit is the size in bytes past which CloudTrail writes a
+	// record's requestParameters or responseElements as {"omitted": true}:
+	// CloudTrail's own 100 KB (sim.TrailFieldLimit, from "CloudTrail record
+	// contents", docs.aws.amazon.com/awscloudtrail/latest/userguide/
+	// cloudtrail-event-reference-record-contents.html), declared by a
+	// scenario that has a record past it. 0 means that same limit.
+	TrailFieldLimit int `json:"trailFieldLimit,omitempty"`
 	// Account is the simulated account.
 	Account Account `json:"account"`
 	// Regions are the enabled regions; empty means AWS's default set.
@@ -93,8 +100,12 @@ type Account struct {
 
 // Root is the account's root user.
 type Root struct {
-	// MFA says whether root has an MFA device (GetAccountSummary).
+	// MFA says whether root has an MFA device (GetAccountSummary); the
+	// root-key drill's sign-in then asks for its code (signin.go).
 	MFA bool `json:"mfa,omitempty"`
+	// Email is the root user's sign-in address (default
+	// aws-root@ALIAS.example).
+	Email string `json:"email,omitempty"`
 	// Created is when the account was created (default "-1500d").
 	Created string `json:"created,omitempty"`
 	// Keys are root access keys.

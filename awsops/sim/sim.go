@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,7 +122,8 @@ func newUnseeded(sc *Scenario, opts ...Option) (*Sim, error) {
 	if sc == nil {
 		return nil, errors.New("new sim: nil scenario")
 	}
-	o := options{seed: 1, throttle: DefaultLookupRate, start: DefaultStart, fieldLimit: TrailFieldLimit}
+	// The scenario's declared limit, unless a test lowers it.
+	o := options{seed: 1, throttle: DefaultLookupRate, start: DefaultStart, fieldLimit: cmp.Or(sc.TrailFieldLimit, TrailFieldLimit)}
 	for _, opt := range opts {
 		opt(&o)
 	}

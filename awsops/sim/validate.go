@@ -169,6 +169,9 @@ func (v *validator) header() error {
 	if !reAccountID.MatchString(sc.Account.ID) {
 		return fieldErr("account.id", "%q is not a 12-digit account ID", sc.Account.ID)
 	}
+	if sc.TrailFieldLimit < 0 || sc.TrailFieldLimit > TrailFieldLimit {
+		return fieldErr("trailFieldLimit", "%d must be between 1 and CloudTrail's own limit, %d bytes", sc.TrailFieldLimit, TrailFieldLimit)
+	}
 	v.out.regions = sc.Regions
 	if len(v.out.regions) == 0 {
 		v.out.regions = defaultRegions()

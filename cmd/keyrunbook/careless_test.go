@@ -35,6 +35,7 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 	// Decide nothing: deactivate over the workloads, with a reason.
 	d.do(runbook.ApplyProposals{})
 	d.do(runbook.ProceedToDeactivate{Override: "careless: no time"})
+	d.do(runbook.SignInAsRoot{MFACode: d.tr.sim.RootMFACode()})
 	d.do(runbook.ConfirmDeactivate{})
 	windows := 1
 	firstWindow := 0

@@ -45,11 +45,14 @@ type modelPlan struct {
 	// orgMember says the key is an Organizations member's root key,
 	// reached from the management account (org_campaign.go).
 	orgMember bool
+	// mfaCode reads the root user's MFA device, as a responder reads the
+	// phone at sign-in.
+	mfaCode func() string
 }
 
 func newModelPlan(sc *sim.Scenario, s *sim.Sim) *modelPlan {
 	return &modelPlan{sc: sc, drill: drillFor(sc), keyID: s.LeakedKeyID(), exposedAt: s.ExposedAt(), now: s.Now,
-		checked: map[string]bool{}, waited: map[string]bool{}}
+		checked: map[string]bool{}, waited: map[string]bool{}, mfaCode: s.RootMFACode}
 }
 
 // next is the model's next move from st; ok is false when the incident is
@@ -81,6 +84,10 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 	case runbook.StepDeactivate:
 		return p.contain(st), true
 	case runbook.StepDelete:
+		if st.NeedsRootSignIn() {
+			return move{event: runbook.SignInAsRoot{},
+				why: "The deletion needs root's credentials in member account " + st.Key.Account + ": open a root session with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, at most 15 minutes). Every call in it is root's, and the log says so."}, true
+		}
 		why := "The window passed with nothing blocking: delete the key for good, typing its last four characters as the confirmation."
 		if p.orgMember && st.Key.Root {
 			why += " It goes through sts:AssumeRoot with IAMDeleteRootUserCredentials, from the management account."
@@ -221,11 +228,23 @@ func (p *modelPlan) contain(st runbook.State) move {
 			}
 		}
 	}
+	// Every instance the key launched goes in one clean-up, one
+	// confirmation: a miner's launch of dozens is one decision.
+	var launched []runbook.Resource
 	for _, r := range inv.BlastRadius {
 		if r.Type == "ec2-instance" && r.Action == "RunInstances" && !cleaned(st, r) {
-			return move{event: runbook.CleanUp{Resource: r},
-				why: fmt.Sprintf("The key launched instance %s in %s: compute the attacker runs on your bill. Stop it.", r.ID, r.Region)}
+			launched = append(launched, r)
 		}
+	}
+	switch len(launched) {
+	case 0:
+	case 1:
+		r := launched[0]
+		return move{event: runbook.CleanUp{Resource: r},
+			why: fmt.Sprintf("The key launched instance %s in %s: compute the attacker runs on your bill. Stop it.", r.ID, r.Region)}
+	default:
+		return move{event: runbook.CleanUp{Resources: launched},
+			why: fmt.Sprintf("The key launched %d instances (%s in %s, …): compute the attacker runs on your bill. Stop them all, in one confirmation.", len(launched), launched[0].ID, launched[0].Region)}
 	}
 	if len(st.RevocationPlan().Targets) > 0 && st.Revocation == nil {
 		return move{event: runbook.RevokeSessions{},
@@ -235,6 +254,10 @@ func (p *modelPlan) contain(st runbook.State) move {
 		return move{event: runbook.ConfirmDeactivate{},
 			why: "No root task policy allows iam:UpdateAccessKey, so sts:AssumeRoot cannot deactivate a member's root key. Contain it instead with an SCP from the management account " +
 				"denying the member's root unless aws:AssumedRoot: reversible (detach it), and the deletion through AssumeRoot still works. Then watch 30 minutes."}
+	}
+	if st.NeedsRootSignIn() {
+		return move{event: runbook.SignInAsRoot{MFACode: p.mfaCode()},
+			why: "The key is the root user's, and the account stands alone: only root can turn it off. Sign in to the console as root with its email, the vault's password and the MFA device's code; every call from here on is root's, and the log says so."}
 	}
 	return move{event: runbook.ConfirmDeactivate{},
 		why: "Deactivate now, not delete: it is reversible if something breaks. Then watch 30 minutes, as AWS advises: CloudTrail shows calls up to 15 minutes late."}

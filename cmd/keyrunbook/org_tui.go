@@ -89,7 +89,7 @@ func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, 
 		return err
 	}
 	fmt.Fprintf(io.err, "opening the runbook of root key %s in account %s as %s\n", keyID, account, roleARN)
-	topts.Engine, topts.Executor, topts.LogPath = en, x, path
+	topts.Engine, topts.Executor, topts.LogPath, topts.Plan = en, x, path, x.Plan
 	final, err := tea.NewProgram(tui.New(topts), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("runbook of %s: %w (the action log is %s; resume with 'keyrunbook resume %s')", keyID, err, path, path)

@@ -55,6 +55,16 @@ func rebuildTraining(ctx context.Context, st runbook.State, records []runbook.Re
 	if err != nil {
 		return nil, err
 	}
+	if a := st.RootAccess; a != nil && a.Method == runbook.RootSignIn {
+		// The drill signed in as root: the rebuilt account's root session
+		// is opened again (the device's code is the simulator's to read),
+		// so the root key's changes replay, and go on, as root's.
+		in := runbook.ObtainRootCredentials{KeyID: st.KeyID, Account: st.Key.Account, Method: a.Method, MFACode: t.sim.RootMFACode()}
+		if f, failed := t.exec.Run(ctx, in, nil).(runbook.EffectFailed); failed {
+			t.stop()
+			return nil, fmt.Errorf("rebuild the simulated account: the root sign-in failed again: %s", f.Message)
+		}
+	}
 	for _, c := range runbook.Changes(records) {
 		advanceTo(t, c.At)
 		if f, failed := t.exec.Run(ctx, c.Effect, nil).(runbook.EffectFailed); failed {
@@ -102,8 +112,9 @@ func resumeTraining(ctx context.Context, path string, io streams) error {
 	}
 	en := runbook.ResumeEngine(rp.Machine, j)
 	final, err := tea.NewProgram(tui.New(tui.Options{
-		Engine: en, Executor: t.exec, LogPath: path, Pending: rp.Pending, Now: t.sim.Now, Export: exportProposal,
-		Training: &tui.TrainingInfo{Scenario: t.sc.Name, Brief: t.sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", t.speed), Hints: hint},
+		Engine: en, Executor: t.exec, LogPath: path, Pending: rp.Pending, Now: t.sim.Now, Export: exportProposal, Plan: t.exec.Plan,
+		Training: &tui.TrainingInfo{Scenario: t.sc.Name, Brief: t.sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", t.speed), Hints: hint,
+			RootSignIn: rootSignInInfo(t.sim)},
 	}), tea.WithContext(ctx)).Run()
 	if err != nil {
 		return fmt.Errorf("resume: %w (the action log is %s)", err, path)

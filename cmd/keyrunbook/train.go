@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
 	"github.com/charmbracelet/x/term"
@@ -214,20 +215,15 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 		return nil, err
 	}
 	t := &training{sim: s, sc: sc, stop: stop, speed: speed}
-	// A trainee cannot sign in to a console as root; the simulated account
-	// hands out the root console session a responder would use by hand.
-	rootID, rootSecret := s.RootConsoleCredentials()
-	rootCfg, err := awsops.LoadConfig(ctx, awsops.Target{
-		Region: "us-east-1", Endpoint: url, Logger: logging.Nop{},
-		Credentials: credentials.NewStaticCredentialsProvider(rootID, rootSecret, ""),
-	})
-	if err != nil {
-		stop()
-		return nil, err
-	}
 	t.clock = awsops.NewSimClock(s.Now, s.Advance, speed)
 	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
-		Root:  &rootCfg,
+		// The trainee obtains root's credentials as a responder would, by
+		// the root user's sign-in with MFA (issue 18): the session is the
+		// simulated console's, and a wrong code is refused as AWS's is.
+		RootSignIn: func(_ context.Context, code string) (aws.CredentialsProvider, error) {
+			id, secret, err := s.RootSignIn(s.RootEmail(), code)
+			return credentials.NewStaticCredentialsProvider(id, secret, ""), err
+		},
 		Clock: t.clock,
 		// The simulated clock makes waiting for a scheduled caller's next
 		// run short: the trainee presses v once, not fifteen times.
@@ -242,6 +238,15 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 	})
 	t.exec.Clients().SweepRate = trainingSweepRate
 	return t, nil
+}
+
+// rootSignInInfo is what the drill's root sign-in shows of the simulated
+// root user: its email address and MFA device, whose code it reads on
+// request as the trainee's phone would.
+func rootSignInInfo(s *sim.Sim) *tui.RootSignInInfo {
+	info := &tui.RootSignInInfo{Email: s.RootEmail(), Code: s.RootMFACode}
+	info.Device, _ = s.RootMFADevice()
+	return info
 }
 
 // trainingSweepRate is the LookupEvents pace in training, per region.
@@ -272,10 +277,11 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 	}
 	opts := tui.Options{
 		Engine: en, Executor: t.exec, LogPath: path, KeyID: t.sim.LeakedKeyID(), ExposedAt: t.sim.ExposedAt(),
-		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint},
-		Now:      t.sim.Now,
-		Export:   exportProposal,
-		Plan:     t.exec.Plan,
+		Training: &tui.TrainingInfo{Scenario: sc.Name, Brief: sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", o.speed), Hints: hint,
+			RootSignIn: rootSignInInfo(t.sim)},
+		Now:    t.sim.Now,
+		Export: exportProposal,
+		Plan:   t.exec.Plan,
 	}
 	if o.demo {
 		opts.Demo = demoFor(sc, t, o.pace)

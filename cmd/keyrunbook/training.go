@@ -110,7 +110,7 @@ func hint(step runbook.Step) string {
 	case runbook.StepReplace:
 		return "Apply the replacements, then verify each caller shows up under its new identity before you deactivate."
 	case runbook.StepDeactivate:
-		return "Deactivate, never delete first: deactivation can be rolled back. Remove what the attacker created (users, keys) too."
+		return "Deactivate, never delete first: deactivation can be rolled back. Remove what the attacker created (users, keys) too. A root key is changed as root: sign in as the root user with its MFA device's code (m shows the device)."
 	case runbook.StepWatch:
 		return "Watch the full window. A failing workload or use of the key from one of your own callers means something still depends on it: roll back rather than leave it broken. Failed calls from the attacker's address are the key doing its job: restart the watch (w), never reactivate for them."
 	case runbook.StepDelete:
