@@ -226,26 +226,15 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 	}
 	t := &training{sim: s, sc: sc, stop: stop, speed: speed}
 	t.clock = awsops.NewSimClock(s.Now, s.Advance, speed)
-	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
-		// The trainee obtains root's credentials as a responder would, by
-		// the root user's sign-in with MFA (issue 18): the session is the
-		// simulated console's, and a wrong code is refused as AWS's is.
-		RootSignIn: func(_ context.Context, code string) (aws.CredentialsProvider, error) {
-			id, secret, err := s.RootSignIn(s.RootEmail(), code)
-			return credentials.NewStaticCredentialsProvider(id, secret, ""), err
-		},
-		Clock: t.clock,
-		// The simulated clock makes waiting for a scheduled caller's next
-		// run short: the trainee presses v once, not fifteen times.
-		WaitForNextRun: true,
-		WatchWindow:    watch,
-		Health:         func() []string { return unhealthy(s) },
-		OnNewUserKey: func(ip, keyID, _ string) {
-			if w := workloadAt(sc, ip); w != "" {
-				s.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
-			}
-		},
-	})
+	opts := drillOptions(s, sc, t.clock, watch)
+	// The trainee obtains root's credentials as a responder would, by the
+	// root user's sign-in with MFA (issue 18): the session is the
+	// simulated console's, and a wrong code is refused as AWS's is.
+	opts.RootSignIn = func(_ context.Context, code string) (aws.CredentialsProvider, error) {
+		id, secret, err := s.RootSignIn(s.RootEmail(), code)
+		return credentials.NewStaticCredentialsProvider(id, secret, ""), err
+	}
+	t.exec = awsops.NewExecutor(cfg, opts)
 	t.exec.Clients().SweepRate = trainingSweepRate
 	return t, nil
 }
