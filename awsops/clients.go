@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/time/rate"
 )
 
 // STSAPI is the part of STS that identification calls.
@@ -62,14 +63,16 @@ type Clients struct {
 	NewEC2        func(region string) EC2ReadAPI
 	// NewLambda makes one region's Lambda client; nil skips functions.
 	NewLambda func(region string) LambdaReadAPI
-	// SweepRate is the LookupEvents requests per second per region; zero
-	// means DefaultSweepRate, AWS's quota.
+	// SweepRate is the LookupEvents requests per second per region, for
+	// every reader of this session together (lookupLimiter); zero means
+	// DefaultSweepRate, AWS's quota.
 	SweepRate float64
 
 	mu         sync.Mutex
 	cloudTrail map[string]CloudTrailAPI
 	ec2        map[string]EC2ReadAPI
 	lambda     map[string]LambdaReadAPI
+	lookups    map[string]*rate.Limiter // by region, see lookupLimiter
 	sweeps     sweepMemory
 }
 
@@ -143,4 +146,32 @@ func (c *Clients) callerKeyID(ctx context.Context) string {
 		return ""
 	}
 	return creds.AccessKeyID
+}
+
+// lookupLimiter is the region's LookupEvents token bucket, the one every
+// reader of this session waits on: the sweep, each minted-key follow, the
+// watch and the move check. CloudTrail's quota is 2 requests per second per
+// account per region (CloudTrail quotas), so readers paced each on its own
+// bucket would together exceed it and earn throttling. A Clients signs in to
+// one account, so a bucket per region is a bucket per account and region.
+// The rate is SweepRate as it is now, so a caller that raises it after
+// building the clients (training) raises it for every reader.
+func (c *Clients) lookupLimiter(region string) *rate.Limiter {
+	r := rate.Limit(c.SweepRate)
+	if r <= 0 {
+		r = DefaultSweepRate
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.lookups[region]
+	if l == nil {
+		if c.lookups == nil {
+			c.lookups = map[string]*rate.Limiter{}
+		}
+		l = rate.NewLimiter(r, 1)
+		c.lookups[region] = l
+	} else if l.Limit() != r {
+		l.SetLimit(r)
+	}
+	return l
 }

@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"golang.org/x/time/rate"
 
-	"github.com/keyrunbook/keyrunbook/awsops/quota"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -22,11 +20,6 @@ const DefaultPollInterval = 30 * time.Second
 // DefaultMoveTimeout is how long VerifyMove waits for a caller to show up
 // under its replacement before it answers "not moved yet".
 const DefaultMoveTimeout = 15 * time.Minute
-
-// lookupRate is the LookupEvents quota (awsops/quota). The executor's own
-// lookups (watch, move verification) keep to it so they never starve the
-// investigation's.
-const lookupRate = quota.LookupEventsPerSecond
 
 // ExecutorOptions configures an Executor. The zero value runs live, on the
 // wall clock, with the defaults below.
@@ -92,10 +85,6 @@ type Executor struct {
 	read    readClients
 	write   writeClients
 
-	limMu      sync.Mutex
-	limiters   map[string]*rate.Limiter
-	lookupRate rate.Limit // LookupEvents per second per region; tests raise it
-
 	// The executor holds no incident state: every effect carries what it
 	// needs (the caller a replacement is for, the replacements the watch
 	// reads, the blast radius the checklist reads again), so a resumed
@@ -148,7 +137,6 @@ func NewExecutor(cfg aws.Config, opts ExecutorOptions) *Executor {
 	}
 	cfg = withCallNotes(cfg)
 	x := &Executor{opts: opts, cfg: cfg, clients: NewClients(cfg),
-		limiters: map[string]*rate.Limiter{}, lookupRate: lookupRate,
 		secrets: map[string]NewSecret{}}
 	x.read = newReadClients(cfg)
 	x.write = newWriteClients(cfg, x.dryRun())
@@ -280,26 +268,6 @@ func (x *Executor) arnFor(ctx context.Context, resource string) string {
 // homeRegion is where global services are called and regional reads
 // without a better region go.
 func (x *Executor) homeRegion() string { return x.clients.HomeRegion() }
-
-// limiter paces the executor's LookupEvents calls in a region.
-func (x *Executor) limiter(region string) *rate.Limiter {
-	x.limMu.Lock()
-	defer x.limMu.Unlock()
-	l := x.limiters[region]
-	if l == nil {
-		r := x.lookupRate
-		// An endpoint whose quota the caller raised for the sweep (the
-		// training account allows more than AWS's 2 per second) allows it
-		// for the watch and the move check too: at 2 per second a
-		// simulated watch window would take minutes of real time.
-		if sr := rate.Limit(x.clients.SweepRate); sr > r {
-			r = sr
-		}
-		l = rate.NewLimiter(r, 1)
-		x.limiters[region] = l
-	}
-	return l
-}
 
 // failed is an EffectFailed that is no AWS error: a sentence saying what to
 // do next.

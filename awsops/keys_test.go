@@ -30,7 +30,7 @@ func (r *containRig) executorFor(t *testing.T, keyID string, opts ExecutorOption
 		opts.Clock = r.clock
 	}
 	x := NewExecutor(r.x.cfg, opts)
-	x.lookupRate = 1000
+	x.clients.SweepRate = 1000
 	if ev, _ := runEffect(t, x, runbook.IdentifyKey{KeyID: keyID}); ev.EventName() != "KeyIdentified" {
 		t.Fatalf("identify: %+v", ev)
 	}

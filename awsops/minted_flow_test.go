@@ -63,7 +63,7 @@ func TestResponderWithAMintedKeyIsRefused(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "minted-session"})
 	id, secret := keyOf(t, r.sim, "stolen-admin"), secretOf(t, r, "stolen-admin")
 	x := NewExecutor(clientsFor(t, r.url, id, secret).Config, ExecutorOptions{Clock: r.clock, PollInterval: 5 * time.Minute})
-	x.clients.SweepRate, x.lookupRate = 1000, 1000
+	x.clients.SweepRate = 1000
 	r.x = x
 	r.do(runbook.SubmitKey{KeyID: r.sim.LeakedKeyID()})
 	if c := r.state().Caller; c.AccessKeyID != id || c.Account != mintedAccount {

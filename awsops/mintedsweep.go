@@ -19,9 +19,10 @@ import (
 // followMinted looks up, in every region the sweep read, the events of the
 // temporary credentials the key minted, and folds them in as the key's:
 // a minted key's calls are the leak's calls. What those calls minted is
-// followed in turn, up to judge.MaxMintDepth hops. A region's lookups keep to
-// the same quota as the sweep's (rps per second), one key after another.
-func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, emit func(runbook.RegionSweep)) {
+// followed in turn, up to judge.MaxMintDepth hops. A region's lookups wait
+// on the region's one LookupEvents bucket (Clients.lookupLimiter), one key
+// after another.
+func (r *sweepRun) followMinted(ctx context.Context, c *Clients, emit func(runbook.RegionSweep)) {
 	for hop := 0; hop < judge.MaxMintDepth && ctx.Err() == nil; hop++ {
 		byRegion := map[*regionRun][]judge.MintedTarget{}
 		for _, t := range r.agg.MintedToSweep(r.doneRegions()) {
@@ -38,7 +39,7 @@ func (r *sweepRun) followMinted(ctx context.Context, c *Clients, rps float64, em
 		for rr, targets := range byRegion {
 			wg.Go(func() {
 				api := c.CloudTrail(rr.sweep.Region)
-				lim := rate.NewLimiter(rate.Limit(rps), 1)
+				lim := c.lookupLimiter(rr.sweep.Region)
 				for _, t := range targets {
 					if !r.sweepMinted(ctx, api, lim, rr, t.Cred) {
 						return

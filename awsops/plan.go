@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"golang.org/x/time/rate"
-
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -35,8 +33,7 @@ func (x *Executor) Plan(ctx context.Context, e runbook.Effect) ([]runbook.APICal
 		return nil, fmt.Errorf("plan %s: %w", e.EffectName(), ErrNoPlan)
 	}
 	planner := &Executor{opts: x.opts, cfg: x.cfg, clients: x.clients, read: x.read,
-		write:    newWriteClients(x.cfg, &dryRun{arn: x.arnFor}),
-		limiters: map[string]*rate.Limiter{}, lookupRate: x.lookupRate,
+		write:  newWriteClients(x.cfg, &dryRun{arn: x.arnFor}),
 		whoami: x.identity(ctx), secrets: map[string]NewSecret{}, planning: true}
 	// A plan is no incident's: nothing it learns reaches the training
 	// account or the screen's secrets.

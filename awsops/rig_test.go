@@ -81,7 +81,6 @@ func newContainRig(t *testing.T, o rigOptions) *containRig {
 	}
 	x := NewExecutor(cfg, opts)
 	x.clients.SweepRate = 1000
-	x.lookupRate = 1000
 	mode := runbook.ModeTraining
 	if o.dryRun {
 		mode = runbook.ModeDryRun

@@ -58,7 +58,8 @@ type SweepResult struct {
 }
 
 // Sweep looks the key's events up in CloudTrail event history, every region
-// in parallel, each paced at c.SweepRate requests per second, and folds them
+// in parallel, each on its region's LookupEvents quota (c.SweepRate requests
+// per second, shared with every other reader of the region), and folds them
 // into callers, indicators and blast radius as the pages arrive; no event is
 // kept. progress receives each region's state as it changes, one call at a
 // time. A sweep the context interrupted, or that left regions denied or
@@ -71,10 +72,6 @@ func Sweep(ctx context.Context, c *Clients, req SweepRequest, progress func(runb
 	}
 	defer c.sweeps.end(run)
 	targets := run.targets(req.Regions)
-	rps := c.SweepRate
-	if rps <= 0 {
-		rps = DefaultSweepRate
-	}
 	var emitMu sync.Mutex
 	emit := func(r runbook.RegionSweep) {
 		if progress != nil {
@@ -90,12 +87,12 @@ func Sweep(ctx context.Context, c *Clients, req SweepRequest, progress func(runb
 	var wg sync.WaitGroup
 	for _, rr := range targets {
 		wg.Go(func() {
-			run.sweepRegion(ctx, c.CloudTrail(rr.sweep.Region), rate.NewLimiter(rate.Limit(rps), 1), rr, emit)
+			run.sweepRegion(ctx, c.CloudTrail(rr.sweep.Region), c.lookupLimiter(rr.sweep.Region), rr, emit)
 		})
 	}
 	wg.Wait()
 	if ctx.Err() == nil {
-		run.followMinted(ctx, c, rps, emit) // what the key minted (mintedsweep.go)
+		run.followMinted(ctx, c, emit) // what the key minted (mintedsweep.go)
 	}
 	return run.result(ctx.Err() != nil), nil
 }

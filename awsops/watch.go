@@ -341,7 +341,8 @@ func (x *Executor) watchRegions(ctx context.Context, swept []string) []string {
 }
 
 // lookup reads one attribute's events in [since, until) in a region, at
-// most maxLookupPages pages, paced to the LookupEvents quota.
+// most maxLookupPages pages, on the region's LookupEvents bucket, which the
+// sweep and every other reader share (Clients.lookupLimiter).
 func (x *Executor) lookup(ctx context.Context, region string, key cttypes.LookupAttributeKey, value string, since, until time.Time) ([]TrailRecord, error) {
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: key, AttributeValue: aws.String(value)}},
@@ -350,7 +351,7 @@ func (x *Executor) lookup(ctx context.Context, region string, key cttypes.Lookup
 	p := cloudtrail.NewLookupEventsPaginator(x.read.cloudTrail(region), in)
 	var out []TrailRecord
 	for page := 0; p.HasMorePages() && page < maxLookupPages; page++ {
-		if err := x.limiter(region).Wait(ctx); err != nil {
+		if err := x.clients.lookupLimiter(region).Wait(ctx); err != nil {
 			return nil, err
 		}
 		res, err := p.NextPage(ctx)

@@ -155,7 +155,7 @@ func (r *containRig) executorIn(t *testing.T, region, keyID string, opts Executo
 	cfg := r.x.cfg.Copy()
 	cfg.Region = region
 	x := NewExecutor(cfg, opts)
-	x.lookupRate = 1000
+	x.clients.SweepRate = 1000
 	if ev, _ := runEffect(t, x, runbook.IdentifyKey{KeyID: keyID}); ev.EventName() != "KeyIdentified" {
 		t.Fatalf("identify: %+v", ev)
 	}

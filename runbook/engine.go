@@ -76,7 +76,8 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 		if call, ok := ev.(APICall); ok {
 			actor = call.Actor
 		}
-		_, err := en.j.AppendAs(actor, RecordResult, string(en.m.Step()), ev.EventName(), ev)
+		// Written at once, fsynced in a batch (Journal.Note).
+		_, err := en.j.Note(actor, string(en.m.Step()), ev.EventName(), ev)
 		return nil, err
 	}
 	if o, ok := ev.(WatchObserved); ok {
@@ -129,10 +130,12 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 
 // NoteCall journals an AWS call an effect is about to send, from the
 // effect's own goroutine: it touches only the log (safe for concurrent
-// use), so the record is on disk before the call leaves, whatever the
-// screen is doing. step is the step the effect was started in.
+// use), so the record is in the file before the call leaves, whatever the
+// screen is doing. It is fsynced in a batch (Journal.Note): write-ahead
+// rests on the effect's intent, not on its notes. step is the step the
+// effect was started in.
 func (en *Engine) NoteCall(step Step, c APICall) error {
-	_, err := en.j.AppendAs(c.Actor, RecordResult, string(step), c.EventName(), c)
+	_, err := en.j.Note(c.Actor, string(step), c.EventName(), c)
 	return err
 }
 

@@ -11,7 +11,9 @@ import (
 // A kill mid-write can leave the log's last line cut short. Cutting it is
 // safe (tornReason says why: Append returns only after the whole line is
 // on disk, so a torn intent's effect never started, and a torn result's
-// intent is reconciled by reading the real state again). Resume used to
+// intent is reconciled by reading the real state again; a torn APICall
+// note, fsynced in a batch, belongs to an effect whose intent is on disk,
+// reconciled the same way). Resume used to
 // stop and print a truncate command for the responder to run by hand, at
 // the worst moment to ask for one; it now shows the torn bytes and, once
 // approved, cuts them itself and journals the cut.

@@ -104,7 +104,9 @@ func atEOF(br *bufio.Reader) bool {
 // tornReason explains a torn last line and what to do. Cutting it is safe:
 // Append returns only after the whole line is on disk, so if it was an
 // intent its effect never started, and if it was a result, resume finds the
-// intent without a result and reads the real state again.
+// intent without a result and reads the real state again. An APICall note
+// (Journal.Note, fsynced in a batch) is a torn tail only after a power cut;
+// its effect's intent was on disk before the call, and is reconciled so.
 func tornReason(lineNo int, goodBytes int64, hasNewline bool) string {
 	what := "it has no newline at the end"
 	if hasNewline {

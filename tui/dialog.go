@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -98,8 +97,8 @@ type confirmation struct {
 	effects []runbook.Effect
 	typed   bool // destructive: needs "yes" typed
 	input   textinput.Model
-	offset  int // first line of the calls shown, when they do not fit
-	lines   int // how many lines the calls take, at most
+
+	lineScroll // over the calls, when they do not fit
 	// calls are each effect's calls: the TUI's own list, or what the
 	// account was read for (Options.Plan), filled in as plans arrive.
 	calls [][]plannedCall
@@ -188,13 +187,7 @@ func (c confirmation) update(msg tea.Msg, dk dialogKeys) (confirmation, bool, te
 				return c, false, nil
 			}
 			return confirmation{}, true, nil
-		case key.Matches(k, dk.Up):
-			c.offset = max(c.offset-1, 0)
-			return c, false, nil
-		case key.Matches(k, dk.Down):
-			// The view stops at the last line; stopping here too keeps ↑
-			// answering at once after too many ↓.
-			c.offset = min(c.offset+1, c.lines)
+		case c.scroll(k, dk):
 			return c, false, nil
 		}
 	}
@@ -241,16 +234,8 @@ func (c confirmation) view(f frame) string {
 	// than hiding a call the responder is about to approve.
 	room := max(f.h-2-len(head)-1, 3)
 	label := callsLabel(n, f.st.Mode)
-	shown := calls
-	if len(calls) > room {
-		visible := room - 1 // one line says how to scroll
-		first := max(0, min(c.offset, len(calls)-visible))
-		end := first + visible
-		shown = append(append([]string(nil), calls[first:end]...),
-			f.sty.Warning.Render(fmt.Sprintf("↑/↓ scroll · lines %d-%d of %d", first+1, end, len(calls))))
-	}
 	lines := append(head, label)
-	lines = append(lines, shown...)
+	lines = append(lines, c.window(calls, room, f.sty)...)
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 

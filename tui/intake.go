@@ -185,12 +185,11 @@ func (v intakeView) keys() []key.Binding {
 
 func (v intakeView) view(f frame) string {
 	sty := f.sty
-	lines := []string{
-		sty.Heading.Render("Intake"),
-		"Which access key leaked? Paste its ID (AKIA…), never its secret.",
-		"",
-		v.input.View(),
-	}
+	// The warning about the secret is the line a responder must read
+	// whole: it wraps, never cut at a narrow terminal.
+	lines := []string{sty.Heading.Render("Intake")}
+	lines = append(lines, para(plain, "Which access key leaked? Paste its ID (AKIA…), never its secret.", f.w, "")...)
+	lines = append(lines, "", v.input.View())
 	value := strings.TrimSpace(v.input.Value())
 	switch {
 	case looksSecret(value):

@@ -74,10 +74,11 @@ func produce(ctx context.Context, x runbook.Executor, e runbook.Effect, ch chan<
 		result = x.Run(ctx, e, func(ev runbook.Event) {
 			it := streamItem{event: ev}
 			if c, ok := ev.(runbook.APICall); ok && note != nil {
-				// Write-ahead: the executor emits a call before sending
-				// it, and it leaves only after this returns. Journaled
-				// from the screen's loop instead, a kill could lose the
-				// record of a call that reached AWS.
+				// The executor emits a call before sending it, and it
+				// leaves only after this returns: the note is in the file
+				// (fsynced in a batch, Journal.Note), so a kill cannot
+				// lose the record of a call that reached AWS. Journaled
+				// from the screen's loop instead, it could.
 				it.noted, it.noteErr = true, note(c)
 			}
 			send(it)

@@ -149,10 +149,10 @@ func localTrail(dir string) (runbook.TrailSource, error) {
 
 // trailConfirm shows what reading a trail source runs before it runs.
 type trailConfirm struct {
-	open   bool
-	event  runbook.AddTrailSource
-	offset int // first line shown, when the query does not fit
-	lines  int // about how many lines the query takes, at most
+	open  bool
+	event runbook.AddTrailSource
+
+	lineScroll // over the query, when it does not fit
 }
 
 func openTrailConfirm(ev runbook.AddTrailSource) trailConfirm {
@@ -170,12 +170,8 @@ func (c trailConfirm) update(k tea.KeyPressMsg, dk dialogKeys) (trailConfirm, bo
 		return trailConfirm{}, false
 	case key.Matches(k, dk.Confirm):
 		return trailConfirm{}, true
-	case key.Matches(k, dk.Up):
-		c.offset = max(c.offset-1, 0)
-	case key.Matches(k, dk.Down):
-		// The view stops at the last line; stopping here too keeps ↑
-		// answering at once after too many ↓.
-		c.offset = min(c.offset+1, c.lines)
+	default:
+		c.scroll(k, dk)
 	}
 	return c, false
 }
@@ -226,14 +222,7 @@ func (c trailConfirm) view(f frame) string {
 	if len(q.Params) > 0 {
 		body = append(body, hang(sty.Muted.Render("? in order: "), strings.Join(q.Params, ", "), plain, inner, "    ")...)
 	}
-	room := max(f.h-2-len(head), 3)
-	if len(body) > room {
-		visible := room - 1 // one line says how to scroll
-		first := max(0, min(c.offset, len(body)-visible))
-		end := first + visible
-		body = append(append([]string(nil), body[first:end]...),
-			sty.Warning.Render(fmt.Sprintf("↑/↓ scroll · lines %d-%d of %d", first+1, end, len(body))))
-	}
+	body = c.window(body, max(f.h-2-len(head), 3), sty)
 	return sty.Dialog.Width(f.w).Render(strings.Join(append(head, body...), "\n"))
 }
 

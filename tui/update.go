@@ -145,17 +145,20 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	m.notice = notice{}
 	st := m.State()
 	if !m.typing() {
+		// A disabled binding matches no key: which are live is decided
+		// once, in liveKeys, which the help line reads too.
+		live := m.liveKeys()
 		switch {
-		case key.Matches(k, m.keys.Help):
+		case key.Matches(k, live.Help):
 			m.showHelp = true
 			return m, nil
-		case key.Matches(k, m.keys.Leave) && st.Step.Final():
+		case key.Matches(k, live.Leave):
 			return m.leave()
-		case key.Matches(k, m.keys.Abort) && !st.Step.Final():
+		case key.Matches(k, live.Abort):
 			return m.follow(intent{prompt: abortPrompt(st)})
-		case key.Matches(k, m.keys.Retry) && len(st.Failed) > 0:
+		case key.Matches(k, live.Retry):
 			return m.offer(runbook.Retry{})
-		case key.Matches(k, m.keys.Hint) && m.opts.Training != nil:
+		case key.Matches(k, live.Hint):
 			return m.toggleHint(st)
 		case key.Matches(k, m.dkeys.Cancel) && m.showHint:
 			m.showHint = false
@@ -202,30 +205,8 @@ func (m Model) toggleHint(st runbook.State) (tea.Model, tea.Cmd) {
 func (m *Model) updateStep(k tea.KeyPressMsg) (intent, tea.Cmd) {
 	f := m.frame()
 	f.now = m.opts.Now()
-	switch f.st.Step {
-	case runbook.StepIntake:
-		return m.intake.update(k)
-	case runbook.StepIdentify:
-		return identifyUpdate(k, f), nil
-	case runbook.StepInvestigate:
-		return m.investigate.update(k, f), nil
-	case runbook.StepPropose:
-		return m.propose.update(k, f), nil
-	case runbook.StepReplace:
-		return m.replace.update(k, f), nil
-	case runbook.StepDeactivate:
-		if f.st.NeedsRootSignIn() {
-			if it, ok := m.rootSignInUpdate(k, f); ok {
-				return it, nil
-			}
-		}
-		return deactivateUpdate(k, f, &m.cleanup), nil
-	case runbook.StepWatch:
-		return watchUpdate(k, f, &m.cleanup), nil
-	case runbook.StepDelete:
-		return m.remove.update(k, f, &m.cleanup)
-	case runbook.StepHarden:
-		return m.harden.update(k, f, &m.cleanup), nil
+	if v, ok := m.stepViews()[f.st.Step]; ok {
+		return v.Update(k, f)
 	}
 	return intent{}, nil
 }

@@ -7,8 +7,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
 // View implements tea.Model: the whole screen, in the alternate screen.
@@ -87,7 +85,7 @@ func (m Model) body(f frame) string {
 	if m.showHint {
 		top = append(top, m.hintView(f))
 	}
-	step := m.stepView(f)
+	step := m.stepBody(f)
 	if len(top) == 0 {
 		return step
 	}
@@ -112,26 +110,10 @@ func (m Model) hintView(f frame) string {
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 
-func (m Model) stepView(f frame) string {
-	switch f.st.Step {
-	case runbook.StepIntake:
-		return m.intake.view(f)
-	case runbook.StepIdentify:
-		return identifyView(f)
-	case runbook.StepInvestigate:
-		return m.investigate.view(f)
-	case runbook.StepPropose:
-		return m.propose.view(f)
-	case runbook.StepReplace:
-		return m.replace.view(f)
-	case runbook.StepDeactivate:
-		return deactivateView(f, m.cleanup, m.phone)
-	case runbook.StepWatch, runbook.StepReactivate:
-		return watchView(f, m.cleanup)
-	case runbook.StepDelete:
-		return m.remove.view(f, m.cleanup)
-	case runbook.StepHarden:
-		return m.harden.view(f, m.cleanup)
+// stepBody is the current step's view, or the closing screen.
+func (m Model) stepBody(f frame) string {
+	if v, ok := m.stepViews()[f.st.Step]; ok {
+		return v.View(f)
 	}
 	return closedView(f, m.abortedAt)
 }
@@ -233,45 +215,31 @@ func describeEffect(name string) string {
 // stepKeys are the current step view's keys, for the help line.
 func (m Model) stepKeys() []key.Binding {
 	f := m.frame()
-	switch f.st.Step {
-	case runbook.StepIntake:
-		return m.intake.keys()
-	case runbook.StepIdentify:
-		return identifyKeys(f)
-	case runbook.StepInvestigate:
-		return m.investigate.keys(f)
-	case runbook.StepPropose:
-		return m.propose.keys(f)
-	case runbook.StepReplace:
-		return m.replace.keys(f)
-	case runbook.StepDeactivate:
-		return append(append(deactivateKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
-	case runbook.StepWatch:
-		return append(append(watchKeys(f), m.cleanup.keys(f)...), m.cleanup.scrollKeys()...)
-	case runbook.StepDelete:
-		return m.remove.keys(f, m.cleanup)
-	case runbook.StepHarden:
-		return append(m.harden.keys(f), m.cleanup.keys(f)...)
+	if v, ok := m.stepViews()[f.st.Step]; ok {
+		return v.KeyMap(f)
 	}
 	return nil
 }
 
-// globalBindings are the keys that work on this step besides its own.
-func (m Model) globalBindings() []key.Binding {
+// liveKeys are the global keys, each enabled where it works on this
+// step: the one place that decides it. onKey matches against them (a
+// disabled binding matches nothing) and the help lists the enabled ones.
+func (m Model) liveKeys() globalKeys {
 	st := m.State()
-	var out []key.Binding
-	if len(st.Failed) > 0 {
-		out = append(out, m.keys.Retry)
-	}
-	if m.opts.Training != nil && !st.Step.Final() {
-		out = append(out, m.keys.Hint)
-	}
-	if st.Step.Final() {
-		out = append(out, m.keys.Leave)
-	} else {
-		out = append(out, m.keys.Abort)
-	}
-	return append(out, m.keys.Help, m.keys.Quit)
+	k := m.keys
+	final := st.Step.Final()
+	k.Retry.SetEnabled(len(st.Failed) > 0)
+	k.Hint.SetEnabled(m.opts.Training != nil && !final)
+	k.Leave.SetEnabled(final)
+	k.Abort.SetEnabled(!final)
+	return k
+}
+
+// globalBindings are the keys that work on this step besides its own, in
+// the help's order; the help skips the disabled ones.
+func (m Model) globalBindings() []key.Binding {
+	k := m.liveKeys()
+	return []key.Binding{k.Retry, k.Hint, k.Leave, k.Abort, k.Help, k.Quit}
 }
 
 func (m Model) helpLine(w int) string {

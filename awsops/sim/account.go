@@ -213,7 +213,9 @@ func uintToString(n uint64) string {
 }
 
 // buildAccount creates the account state a scenario describes, issuing
-// missing IDs and secrets. keyRefs receives each key's ID by ref.
+// missing IDs and secrets. keyRefs receives each key's ID by ref. IDs come
+// from g in a fixed order (policies, root's keys, users and their keys,
+// roles, profiles, instances), so a seed always gives the same account.
 func buildAccount(sc *Scenario, cp *compiled, g *ids, start time.Time, keyRefs map[string]string) *account {
 	at := func(s string, def time.Duration) time.Time {
 		d, _ := offsetOr("", s, def) // validated by compile
@@ -225,40 +227,8 @@ func buildAccount(sc *Scenario, cp *compiled, g *ids, start time.Time, keyRefs m
 		profiles: map[string]*instanceProfile{}, policies: map[string]*managedPolicy{},
 		instances: map[string]*instance{}, keys: map[string]*accessKey{},
 		keyAccounts: map[string]string{}, trails: sc.Trails, regions: cp.regions}
-	for arn, doc := range builtinPolicies {
-		p, _ := parsePolicy([]byte(doc))
-		a.policies[arn] = &managedPolicy{name: builtinPolicyName(arn), arn: arn, doc: doc, parsed: p}
-	}
-	for _, mp := range sc.ManagedPolicies {
-		p, _ := parsePolicy(mp.Document)
-		arn := managedPolicyARN(a.id, mp)
-		a.policies[arn] = &managedPolicy{name: mp.Name, arn: arn, doc: string(mp.Document), parsed: p}
-	}
-	addKeys := func(keys []Key, user string) []string {
-		var out []string
-		for _, k := range keys {
-			ak := &accessKey{id: k.ID, secret: k.Secret, status: k.Status, user: user,
-				created: at(k.Created, -365*24*time.Hour)}
-			if ak.id == "" {
-				ak.id = g.accessKeyID("AKIA")
-			}
-			if ak.secret == "" {
-				ak.secret = g.secret()
-			}
-			if ak.status == "" {
-				ak.status = statusActive
-			}
-			if k.LastUsed != nil {
-				ak.lastUsed = at(k.LastUsed.At, 0)
-				ak.lastService, ak.lastRegion = k.LastUsed.Service, k.LastUsed.Region
-			}
-			a.keys[ak.id] = ak
-			a.keyAccounts[ak.id] = a.id
-			keyRefs[k.Ref] = ak.id
-			out = append(out, ak.id)
-		}
-		return out
-	}
+	a.addPolicies(sc.ManagedPolicies)
+	addKeys := func(keys []Key, user string) []string { return a.addKeys(keys, user, g, at, keyRefs) }
 	a.rootKeys = addKeys(sc.Root.Keys, "")
 	for _, u := range sc.Users {
 		iu := &iamUser{name: u.Name, path: orDefault(u.Path, "/"), id: g.uniqueID("AIDA"),
@@ -281,7 +251,57 @@ func buildAccount(sc *Scenario, cp *compiled, g *ids, start time.Time, keyRefs m
 		}
 		a.profiles[p.Name] = ip
 	}
-	for _, in := range sc.Instances {
+	a.addInstances(sc.Instances, g, at)
+	a.functions, a.detectors = buildFunctions(sc, start), buildDetectors(sc, start)
+	a.ecs = buildECS(sc, start)
+	return a
+}
+
+// addPolicies adds AWS's built-in managed policies and the scenario's own.
+func (a *account) addPolicies(managed []ManagedPolicy) {
+	for arn, doc := range builtinPolicies {
+		p, _ := parsePolicy([]byte(doc))
+		a.policies[arn] = &managedPolicy{name: builtinPolicyName(arn), arn: arn, doc: doc, parsed: p}
+	}
+	for _, mp := range managed {
+		p, _ := parsePolicy(mp.Document)
+		arn := managedPolicyARN(a.id, mp)
+		a.policies[arn] = &managedPolicy{name: mp.Name, arn: arn, doc: string(mp.Document), parsed: p}
+	}
+}
+
+// addKeys adds a user's keys (root's when user is empty) and returns
+// their IDs.
+func (a *account) addKeys(keys []Key, user string, g *ids, at func(string, time.Duration) time.Time, keyRefs map[string]string) []string {
+	var out []string
+	for _, k := range keys {
+		ak := &accessKey{id: k.ID, secret: k.Secret, status: k.Status, user: user,
+			created: at(k.Created, -365*24*time.Hour)}
+		if ak.id == "" {
+			ak.id = g.accessKeyID("AKIA")
+		}
+		if ak.secret == "" {
+			ak.secret = g.secret()
+		}
+		if ak.status == "" {
+			ak.status = statusActive
+		}
+		if k.LastUsed != nil {
+			ak.lastUsed = at(k.LastUsed.At, 0)
+			ak.lastService, ak.lastRegion = k.LastUsed.Service, k.LastUsed.Region
+		}
+		a.keys[ak.id] = ak
+		a.keyAccounts[ak.id] = a.id
+		keyRefs[k.Ref] = ak.id
+		out = append(out, ak.id)
+	}
+	return out
+}
+
+// addInstances adds the scenario's EC2 instances, issuing the IDs AWS
+// would (instance, ENI, reservation, Elastic IP, profile association).
+func (a *account) addInstances(instances []Instance, g *ids, at func(string, time.Duration) time.Time) {
+	for _, in := range instances {
 		inst := &instance{id: in.ID, name: in.Name, region: in.Region, az: orDefault(in.AZ, in.Region+"a"),
 			typ: orDefault(in.Type, "t3.medium"), image: orDefault(in.ImageID, "ami-0c1bc246476a5572b"),
 			privateIP: in.PrivateIP, publicIP: in.PublicIP, elastic: in.ElasticIP,
@@ -298,9 +318,6 @@ func buildAccount(sc *Scenario, cp *compiled, g *ids, start time.Time, keyRefs m
 		}
 		a.instances[inst.id] = inst
 	}
-	a.functions, a.detectors = buildFunctions(sc, start), buildDetectors(sc, start)
-	a.ecs = buildECS(sc, start)
-	return a
 }
 
 func inlineDocs(in []InlinePolicy) []*namedDoc {

@@ -22,7 +22,7 @@ const defaultAthenaTable = "default.cloudtrail_logs"
 
 // athenaAPI is Athena (JSON 1.1, "AmazonAthena." targets).
 func athenaAPI() *service {
-	return &service{name: "athena", wires: []string{wireJSON11}, ops: map[string]op{
+	return &service{name: "athena", wires: []string{wireJSON11}, targets: []string{"AmazonAthena"}, ops: map[string]op{
 		"StartQueryExecution": {fn: opStartQueryExecution},
 		"GetQueryExecution":   {fn: opGetQueryExecution, readOnly: true},
 		"GetQueryResults":     {fn: opGetQueryResults, readOnly: true},

@@ -20,9 +20,12 @@ import (
 // and the query protocol to older clients (wire.go); scenario steps call
 // the operation with query-style params.
 func cloudWatchAPI() *service {
-	return &service{name: "cloudwatch", wires: []string{wireCBOR, wireJSON10, wireQuery}, ops: map[string]op{
-		"DescribeAlarms": {fn: opDescribeAlarms, readOnly: true},
-	}}
+	return &service{name: "cloudwatch", wires: []string{wireCBOR, wireJSON10, wireQuery},
+		signingName: "monitoring", xmlns: "http://monitoring.amazonaws.com/doc/2010-08-01/",
+		targets: []string{"GraniteServiceVersion20100801"}, rpcShape: "GraniteServiceVersion20100801",
+		queryCompatible: true, ops: map[string]op{
+			"DescribeAlarms": {fn: opDescribeAlarms, readOnly: true},
+		}}
 }
 
 // BillingAlarm is an alarm on AWS/Billing EstimatedCharges, which exists

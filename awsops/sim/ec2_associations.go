@@ -1,19 +1,15 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 )
 
-// Operations keyrunbook's containment steps call, declared in their
-// services' tables (ec2.go, iam.go, cloudtrail.go, org.go): reading and
-// replacing an instance's profile association, reading a role's inline
-// policy, removing a console password, listing a user's groups and MFA
-// devices, a trail's logging status, and whether the account is in an
-// organization.
+// An instance's IAM instance profile association, which keyrunbook's
+// containment reads and replaces to swap a compromised instance's role
+// (EC2 API reference: DescribeIamInstanceProfileAssociations,
+// ReplaceIamInstanceProfileAssociation).
 
 type xmlAssociation struct {
 	ID       string        `xml:"associationId"`
@@ -103,102 +99,4 @@ func opReplaceIamInstanceProfileAssociation(s *Sim, c *call) (any, *apiError) {
 		ec2Result
 		Association xmlAssociation `xml:"iamInstanceProfileAssociation"`
 	}{Association: a}, nil
-}
-
-func opGetRolePolicy(s *Sim, c *call) (any, *apiError) {
-	r, e := s.roleNamed(c)
-	if e != nil {
-		return nil, e
-	}
-	name := c.params.Get("PolicyName")
-	i := findDoc(r.inline, name)
-	if i < 0 {
-		return nil, errNoSuchEntity("The role policy with name " + name + " cannot be found.")
-	}
-	return &struct {
-		RoleName       string `xml:"RoleName"`
-		PolicyName     string `xml:"PolicyName"`
-		PolicyDocument string `xml:"PolicyDocument"`
-	}{r.name, name, encodeDoc(r.inline[i].doc)}, nil
-}
-
-func opDeleteLoginProfile(s *Sim, c *call) (any, *apiError) {
-	u, root, e := s.targetUser(c)
-	if e != nil || root {
-		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
-	}
-	if !u.password {
-		return nil, errNoSuchEntity("Login Profile for User " + u.name + " cannot be found.")
-	}
-	u.password = false
-	return nil, nil
-}
-
-// opListGroupsForUser answers an empty list: the simulated account has no
-// IAM groups.
-func opListGroupsForUser(s *Sim, c *call) (any, *apiError) {
-	if _, root, e := s.targetUser(c); e != nil || root {
-		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
-	}
-	return &struct {
-		Groups      []string `xml:"Groups>member"`
-		IsTruncated bool     `xml:"IsTruncated"`
-	}{}, nil
-}
-
-// opListMFADevices lists the one virtual device of a user with MFA.
-func opListMFADevices(s *Sim, c *call) (any, *apiError) {
-	u, root, e := s.targetUser(c)
-	if e != nil || root {
-		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
-	}
-	type device struct {
-		UserName   string `xml:"UserName"`
-		Serial     string `xml:"SerialNumber"`
-		EnableDate string `xml:"EnableDate"`
-	}
-	out := &struct {
-		Devices     []device `xml:"MFADevices>member"`
-		IsTruncated bool     `xml:"IsTruncated"`
-	}{}
-	if u.mfa {
-		out.Devices = append(out.Devices, device{u.name, "arn:aws:iam::" + s.acct.id + ":mfa/" + u.name, u.created.Format(iamTime)})
-	}
-	return out, nil
-}
-
-// opGetTrailStatus reports every scenario trail as logging: the scenario
-// format has no stopped trails.
-func opGetTrailStatus(s *Sim, c *call) (any, *apiError) {
-	var in struct {
-		Name string `json:"Name"`
-	}
-	if err := json.Unmarshal(orJSON(c.body), &in); err != nil {
-		return nil, ctErr("SerializationException", "The request body could not be read as a GetTrailStatus request.")
-	}
-	for _, t := range s.acct.trails {
-		arn := "arn:aws:cloudtrail:" + t.HomeRegion + ":" + s.acct.id + ":trail/" + t.Name
-		if in.Name != t.Name && in.Name != arn {
-			continue
-		}
-		if t.HomeRegion != c.region && !t.MultiRegion {
-			break
-		}
-		return map[string]any{"IsLogging": true}, nil
-	}
-	return nil, &apiError{code: "TrailNotFoundException", status: http.StatusBadRequest,
-		message: "Unknown trail: " + in.Name + " for the user: " + s.acct.id}
-}
-
-// opDescribeOrganization answers for the scenario's organization (org.go),
-// or as for an account in no organization.
-func opDescribeOrganization(s *Sim, _ *call) (any, *apiError) {
-	if s.org != nil {
-		return s.describeOrganization() // org_ops.go
-	}
-	if s.memberOf != nil {
-		return s.memberOf, nil // a member simulated whole (org_full.go)
-	}
-	return nil, &apiError{code: "AWSOrganizationsNotInUseException", status: http.StatusBadRequest,
-		message: "Your account is not a member of an organization."}
 }

@@ -19,7 +19,7 @@ import (
 // ecsAPI is ECS's operations (ecs_ops.go, ecs_service.go).
 func ecsAPI() *service {
 	svc := func(s *Sim, c *call) string { return s.serviceResource(c) }
-	return &service{name: "ecs", wires: []string{wireJSON11}, ops: map[string]op{
+	return &service{name: "ecs", wires: []string{wireJSON11}, targets: []string{"AmazonEC2ContainerServiceV20141113"}, ops: map[string]op{
 		"DescribeServices":       {fn: opDescribeServices, readOnly: true, resource: svc},
 		"DescribeTaskDefinition": {fn: opDescribeTaskDefinition, readOnly: true},
 		"RegisterTaskDefinition": {fn: opRegisterTaskDefinition},

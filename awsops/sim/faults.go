@@ -63,15 +63,17 @@ func Faulty(h http.Handler, faults ...Fault) http.Handler {
 	if len(faults) == 0 {
 		return h
 	}
-	return &faulty{next: h, rules: faults, seen: make([]int, len(faults)), fired: make([]int, len(faults))}
+	return &faulty{next: h, rules: faults, seen: make([]int, len(faults)), fired: make([]int, len(faults)),
+		services: newCatalog()}
 }
 
 type faulty struct {
-	next  http.Handler
-	rules []Fault
-	mu    sync.Mutex
-	seen  []int // matching requests per rule
-	fired []int // faults injected per rule
+	next     http.Handler
+	services catalog // to name a request's service as the sim does
+	rules    []Fault
+	mu       sync.Mutex
+	seen     []int // matching requests per rule
+	fired    []int // faults injected per rule
 }
 
 func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -100,22 +102,22 @@ func (f *faulty) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler) // closes the connection where hijacking is impossible
 	case Fault5xx:
-		writeFault(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable (injected fault)")
+		f.writeFault(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unavailable (injected fault)")
 	case FaultDeny:
 		code := "AccessDenied"
 		if r.Header.Get("X-Amz-Target") != "" {
 			code = "AccessDeniedException"
 		}
-		writeFault(w, r, http.StatusForbidden, code, fmt.Sprintf("User is not authorized to perform: %s:%s with an explicit deny in a service control policy (injected fault)", faultService(r), op))
+		f.writeFault(w, r, http.StatusForbidden, code, fmt.Sprintf("User is not authorized to perform: %s:%s with an explicit deny in a service control policy (injected fault)", f.service(r), op))
 	default:
 		code := "Throttling"
-		switch faultService(r) {
+		switch f.service(r) {
 		case "ec2":
 			code = "RequestLimitExceeded"
 		case "cloudtrail", "athena", "ecs", "lambda", "monitoring", "guardduty":
 			code = "ThrottlingException"
 		}
-		writeFault(w, r, http.StatusBadRequest, code, "Rate exceeded (injected fault)")
+		f.writeFault(w, r, http.StatusBadRequest, code, "Rate exceeded (injected fault)")
 	}
 }
 
@@ -158,24 +160,24 @@ func operationOf(r *http.Request, body []byte) string {
 	return strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
 }
 
-// faultService names the service a request is for, as a fault rule names
+// service names the service a request is for, as a fault rule names
 // it: by its signing scope, else by its shape.
-func faultService(r *http.Request) string {
+func (f *faulty) service(r *http.Request) string {
 	if scope, ok := parseScope(r); ok {
-		return serviceOf(scope.service)
+		return f.services.serviceOf(scope.service)
 	}
-	return guessService(r)
+	return f.services.guessService(r)
 }
 
 // writeFault answers an error in the shape of the request's protocol, so
 // the SDK reads its code (a throttling code is retried as one).
-func writeFault(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+func (f *faulty) writeFault(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
-	case faultService(r) == "ec2":
+	case f.service(r) == "ec2":
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>fault</RequestID></Response>`, code, msg)

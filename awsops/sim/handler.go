@@ -34,14 +34,6 @@ func parseScope(r *http.Request) (credentialScope, bool) {
 	return credentialScope{keyID: parts[0], region: parts[2], service: parts[3]}, true
 }
 
-// Namespaces of the XML replies.
-var xmlNamespaces = map[string]string{
-	"iam":        "https://iam.amazonaws.com/doc/2010-05-08/",
-	"sts":        "https://sts.amazonaws.com/doc/2011-06-15/",
-	"ec2":        "http://ec2.amazonaws.com/doc/2016-11-15/",
-	"cloudwatch": "http://monitoring.amazonaws.com/doc/2010-08-01/",
-}
-
 const maxBody = 1 << 20
 
 // ServeHTTP answers one AWS API request in the protocol it speaks (wireOf)
@@ -53,9 +45,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fm.ServeHTTP(w, r) // a member simulated whole answers its own keys (org_full.go)
 		return
 	}
-	service := serviceOf(scope.service)
+	service := s.services.serviceOf(scope.service)
 	if !signed {
-		service = guessService(r)
+		service = s.services.guessService(r)
 	}
 	wire := wireOf(r, service, s.services.wires(service))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))

@@ -2,9 +2,8 @@ package sim
 
 // iamAPI is IAM (query protocol, Version 2010-05-08): every operation
 // the sim serves, whichever file handles it (iam_users.go, iam_policies.go,
-// iam_roles.go, iam_oidc.go, iam_simulate.go, iam_report.go,
-// ec2_associations.go for containment's reads, org_ops.go and
-// org_member.go for centralized root access).
+// iam_roles.go, iam_oidc.go, iam_simulate.go, iam_report.go; org_ops.go
+// and org_member.go for centralized root access).
 func iamAPI() *service {
 	user := func(s *Sim, c *call) string { return s.userResource(c) }
 	role := func(s *Sim, c *call) string {
@@ -19,7 +18,7 @@ func iamAPI() *service {
 		}
 		return s.oidcARN(oidcHost(c.params.Get("Url")))
 	}
-	return &service{name: "iam", wires: []string{wireQuery}, ops: map[string]op{
+	return &service{name: "iam", wires: []string{wireQuery}, xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", ops: map[string]op{
 		// Users and their keys (iam_users.go).
 		"ListUsers":            {fn: opListUsers, readOnly: true},
 		"GetUser":              {fn: opGetUser, readOnly: true, resource: user},
@@ -30,7 +29,7 @@ func iamAPI() *service {
 		"CreateAccessKey":      {fn: opCreateAccessKey, resource: user},
 		"UpdateAccessKey":      {fn: opUpdateAccessKey, resource: user},
 		"DeleteAccessKey":      {fn: opDeleteAccessKey, resource: user},
-		// A user's sign-in, groups and MFA (ec2_associations.go, org_member.go).
+		// A user's sign-in, groups and MFA (iam_users.go, org_member.go).
 		"GetLoginProfile":    {fn: opGetLoginProfile, readOnly: true, resource: user},
 		"DeleteLoginProfile": {fn: opDeleteLoginProfile, resource: user},
 		"ListGroupsForUser":  {fn: opListGroupsForUser, readOnly: true, resource: user},

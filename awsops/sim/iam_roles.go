@@ -138,3 +138,20 @@ func opDeleteRole(s *Sim, c *call) (any, *apiError) {
 	delete(s.acct.roles, r.name)
 	return nil, nil
 }
+
+func opGetRolePolicy(s *Sim, c *call) (any, *apiError) {
+	r, e := s.roleNamed(c)
+	if e != nil {
+		return nil, e
+	}
+	name := c.params.Get("PolicyName")
+	i := findDoc(r.inline, name)
+	if i < 0 {
+		return nil, errNoSuchEntity("The role policy with name " + name + " cannot be found.")
+	}
+	return &struct {
+		RoleName       string `xml:"RoleName"`
+		PolicyName     string `xml:"PolicyName"`
+		PolicyDocument string `xml:"PolicyDocument"`
+	}{r.name, name, encodeDoc(r.inline[i].doc)}, nil
+}

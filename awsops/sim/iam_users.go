@@ -304,3 +304,48 @@ func orErr(e, alt *apiError) *apiError {
 	}
 	return alt
 }
+
+func opDeleteLoginProfile(s *Sim, c *call) (any, *apiError) {
+	u, root, e := s.targetUser(c)
+	if e != nil || root {
+		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
+	}
+	if !u.password {
+		return nil, errNoSuchEntity("Login Profile for User " + u.name + " cannot be found.")
+	}
+	u.password = false
+	return nil, nil
+}
+
+// opListGroupsForUser answers an empty list: the simulated account has no
+// IAM groups.
+func opListGroupsForUser(s *Sim, c *call) (any, *apiError) {
+	if _, root, e := s.targetUser(c); e != nil || root {
+		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
+	}
+	return &struct {
+		Groups      []string `xml:"Groups>member"`
+		IsTruncated bool     `xml:"IsTruncated"`
+	}{}, nil
+}
+
+// opListMFADevices lists the one virtual device of a user with MFA.
+func opListMFADevices(s *Sim, c *call) (any, *apiError) {
+	u, root, e := s.targetUser(c)
+	if e != nil || root {
+		return nil, orErr(e, errInvalid("iam", "Must specify userName when calling with root credentials"))
+	}
+	type device struct {
+		UserName   string `xml:"UserName"`
+		Serial     string `xml:"SerialNumber"`
+		EnableDate string `xml:"EnableDate"`
+	}
+	out := &struct {
+		Devices     []device `xml:"MFADevices>member"`
+		IsTruncated bool     `xml:"IsTruncated"`
+	}{}
+	if u.mfa {
+		out.Devices = append(out.Devices, device{u.name, "arn:aws:iam::" + s.acct.id + ":mfa/" + u.name, u.created.Format(iamTime)})
+	}
+	return out, nil
+}

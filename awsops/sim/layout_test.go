@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,37 @@ func TestCatalogDeclaresEachServiceOnce(t *testing.T) {
 		if len(svc.ops)+len(svc.routes)+len(svc.named) == 0 {
 			t.Errorf("service %q serves no operation", svc.name)
 		}
+	}
+}
+
+// What a scenario needs is declared in its file, so a team's own scenario
+// can declare it too: no Go outside tests names an embedded scenario (as
+// the data-event schedules once did, keyed by scenario name).
+func TestNoScenarioDataInGo(t *testing.T) {
+	names := map[string]bool{}
+	for _, info := range append(Scenarios(), OrgScenarios()...) {
+		names[info.Name] = true
+	}
+	if len(names) == 0 {
+		t.Fatal("no embedded scenarios")
+	}
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil && names[v] {
+					t.Errorf("%s: Go names the scenario %q; declare what it needs in its JSON file", fset.Position(lit.Pos()), v)
+				}
+			}
+			return true
+		})
 	}
 }

@@ -69,13 +69,25 @@ type service struct {
 	ops    map[string]op
 	routes []restRoute
 	named  []string
+	// What its requests and replies carry: the SigV4 signing name when it
+	// is not name ("monitoring"), the X-Amz-Target prefixes of its JSON
+	// requests (the model's targetPrefix) and its RPC v2 path's service
+	// shape, which name the service of an unsigned request, and the XML
+	// namespace of its query replies.
+	signingName string
+	targets     []string
+	rpcShape    string
+	xmlns       string
+	// queryCompatible services answer JSON and CBOR errors with their
+	// query code in X-Amzn-Query-Error (the awsQueryCompatible trait).
+	queryCompatible bool
 }
 
 // catalog is every service the sim serves, by name. The constructor
-// assembles one (New); scenario validation and Operations, which run
-// without a Sim, assemble their own. Nothing registers itself: a new
-// service is a line in newCatalog, a new operation a line in its
-// service's table.
+// assembles one (New); what runs without a Sim (scenario validation,
+// Operations, Faulty) assembles its own. Nothing registers itself: a new
+// service is a line in apis, a new operation a line in its service's
+// table.
 type catalog map[string]*service
 
 // apis declares the services, one line a service, each from its own file.
@@ -125,4 +137,43 @@ func (c catalog) wires(service string) []string {
 // speaks reports whether service is served over wire.
 func (c catalog) speaks(service, wire string) bool {
 	return slices.Contains(c.wires(service), wire)
+}
+
+// serviceOf names the service a request was signed for.
+func (c catalog) serviceOf(signingName string) string {
+	for name, svc := range c {
+		if svc.signingName == signingName {
+			return name
+		}
+	}
+	return signingName
+}
+
+// byTarget names the service of an X-Amz-Target prefix.
+func (c catalog) byTarget(prefix string) (string, bool) {
+	for name, svc := range c {
+		if slices.Contains(svc.targets, prefix) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// byRPCShape names the service of an RPC v2 path's service shape.
+func (c catalog) byRPCShape(shape string) (string, bool) {
+	for name, svc := range c {
+		if svc.rpcShape != "" && svc.rpcShape == shape {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// replyMeta is what a reply of service says beside its body.
+func (c catalog) replyMeta(service, action, requestID string) replyMeta {
+	m := replyMeta{service: service, action: action, requestID: requestID}
+	if svc := c[service]; svc != nil {
+		m.xmlns, m.queryCompatible = svc.xmlns, svc.queryCompatible
+	}
+	return m
 }

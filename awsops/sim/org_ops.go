@@ -248,3 +248,16 @@ func opAssumeRoot(s *Sim, c *call) (any, *apiError) {
 func taskAllows(task, action string) bool {
 	return slices.Contains(rootTaskPolicies[task], action)
 }
+
+// opDescribeOrganization answers for the scenario's organization (org.go),
+// or as for an account in no organization.
+func opDescribeOrganization(s *Sim, _ *call) (any, *apiError) {
+	if s.org != nil {
+		return s.describeOrganization() // org_ops.go
+	}
+	if s.memberOf != nil {
+		return s.memberOf, nil // a member simulated whole (org_full.go)
+	}
+	return nil, &apiError{code: "AWSOrganizationsNotInUseException", status: http.StatusBadRequest,
+		message: "Your account is not a member of an organization."}
+}

@@ -76,11 +76,11 @@ func (s *Sim) checkSignature(r *http.Request, body []byte, scope credentialScope
 	}
 	sg, ok := parseSignature(r)
 	if !ok {
-		return errSignature(serviceOf(scope.service))
+		return errSignature(s.services.serviceOf(scope.service))
 	}
 	want, err := signatureOf(r, body, sg, scope, k.secret)
 	if err != nil || !hmac.Equal([]byte(want), []byte(sg.signature)) {
-		return errSignature(serviceOf(scope.service))
+		return errSignature(s.services.serviceOf(scope.service))
 	}
 	return nil
 }

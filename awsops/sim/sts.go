@@ -6,7 +6,7 @@ import (
 
 // stsAPI is STS (query protocol, Version 2011-06-15).
 func stsAPI() *service {
-	return &service{name: "sts", wires: []string{wireQuery}, ops: map[string]op{
+	return &service{name: "sts", wires: []string{wireQuery}, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/", ops: map[string]op{
 		// GetCallerIdentity needs no permission: "No permissions are required
 		// to perform this operation" (STS API reference).
 		"GetCallerIdentity": {fn: opGetCallerIdentity, readOnly: true, noAuth: true},

@@ -264,19 +264,8 @@ func (v *validator) policyDocs(field string, attached []string, inline []InlineP
 
 func (v *validator) identities() error {
 	sc := v.sc
-	for i, p := range sc.ManagedPolicies {
-		f := fmt.Sprintf("managedPolicies[%d]", i)
-		if !reIAMName.MatchString(p.Name) {
-			return fieldErr(f+".name", "%q is not a policy name", p.Name)
-		}
-		arn := managedPolicyARN(sc.Account.ID, p)
-		if v.policies[arn] {
-			return fieldErr(f+".arn", "%q is defined twice", arn)
-		}
-		v.policies[arn] = true
-		if _, err := parsePolicy(p.Document); err != nil {
-			return fieldErr(f+".document", "%v", err)
-		}
+	if err := v.managedPolicies(); err != nil {
+		return err
 	}
 	if _, err := pastOffset("root.created", sc.Root.Created, 0); err != nil {
 		return err
@@ -300,41 +289,25 @@ func (v *validator) identities() error {
 			return err
 		}
 	}
-	for i, r := range sc.Roles {
-		f := fmt.Sprintf("roles[%d]", i)
-		if !reIAMName.MatchString(r.Name) || v.roles[r.Name] {
-			return fieldErr(f+".name", "%q must be a unique role name", r.Name)
-		}
-		v.roles[r.Name] = true
-		// A JSON string ("notjson") is valid JSON but no trust policy:
-		// parse it as the policy document it must be.
-		if err := trustPolicy(r.AssumeRolePolicy); err != nil {
-			return fieldErr(f+".assumeRolePolicy", "must be a JSON trust policy: %v", err)
-		}
-		if _, err := pastOffset(f+".created", r.Created, 0); err != nil {
-			return err
-		}
-		if err := v.policyDocs(f, r.AttachedPolicies, r.InlinePolicies); err != nil {
-			return err
-		}
+	if err := v.rolesAndProfiles(); err != nil {
+		return err
 	}
-	profiles := map[string]bool{}
-	for i, p := range sc.InstanceProfiles {
-		f := fmt.Sprintf("instanceProfiles[%d]", i)
-		if !reIAMName.MatchString(p.Name) || profiles[p.Name] {
-			return fieldErr(f+".name", "%q must be a unique instance profile name", p.Name)
+	return nil
+}
+
+func (v *validator) managedPolicies() error {
+	for i, p := range v.sc.ManagedPolicies {
+		f := fmt.Sprintf("managedPolicies[%d]", i)
+		if !reIAMName.MatchString(p.Name) {
+			return fieldErr(f+".name", "%q is not a policy name", p.Name)
 		}
-		profiles[p.Name] = true
-		if p.Role != "" && !v.roles[p.Role] {
-			return fieldErr(f+".role", "%q is not a role of the scenario", p.Role)
+		arn := managedPolicyARN(v.sc.Account.ID, p)
+		if v.policies[arn] {
+			return fieldErr(f+".arn", "%q is defined twice", arn)
 		}
-		if _, err := pastOffset(f+".created", p.Created, 0); err != nil {
-			return err
-		}
-	}
-	for i, in := range sc.Instances {
-		if in.InstanceProfile != "" && !profiles[in.InstanceProfile] {
-			return fieldErr(fmt.Sprintf("instances[%d].instanceProfile", i), "%q is not an instance profile of the scenario", in.InstanceProfile)
+		v.policies[arn] = true
+		if _, err := parsePolicy(p.Document); err != nil {
+			return fieldErr(f+".document", "%v", err)
 		}
 	}
 	return nil

@@ -11,8 +11,31 @@ import (
 )
 
 func (v *validator) workloads() error {
-	names := map[string]bool{}
 	// Keys created by steps can be used by other workloads: collect them first.
+	if err := v.savedKeys(); err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for wi := range v.sc.Workloads {
+		w := &v.sc.Workloads[wi]
+		f := fmt.Sprintf("workloads[%d]", wi)
+		if w.Name == "" || names[w.Name] {
+			return fieldErr(f+".name", "%q must be a unique, non-empty name", w.Name)
+		}
+		names[w.Name] = true
+		if err := v.caller(f, w); err != nil {
+			return err
+		}
+		if err := v.schedule(f, wi, w); err != nil {
+			return err
+		}
+	}
+	slices.SortStableFunc(v.out.steps, func(a, b compiledStep) int { return compareDur(a.at, b.at) })
+	return nil
+}
+
+// savedKeys records the refs steps save the keys they create under.
+func (v *validator) savedKeys() error {
 	for wi, w := range v.sc.Workloads {
 		for si, s := range w.Steps {
 			if s.SaveKeyAs == "" {
@@ -28,69 +51,72 @@ func (v *validator) workloads() error {
 			v.keyRefs[s.SaveKeyAs] = f
 		}
 	}
-	for wi := range v.sc.Workloads {
-		w := &v.sc.Workloads[wi]
-		f := fmt.Sprintf("workloads[%d]", wi)
-		if w.Name == "" || names[w.Name] {
-			return fieldErr(f+".name", "%q must be a unique, non-empty name", w.Name)
-		}
-		names[w.Name] = true
-		switch w.Kind {
-		case KindEC2, KindLambda, KindECS, KindOnPrem, KindCI, KindAttacker:
-		default:
-			return fieldErr(f+".kind", "%q is not one of ec2, lambda, ecs, onprem, ci, attacker", w.Kind)
-		}
-		if w.Kind == KindAttacker && w.Legitimate {
-			return fieldErr(f+".legitimate", "an attacker workload cannot be legitimate")
-		}
-		if _, ok := v.keyRefs[w.Key]; !ok {
-			return fieldErr(f+".key", "%q is not the ref of a key of the scenario", w.Key)
-		}
-		if w.UserAgent == "" {
-			return fieldErr(f+".userAgent", "is required: it tells where a call came from")
-		}
-		if w.Kind == KindEC2 {
-			in := v.instances[w.RunsOn]
-			if in == nil {
-				return fieldErr(f+".runsOn", "%q is not an instance ID of the scenario", w.RunsOn)
-			}
-			if w.SourceIP == "" && in.PublicIP == "" {
-				return fieldErr(f+".sourceIp", "is required: instance %s has no public IP", in.ID)
-			}
-		}
-		if w.SourceIP != "" {
-			if _, err := netip.ParseAddr(w.SourceIP); err != nil {
-				return fieldErr(f+".sourceIp", "%q is not an IP address", w.SourceIP)
-			}
-		} else if w.Kind != KindEC2 {
-			return fieldErr(f+".sourceIp", "is required")
-		}
-		cw := compiledWorkload{w: w, until: math.MaxInt64}
-		var err error
-		if cw.from, err = offsetOr(f+".from", w.From, math.MinInt64); err != nil {
-			return err
-		}
-		if cw.until, err = offsetOr(f+".until", w.Until, math.MaxInt64); err != nil {
-			return err
-		}
-		for ci := range w.Calls {
-			cc, err := v.call(fmt.Sprintf("%s.calls[%d]", f, ci), &w.Calls[ci])
-			if err != nil {
-				return err
-			}
-			cw.calls = append(cw.calls, cc)
-		}
-		for si := range w.Steps {
-			cs, err := v.step(fmt.Sprintf("%s.steps[%d]", f, si), &w.Steps[si])
-			if err != nil {
-				return err
-			}
-			cs.workload = wi
-			v.out.steps = append(v.out.steps, cs)
-		}
-		v.out.workloads = append(v.out.workloads, cw)
+	return nil
+}
+
+// caller checks who a workload is and where it calls from: its kind, key,
+// user agent, instance and address.
+func (v *validator) caller(f string, w *Workload) error {
+	switch w.Kind {
+	case KindEC2, KindLambda, KindECS, KindOnPrem, KindCI, KindAttacker:
+	default:
+		return fieldErr(f+".kind", "%q is not one of ec2, lambda, ecs, onprem, ci, attacker", w.Kind)
 	}
-	slices.SortStableFunc(v.out.steps, func(a, b compiledStep) int { return compareDur(a.at, b.at) })
+	if w.Kind == KindAttacker && w.Legitimate {
+		return fieldErr(f+".legitimate", "an attacker workload cannot be legitimate")
+	}
+	if _, ok := v.keyRefs[w.Key]; !ok {
+		return fieldErr(f+".key", "%q is not the ref of a key of the scenario", w.Key)
+	}
+	if w.UserAgent == "" {
+		return fieldErr(f+".userAgent", "is required: it tells where a call came from")
+	}
+	if w.Kind == KindEC2 {
+		in := v.instances[w.RunsOn]
+		if in == nil {
+			return fieldErr(f+".runsOn", "%q is not an instance ID of the scenario", w.RunsOn)
+		}
+		if w.SourceIP == "" && in.PublicIP == "" {
+			return fieldErr(f+".sourceIp", "is required: instance %s has no public IP", in.ID)
+		}
+	}
+	if w.SourceIP != "" {
+		if _, err := netip.ParseAddr(w.SourceIP); err != nil {
+			return fieldErr(f+".sourceIp", "%q is not an IP address", w.SourceIP)
+		}
+	} else if w.Kind != KindEC2 {
+		return fieldErr(f+".sourceIp", "is required")
+	}
+	return nil
+}
+
+// schedule compiles when a workload runs, its periodic calls and its
+// steps.
+func (v *validator) schedule(f string, wi int, w *Workload) error {
+	cw := compiledWorkload{w: w, until: math.MaxInt64}
+	var err error
+	if cw.from, err = offsetOr(f+".from", w.From, math.MinInt64); err != nil {
+		return err
+	}
+	if cw.until, err = offsetOr(f+".until", w.Until, math.MaxInt64); err != nil {
+		return err
+	}
+	for ci := range w.Calls {
+		cc, err := v.call(fmt.Sprintf("%s.calls[%d]", f, ci), &w.Calls[ci])
+		if err != nil {
+			return err
+		}
+		cw.calls = append(cw.calls, cc)
+	}
+	for si := range w.Steps {
+		cs, err := v.step(fmt.Sprintf("%s.steps[%d]", f, si), &w.Steps[si])
+		if err != nil {
+			return err
+		}
+		cs.workload = wi
+		v.out.steps = append(v.out.steps, cs)
+	}
+	v.out.workloads = append(v.out.workloads, cw)
 	return nil
 }
 

@@ -23,33 +23,6 @@ const (
 	wireCBOR   = "rpcv2Cbor"
 )
 
-// signingNames are the SigV4 signing names that differ from the name the
-// sim (and IAM policies, and CloudTrail's event source) give the service.
-var signingNames = map[string]string{"monitoring": "cloudwatch"}
-
-// serviceOf names the service a request was signed for.
-func serviceOf(signingName string) string {
-	if s, ok := signingNames[signingName]; ok {
-		return s
-	}
-	return signingName
-}
-
-// jsonTargets are the X-Amz-Target prefixes of the JSON services (the
-// model's targetPrefix), for naming the service of an unsigned request.
-var jsonTargets = map[string]string{
-	"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
-	"CloudTrail_20131101":                "cloudtrail",
-	"AmazonAthena":                       "athena",
-	"AmazonEC2ContainerServiceV20141113": "ecs",
-	"AWSOrganizationsV20161128":          "organizations",
-	"GraniteServiceVersion20100801":      "cloudwatch",
-}
-
-// queryCompatible services answer JSON and CBOR errors with their query
-// code in X-Amzn-Query-Error (the awsQueryCompatible trait).
-var queryCompatible = map[string]bool{"cloudwatch": true}
-
 // wireOf is the protocol a request speaks, to a service speaking wires (as
 // its AWS service model lists them, botocore's metadata.protocols; none
 // for a service the sim does not serve).
@@ -91,19 +64,19 @@ func isJSONWire(wire string) bool { return wire == wireJSON10 || wire == wireJSO
 
 // guessService names the service of an unsigned request from its shape, so
 // the missing-signature error comes in the right protocol.
-func guessService(r *http.Request) string {
+func (c catalog) guessService(r *http.Request) string {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		prefix, _, _ := strings.Cut(t, ".")
 		if strings.HasPrefix(t, "com.amazonaws.cloudtrail") {
 			prefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
 		}
-		if svc, ok := jsonTargets[prefix]; ok {
+		if svc, ok := c.byTarget(prefix); ok {
 			return svc
 		}
 		return "unknown"
 	}
 	if shape, _, ok := rpcPath(r.URL.Path); ok {
-		if svc, known := rpcServices[shape]; known {
+		if svc, known := c.byRPCShape(shape); known {
 			return svc
 		}
 	}
@@ -132,7 +105,7 @@ func actionOf(r *http.Request, body []byte) string {
 // body (a wrong secret, a body over the limit), in its protocol.
 func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, e *apiError) {
 	reqID := s.requestIDLocked()
-	codecOf(wire).fail(w, replyMeta{service: service, requestID: reqID}, e)
+	codecOf(wire).fail(w, s.services.replyMeta(service, "", reqID), e)
 	s.logRequest(RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID,
 		Action: actionOf(r, body), ErrorCode: e.code, Status: e.status})
 }

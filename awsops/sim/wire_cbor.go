@@ -21,10 +21,6 @@ import (
 // which the SDK reports as ErrorCode(): the sim's codes stay the query ones
 // ("AccessDenied", "InvalidClientTokenId").
 
-// rpcServices maps the service shape an rpcv2 path names to the sim's
-// service (the one policies, CloudTrail and scenarios name).
-var rpcServices = map[string]string{"GraniteServiceVersion20100801": "cloudwatch"}
-
 // rpcErrorShapes are the modeled error shapes whose name differs from
 // their query code, so that the SDK decodes them into their types.
 var rpcErrorShapes = map[string]string{
@@ -50,7 +46,7 @@ func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentia
 	if !isRPC || r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
 		return false
 	}
-	service, known := rpcServices[shape]
+	service, known := s.services.byRPCShape(shape)
 	if !known {
 		service = shape
 	}

@@ -33,6 +33,9 @@ type codec interface {
 type replyMeta struct {
 	service, action, requestID string
 	status                     int // the success status; zero is 200
+	// From the service's declaration (catalog.replyMeta).
+	xmlns           string
+	queryCompatible bool
 }
 
 // codecOf is the codec of a wire protocol; the query protocol's for one
@@ -57,7 +60,9 @@ func codecOf(wire string) codec {
 
 // answer writes the reply in the request's protocol and logs the request.
 func (s *Sim) answer(w http.ResponseWriter, wire string, rec *RequestRecord, m replyMeta, out any, e *apiError) {
-	m.service, m.action = rec.Service, rec.Action
+	status := m.status
+	m = s.services.replyMeta(rec.Service, rec.Action, m.requestID)
+	m.status = status
 	if e != nil {
 		rec.ErrorCode, rec.Status = e.code, e.status
 		codecOf(wire).fail(w, m, e)
@@ -96,7 +101,7 @@ func (queryCodec) result(w http.ResponseWriter, m replyMeta, out any) {
 	}
 	enc := xml.NewEncoder(w)
 	start := xml.StartElement{Name: xml.Name{Local: m.action + "Response"},
-		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces[m.service]}}}
+		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: m.xmlns}}}
 	_ = enc.EncodeToken(start)
 	if out != nil {
 		_ = enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: m.action + "Result"}})
@@ -120,7 +125,7 @@ func (queryCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
 		Code      string   `xml:"Error>Code"`
 		Message   string   `xml:"Error>Message"`
 		RequestID string   `xml:"RequestId"`
-	}{Xmlns: xmlNamespaces[m.service], Type: faultOf(e), Code: e.code, Message: e.message, RequestID: m.requestID})
+	}{Xmlns: m.xmlns, Type: faultOf(e), Code: e.code, Message: e.message, RequestID: m.requestID})
 }
 
 // ec2Codec is ec2Query: XML in <ActionResponse> with requestId inline,
@@ -145,7 +150,7 @@ func (ec2Codec) result(w http.ResponseWriter, m replyMeta, out any) {
 		r.setRequestID(m.requestID)
 	}
 	start := xml.StartElement{Name: xml.Name{Local: m.action + "Response"},
-		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlNamespaces["ec2"]}}}
+		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: ec2Namespace}}}
 	enc := xml.NewEncoder(w)
 	_ = enc.EncodeElement(out, start)
 	_ = enc.Flush()
@@ -186,7 +191,7 @@ func (c jsonCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
 	h := w.Header()
 	h.Set("x-amzn-RequestId", m.requestID)
 	shape := e.code
-	if queryCompatible[m.service] {
+	if m.queryCompatible {
 		h.Set("X-Amzn-Query-Error", e.code+";"+faultOf(e))
 		if s, ok := rpcErrorShapes[e.code]; ok {
 			shape = s

@@ -219,18 +219,9 @@ func (c *campaign) memberTraining(account string, watch time.Duration) (*trainin
 	t := &training{sim: m, sc: sc, stop: func() {}, org: c.sim}
 	t.clock = awsops.NewSimClock(c.sim.Now, c.sim.Advance, 0)
 	mgmt := c.mgmt
-	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
-		OrgAdmin:       &mgmt,
-		Clock:          t.clock,
-		WaitForNextRun: true,
-		WatchWindow:    watch,
-		Health:         func() []string { return unhealthy(m) },
-		OnNewUserKey: func(ip, keyID, _ string) {
-			if w := workloadAt(sc, ip); w != "" {
-				m.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
-			}
-		},
-	})
+	opts := drillOptions(m, sc, t.clock, watch)
+	opts.OrgAdmin = &mgmt
+	t.exec = awsops.NewExecutor(cfg, opts)
 	t.exec.Clients().SweepRate = trainingSweepRate
 	return t, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
@@ -42,26 +41,11 @@ Examples:
   keyrunbook respond --key AKIAIOSFODNN7EXAMPLE --investigate-only --trail-s3 s3://org-trail-bucket/prefix
 `
 
-type respondOptions struct {
-	key, profile, region, endpoint, logPath   string
-	rootProfile, orgAdminProfile, alarmPrefix string
-	dryRun, investigateOnly, jsonOut          bool
-	watch                                     time.Duration
-	days                                      int
-	detected                                  string
-	trailDir, trailS3, lakeStore              string
-	athenaWorkgroup, athenaTable, athenaOut   string
-	athenaPartition                           string
-	athenaCreate                              bool
-	trailDays                                 int
-	// exposed is --exposed-at; exposedAt its parsed value (issue 14).
-	exposed   string
-	exposedAt time.Time
-}
-
+// cmdRespond parses respond's flags into its options, checks them, and
+// runs it with the real dependencies.
 func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("respond", respondHelp, io.out)
-	var o respondOptions
+	o := respondOptions{IO: io}
 	fs.StringVar(&o.key, "key", "", "the leaked access key ID (AKIA…), required")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read for real, change nothing: journal each change as would-call")
 	fs.BoolVar(&o.investigateOnly, "investigate-only", false, "identify and investigate only, no TUI, no change")
@@ -118,30 +102,47 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	if o.watch < time.Minute {
 		return usagef("respond: --watch must be at least 1m (AWS advises 30m)")
 	}
-	var detectedAt time.Time
+	if err := o.parseTimes(); err != nil {
+		return err
+	}
+	return respondRun(ctx, o)
+}
+
+// parseTimes reads --detected-at and --exposed-at, which must be RFC 3339,
+// not in the future, and in that order.
+func (o *respondOptions) parseTimes() error {
 	if o.detected != "" {
 		t, err := time.Parse(time.RFC3339, o.detected)
 		if err != nil {
 			return usagef("respond: --detected-at %q is not RFC 3339 (e.g. 2026-11-23T02:10:00Z)", o.detected)
 		}
-		if t.After(time.Now().Add(clockSkew)) {
+		if t.After(o.now().Add(clockSkew)) {
 			return usagef("respond: --detected-at %s is in the future: give when the leak was detected", o.detected)
 		}
-		detectedAt = t
+		o.detectedAt = t
 	}
 	if o.exposed != "" {
 		t, err := time.Parse(time.RFC3339, o.exposed)
 		if err != nil {
 			return usagef("respond: --exposed-at %q is not RFC 3339 (e.g. 2026-11-21T18:00:00Z)", o.exposed)
 		}
-		if t.After(time.Now().Add(clockSkew)) {
+		if t.After(o.now().Add(clockSkew)) {
 			return usagef("respond: --exposed-at %s is in the future: give when the key was exposed", o.exposed)
 		}
-		if !detectedAt.IsZero() && t.After(detectedAt) {
+		if !o.detectedAt.IsZero() && t.After(o.detectedAt) {
 			return usagef("respond: --exposed-at %s is after --detected-at %s: a key is exposed before its leak is found", o.exposed, o.detected)
 		}
 		o.exposedAt = t
 	}
+	return nil
+}
+
+// respondRun responds to o.key with checked options: it loads the AWS
+// configuration, starts the action log, and runs the investigation alone
+// (--investigate-only) or the TUI. A test calls it without flags, with
+// fakes for the configuration, the clock, the terminal and the program.
+func respondRun(ctx context.Context, o respondOptions) error {
+	io := o.IO
 	if err := checkInputs(ctx, o); err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		mode = runbook.ModeDryRun
 	}
 	if o.logPath == "" {
-		o.logPath = defaultLogName("incident-"+o.key, time.Now())
+		o.logPath = defaultLogName("incident-"+o.key, o.now())
 	}
 	path := o.logPath
 	x, err := buildExecutor(ctx, o, mode)
@@ -167,12 +168,12 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 		return err
 	}
 	if o.investigateOnly {
-		return investigateOnly(ctx, en, newProgressExecutor(x, io.err), o, detectedAt, path, io)
+		return investigateOnly(ctx, en, newProgressExecutor(x, io.err), o, path, io)
 	}
-	if !interactive() {
+	if !o.isTerminal() {
 		return usagef("respond: needs a terminal; for a headless investigation use --investigate-only --json")
 	}
-	final, err := tea.NewProgram(tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, ExposedAt: o.exposedAt, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}), tea.WithContext(ctx)).Run()
+	final, err := o.runProgram(ctx, tui.New(tui.Options{Engine: en, Executor: x, LogPath: path, KeyID: o.key, ExposedAt: o.exposedAt, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal, Plan: x.Plan}))
 	if err != nil {
 		return fmt.Errorf("respond: %w (the action log is %s; resume with 'keyrunbook resume %s')", err, path, path)
 	}
@@ -186,7 +187,7 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 	// The SDK's own warnings would scribble over the TUI; failures reach the
 	// responder as findings and failed effects instead.
 	quiet := logging.Nop{}
-	cfg, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint, Logger: quiet})
+	cfg, err := o.loadConfig(ctx, awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint, Logger: quiet})
 	if err != nil {
 		return nil, fmt.Errorf("load AWS credentials: %w (set a profile with --profile, or AWS_PROFILE)", err)
 	}
@@ -196,14 +197,14 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 		opts.SecretDir = filepath.Dir(o.logPath)
 	}
 	if o.rootProfile != "" {
-		root, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
+		root, err := o.loadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
 			return nil, fmt.Errorf("load root credentials (--root-profile %s): %w", o.rootProfile, err)
 		}
 		opts.Root = &root
 	}
 	if o.orgAdminProfile != "" {
-		admin, err := awsops.LoadConfig(ctx, awsops.Target{Region: o.region, Profile: o.orgAdminProfile, Endpoint: o.endpoint, Logger: quiet})
+		admin, err := o.loadConfig(ctx, awsops.Target{Region: o.region, Profile: o.orgAdminProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
 			return nil, fmt.Errorf("load organization admin credentials (--org-admin-profile %s): %w", o.orgAdminProfile, err)
 		}
@@ -214,8 +215,8 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 
 // investigateOnly runs identification and the sweep through the engine,
 // so the session is journaled like any other, and prints the result.
-func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor, o respondOptions, detectedAt time.Time, path string, io streams) error {
-	if err := en.Run(ctx, x, runbook.SubmitKey{KeyID: o.key, DetectedAt: detectedAt, ExposedAt: o.exposedAt}); err != nil {
+func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor, o respondOptions, path string, io streams) error {
+	if err := en.Run(ctx, x, runbook.SubmitKey{KeyID: o.key, DetectedAt: o.detectedAt, ExposedAt: o.exposedAt}); err != nil {
 		return err
 	}
 	st := en.Machine().State()
@@ -224,7 +225,7 @@ func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor
 		rep.Failure = st.LastError
 		return printInvestigation(rep, o, path, io)
 	}
-	to := time.Now().UTC()
+	to := o.now().UTC()
 	err := en.Run(ctx, x, runbook.BeginInvestigation{From: to.Add(-time.Duration(o.days) * 24 * time.Hour), To: to})
 	var refusal *runbook.Refusal
 	if errors.As(err, &refusal) {
@@ -292,25 +293,6 @@ func printInvestigationText(rep awsops.Report, io streams) {
 			fmt.Fprintf(io.out, "  coverage: %s\n", c)
 		}
 	}
-}
-
-// trailSources are the trail sources the flags name, in the order read.
-func (o respondOptions) trailSources() []runbook.TrailSource {
-	var out []runbook.TrailSource
-	if o.trailDir != "" {
-		out = append(out, runbook.TrailSource{Kind: runbook.TrailLocal, Location: o.trailDir})
-	}
-	if o.trailS3 != "" && !o.athenaCreate {
-		out = append(out, runbook.TrailSource{Kind: runbook.TrailS3, Location: o.trailS3})
-	}
-	if o.athenaTable != "" {
-		out = append(out, runbook.TrailSource{Kind: runbook.TrailAthena, Workgroup: o.athenaWorkgroup, Table: o.athenaTable,
-			Output: o.athenaOut, DatePartition: o.athenaPartition, CreateTable: o.athenaCreate, Location: o.trailS3})
-	}
-	if o.lakeStore != "" {
-		out = append(out, runbook.TrailSource{Kind: runbook.TrailLake, EventDataStore: o.lakeStore})
-	}
-	return out
 }
 
 // exportProposal is the TUI's export for review (tui does not import

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,9 @@ func TestRealTerminal(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	socket := "keyrunbook-test-" + filepath.Base(dir)
+	// TempDir's base is "001" in every run: the process ID keeps two test
+	// runs on one machine off each other's tmux server.
+	socket := fmt.Sprintf("keyrunbook-test-%d-%s", os.Getpid(), filepath.Base(dir))
 	tmux := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command("tmux", append([]string{"-L", socket}, args...)...).CombinedOutput()
@@ -38,7 +41,9 @@ func TestRealTerminal(t *testing.T) {
 	t.Cleanup(func() { exec.Command("tmux", "-L", socket, "kill-server").Run() }) //nolint:errcheck // already gone is fine
 	waitPane := func(want string) string {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
+		// Generous: a loaded machine sweeps the drill's 90 days slowly, and
+		// the wait ends as soon as the pane shows what it waits for.
+		deadline := time.Now().Add(3 * time.Minute)
 		var pane string
 		for time.Now().Before(deadline) {
 			pane = tmux("capture-pane", "-p", "-t", "t")

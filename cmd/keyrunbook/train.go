@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
@@ -46,8 +45,12 @@ Example:
   keyrunbook train --demo --no-tui
 `
 
-// trainOptions are train's flags.
+// trainOptions are train's flags and its injected dependencies (deps):
+// trainRun is what a test calls without flags or a terminal.
 type trainOptions struct {
+	deps
+	IO streams
+
 	scenario, scenarioFile, logPath string
 	list, demo, noTUI               bool
 	speed                           float64
@@ -56,7 +59,7 @@ type trainOptions struct {
 
 func cmdTrain(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("train", trainHelp, io.out)
-	var o trainOptions
+	o := trainOptions{IO: io}
 	fs.StringVar(&o.scenario, "scenario", "", "scenario to play (skips the menu)")
 	fs.StringVar(&o.scenarioFile, "scenario-file", "", "a scenario file of your own (format: README, 'Scenario files')")
 	fs.StringVar(&o.logPath, "log", "", "action log path (default keyrunbook-training-SCENARIO-TIME.jsonl here)")
@@ -89,6 +92,13 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 	if o.watch < time.Minute {
 		return usagef("train: --watch must be at least 1m")
 	}
+	return trainRun(ctx, o)
+}
+
+// trainRun plays a drill with checked options: the demo headless, or the
+// scenario named (the menu picks one when none is) in the TUI.
+func trainRun(ctx context.Context, o trainOptions) error {
+	io := o.IO
 	if o.demo && o.noTUI {
 		scenarios, err := demoScenarios(o)
 		if err != nil {
@@ -97,10 +107,10 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 		return playDemoHeadless(ctx, scenarios, o, io.out)
 	}
 	if o.scenario == "" && o.scenarioFile == "" {
-		if !interactive() {
+		if !o.isTerminal() {
 			return usagef("train: no terminal for the menu; pick a scenario with --scenario NAME (see --list)")
 		}
-		name, ok, err := pickScenario(ctx)
+		name, ok, err := pickScenario(ctx, o.deps)
 		if err != nil {
 			return err
 		}
@@ -114,7 +124,7 @@ func cmdTrain(ctx context.Context, args []string, io streams) error {
 	if err != nil {
 		return err
 	}
-	if !interactive() {
+	if !o.isTerminal() {
 		return usagef("train: needs a terminal (run it in one; for a headless investigation use 'respond --investigate-only', for a headless demo 'train --demo --no-tui')")
 	}
 	if sc.Organization != nil {
@@ -156,12 +166,12 @@ func interactive() bool {
 	return term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd())
 }
 
-func pickScenario(ctx context.Context) (string, bool, error) {
+func pickScenario(ctx context.Context, d deps) (string, bool, error) {
 	var items []tui.MenuItem
 	for _, s := range sim.Scenarios() {
 		items = append(items, tui.MenuItem{Name: s.Name, Brief: s.Brief})
 	}
-	final, err := tea.NewProgram(tui.NewMenu(items), tea.WithContext(ctx)).Run()
+	final, err := d.runProgram(ctx, tui.NewMenu(items))
 	if err != nil {
 		return "", false, fmt.Errorf("scenario menu: %w", err)
 	}
@@ -216,26 +226,15 @@ func startTraining(ctx context.Context, sc *sim.Scenario, speed float64, watch t
 	}
 	t := &training{sim: s, sc: sc, stop: stop, speed: speed}
 	t.clock = awsops.NewSimClock(s.Now, s.Advance, speed)
-	t.exec = awsops.NewExecutor(cfg, awsops.ExecutorOptions{
-		// The trainee obtains root's credentials as a responder would, by
-		// the root user's sign-in with MFA (issue 18): the session is the
-		// simulated console's, and a wrong code is refused as AWS's is.
-		RootSignIn: func(_ context.Context, code string) (aws.CredentialsProvider, error) {
-			id, secret, err := s.RootSignIn(s.RootEmail(), code)
-			return credentials.NewStaticCredentialsProvider(id, secret, ""), err
-		},
-		Clock: t.clock,
-		// The simulated clock makes waiting for a scheduled caller's next
-		// run short: the trainee presses v once, not fifteen times.
-		WaitForNextRun: true,
-		WatchWindow:    watch,
-		Health:         func() []string { return unhealthy(s) },
-		OnNewUserKey: func(ip, keyID, _ string) {
-			if w := workloadAt(sc, ip); w != "" {
-				s.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
-			}
-		},
-	})
+	opts := drillOptions(s, sc, t.clock, watch)
+	// The trainee obtains root's credentials as a responder would, by the
+	// root user's sign-in with MFA (issue 18): the session is the
+	// simulated console's, and a wrong code is refused as AWS's is.
+	opts.RootSignIn = func(_ context.Context, code string) (aws.CredentialsProvider, error) {
+		id, secret, err := s.RootSignIn(s.RootEmail(), code)
+		return credentials.NewStaticCredentialsProvider(id, secret, ""), err
+	}
+	t.exec = awsops.NewExecutor(cfg, opts)
 	t.exec.Clients().SweepRate = trainingSweepRate
 	return t, nil
 }
@@ -264,7 +263,7 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 	defer t.stop()
 	path := o.logPath
 	if path == "" {
-		path = defaultLogName("training-"+sc.Name, time.Now())
+		path = defaultLogName("training-"+sc.Name, o.now())
 	}
 	j, err := runbook.CreateJournal(path, string(runbook.ModeTraining), "", t.sim.Now)
 	if err != nil {
@@ -287,7 +286,7 @@ func playTraining(ctx context.Context, sc *sim.Scenario, o trainOptions, io stre
 		opts.Demo = demoFor(sc, t, o.pace)
 	}
 	model := tui.New(opts)
-	final, err := tea.NewProgram(model, tea.WithContext(ctx)).Run()
+	final, err := o.runProgram(ctx, model)
 	if err != nil {
 		return fmt.Errorf("training: %w (the action log is %s)", err, path)
 	}

@@ -3,7 +3,9 @@ package main
 import (
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/keyrunbook/keyrunbook/awsops"
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/judge"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -127,4 +129,23 @@ func scenarioMenu() []string {
 		lines = append(lines, "  "+s.Name+strings.Repeat(" ", max(1, 24-len(s.Name)))+s.Brief)
 	}
 	return lines
+}
+
+// drillOptions are the executor options every training drill shares: the
+// simulated clock makes waiting for a scheduled caller's next run short
+// (the trainee presses v once, not fifteen times), the account's
+// workloads say when they break, and a replacement user's new key goes to
+// the workload at the caller's address.
+func drillOptions(s *sim.Sim, sc *sim.Scenario, clock *awsops.SimClock, watch time.Duration) awsops.ExecutorOptions {
+	return awsops.ExecutorOptions{
+		Clock:          clock,
+		WaitForNextRun: true,
+		WatchWindow:    watch,
+		Health:         func() []string { return unhealthy(s) },
+		OnNewUserKey: func(ip, keyID, _ string) {
+			if w := workloadAt(sc, ip); w != "" {
+				s.SetWorkloadCredentials(w, keyID) //nolint:errcheck // a workload left on the old key shows in the watch
+			}
+		},
+	}
 }
