@@ -10,12 +10,18 @@ import (
 
 // writeAPIs are the interfaces of writeClients, by the IAM prefix of their
 // service: the one place that says which calls keyrunbook can send to
-// change an account (dryrun.go).
+// change an account (dryrun.go), or an organization: the SCP that contains
+// a member's root key (orgscp.go). The root key's deletion in an
+// sts:AssumeRoot session goes through iamWriteAPI, and `keyrunbook org
+// --retire-unused` deletes through RootCredentialsAPI, whose one write,
+// DeleteAccessKey, is iamWriteAPI's (TestWriteAPIsCoverEveryWritePath).
+// sts:AssumeRoot itself changes nothing and is not listed.
 var writeAPIs = map[string]reflect.Type{
-	"iam":    reflect.TypeFor[iamWriteAPI](),
-	"ec2":    reflect.TypeFor[ec2WriteAPI](),
-	"lambda": reflect.TypeFor[lambdaWriteAPI](),
-	"ecs":    reflect.TypeFor[ecsWriteAPI](),
+	"iam":           reflect.TypeFor[iamWriteAPI](),
+	"ec2":           reflect.TypeFor[ec2WriteAPI](),
+	"lambda":        reflect.TypeFor[lambdaWriteAPI](),
+	"ecs":           reflect.TypeFor[ecsWriteAPI](),
+	"organizations": reflect.TypeFor[scpWriteAPI](),
 }
 
 // MutatingOperations lists every AWS operation the executor can send that

@@ -25,6 +25,11 @@ type kpCase struct {
 	// clean run must send them, and each is a kill point even when an
 	// earlier case killed at its operation.
 	sends []string
+	// member is the Organizations member account (of an organization
+	// scenario) whose root key the incident is about, from the management
+	// account; retire plays `keyrunbook org --retire-unused` instead.
+	member string
+	retire bool
 }
 
 // kpCases together send every operation of awsops.MutatingOperations (the
@@ -53,6 +58,17 @@ var kpCases = []kpCase{
 	{name: "minted-session-persistence", scenario: "minted-session", vary: morePersistence,
 		sends: []string{"iam:DeleteLoginProfile", "iam:DeleteUserPolicy", "iam:RemoveRoleFromInstanceProfile",
 			"iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"}},
+	// A member's root key from the management account: contained with an
+	// SCP (created and attached), a roll-back during the watch (detached and
+	// deleted), contained again, and deleted in an sts:AssumeRoot session.
+	{name: "org-member-root-key-rollback", scenario: "org-iam4", member: "410000000102", env: []string{"KP_ROLLBACK=1"},
+		sends: []string{"organizations:CreatePolicy", "organizations:AttachPolicy", "organizations:DetachPolicy", "organizations:DeletePolicy",
+			"organizations:CreatePolicy#2", "organizations:AttachPolicy#2", "iam:DeleteAccessKey"}},
+	// The bulk retirement of the root keys no caller used (`keyrunbook org
+	// --retire-unused`, resumed by running it again on its log): killed at
+	// the first, a middle and the last deletion.
+	{name: "org-retire-unused", scenario: "org-iam4", retire: true,
+		sends: []string{"iam:DeleteAccessKey", "iam:DeleteAccessKey#3", "iam:DeleteAccessKey#5"}},
 }
 
 // kpUnreachable are mutating operations no incident against the simulated

@@ -61,9 +61,23 @@ func TestKillPointChild(t *testing.T) {
 	}
 	cfg, rootCfg := load(os.Getenv("KP_ID"), os.Getenv("KP_SECRET")), load(os.Getenv("KP_ROOT_ID"), os.Getenv("KP_ROOT_SECRET"))
 	clk := remoteClock{base}
-	x := awsops.NewExecutor(cfg, awsops.ExecutorOptions{Root: &rootCfg, Clock: clk, WatchWindow: kpWatch,
+	if os.Getenv("KP_ORG_RETIRE") != "" {
+		kpOrgRetire(t, ctx, cfg, log, clk)
+		fmt.Println("KP: closed")
+		return
+	}
+	opts := awsops.ExecutorOptions{Root: &rootCfg, Clock: clk, WatchWindow: kpWatch,
 		SecretDir: filepath.Dir(log), PollInterval: 5 * time.Minute,
-		OnNewUserKey: func(ip, keyID, _ string) { remote(t, base, "creds", url.Values{"ip": {ip}, "key": {keyID}}) }})
+		OnNewUserKey: func(ip, keyID, _ string) { remote(t, base, "creds", url.Values{"ip": {ip}, "key": {keyID}}) }}
+	if member := os.Getenv("KP_MEMBER"); member != "" {
+		// A member's root key, from the management account, as `keyrunbook
+		// org` opens its runbook: the member's role for the rest, the SCP and
+		// sts:AssumeRoot with the management account's credentials.
+		mgmt := cfg
+		cfg, _ = memberConfig(mgmt, member, sim.MemberRole, clk.Now)
+		opts.Root, opts.OrgAdmin = nil, &mgmt
+	}
+	x := awsops.NewExecutor(cfg, opts)
 	x.Clients().SweepRate = trainingSweepRate
 
 	var en *runbook.Engine
@@ -176,6 +190,9 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			ev = runbook.RequestReactivate{Reason: "kill-point run: the watch showed impact"}
 		case st.Step == runbook.StepWatch:
 			ev = runbook.RestartWatch{}
+		case st.Step == runbook.StepDelete && st.NeedsRootSignIn():
+			// A member's root key: a root session through sts:AssumeRoot.
+			ev = runbook.SignInAsRoot{}
 		case st.Step == runbook.StepDelete:
 			ev = runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}
 		case st.Step == runbook.StepHarden && st.Checklist == nil:

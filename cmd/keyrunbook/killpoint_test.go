@@ -187,7 +187,9 @@ func kpChildBinary(t *testing.T) string {
 
 // kpRun is one incident run against one simulated account.
 type kpRun struct {
+	kc        kpCase
 	s         *sim.Sim
+	target    *sim.Sim // the account the incident is in: s, or its member kc.member
 	base, log string
 	mutations []string // the mutating calls the account carried out, in order
 	killedAt  string   // the call the first run was SIGKILLed at, "" if none
@@ -206,17 +208,23 @@ func runKillPoint(t *testing.T, binary string, kc kpCase, killAt int) *kpRun {
 	if kc.vary != nil {
 		kc.vary(sc)
 	}
+	s, err := sim.New(sc, sim.WithThrottle(trainingSweepRate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &kpRun{kc: kc, s: s, target: s, log: filepath.Join(t.TempDir(), "incident.jsonl")}
+	if kc.member != "" {
+		if r.target = s.Member(kc.member); r.target == nil {
+			t.Fatalf("scenario %s does not simulate member %s whole", kc.scenario, kc.member)
+		}
+		sc = r.target.Scenario() // the child plays the member's incident
+	}
 	scenarioFile := filepath.Join(t.TempDir(), "scenario.json")
 	if data, err := json.Marshal(sc); err != nil {
 		t.Fatal(err)
 	} else if err := os.WriteFile(scenarioFile, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New(sc, sim.WithThrottle(trainingSweepRate))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &kpRun{s: s, log: filepath.Join(t.TempDir(), "incident.jsonl")}
 	var (
 		mu    sync.Mutex
 		child *exec.Cmd
@@ -235,12 +243,12 @@ func runKillPoint(t *testing.T, binary string, kc kpCase, killAt int) *kpRun {
 	})
 	mux.HandleFunc("/__kp/creds", func(w http.ResponseWriter, req *http.Request) {
 		if name := workloadAt(sc, req.URL.Query().Get("ip")); name != "" {
-			_ = s.SetWorkloadCredentials(name, req.URL.Query().Get("key"))
+			_ = r.target.SetWorkloadCredentials(name, req.URL.Query().Get("key"))
 		}
 	})
 	// The responder points a CI workflow at its new OIDC role.
 	mux.HandleFunc("/__kp/role", func(w http.ResponseWriter, req *http.Request) {
-		if err := s.SetWorkloadRole(req.URL.Query().Get("workload"), req.URL.Query().Get("role")); err != nil {
+		if err := r.target.SetWorkloadRole(req.URL.Query().Get("workload"), req.URL.Query().Get("role")); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 		}
 	})
@@ -286,8 +294,11 @@ func runKillPoint(t *testing.T, binary string, kc kpCase, killAt int) *kpRun {
 	run := func(phase string) (string, error) {
 		cmd := exec.Command(binary, "-test.run=^TestKillPointChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "KP_URL="+srv.URL, "KP_SCENARIO="+scenarioFile, "KP_LOG="+r.log, "KP_PHASE="+phase,
-			"KP_KEY="+s.LeakedKeyID(), "KP_ID="+id, "KP_SECRET="+secret, "KP_ROOT_ID="+rootID, "KP_ROOT_SECRET="+rootSecret)
+			"KP_KEY="+r.target.LeakedKeyID(), "KP_MEMBER="+kc.member, "KP_ID="+id, "KP_SECRET="+secret, "KP_ROOT_ID="+rootID, "KP_ROOT_SECRET="+rootSecret)
 		cmd.Env = append(cmd.Env, kc.env...)
+		if kc.retire {
+			cmd.Env = append(cmd.Env, "KP_ORG_RETIRE=1")
+		}
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		mu.Lock()
@@ -320,8 +331,11 @@ func runKillPoint(t *testing.T, binary string, kc kpCase, killAt int) *kpRun {
 // failing, the key not deleted), a secret lost (a key with no file).
 func (r *kpRun) check(t *testing.T) []string {
 	t.Helper()
+	if r.kc.retire {
+		return r.checkRetire(t)
+	}
 	var problems []string
-	if unhealthy := unhealthy(r.s); len(unhealthy) > 0 {
+	if unhealthy := unhealthy(r.target); len(unhealthy) > 0 {
 		problems = append(problems, "workloads failing: "+strings.Join(unhealthy, ", "))
 	}
 	f, err := os.Open(r.log)
@@ -342,6 +356,10 @@ func (r *kpRun) check(t *testing.T) []string {
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.kc.member != "" {
+		problems = append(problems, r.checkSCP(t, cfg)...)
+		cfg, _ = memberConfig(cfg, r.kc.member, sim.MemberRole, r.s.Now)
 	}
 	client := iam.NewFromConfig(cfg)
 	for _, p := range st.Proposals {

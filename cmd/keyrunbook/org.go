@@ -100,6 +100,14 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 		return err
 	}
 	defer stop()
+	return runOrg(ctx, cfg, now, mode, o, io)
+}
+
+// runOrg audits (resuming the log at o.logPath), prints the table, and
+// retires with --retire-unused: the whole command once its target is
+// built (the kill-point test runs it against its own account, killed and
+// resumed). now measures "used within --days".
+func runOrg(ctx context.Context, cfg aws.Config, now time.Time, mode runbook.Mode, o orgOptions, io streams) error {
 	audit := awsops.NewOrgAudit(cfg)
 	audit.AssumeRootRate, audit.Workers = o.rate, o.parallel
 
