@@ -47,6 +47,27 @@ func (p *program) waitFor(subs ...string) {
 	})
 }
 
+// waitForCalls waits for a confirmation showing subs once every call it
+// will make has been read from the account: enter does nothing before
+// that (the calls must be on screen before the go-ahead), so a test that
+// presses it while the plan is still read would wait for nothing. The
+// step's own body can show a call before the dialog has read it, so the
+// wait is for the reading to be over, not for a call's name.
+func (p *program) waitForCalls(subs ...string) {
+	p.t.Helper()
+	p.waitUntil(func(screen string) bool {
+		if strings.Contains(screen, "reading the account for the exact calls") || !strings.Contains(screen, "will be made:") {
+			return false
+		}
+		for _, sub := range subs {
+			if !strings.Contains(screen, sub) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // waitUntil waits until the screen satisfies ok.
 func (p *program) waitUntil(ok func(screen string) bool) {
 	p.t.Helper()
@@ -90,7 +111,7 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.waitFor("2 of 2 decided")
 	p.waitUntil(bothProved)
 	p.press("enter")
-	p.waitFor("Create the replacements", "iam CreateRole") // enter waits for the calls read
+	p.waitForCalls("Create the replacements", "iam CreateRole")
 	p.press("enter")
 	p.waitUntil(bothCreated)
 	p.press("v")
@@ -98,7 +119,7 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.press("enter")
 	p.waitFor("Deactivate · turn the key off")
 	p.press("enter")
-	p.waitFor("type yes:", "iam UpdateAccessKey")
+	p.waitForCalls("type yes:", "iam UpdateAccessKey")
 	p.tm.Type("yes")
 	p.press("enter")
 	p.waitFor("Delete · remove the key for good", "✓ the watch (30m00s) passed", "✓ IAM reads the key Inactive at")
@@ -145,13 +166,13 @@ func TestProgramRollBackFromWatch(t *testing.T) {
 	p.waitFor("2 of 2 decided")
 	p.waitUntil(bothProved)
 	p.press("enter")
-	p.waitFor("Create the replacements", "iam CreateRole") // enter waits for the calls read
+	p.waitForCalls("Create the replacements", "iam CreateRole")
 	p.press("enter")
 	p.waitUntil(bothCreated)
 	p.press("enter")
 	p.waitFor("Deactivate · turn the key off")
 	p.press("enter")
-	p.waitFor("type yes:", "iam UpdateAccessKey")
+	p.waitForCalls("type yes:", "iam UpdateAccessKey")
 	p.tm.Type("yes")
 	p.press("enter")
 	p.waitFor("✗ replacements denied", "✗ workloads unhealthy", "R rolls back")

@@ -124,7 +124,7 @@ func TestProgramRootSignIn(t *testing.T) {
 	p.waitFor("2 of 2 decided")
 	p.waitUntil(bothProved)
 	p.press("enter")
-	p.waitFor("Create the replacements", "iam CreateRole") // enter waits for the calls read
+	p.waitForCalls("Create the replacements", "iam CreateRole")
 	p.press("enter")
 	p.waitUntil(bothCreated)
 	p.press("enter")
@@ -142,7 +142,7 @@ func TestProgramRootSignIn(t *testing.T) {
 	p.press("enter")
 	p.waitFor("Deactivate · turn the key off", "✓ signed in: root sign-in with MFA")
 	p.press("enter")
-	p.waitFor("type yes:", "iam UpdateAccessKey")
+	p.waitForCalls("type yes:", "iam UpdateAccessKey")
 	p.tm.Type("yes")
 	p.press("enter")
 	p.waitFor("Delete · remove the key for good", "✓ the watch (30m00s) passed")
