@@ -121,8 +121,9 @@ func rootSignInLines(f frame, ph phone) []string {
 	if device != "" {
 		lines = append(lines, hang("     ", device, sty.Muted, f.w, "     ")...)
 	}
-	lines = append(lines, sty.Muted.Render("  Then, as root:"))
-	lines = append(lines, stepCallLines(f)...)
+	// The change's calls are read with root's session, which does not
+	// exist yet: saying so beats showing the failed read.
+	lines = append(lines, para(sty.Muted, "Then, as root: the deactivation. Its exact calls are read in root's session and shown before you confirm.", f.w, "  ")...)
 	return lines
 }
 

@@ -36,7 +36,7 @@ func TestRootSignInScreen(t *testing.T) {
 	h := newHarness(t, runbook.ModeTraining)
 	asRootDrill(h)
 	h.toDeactivate()
-	h.wantScreen("Sign in as root", "aws-root@example.com", "m: look at it", "Then, as root:", "iam UpdateAccessKey {")
+	h.wantScreen("Sign in as root", "aws-root@example.com", "m: look at it", "Then, as root: the deactivation")
 	if strings.Contains(h.screen(), rootDrillCode) {
 		t.Fatal("the device's code is on screen before the trainee looked at it")
 	}
