@@ -137,6 +137,8 @@ type script struct {
 	// whose root session is opened with sts:AssumeRoot.
 	orgMember bool
 	mfaCode   string
+	// signedIn: root's session is open (ObtainRootCredentials answered).
+	signedIn bool
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -176,6 +178,7 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			return runbook.EffectFailed{Effect: e.EffectName(), Message: "The sign-in page refused it: your authentication information is incorrect; please try again."}
 		}
 		root := runbook.RootARN(x.Account)
+		s.signedIn = true
 		emit(runbook.APICall{Service: "sts", Operation: "GetCallerIdentity", Input: []byte("{}"), Actor: root})
 		return runbook.RootCredentialsObtained{Access: runbook.RootAccess{Method: x.Method, Actor: root, MFA: true, At: s.clock}}
 	case runbook.SweepCloudTrail:
@@ -321,6 +324,9 @@ func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, e
 		return runbook.APICall{Service: service, Operation: op, Input: json.RawMessage(input), WouldCall: true}
 	}
 	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	if k, ok := rootKeyChange(e); ok {
+		return s.planRoot(e, k), nil
+	}
 	switch x := e.(type) {
 	case runbook.DeactivateKey:
 		return []runbook.APICall{write("iam", "UpdateAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"Status":"Inactive","UserName":`+str(x.User)+`}`)}, nil
@@ -376,4 +382,59 @@ func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, e
 		return []runbook.APICall{{Service: "iam", Operation: "DeleteAccessKey", Input: json.RawMessage(`{"AccessKeyId":"` + r.ID + `","UserName":"` + r.Parent + `"}`), WouldCall: true}}, nil
 	}
 	return nil, errors.New("the script cannot plan " + r.Type)
+}
+
+// rootKeyChange is the key a root key's change acts on.
+func rootKeyChange(e runbook.Effect) (runbook.KeyTarget, bool) {
+	var t runbook.KeyTarget
+	switch x := e.(type) {
+	case runbook.DeactivateKey:
+		t = x.KeyTarget
+	case runbook.ReactivateKey:
+		t = x.KeyTarget
+	case runbook.DeleteKey:
+		t = x.KeyTarget
+	}
+	return t, t.Root
+}
+
+// planRoot answers as awsops plans a root key's change: root's own calls
+// (no UserName), noted as root's after the sign-in before root's session
+// exists; a member's deletion opens its session with sts:AssumeRoot.
+func (s *script) planRoot(e runbook.Effect, t runbook.KeyTarget) []runbook.APICall {
+	s.mu.Lock()
+	signedIn := s.signedIn
+	s.mu.Unlock()
+	root := runbook.RootARN(testAccount)
+	if _, del := e.(runbook.DeleteKey); s.orgMember && !del {
+		// A member's root key is contained with an SCP, from the
+		// management account (awsops/orgscp.go).
+		write := func(op, in string) runbook.APICall {
+			return runbook.APICall{Service: "organizations", Operation: op, WouldCall: true, Input: json.RawMessage(in)}
+		}
+		if _, back := e.(runbook.ReactivateKey); back {
+			return []runbook.APICall{write("DetachPolicy", `{"PolicyId":"p-scp","TargetId":"`+testAccount+`"}`), write("DeletePolicy", `{"PolicyId":"p-scp"}`)}
+		}
+		return []runbook.APICall{write("CreatePolicy", `{"Name":"keyrunbook-deny-root-`+testAccount+`","Type":"SERVICE_CONTROL_POLICY"}`),
+			write("AttachPolicy", `{"PolicyId":"p-scp","TargetId":"`+testAccount+`"}`)}
+	}
+	call := runbook.APICall{Service: "iam", Operation: "UpdateAccessKey", WouldCall: true, Actor: root,
+		Input: json.RawMessage(`{"AccessKeyId":"` + t.KeyID + `","Status":"Inactive","UserName":null}`)}
+	switch e.(type) {
+	case runbook.ReactivateKey:
+		call.Input = json.RawMessage(`{"AccessKeyId":"` + t.KeyID + `","Status":"Active","UserName":null}`)
+	case runbook.DeleteKey:
+		call.Operation, call.Input = "DeleteAccessKey", json.RawMessage(`{"AccessKeyId":"`+t.KeyID+`","UserName":null}`)
+	}
+	switch {
+	case s.orgMember:
+		call.Via = "sts:AssumeRoot by arn:aws:iam::111122223333:user/org-responder, task policy arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+		if !signedIn {
+			return []runbook.APICall{{Service: "sts", Operation: "AssumeRoot", WouldCall: true,
+				Input: json.RawMessage(`{"TargetPrincipal":"` + testAccount + `","TaskPolicyArn":{"Arn":"arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"},"DurationSeconds":900}`)}, call}
+		}
+	case !signedIn:
+		call.Via = runbook.ViaAfterSignIn
+	}
+	return []runbook.APICall{call}
 }
