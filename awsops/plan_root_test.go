@@ -97,7 +97,7 @@ func TestPlanOfAMemberRootKeyBeforeAssumeRoot(t *testing.T) {
 		"arn:aws:iam::"+member+":role/"+sim.MemberRole))
 	r := &containRig{t: t, sim: s, url: url, clock: NewSimClock(s.Now, s.Advance, 0)}
 	x := NewExecutor(memberCfg, ExecutorOptions{Clock: r.clock, OrgAdmin: &mgmt})
-	keyID := s.LeakedKeyID()
+	keyID := s.Member(member).LeakedKeyID()
 	if ev, _ := runEffect(t, x, runbook.IdentifyKey{KeyID: keyID}); ev.EventName() != "KeyIdentified" {
 		t.Fatalf("identify: %+v", ev)
 	}

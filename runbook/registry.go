@@ -104,6 +104,8 @@ var eventList = []EventSpec{
 	on(Result, StepHarden, (*Machine).hardeningChecked),
 	on(Intent, StepHarden, (*Machine).recheckHardening),
 	on(Intent, StepHarden, noEffect((*Machine).confirmFollowUp)),
+	on(Intent, StepHarden, (*Machine).releaseContainmentSCP),
+	on(Result, StepHarden, (*Machine).containmentSCPRemoved),
 	on(Intent, StepHarden, (*Machine).closeIncident),
 
 	on(Intent, "", (*Machine).abort),
@@ -131,6 +133,7 @@ var effectList = []EffectSpec{
 	effect[RevokeOlderSessions](StepDeactivate, "SessionsRevoked"),
 	effect[ProveProposal](StepPropose, "ProposalProven"),
 	effect[ObtainRootCredentials](StepDeactivate, "RootCredentialsObtained"),
+	effect[RemoveContainmentSCP](StepHarden, "ContainmentSCPRemoved"),
 }
 
 var (

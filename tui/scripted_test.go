@@ -139,6 +139,9 @@ type script struct {
 	mfaCode   string
 	// signedIn: root's session is open (ObtainRootCredentials answered).
 	signedIn bool
+	// scpAttached: the SCP that contained a member's root key is still
+	// attached when the checklist is read.
+	scpAttached bool
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -247,12 +250,21 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		note("iam", "DeleteAccessKey", map[string]string{"AccessKeyId": x.KeyID, "UserName": x.User})
 		return runbook.KeyDeleted{At: s.clock}
 	case runbook.CheckHardening:
-		return runbook.HardeningChecked{Items: []runbook.CheckItem{
+		items := []runbook.CheckItem{
 			{ID: "root-keys", Title: "No root access keys", OK: true, State: "AccountAccessKeysPresent 0"},
 			{ID: "root-mfa", Title: "Root MFA", OK: true, State: "enabled"},
 			{ID: "old-keys", Title: "No key older than 90 days", OK: false, State: "grafana-cloudwatch: 290 days", Fix: "rotate grafana-cloudwatch's key"},
 			{ID: "trail", Title: "A multi-region trail", OK: false, State: "none", Fix: "create an organization trail with log file validation"},
-		}}
+		}
+		if s.scpAttached {
+			items = append(items, runbook.CheckItem{ID: runbook.CheckContainmentSCP, Title: "The SCP that contained the root key is removed",
+				State: "SCP keyrunbook-deny-root-" + testAccount + " (p-scp) is still attached to account " + testAccount})
+		}
+		return runbook.HardeningChecked{Items: items}
+	case runbook.RemoveContainmentSCP:
+		note("organizations", "DetachPolicy", map[string]string{"PolicyId": "p-scp", "TargetId": x.Account})
+		note("organizations", "DeletePolicy", map[string]string{"PolicyId": "p-scp"})
+		return runbook.ContainmentSCPRemoved{Policy: "keyrunbook-deny-root-" + x.Account, At: s.clock}
 	case runbook.CleanUpResource:
 		done := runbook.ResourceCleanedUp{Resource: x.Resource}
 		if x.Resource.Type == "iam-user" && x.Resource.ID == "support-admin" {
@@ -351,6 +363,9 @@ func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, e
 			write("iam", "PutRolePolicy", `{"PolicyDocument":`+str(p.Policy)+`,"PolicyName":"keyrunbook-least-privilege","RoleName":`+str(p.Name)+`}`),
 			read("lambda", "GetFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`}`),
 			write("lambda", "UpdateFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`,"Role":`+str("arn:aws:iam::730519468211:role/"+p.Name)+`}`)}, nil
+	case runbook.RemoveContainmentSCP:
+		return []runbook.APICall{write("organizations", "DetachPolicy", `{"PolicyId":"p-scp","TargetId":`+str(x.Account)+`}`),
+			write("organizations", "DeletePolicy", `{"PolicyId":"p-scp"}`)}, nil
 	case runbook.RevokeOlderSessions:
 		doc := str(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-11-23T03:05:00Z"}}}]}`)
 		var calls []runbook.APICall

@@ -197,6 +197,9 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			ev = runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}
 		case st.Step == runbook.StepHarden && st.Checklist == nil:
 			ev = runbook.RecheckHardening{}
+		case st.Step == runbook.StepHarden && st.ContainmentSCPOpen():
+			// A member's root key is gone: the SCP that contained it goes too.
+			ev = runbook.ReleaseContainmentSCP{}
 		case st.Step == runbook.StepHarden:
 			ev = runbook.CloseIncident{Note: "kill-point run"}
 		default:
