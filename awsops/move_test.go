@@ -1,9 +1,12 @@
 package awsops
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
@@ -30,6 +33,13 @@ func TestVerifyMoveOfSessionsNamedByThePlatform(t *testing.T) {
 				// The responder points the workflow at its new role.
 				if err := r.sim.SetWorkloadRole("deploy-pipeline", p.Name); err != nil {
 					r.t.Fatal(err)
+				}
+				// As configure-aws-credentials does: a web identity session
+				// named GitHubActions, not after the role.
+				recs, err := r.x.lookup(context.Background(), "us-east-1", cttypes.LookupAttributeKeyEventName, "AssumeRoleWithWebIdentity", r.clock.Now().Add(-time.Minute), r.clock.Now().Add(time.Minute))
+				if err != nil || len(recs) != 1 || recs[0].UserIdentity.Type != "WebIdentityUser" ||
+					!strings.Contains(string(recs[0].RequestParameters), `"roleSessionName":"GitHubActions"`) {
+					r.t.Fatalf("the workflow's session: %+v (%v)", recs, err)
 				}
 			}, 12 * time.Hour},
 	}
