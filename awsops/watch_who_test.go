@@ -36,9 +36,9 @@ func TestWatchNamesTheAttackerRetryingAndAdvisesKeepingTheKeyOff(t *testing.T) {
 	r.do(runbook.ConfirmDeactivate{})
 	st := r.state()
 	if st.Step != runbook.StepDelete || !st.Watch.Passed {
-		t.Fatalf("step %s, blockers %+v: the attacker failing must not hold the watch", st.Step, st.Blockers())
+		t.Fatalf("step %s, blockers %+v: the attacker failing must not hold the watch", st.Step, st.Watch.Blockers())
 	}
-	contained := st.Contained()
+	contained := st.Watch.Contained()
 	if len(contained) == 0 {
 		t.Fatalf("no attacker retry seen during the watch: uses %+v", st.Watch.Uses)
 	}
@@ -104,7 +104,7 @@ func TestWatchAdvisesRollBackForAWorkloadFailing(t *testing.T) {
 	if adv := workload.Advice(); !strings.Contains(adv, "roll back (R)") || !strings.Contains(adv, workload.CallerID) {
 		t.Errorf("advice = %q: want roll back, naming %s", adv, workload.CallerID)
 	}
-	blockers := st.Blockers()
+	blockers := st.Watch.Blockers()
 	if len(blockers) == 0 || !strings.Contains(blockers[0].What, workload.SourceIP) {
 		t.Errorf("blockers = %+v: want the workload's use first", blockers)
 	}

@@ -33,21 +33,21 @@ func (m *Machine) pollEffect() Effect {
 // a use of the key that is not the attacker failing, a replacement
 // denied, an alarm, a failing workload. A signal that could not be read
 // is no impact (rolling back would not help) but still blocks deletion.
-func (s State) Impact() bool {
-	for _, u := range s.Watch.Uses {
+func (w WatchState) Impact() bool {
+	for _, u := range w.Uses {
 		if u.Blocks() {
 			return true
 		}
 	}
-	return (s.Watch.KeyUses > 0 && len(s.Watch.Uses) == 0) || len(s.Watch.Denied) > 0 || len(s.Watch.Alarms) > 0 || len(s.Watch.Unhealthy) > 0
+	return (w.KeyUses > 0 && len(w.Uses) == 0) || len(w.Denied) > 0 || len(w.Alarms) > 0 || len(w.Unhealthy) > 0
 }
 
-// WatchRemaining is how much of the window is left at the last reading.
-func (s State) WatchRemaining() time.Duration {
-	if s.Watch.Start.IsZero() {
-		return s.Watch.Window
+// Remaining is how much of the window is left at the last reading.
+func (w WatchState) Remaining() time.Duration {
+	if w.Start.IsZero() {
+		return w.Window
 	}
-	left := s.Watch.Window - s.Watch.Last.Sub(s.Watch.Start)
+	left := w.Window - w.Last.Sub(w.Start)
 	if left < 0 {
 		return 0
 	}
@@ -78,7 +78,7 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	// the watch ends with the blockers listed, and the responder fixes
 	// them and restarts it (w) or rolls back (R). Polling on would only
 	// repeat the same news.
-	if len(s.Blockers()) > 0 {
+	if len(s.Watch.Blockers()) > 0 {
 		s.Watch.Ended = true
 		return nil, nil
 	}
@@ -122,11 +122,11 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	if s.Intake.Key.Status != KeyInactive && !s.Delete.KeyContained {
 		return nil, refuse(s.Step, e, "cannot delete: key is still active")
 	}
-	if b := s.Blockers(); len(b) > 0 {
+	if b := s.Watch.Blockers(); len(b) > 0 {
 		return nil, refuse(s.Step, e, "cannot delete: %s; %s", b[0].What, b[0].Do)
 	}
 	if !s.Watch.Passed {
-		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.WatchRemaining().Round(time.Second))
+		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.Watch.Remaining().Round(time.Second))
 	}
 	if m.isPending("DeleteKey") {
 		return nil, refuse(s.Step, e, "the deletion is already running")

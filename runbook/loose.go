@@ -106,9 +106,9 @@ func scoreKeptOff(records []Record) *DebriefPoint {
 				continue
 			}
 			st := m.State()
-			if len(st.Contained()) > 0 && !st.Impact() {
+			if len(st.Watch.Contained()) > 0 && !st.Watch.Impact() {
 				return &DebriefPoint{Title: "Key kept off while only the attacker tried it", Lost: weightKeptOff,
-					Detail: "rolled back at " + stamp(rec.Time) + " when only " + attackers(st.Contained()) + " failed on the dead key: the roll-back handed the key back"}
+					Detail: "rolled back at " + stamp(rec.Time) + " when only " + attackers(st.Watch.Contained()) + " failed on the dead key: the roll-back handed the key back"}
 			}
 		}
 	}

@@ -164,7 +164,7 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 		WatchEnded: st.Watch.Ended, Uses: st.Watch.Uses, Denied: st.Watch.Denied, Alarms: st.Watch.Alarms, Unhealthy: st.Watch.Unhealthy, Unread: st.Watch.Unread,
 	}
 	if !st.Watch.Start.IsZero() && !st.Watch.Passed && st.Intake.Key.Status == KeyInactive {
-		r.Containment.Blockers = st.Blockers()
+		r.Containment.Blockers = st.Watch.Blockers()
 	}
 	r.Containment.RootAccess, r.Containment.RootCalls = st.Contain.RootAccess, rootCalls(records)
 	r.Timeline, r.ChangePlan, r.Debrief = timeline(records)

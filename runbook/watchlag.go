@@ -11,10 +11,10 @@ import (
 // it, so quiet minutes right after deactivation prove nothing yet.
 const DeliveryLag = 15 * time.Minute
 
-// WatchSettled reports whether the watch has run for at least DeliveryLag,
+// Settled reports whether the watch has run for at least DeliveryLag,
 // so a quiet reading covers some time after deactivation (or the restart).
-func (s State) WatchSettled() bool {
-	return !s.Watch.Start.IsZero() && s.Watch.Last.Sub(s.Watch.Start) >= DeliveryLag
+func (w WatchState) Settled() bool {
+	return !w.Start.IsZero() && w.Last.Sub(w.Start) >= DeliveryLag
 }
 
 // WatchLagNote is what the watch says about CloudTrail's delivery lag, or
@@ -25,7 +25,7 @@ func (s State) WatchLagNote() string {
 		return fmt.Sprintf("The watch window (%s) is shorter than CloudTrail's delivery lag: events arrive up to 15 minutes late, "+
 			"so a quiet window does not show the key is unused. Watch at least 15 minutes (AWS advises 30).", s.Watch.Window)
 	}
-	if s.Step != StepWatch || s.Impact() || s.Watch.Start.IsZero() || s.WatchSettled() {
+	if s.Step != StepWatch || s.Watch.Impact() || s.Watch.Start.IsZero() || s.Watch.Settled() {
 		return ""
 	}
 	return fmt.Sprintf("Quiet, but not yet meaningful: CloudTrail delivers events up to 15 minutes late, "+
@@ -36,7 +36,7 @@ func (s State) WatchLagNote() string {
 // watch passed before CloudTrail could have shown every call made in it.
 func (m *Machine) noteShortWatch() {
 	s := &m.s
-	if !s.Watch.Passed || s.WatchSettled() {
+	if !s.Watch.Passed || s.Watch.Settled() {
 		return
 	}
 	s.Findings = append(append([]Finding(nil), s.Findings...), Finding{Step: StepWatch, Severity: SeverityWarning,

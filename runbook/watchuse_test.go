@@ -59,7 +59,7 @@ func TestWatchUsesAreAttributedAndAdvised(t *testing.T) {
 				t.Errorf("advice = %q, want it to say %q and name the address", got, tt.wantAdvice)
 			}
 			if tt.wantStep == StepWatch {
-				b := st.Blockers()
+				b := st.Watch.Blockers()
 				if !st.Watch.Ended || len(b) != 1 || !strings.Contains(b[0].What, tt.use.SourceIP) {
 					t.Errorf("ended %v, blockers %+v: want the use listed", st.Watch.Ended, b)
 				}
@@ -83,7 +83,7 @@ func TestUnreadSignalBlocksTheWindow(t *testing.T) {
 	if st.Step != StepWatch || st.Watch.Passed || !st.Watch.Ended {
 		t.Fatalf("step %s passed %v ended %v: an unread alarm must not pass the window", st.Step, st.Watch.Passed, st.Watch.Ended)
 	}
-	b := st.Blockers()
+	b := st.Watch.Blockers()
 	if len(b) != 1 || !strings.Contains(b[0].What, "alarms unknown in eu-west-1") || !strings.Contains(b[0].Do, "grant cloudwatch:DescribeAlarms") {
 		t.Errorf("blockers = %+v", b)
 	}

@@ -121,10 +121,10 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		if len(st.Watch.Unread) > 0 {
 			lines = append(lines, hang(sty.Warning.Render("? "), "the watch: unknown, because "+st.Watch.Unread[0].Text(), plain, f.w, "  ")...)
 		} else {
-			lines = append(lines, check(st.Watch.Passed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.Watch.Window)+") passed with nothing blocking"))
+			lines = append(lines, check(st.Watch.Passed && len(st.Watch.Blockers()) == 0, "the watch ("+shortDur(st.Watch.Window)+") passed with nothing blocking"))
 		}
 	}
-	for _, u := range st.Contained() {
+	for _, u := range st.Watch.Contained() {
 		lines = append(lines, hang(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
 	}
 	pending := false

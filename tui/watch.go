@@ -64,8 +64,8 @@ func watchView(f frame, c cleanupList) string {
 			f.spin + " Reactivating the key, then back to Propose to fix the replacement…",
 		}, "\n") + "\n" + strings.Join(stepCallLines(f), "\n")
 	}
-	watched := st.Watch.Window - st.WatchRemaining()
-	title := fmt.Sprintf(" · %s of %s watched · %s left", shortDur(watched), shortDur(st.Watch.Window), shortDur(st.WatchRemaining()))
+	watched := st.Watch.Window - st.Watch.Remaining()
+	title := fmt.Sprintf(" · %s of %s watched · %s left", shortDur(watched), shortDur(st.Watch.Window), shortDur(st.Watch.Remaining()))
 	lines := []string{sty.Heading.Render("Watch") + sty.Muted.Render(title)}
 	frac := 0.0
 	if st.Watch.Window > 0 {
@@ -136,7 +136,7 @@ func useLines(f frame) []string {
 		return signal(f, "use of the leaked key", st.Watch.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation, caller not named", st.Watch.KeyUses))
 	}
 	lines := []string{sty.Danger.Render("  ✗ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d event(s) since deactivation", st.Watch.KeyUses)}
-	if len(st.Contained()) == len(st.Watch.Uses) {
+	if len(st.Watch.Contained()) == len(st.Watch.Uses) {
 		lines[0] = sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d failed, none of yours", st.Watch.KeyUses)
 	}
 	for _, u := range st.Watch.Uses {
@@ -179,16 +179,16 @@ func watchAdvice(f frame) []string {
 		return nil // the error says what to do; nothing is known to advise on
 	case st.Watch.Ended:
 		lines := para(sty.Danger, "The window passed, but the key cannot be deleted yet. What blocks it, and what to do:", f.w, "")
-		for _, b := range st.Blockers() {
+		for _, b := range st.Watch.Blockers() {
 			lines = append(lines, hang(sty.Danger.Render("  • "), b.What, plain, f.w, "    ")...)
 			lines = append(lines, hang("    → ", b.Do, sty.Muted, f.w, "      ")...)
 		}
 		return lines
-	case st.Impact():
+	case st.Watch.Impact():
 		return para(sty.Danger, "Something you run is affected: R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")
 	case len(st.Watch.Unread) > 0:
 		return para(sty.Warning, "Some signals are unknown: the window cannot pass until they are read. Grant what is missing, then w restarts the watch.", f.w, "")
-	case len(st.Contained()) > 0:
+	case len(st.Watch.Contained()) > 0:
 		return para(sty.OK, "Only the attacker uses the key, and fails: containment works. Keep the key off; do not roll back.", f.w, "")
 	}
 	if lag := watchLagLines(f); lag != nil {

@@ -51,7 +51,7 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 		windows++
 	}
 	st := d.state()
-	if len(st.Blockers()) == 0 {
+	if len(st.Watch.Blockers()) == 0 {
 		t.Fatal("nothing blocks the deletion with the workloads failing")
 	}
 	if _, err := d.en.Submit(runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}); err == nil {

@@ -72,7 +72,7 @@ func (p *player) play(ctx context.Context) error {
 		}
 		if st.Step == runbook.StepWatch && st.Watch.Ended {
 			var what []string
-			for _, b := range st.Blockers() {
+			for _, b := range st.Watch.Blockers() {
 				what = append(what, b.What)
 			}
 			return fmt.Errorf("the watch ended with the deletion blocked: %s", strings.Join(what, "; "))

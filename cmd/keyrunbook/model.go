@@ -110,7 +110,7 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 // attacker failing on the dead key, which is containment working.
 func watchWhy(st runbook.State) string {
 	why := fmt.Sprintf("Watched %s: nothing that is ours used the key, no workload or alarm broke.", st.Watch.Window)
-	for _, u := range st.Contained() {
+	for _, u := range st.Watch.Contained() {
 		why += " " + u.Who() + " tried it and failed (" + u.Action + "): keep it off, never roll back for that."
 	}
 	return why

@@ -205,7 +205,7 @@ func (d *drill) model() {
 			return
 		}
 		if mv.event == nil {
-			d.t.Fatalf("the model has no move at %s: blockers %+v", d.state().Step, d.state().Blockers())
+			d.t.Fatalf("the model has no move at %s: blockers %+v", d.state().Step, d.state().Watch.Blockers())
 		}
 		d.tr.sim.Advance(mv.wait)
 		d.do(mv.event)
