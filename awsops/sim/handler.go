@@ -34,7 +34,9 @@ func parseScope(r *http.Request) (credentialScope, bool) {
 const maxBody = 1 << 20
 
 // errInternal answers a request whose operation panicked.
-var errInternal = apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError}
+func errInternal() *apiError {
+	return &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError}
+}
 
 // ServeHTTP answers one AWS API request, every protocol by the same path:
 // the request's wire protocol (wireOf) picks its codec; the signature is
@@ -59,8 +61,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := replyMeta{requestID: s.requestIDLocked()}
 	defer func() {
 		if p := recover(); p != nil {
-			e := errInternal
-			s.answer(w, cd, &rec, m, nil, &e)
+			s.answer(w, cd, &rec, m, nil, errInternal())
 		}
 	}()
 	out, e := s.handle(w, r, cd, wire, scope, signed, &rec, &m)
