@@ -50,6 +50,6 @@ func (RemoveContainmentSCP) Mutates() bool { return true }
 
 // ContainmentSCPOpen reports whether the checklist names a containment SCP
 // still there, which the responder may remove.
-func (s State) ContainmentSCPOpen() bool {
-	return slices.ContainsFunc(s.Checklist, func(it CheckItem) bool { return it.ID == CheckContainmentSCP && !it.OK })
+func (h HardenState) ContainmentSCPOpen() bool {
+	return slices.ContainsFunc(h.Checklist, func(it CheckItem) bool { return it.ID == CheckContainmentSCP && !it.OK })
 }

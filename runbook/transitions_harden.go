@@ -27,7 +27,7 @@ func (m *Machine) hardeningChecked(e HardeningChecked) ([]Effect, error) {
 	m.settle("CheckHardening")
 	// The indicators' follow-ups (rotate the secrets read, unshare the
 	// snapshots shared) join what awsops read of the account.
-	s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
+	s.Harden.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigate.Investigation.FollowUpChecks()...)
 	m.markFollowUps()
 	return nil, nil
 }
@@ -45,7 +45,7 @@ func (m *Machine) recheckHardening(e RecheckHardening) ([]Effect, error) {
 
 func (m *Machine) hardeningEffect() Effect {
 	e := CheckHardening{KeyID: m.s.KeyID}
-	if inv := m.s.Investigation; inv != nil && !m.s.Sweeping {
+	if inv := m.s.Investigate.Investigation; inv != nil && !m.s.Investigate.Sweeping {
 		e.Swept, e.BlastRadius = true, inv.BlastRadius
 	}
 	return e
@@ -56,7 +56,7 @@ func (m *Machine) closeIncident(e CloseIncident) ([]Effect, error) {
 	if s.Step != StepHarden {
 		return nil, refuse(s.Step, e, "the incident closes after the key is deleted and the account checked")
 	}
-	if s.Checklist == nil {
+	if s.Harden.Checklist == nil {
 		return nil, refuse(s.Step, e, "read the hardening checklist before closing")
 	}
 	if len(m.pending) > 0 {
@@ -73,12 +73,12 @@ func (m *Machine) releaseContainmentSCP(e ReleaseContainmentSCP) ([]Effect, erro
 	switch {
 	case s.Step != StepHarden:
 		return nil, refuse(s.Step, e, "the containment SCP is removed at the hardening checklist, once the key is deleted")
-	case !s.ContainmentSCPOpen():
+	case !s.Harden.ContainmentSCPOpen():
 		return nil, refuse(s.Step, e, "the checklist names no containment SCP still attached (read it again with g)")
 	case m.isPending("RemoveContainmentSCP"):
 		return nil, refuse(s.Step, e, "the SCP is being removed")
 	}
-	return []Effect{RemoveContainmentSCP{KeyID: s.KeyID, Account: s.Key.Account}}, nil
+	return []Effect{RemoveContainmentSCP{KeyID: s.KeyID, Account: s.Intake.Key.Account}}, nil
 }
 
 func (m *Machine) containmentSCPRemoved(e ContainmentSCPRemoved) ([]Effect, error) {
@@ -87,8 +87,8 @@ func (m *Machine) containmentSCPRemoved(e ContainmentSCPRemoved) ([]Effect, erro
 		return nil, refuse(s.Step, e, "no removal of the containment SCP was asked for")
 	}
 	m.settle("RemoveContainmentSCP")
-	s.Checklist = slices.Clone(s.Checklist)
-	for i, it := range s.Checklist {
+	s.Harden.Checklist = slices.Clone(s.Harden.Checklist)
+	for i, it := range s.Harden.Checklist {
 		if it.ID != CheckContainmentSCP {
 			continue
 		}
@@ -98,9 +98,9 @@ func (m *Machine) containmentSCPRemoved(e ContainmentSCPRemoved) ([]Effect, erro
 			it.State = "dry-run: " + e.Policy + " would be detached and deleted; it stays attached"
 		} else {
 			it.OK, it.Fix = true, ""
-			it.State = e.Policy + " detached from account " + s.Key.Account + " and deleted at " + stamp(e.At)
+			it.State = e.Policy + " detached from account " + s.Intake.Key.Account + " and deleted at " + stamp(e.At)
 		}
-		s.Checklist[i] = it
+		s.Harden.Checklist[i] = it
 	}
 	return nil, nil
 }
