@@ -30,7 +30,10 @@ lists the accounts (organizations:ListAccounts) and, in each member, opens
 an sts:AssumeRoot session with the IAMAuditRootUserCredentials task policy
 to read the root user's access keys, their last use, MFA and console
 password. The table lists the accounts riskiest first (a key used recently,
-no MFA). Progress goes to stderr.
+no MFA), each with its next move as a command. "Used within --days" is
+measured from the organization's clock: the Date of the server's answer
+(the simulated clock with --scenario), shown on stderr. Progress goes to
+stderr.
 
 Every account read is journaled (--log); run the same command with the same
 --log to resume an interrupted audit. Without centralized root access it
@@ -70,6 +73,15 @@ type orgOptions struct {
 }
 
 func cmdOrg(ctx context.Context, args []string, io streams) error {
+	o, err := parseOrg(args, io)
+	if err != nil {
+		return err
+	}
+	return orgRun(ctx, o)
+}
+
+// parseOrg reads org's flags into checked options with the real deps.
+func parseOrg(args []string, io streams) (orgOptions, error) {
 	f := newFlags("org", orgHelp, io.out)
 	o := orgOptions{IO: io}
 	f.BoolVar(&o.jsonOut, "json", false, "print the table as JSON")
@@ -88,23 +100,23 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 	f.StringVar(&o.memberRole, "member-role", "OrganizationAccountAccessRole", "role assumed in a member account to run the runbook of its root key")
 	f.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window of a member's runbook")
 	if err := parseFlags(f, args); err != nil {
-		return err
+		return orgOptions{}, err
 	}
 	switch {
 	case f.NArg() > 0:
-		return usagef("org: unexpected argument %q", f.Arg(0))
+		return orgOptions{}, usagef("org: unexpected argument %q", f.Arg(0))
 	case o.jsonOut && o.csvOut:
-		return usagef("org: --json and --csv exclude each other")
+		return orgOptions{}, usagef("org: --json and --csv exclude each other")
 	case o.days < 1:
-		return usagef("org: --days must be at least 1")
+		return orgOptions{}, usagef("org: --days must be at least 1")
 	case o.parallel < 1 || o.parallel > 1000:
-		return usagef("org: --parallel must be 1 to 1000")
+		return orgOptions{}, usagef("org: --parallel must be 1 to 1000")
 	case o.rate <= 0 || o.rate > awsops.DefaultAssumeRootRate:
-		return usagef("org: --rate must be above 0 and at most %v (STS's quota)", awsops.DefaultAssumeRootRate)
+		return orgOptions{}, usagef("org: --rate must be above 0 and at most %v (STS's quota)", awsops.DefaultAssumeRootRate)
 	case (o.dryRun || o.yes) && !o.retire:
-		return usagef("org: --dry-run and --yes go with --retire-unused")
+		return orgOptions{}, usagef("org: --dry-run and --yes go with --retire-unused")
 	}
-	return orgRun(ctx, o)
+	return o, nil
 }
 
 // orgRun audits the organization with checked options: against AWS (or

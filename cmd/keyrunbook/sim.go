@@ -21,7 +21,9 @@ S3, Lambda and more, over their real wire protocols; the README lists every
 operation), so any AWS client, the AWS CLI included, can be pointed at it.
 Requests must be signed with the printed secret. It prints the
 credentials to use. The simulated clock follows the wall clock, --speed
-simulated seconds per second; workloads keep calling on it. Only loopback
+simulated seconds per second; workloads keep calling on it. Every answer's
+Date header is the simulated time, so a client (keyrunbook org) can take the
+server's "now" from it. Only loopback
 addresses are accepted: the simulator is a training tool, not a server.
 
 Example:
