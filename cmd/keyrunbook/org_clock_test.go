@@ -54,8 +54,18 @@ func serveSim(t *testing.T, scenario string, start time.Time, speed float64) ser
 			t.Errorf("simRun: %v", err)
 		}
 	})
+	env := servedEnv(pr)
+	if want := "http://" + ln.Addr().String(); env["AWS_ENDPOINT_URL"] != want {
+		t.Fatalf("sim serve printed endpoint %q, want the listener's %s", env["AWS_ENDPOINT_URL"], want)
+	}
+	return servedSim{url: env["AWS_ENDPOINT_URL"], keyID: env["AWS_ACCESS_KEY_ID"], secret: env["AWS_SECRET_ACCESS_KEY"]}
+}
+
+// servedEnv reads the variables sim serve prints up to "Press Ctrl+C", and
+// drains the rest of its output.
+func servedEnv(r io.Reader) map[string]string {
 	env := map[string]string{}
-	sc := bufio.NewScanner(pr)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
@@ -65,11 +75,8 @@ func serveSim(t *testing.T, scenario string, start time.Time, speed float64) ser
 			break
 		}
 	}
-	go io.Copy(io.Discard, pr) //nolint:errcheck // drain the rest
-	if want := "http://" + ln.Addr().String(); env["AWS_ENDPOINT_URL"] != want {
-		t.Fatalf("sim serve printed endpoint %q, want the listener's %s", env["AWS_ENDPOINT_URL"], want)
-	}
-	return servedSim{url: env["AWS_ENDPOINT_URL"], keyID: env["AWS_ACCESS_KEY_ID"], secret: env["AWS_SECRET_ACCESS_KEY"]}
+	go io.Copy(io.Discard, r) //nolint:errcheck // drain the rest
+	return env
 }
 
 // sim serve answers with its simulated time in the Date header (net/http
