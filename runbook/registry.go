@@ -203,7 +203,7 @@ func IsResult(ev Event) bool {
 
 // on registers an event with its transition and its timeline sentence.
 func on[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error), sentence func(E) string) EventSpec {
-	spec := silent(kind, step, apply, "")
+	spec := handled(kind, step, apply)
 	if sentence == nil {
 		return spec // registry_test.go names the event
 	}
@@ -219,8 +219,15 @@ func on[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, e
 
 // silent registers an event the timeline shows by its name alone, and why.
 func silent[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error), why string) EventSpec {
+	spec := handled(kind, step, apply)
+	spec.silent = why
+	return spec
+}
+
+// handled is an event's entry with its decoder and its transition.
+func handled[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error)) EventSpec {
 	var zero E
-	return EventSpec{Name: zero.EventName(), Kind: kind, Step: step, decode: decodeEvent[E], silent: why,
+	return EventSpec{Name: zero.EventName(), Kind: kind, Step: step, decode: decodeEvent[E],
 		apply: func(m *Machine, ev Event) ([]Effect, error) {
 			e, ok := ev.(E)
 			if !ok {
