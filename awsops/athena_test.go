@@ -82,8 +82,8 @@ func TestAthenaRunsTheQueryShownWithParameters(t *testing.T) {
 	if !strings.Contains(string(started), `"ExecutionParameters":["'`+e.key+`'`) {
 		t.Errorf("the action log's StartQueryExecution: %s", started)
 	}
-	if !strings.Contains(strings.Join(e.m.State().Investigation.Coverage, " "), "the query scanned") {
-		t.Errorf("coverage does not say what the query scanned: %q", e.m.State().Investigation.Coverage)
+	if !strings.Contains(strings.Join(e.m.State().Investigate.Investigation.Coverage, " "), "the query scanned") {
+		t.Errorf("coverage does not say what the query scanned: %q", e.m.State().Investigate.Investigation.Coverage)
 	}
 }
 

@@ -24,7 +24,7 @@ func TestDryRunWholeRunbookChangesNothing(t *testing.T) {
 	r.do(runbook.ProceedToDeactivate{})
 	r.do(runbook.ConfirmDeactivate{})
 	if st := r.state(); st.Step != runbook.StepDelete {
-		t.Fatalf("dry-run did not go on as if the deactivation succeeded: %s %+v", st.Step, st.LastError)
+		t.Fatalf("dry-run did not go on as if the deactivation succeeded: %s %+v", st.Step, st.Effects.LastError)
 	}
 	r.do(runbook.ConfirmDelete{Typed: runbook.LastFour(r.state().KeyID)})
 	r.do(runbook.CleanUp{Resource: blastResource(t, r.state(), "iam-user", "backup-admin")})

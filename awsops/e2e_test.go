@@ -15,13 +15,13 @@ import (
 func TestE2ETrainingIntakeToClosed(t *testing.T) {
 	r := newContainRig(t, rigOptions{scenario: "root-key-ec2-onprem", rootConsole: true})
 	r.investigate()
-	if n := len(r.state().Proposals); n != 2 {
-		t.Fatalf("want proposals for the billing worker and the backup host, got %d: %+v", n, r.state().Proposals)
+	if n := len(r.state().Propose.Proposals); n != 2 {
+		t.Fatalf("want proposals for the billing worker and the backup host, got %d: %+v", n, r.state().Propose.Proposals)
 	}
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.VerifyMoves{})
 	var userCaller string
-	for _, p := range r.state().Proposals {
+	for _, p := range r.state().Propose.Proposals {
 		if !p.Applied || !p.Moved {
 			t.Fatalf("%s (%s): applied %v, moved %v", p.CallerID, p.Kind, p.Applied, p.Moved)
 		}
@@ -41,8 +41,8 @@ func TestE2ETrainingIntakeToClosed(t *testing.T) {
 	r.signInAsRoot()
 	r.do(runbook.ConfirmDeactivate{})
 	st := r.state()
-	if st.Step != runbook.StepDelete || !st.WatchPassed {
-		t.Fatalf("watch did not pass: step %s, uses %d, denied %v, unhealthy %v, error %+v", st.Step, st.KeyUses, st.Denied, st.Unhealthy, st.LastError)
+	if st.Step != runbook.StepDelete || !st.Watch.Passed {
+		t.Fatalf("watch did not pass: step %s, uses %d, denied %v, unhealthy %v, error %+v", st.Step, st.Watch.KeyUses, st.Watch.Denied, st.Watch.Unhealthy, st.Effects.LastError)
 	}
 	r.do(runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)})
 	backdoor := blastResource(t, r.state(), "access-key", "")
@@ -59,8 +59,8 @@ func TestE2ETrainingIntakeToClosed(t *testing.T) {
 	t.Logf("%d calls, %d requests, simulated time %s", notes, reqs, r.clock.Now().Sub(sim.DefaultStart))
 	st = r.state()
 	// The user's removal took its key and policy with it: three cleaned up.
-	if st.Step != runbook.StepClosed || len(st.CleanedUp) != 3 || len(st.Checklist) == 0 {
-		t.Fatalf("not closed cleanly: step %s, cleaned %v, checklist %d", st.Step, st.CleanedUp, len(st.Checklist))
+	if st.Step != runbook.StepClosed || len(st.Delete.CleanedUp) != 3 || len(st.Harden.Checklist) == 0 {
+		t.Fatalf("not closed cleanly: step %s, cleaned %v, checklist %d", st.Step, st.Delete.CleanedUp, len(st.Harden.Checklist))
 	}
 	if bad := unhealthy(r.sim); len(bad) > 0 {
 		t.Errorf("workloads left broken: %v", bad)
@@ -94,7 +94,7 @@ func TestE2ETrainingRollBackWhenAWorkloadWasNotMoved(t *testing.T) {
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.VerifyMoves{})
 	var user runbook.Proposal
-	for _, p := range r.state().Proposals {
+	for _, p := range r.state().Propose.Proposals {
 		if p.Kind == runbook.ReplaceIAMUser {
 			user = p
 		}
@@ -112,12 +112,12 @@ func TestE2ETrainingRollBackWhenAWorkloadWasNotMoved(t *testing.T) {
 		t.Fatalf("the watch ended without showing impact: %v, %+v", err, r.state())
 	}
 	st := r.state()
-	if !slices.Contains(st.Unhealthy, "nas-backup") || st.KeyUses == 0 {
-		t.Fatalf("impact not shown: unhealthy %v, key uses %d", st.Unhealthy, st.KeyUses)
+	if !slices.Contains(st.Watch.Unhealthy, "nas-backup") || st.Watch.KeyUses == 0 {
+		t.Fatalf("impact not shown: unhealthy %v, key uses %d", st.Watch.Unhealthy, st.Watch.KeyUses)
 	}
 	r.do(runbook.RequestReactivate{Reason: "nas-backup fails: it still uses the leaked key"})
-	if st := r.state(); st.Step != runbook.StepPropose || st.Key.Status != runbook.KeyActive {
-		t.Fatalf("not rolled back: %s %s", st.Step, st.Key.Status)
+	if st := r.state(); st.Step != runbook.StepPropose || st.Intake.Key.Status != runbook.KeyActive {
+		t.Fatalf("not rolled back: %s %s", st.Step, st.Intake.Key.Status)
 	}
 	r.clock.Advance(2 * time.Hour) // the backup job runs hourly
 	if bad := unhealthy(r.sim); len(bad) > 0 {
@@ -144,8 +144,8 @@ func TestE2ETrainingRollBackWhenAWorkloadWasNotMoved(t *testing.T) {
 	if bad := unhealthy(r.sim); len(bad) > 0 {
 		t.Errorf("workloads left broken: %v", bad)
 	}
-	if st := r.state(); st.Step != runbook.StepClosed || st.Rollbacks != 1 {
-		t.Errorf("step %s, roll-backs %d", st.Step, st.Rollbacks)
+	if st := r.state(); st.Step != runbook.StepClosed || st.Contain.Rollbacks != 1 {
+		t.Errorf("step %s, roll-backs %d", st.Step, st.Contain.Rollbacks)
 	}
 }
 
@@ -168,22 +168,22 @@ func TestE2EMissingPermissionNamesTheAction(t *testing.T) {
 	digest := r.sim.StateDigest()
 	for range 2 { // the first try, then a retry
 		ev := runbook.Event(runbook.ConfirmDeactivate{})
-		if r.state().LastError != nil {
+		if r.state().Effects.LastError != nil {
 			ev = runbook.Retry{}
 		}
 		r.do(ev)
 		st := r.state()
-		if st.Step != runbook.StepDeactivate || st.LastError == nil || st.LastError.Action != "iam:UpdateAccessKey" {
-			t.Fatalf("want a failure naming iam:UpdateAccessKey at deactivation, got step %s, %+v", st.Step, st.LastError)
+		if st.Step != runbook.StepDeactivate || st.Effects.LastError == nil || st.Effects.LastError.Action != "iam:UpdateAccessKey" {
+			t.Fatalf("want a failure naming iam:UpdateAccessKey at deactivation, got step %s, %+v", st.Step, st.Effects.LastError)
 		}
-		if len(st.Failed) != 1 {
-			t.Fatalf("the failed deactivation is not retryable: %v", st.Failed)
+		if len(st.Effects.Failed) != 1 {
+			t.Fatalf("the failed deactivation is not retryable: %v", st.Effects.Failed)
 		}
 	}
 	if r.sim.StateDigest() != digest {
 		t.Error("the account changed though the deactivation was denied")
 	}
-	if status := r.keyStatus(t, r.state().Key.User, r.state().KeyID); status != runbook.KeyActive {
+	if status := r.keyStatus(t, r.state().Intake.Key.User, r.state().KeyID); status != runbook.KeyActive {
 		t.Errorf("the key reads %s", status)
 	}
 	if log := readLog(t, r.log); strings.Contains(log, `"name":"KeyDeactivated"`) {

@@ -21,23 +21,23 @@ func TestMintedSessionIncident(t *testing.T) {
 	now := r.clock.Now()
 	r.do(runbook.BeginInvestigation{From: now.Add(-day), To: now})
 	st := r.state()
-	if st.Investigation == nil || len(st.Investigation.Minted) != 3 {
-		t.Fatalf("minted: %+v (last error %+v)", st.Investigation, st.LastError)
+	if st.Investigate.Investigation == nil || len(st.Investigate.Investigation.Minted) != 3 {
+		t.Fatalf("minted: %+v (last error %+v)", st.Investigate.Investigation, st.Effects.LastError)
 	}
-	blastIn(t, st.Investigation, "iam-user", "build-cache-svc") // made with the role session
-	blastIn(t, st.Investigation, "access-key", "")
+	blastIn(t, st.Investigate.Investigation, "iam-user", "build-cache-svc") // made with the role session
+	blastIn(t, st.Investigate.Investigation, "access-key", "")
 
 	r.do(runbook.BeginProposals{})
-	for _, p := range r.state().Proposals {
+	for _, p := range r.state().Propose.Proposals {
 		r.do(runbook.DecideProposal{CallerID: p.CallerID, Decision: runbook.DecisionExported})
 	}
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.ProceedToDeactivate{})
 	r.do(runbook.RevokeSessions{})
-	rv := r.state().Revocation
+	rv := r.state().Contain.Revocation
 	if rv == nil || !slices.ContainsFunc(rv.Targets, func(x runbook.RevocationTarget) bool { return x.Kind == "role" && x.Name == "release-admin" }) ||
 		!slices.ContainsFunc(rv.Targets, func(x runbook.RevocationTarget) bool { return x.Kind == "user" && x.Name == "svc-imagebuild" }) {
-		t.Fatalf("revocation %+v (last error %+v)", rv, r.state().LastError)
+		t.Fatalf("revocation %+v (last error %+v)", rv, r.state().Effects.LastError)
 	}
 	if log := readLog(t, r.log); !strings.Contains(log, `"operation":"PutRolePolicy"`) || !strings.Contains(log, `"operation":"PutUserPolicy"`) {
 		t.Error("the revocation's calls are not in the action log")
@@ -66,20 +66,20 @@ func TestResponderWithAMintedKeyIsRefused(t *testing.T) {
 	x.clients.SweepRate = 1000
 	r.x = x
 	r.do(runbook.SubmitKey{KeyID: r.sim.LeakedKeyID()})
-	if c := r.state().Caller; c.AccessKeyID != id || c.Account != mintedAccount {
+	if c := r.state().Intake.Caller; c.AccessKeyID != id || c.Account != mintedAccount {
 		t.Fatalf("caller %+v", c)
 	}
 	now := r.clock.Now()
 	r.do(runbook.BeginInvestigation{From: now.Add(-day), To: now})
 	r.do(runbook.BeginProposals{})
-	for _, p := range r.state().Proposals {
+	for _, p := range r.state().Propose.Proposals {
 		r.do(runbook.DecideProposal{CallerID: p.CallerID, Decision: runbook.DecisionExported})
 	}
 	r.do(runbook.ApplyProposals{})
 	r.do(runbook.ProceedToDeactivate{})
 	for _, ev := range []runbook.Event{
 		runbook.ConfirmDeactivate{},
-		runbook.CleanUp{Resource: blastIn(t, r.state().Investigation, "iam-user", "build-cache-svc")},
+		runbook.CleanUp{Resource: blastIn(t, r.state().Investigate.Investigation, "iam-user", "build-cache-svc")},
 		runbook.RevokeSessions{},
 	} {
 		_, err := r.en.Submit(ev)

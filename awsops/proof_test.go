@@ -117,7 +117,7 @@ func TestFailingProofBlocksApplyInTraining(t *testing.T) {
 	began := time.Now()
 	r.investigate()
 	st := r.state()
-	if len(st.Proposals) == 0 {
+	if len(st.Propose.Proposals) == 0 {
 		t.Fatal("no proposals")
 	}
 	simulations, checks := 0, 0
@@ -126,19 +126,19 @@ func TestFailingProofBlocksApplyInTraining(t *testing.T) {
 			simulations++
 		}
 	}
-	for _, pr := range st.Proofs {
+	for _, pr := range st.Propose.Proofs {
 		checks += len(pr.Allowed) + len(pr.Denied) + len(pr.AttackerAllowed) + len(pr.AttackerDenied)
 	}
 	t.Logf("%d proposals proved: %d calls replayed in %d SimulateCustomPolicy requests; intake to proved proposals %s",
-		len(st.Proofs), checks, simulations, time.Since(began).Round(time.Millisecond))
-	for _, p := range st.Proposals {
+		len(st.Propose.Proofs), checks, simulations, time.Since(began).Round(time.Millisecond))
+	for _, p := range st.Propose.Proposals {
 		pr, ok := st.ProofOf(p.CallerID)
 		if !ok || pr.Status != runbook.ProofPassed || len(pr.Allowed) == 0 {
 			t.Fatalf("the built policy of %s is not proved: %+v", p.CallerID, pr)
 		}
 	}
 	// The responder trims the first proposal's policy to one of its actions.
-	p := st.Proposals[0]
+	p := st.Propose.Proposals[0]
 	pr, _ := st.ProofOf(p.CallerID)
 	kept, dropped := pr.Allowed[0], pr.Allowed[1:]
 	if len(dropped) == 0 {
@@ -161,7 +161,7 @@ func TestFailingProofBlocksApplyInTraining(t *testing.T) {
 	r.do(runbook.OverrideProof{CallerID: p.CallerID, Reason: "the dropped calls were a one-off migration"})
 	r.do(runbook.ApplyProposals{})
 	if st := r.state(); st.Step != runbook.StepReplace {
-		t.Fatalf("after the override: step %s, last error %+v", st.Step, st.LastError)
+		t.Fatalf("after the override: step %s, last error %+v", st.Step, st.Effects.LastError)
 	}
 	if !strings.Contains(readLog(t, r.log), `"name":"OverrideProof"`) {
 		t.Error("the override is not in the action log")

@@ -151,7 +151,7 @@ func (g *guarded) Run(ctx context.Context, e runbook.Effect, emit func(runbook.E
 func (r *containRig) do(ev runbook.Event) {
 	r.t.Helper()
 	if err := r.doUntil(ev, nil); err != nil {
-		r.t.Fatalf("%s: %v (step %s, last error %+v)", ev.EventName(), err, r.state().Step, r.state().LastError)
+		r.t.Fatalf("%s: %v (step %s, last error %+v)", ev.EventName(), err, r.state().Step, r.state().Effects.LastError)
 	}
 }
 
@@ -188,8 +188,8 @@ func (r *containRig) state() runbook.State { return r.en.Machine().State() }
 func (r *containRig) signInAsRoot() {
 	r.t.Helper()
 	r.do(runbook.SignInAsRoot{MFACode: r.sim.RootMFACode()})
-	if r.state().RootAccess == nil {
-		r.t.Fatalf("the root sign-in did not give a session: %+v", r.state().LastError)
+	if r.state().Contain.RootAccess == nil {
+		r.t.Fatalf("the root sign-in did not give a session: %+v", r.state().Effects.LastError)
 	}
 }
 
@@ -201,11 +201,11 @@ func (r *containRig) investigate() {
 	// Eight days cover the attacker's first call (6 days back) and every
 	// workload's schedule; the 90-day default would only make the test slow.
 	r.do(runbook.BeginInvestigation{From: now.Add(-8 * 24 * time.Hour), To: now})
-	if st := r.state(); st.Investigation == nil || st.Sweeping {
-		r.t.Fatalf("sweep did not finish: %+v", st.LastError)
+	if st := r.state(); st.Investigate.Investigation == nil || st.Investigate.Sweeping {
+		r.t.Fatalf("sweep did not finish: %+v", st.Effects.LastError)
 	}
 	r.do(runbook.BeginProposals{})
-	for _, p := range r.state().Proposals {
+	for _, p := range r.state().Propose.Proposals {
 		r.do(runbook.DecideProposal{CallerID: p.CallerID, Decision: runbook.DecisionApply})
 	}
 }
@@ -214,7 +214,7 @@ func (r *containRig) investigate() {
 // empty id takes the first of the type.
 func blastResource(t *testing.T, st runbook.State, typ, id string) runbook.Resource {
 	t.Helper()
-	return blastIn(t, st.Investigation, typ, id)
+	return blastIn(t, st.Investigate.Investigation, typ, id)
 }
 
 func blastIn(t *testing.T, inv *runbook.Investigation, typ, id string) runbook.Resource {

@@ -31,20 +31,20 @@ func TestRootSignInDrillJournalsRootAsTheActor(t *testing.T) {
 	digest := r.sim.StateDigest()
 	r.do(runbook.SignInAsRoot{MFACode: wrong})
 	st := r.state()
-	if st.RootAccess != nil || st.LastError == nil || !strings.Contains(st.LastError.Message, "authentication information is incorrect") {
-		t.Fatalf("a wrong code: session %+v, error %+v", st.RootAccess, st.LastError)
+	if st.Contain.RootAccess != nil || st.Effects.LastError == nil || !strings.Contains(st.Effects.LastError.Message, "authentication information is incorrect") {
+		t.Fatalf("a wrong code: session %+v, error %+v", st.Contain.RootAccess, st.Effects.LastError)
 	}
 	if r.sim.StateDigest() != digest {
 		t.Fatal("a refused sign-in changed the account")
 	}
 	r.signInAsRoot()
 	acct := r.sim.AccountID()
-	if a := r.state().RootAccess; a.Method != runbook.RootSignIn || a.Actor != "arn:aws:iam::"+acct+":root" || !a.MFA {
+	if a := r.state().Contain.RootAccess; a.Method != runbook.RootSignIn || a.Actor != "arn:aws:iam::"+acct+":root" || !a.MFA {
 		t.Fatalf("root access %+v", a)
 	}
 	r.do(runbook.ConfirmDeactivate{})
 	if st := r.state(); st.Step != runbook.StepDelete {
-		t.Fatalf("watch did not pass: %s %+v", st.Step, st.LastError)
+		t.Fatalf("watch did not pass: %s %+v", st.Step, st.Effects.LastError)
 	}
 	r.do(runbook.ConfirmDelete{Typed: runbook.LastFour(r.state().KeyID)})
 	if got := r.rootKeyStatus(t, r.state().KeyID); got != runbook.KeyGone {

@@ -39,8 +39,8 @@ func newTrailEnv(t *testing.T) *trailEnv {
 	e.apply(t, runbook.SubmitKey{KeyID: e.key})
 	to := s.Now()
 	e.apply(t, runbook.BeginInvestigation{From: to.Add(-6 * time.Hour), To: to})
-	if inv := e.m.State().Investigation; inv == nil || e.m.State().Sweeping {
-		t.Fatalf("the sweep did not finish: %+v", e.m.State().LastError)
+	if inv := e.m.State().Investigate.Investigation; inv == nil || e.m.State().Investigate.Sweeping {
+		t.Fatalf("the sweep did not finish: %+v", e.m.State().Effects.LastError)
 	}
 	return e
 }
@@ -71,7 +71,7 @@ func (e *trailEnv) apply(t *testing.T, ev runbook.Event) []runbook.Event {
 
 func (e *trailEnv) scan(t *testing.T, src runbook.TrailSource, covered runbook.TrailCoverage) runbook.Event {
 	t.Helper()
-	inv := e.m.State().Investigation
+	inv := e.m.State().Investigate.Investigation
 	tc := e.x.trailClients()
 	tc.Poll = time.Millisecond
 	var regions []string
@@ -97,7 +97,7 @@ func mustScan(t *testing.T, ev runbook.Event) runbook.TrailSourceScanned {
 // dir, keeping only the records keep accepts.
 func (e *trailEnv) download(t *testing.T, dir string, keep func(category string) bool) {
 	t.Helper()
-	inv := e.m.State().Investigation
+	inv := e.m.State().Investigate.Investigation
 	api := e.x.trailClients().S3(context.Background(), "northwind-cloudtrail-418295730164")
 	files, _, err := S3TrailFiles(context.Background(), api, "northwind-cloudtrail-418295730164", "", e.sim.AccountID(), inv.From, inv.To)
 	if err != nil {
@@ -149,7 +149,7 @@ func callerIDsOf(cs []runbook.UsageCaller) []string {
 
 func TestTrailSourcesShowTheSweepsCallers(t *testing.T) {
 	e := newTrailEnv(t)
-	swept := e.m.State().Investigation
+	swept := e.m.State().Investigate.Investigation
 
 	// The same management events from local files: the same callers, to
 	// the last count and action.
@@ -205,10 +205,10 @@ func findCaller(cs []runbook.UsageCaller, ip string) *runbook.UsageCaller {
 
 func TestS3SourceMergesIntoTheInvestigation(t *testing.T) {
 	e := newTrailEnv(t)
-	before := *e.m.State().Investigation
+	before := *e.m.State().Investigate.Investigation
 	seen := e.apply(t, runbook.AddTrailSource{Source: runbook.TrailSource{Kind: runbook.TrailS3, Location: trailURI}})
 	res := mustScan(t, seen[len(seen)-1])
-	after := e.m.State().Investigation
+	after := e.m.State().Investigate.Investigation
 	if res.Stats.Covered == 0 || res.Stats.Covered+res.Stats.DataEvents != res.Stats.Matched {
 		t.Fatalf("stats %+v: every management event should be covered by the sweep", res.Stats)
 	}
@@ -232,7 +232,7 @@ func TestS3SourceMergesIntoTheInvestigation(t *testing.T) {
 	// A second view of the same trail adds nothing already counted.
 	lake := e.shown(t, runbook.TrailSource{Kind: runbook.TrailLake, EventDataStore: e.sim.EventDataStoreID()})
 	more := e.apply(t, runbook.AddTrailSource{Source: lake})
-	again, merged := mustScan(t, more[len(more)-1]), e.m.State().Investigation
+	again, merged := mustScan(t, more[len(more)-1]), e.m.State().Investigate.Investigation
 	if again.AddedEvents != 0 || merged.Events != after.Events || len(merged.Trails) != 2 || again.Stats.Covered != again.Stats.Matched {
 		t.Fatalf("Lake after S3 added %d events (%d → %d), stats %+v, %d trails", again.AddedEvents, after.Events, merged.Events, again.Stats, len(merged.Trails))
 	}

@@ -35,12 +35,12 @@ func TestWatchNamesTheAttackerRetryingAndAdvisesKeepingTheKeyOff(t *testing.T) {
 	r.do(runbook.ProceedToDeactivate{})
 	r.do(runbook.ConfirmDeactivate{})
 	st := r.state()
-	if st.Step != runbook.StepDelete || !st.WatchPassed {
-		t.Fatalf("step %s, blockers %+v: the attacker failing must not hold the watch", st.Step, st.Blockers())
+	if st.Step != runbook.StepDelete || !st.Watch.Passed {
+		t.Fatalf("step %s, blockers %+v: the attacker failing must not hold the watch", st.Step, st.Watch.Blockers())
 	}
-	contained := st.Contained()
+	contained := st.Watch.Contained()
 	if len(contained) == 0 {
-		t.Fatalf("no attacker retry seen during the watch: uses %+v", st.Uses)
+		t.Fatalf("no attacker retry seen during the watch: uses %+v", st.Watch.Uses)
 	}
 	u := contained[0]
 	// The classifier calls the intruder suspicious or attacker; either way
@@ -88,23 +88,23 @@ func TestWatchAdvisesRollBackForAWorkloadFailing(t *testing.T) {
 	r.signInAsRoot()
 	r.do(runbook.ConfirmDeactivate{})
 	st := r.state()
-	if st.Step != runbook.StepWatch || !st.WatchEnded || st.WatchPassed {
-		t.Fatalf("step %s ended %v passed %v: a failing workload must end the window unpassed", st.Step, st.WatchEnded, st.WatchPassed)
+	if st.Step != runbook.StepWatch || !st.Watch.Ended || st.Watch.Passed {
+		t.Fatalf("step %s ended %v passed %v: a failing workload must end the window unpassed", st.Step, st.Watch.Ended, st.Watch.Passed)
 	}
 	var workload *runbook.KeyUse
-	for _, u := range st.Uses {
+	for _, u := range st.Watch.Uses {
 		if u.Match == runbook.LabelLegitimate {
 			workload = &u
 			break
 		}
 	}
 	if workload == nil {
-		t.Fatalf("no workload among the uses: %+v", st.Uses)
+		t.Fatalf("no workload among the uses: %+v", st.Watch.Uses)
 	}
 	if adv := workload.Advice(); !strings.Contains(adv, "roll back (R)") || !strings.Contains(adv, workload.CallerID) {
 		t.Errorf("advice = %q: want roll back, naming %s", adv, workload.CallerID)
 	}
-	blockers := st.Blockers()
+	blockers := st.Watch.Blockers()
 	if len(blockers) == 0 || !strings.Contains(blockers[0].What, workload.SourceIP) {
 		t.Errorf("blockers = %+v: want the workload's use first", blockers)
 	}

@@ -29,12 +29,12 @@ func TestEffectsCarryWhatTheExecutorNeeds(t *testing.T) {
 		{"the first apply's time is where the move check looks from", "applying", nil,
 			ReplacementApplied{CallerID: "c-ec2", Created: []string{"role"}, At: applied},
 			func(t *testing.T, m *Machine, _ []Effect) {
-				if p := m.s.Proposals[m.proposalIndex("c-ec2")]; !p.AppliedAt.Equal(applied) {
+				if p := m.s.Propose.Proposals[m.proposalIndex("c-ec2")]; !p.AppliedAt.Equal(applied) {
 					t.Errorf("AppliedAt = %s, want %s", p.AppliedAt, applied)
 				}
 			}},
 		{"the move check carries the applied proposal", "applied",
-			func(m *Machine) { m.s.Proposals[m.proposalIndex("c-ec2")].AppliedAt = applied }, VerifyMoves{},
+			func(m *Machine) { m.s.Propose.Proposals[m.proposalIndex("c-ec2")].AppliedAt = applied }, VerifyMoves{},
 			func(t *testing.T, _ *Machine, effects []Effect) {
 				for _, e := range effects {
 					if v := e.(VerifyMove); v.Proposal.CallerID == "c-ec2" && (!v.Proposal.AppliedAt.Equal(applied) || v.Caller.ID != "c-ec2") {
@@ -44,9 +44,9 @@ func TestEffectsCarryWhatTheExecutorNeeds(t *testing.T) {
 			}},
 		{"the watch carries the replacements and the legitimate callers", "deactivating",
 			func(m *Machine) {
-				inv := *m.s.Investigation
+				inv := *m.s.Investigate.Investigation
 				inv.Regions = []RegionSweep{{Region: "eu-west-1"}, {Region: "us-east-1"}}
-				m.s.Investigation = &inv
+				m.s.Investigate.Investigation = &inv
 			}, KeyDeactivated{At: t0.Add(time.Hour)},
 			func(t *testing.T, _ *Machine, effects []Effect) {
 				p := effects[0].(PollWatch)

@@ -17,16 +17,16 @@ var (
 )
 
 func withBlastRadius(m *Machine) {
-	inv := *m.s.Investigation
+	inv := *m.s.Investigate.Investigation
 	inv.BlastRadius = []Resource{evilUser, evilKey, evilPolicy, evilVM, evilCreds}
-	m.s.Investigation = &inv
+	m.s.Investigate.Investigation = &inv
 }
 
 func TestCleanUpChecklistTransitions(t *testing.T) {
 	cleaned := func(rs ...Resource) func(*Machine) {
 		return func(m *Machine) {
 			withBlastRadius(m)
-			m.s.CleanedUp = rs
+			m.s.Delete.CleanedUp = rs
 		}
 	}
 	runTransitions(t, []transition{
@@ -63,7 +63,7 @@ func TestCleanedUpUserTakesWhatItHeld(t *testing.T) {
 	if _, err := m.Apply(ResourceCleanedUp{Resource: evilUser, With: []Resource{key, policy, unknown}}); err != nil {
 		t.Fatal(err)
 	}
-	got := m.State().CleanedUp
+	got := m.State().Delete.CleanedUp
 	for _, want := range []Resource{evilUser, evilKey, evilPolicy} {
 		if !slices.Contains(got, want) {
 			t.Errorf("%s %s not cleaned up after its user went: %v", want.Type, want.ID, got)
@@ -92,7 +92,7 @@ func TestCredentialRevoked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := (State{Revocation: tt.rev}).CredentialRevoked(tt.r); got != tt.want {
+			if got := (State{Contain: ContainState{Revocation: tt.rev}}).CredentialRevoked(tt.r); got != tt.want {
 				t.Fatalf("CredentialRevoked = %v, want %v", got, tt.want)
 			}
 		})

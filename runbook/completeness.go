@@ -71,8 +71,8 @@ func (inv *Investigation) FailedRegions() []string {
 
 // openGaps returns the investigation's gaps that no override covers.
 func (m *Machine) openGaps() []string {
-	gaps := m.s.Investigation.Gaps()
-	if o := m.s.GapOverride; o != nil {
+	gaps := m.s.Investigate.Investigation.Gaps()
+	if o := m.s.Investigate.GapOverride; o != nil {
 		gaps = slices.DeleteFunc(gaps, func(g string) bool { return slices.Contains(o.Missing, g) })
 	}
 	return gaps
@@ -92,7 +92,7 @@ func (m *Machine) beginProposals(e BeginProposals) ([]Effect, error) {
 	if s.Step != StepInvestigate {
 		return nil, refuse(s.Step, e, "proposals follow the investigation")
 	}
-	if s.Sweeping || s.Investigation == nil {
+	if s.Investigate.Sweeping || s.Investigate.Investigation == nil {
 		return nil, refuse(s.Step, e, "wait for the CloudTrail sweep to finish: proposals are built from what it found")
 	}
 	if gaps := m.openGaps(); len(gaps) > 0 {
@@ -100,26 +100,26 @@ func (m *Machine) beginProposals(e BeginProposals) ([]Effect, error) {
 		if reason == "" {
 			return nil, m.gapRefusal(e, "propose replacements", gaps)
 		}
-		s.GapOverride = &GapOverride{Reason: reason, Missing: s.Investigation.Gaps()}
+		s.Investigate.GapOverride = &GapOverride{Reason: reason, Missing: s.Investigate.Investigation.Gaps()}
 	}
 	s.Step = StepPropose
-	return []Effect{m.proposeEffect(legitimate(s.Investigation.Callers))}, nil
+	return []Effect{m.proposeEffect(legitimate(s.Investigate.Investigation.Callers))}, nil
 }
 
 // sweepFailed keeps a failed sweep's reason on the investigation, so that
 // what the screen and the guards read says "failed", not "found nothing".
 func (m *Machine) sweepFailed(e EffectFailed) {
 	s := &m.s
-	s.Sweeping = false
+	s.Investigate.Sweeping = false
 	inv := Investigation{}
-	if s.Investigation != nil {
-		inv = *s.Investigation
+	if s.Investigate.Investigation != nil {
+		inv = *s.Investigate.Investigation
 	}
 	inv.Failure = e.Message
 	if inv.Failure == "" {
 		inv.Failure = "no reason given"
 	}
-	s.Investigation = &inv
+	s.Investigate.Investigation = &inv
 }
 
 // CodeKeyNotInactive is the code of a DeleteKey that found the key no

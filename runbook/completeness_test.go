@@ -8,15 +8,15 @@ import (
 
 // failRegion marks one region of the machine's investigation as not swept.
 func failRegion(m *Machine) {
-	inv := *m.s.Investigation
+	inv := *m.s.Investigate.Investigation
 	inv.Regions = []RegionSweep{{Region: "us-east-1", State: RegionDone}, {Region: "eu-west-1", State: RegionFailed, Error: "connection reset"}}
-	m.s.Investigation = &inv
+	m.s.Investigate.Investigation = &inv
 }
 
 func unreadMinted(m *Machine) {
-	inv := *m.s.Investigation
+	inv := *m.s.Investigate.Investigation
 	inv.Minted = []MintedCredential{{KeyID: "ASIAEXAMPLEEXAMPLE22", Via: ViaGetSessionToken, Swept: true, Unread: []string{"us-east-1"}}}
-	m.s.Investigation = &inv
+	m.s.Investigate.Investigation = &inv
 }
 
 // sweepFailedAt is the case: LookupEvents denied, the sweep fails.
@@ -50,7 +50,7 @@ func TestFailedSweepThenDeactivateNeedsOverride(t *testing.T) {
 	if _, err := m.Apply(sweepDenied); err != nil {
 		t.Fatal(err)
 	}
-	if inv := m.State().Investigation; inv == nil || inv.Failure == "" {
+	if inv := m.State().Investigate.Investigation; inv == nil || inv.Failure == "" {
 		t.Fatalf("a failed sweep must leave a failed investigation, got %+v", inv)
 	}
 	if _, err := m.Apply(BeginProposals{}); err == nil {
@@ -60,7 +60,7 @@ func TestFailedSweepThenDeactivateNeedsOverride(t *testing.T) {
 	if _, err := m.Apply(BeginProposals{Override: reason}); err != nil {
 		t.Fatal(err)
 	}
-	o := m.State().GapOverride
+	o := m.State().Investigate.GapOverride
 	if o == nil || o.Reason != reason || len(o.Missing) != 1 || !strings.Contains(o.Missing[0], "sweep failed") {
 		t.Fatalf("override = %+v, want the reason and the failed sweep named", o)
 	}

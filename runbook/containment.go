@@ -8,19 +8,19 @@ import (
 
 func (m *Machine) startWatch(at time.Time) {
 	s := &m.s
-	s.WatchStart, s.WatchLast, s.WatchPassed, s.WatchEnded = at, at, false, false
-	s.KeyUses, s.Uses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = 0, nil, nil, nil, nil, nil
+	s.Watch.Start, s.Watch.Last, s.Watch.Passed, s.Watch.Ended = at, at, false, false
+	s.Watch.KeyUses, s.Watch.Uses, s.Watch.Denied, s.Watch.Alarms, s.Watch.Unhealthy, s.Watch.Unread = 0, nil, nil, nil, nil, nil
 }
 
 func (m *Machine) pollEffect() Effect {
-	e := PollWatch{KeyID: m.s.KeyID, Since: m.s.WatchStart}
-	for _, p := range m.s.Proposals {
+	e := PollWatch{KeyID: m.s.KeyID, Since: m.s.Watch.Start}
+	for _, p := range m.s.Propose.Proposals {
 		if p.Applied {
 			e.Replacements = append(e.Replacements, p.Name)
 			e.Applied = append(e.Applied, p)
 		}
 	}
-	if inv := m.s.Investigation; inv != nil && !m.s.Sweeping {
+	if inv := m.s.Investigate.Investigation; inv != nil && !m.s.Investigate.Sweeping {
 		e.Callers = legitimate(inv.Callers)
 		for _, r := range inv.Regions {
 			e.Regions = append(e.Regions, r.Region)
@@ -33,21 +33,21 @@ func (m *Machine) pollEffect() Effect {
 // a use of the key that is not the attacker failing, a replacement
 // denied, an alarm, a failing workload. A signal that could not be read
 // is no impact (rolling back would not help) but still blocks deletion.
-func (s State) Impact() bool {
-	for _, u := range s.Uses {
+func (w WatchState) Impact() bool {
+	for _, u := range w.Uses {
 		if u.Blocks() {
 			return true
 		}
 	}
-	return (s.KeyUses > 0 && len(s.Uses) == 0) || len(s.Denied) > 0 || len(s.Alarms) > 0 || len(s.Unhealthy) > 0
+	return (w.KeyUses > 0 && len(w.Uses) == 0) || len(w.Denied) > 0 || len(w.Alarms) > 0 || len(w.Unhealthy) > 0
 }
 
-// WatchRemaining is how much of the window is left at the last reading.
-func (s State) WatchRemaining() time.Duration {
-	if s.WatchStart.IsZero() {
-		return s.WatchWindow
+// Remaining is how much of the window is left at the last reading.
+func (w WatchState) Remaining() time.Duration {
+	if w.Start.IsZero() {
+		return w.Window
 	}
-	left := s.WatchWindow - s.WatchLast.Sub(s.WatchStart)
+	left := w.Window - w.Last.Sub(w.Start)
 	if left < 0 {
 		return 0
 	}
@@ -60,17 +60,17 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 		return nil, err
 	}
 	m.settle("PollWatch")
-	if e.At.Before(s.WatchLast) {
+	if e.At.Before(s.Watch.Last) {
 		return nil, refuse(s.Step, e, "a watch reading from %s is older than the last one", e.At.Format(time.RFC3339))
 	}
-	if s.WatchStart.IsZero() {
-		s.WatchStart = e.At
+	if s.Watch.Start.IsZero() {
+		s.Watch.Start = e.At
 	}
-	s.WatchLast = e.At
-	s.KeyUses, s.Denied, s.Alarms, s.Unhealthy, s.Unread = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy, e.Unread
-	s.Uses = attribute(s.Investigation, e.Uses)
-	s.ReadingSig = e.Signature()
-	if s.WatchLast.Sub(s.WatchStart) < s.WatchWindow {
+	s.Watch.Last = e.At
+	s.Watch.KeyUses, s.Watch.Denied, s.Watch.Alarms, s.Watch.Unhealthy, s.Watch.Unread = e.KeyUses, e.Denied, e.Alarms, e.Unhealthy, e.Unread
+	s.Watch.Uses = attribute(s.Investigate.Investigation, e.Uses)
+	s.Watch.ReadingSig = e.Signature()
+	if s.Watch.Last.Sub(s.Watch.Start) < s.Watch.Window {
 		return []Effect{m.pollEffect()}, nil
 	}
 	// The window has run its length: it passes when nothing blocks the
@@ -78,11 +78,11 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 	// the watch ends with the blockers listed, and the responder fixes
 	// them and restarts it (w) or rolls back (R). Polling on would only
 	// repeat the same news.
-	if len(s.Blockers()) > 0 {
-		s.WatchEnded = true
+	if len(s.Watch.Blockers()) > 0 {
+		s.Watch.Ended = true
 		return nil, nil
 	}
-	s.WatchPassed, s.Step = true, StepDelete
+	s.Watch.Passed, s.Step = true, StepDelete
 	m.noteShortWatch()
 	return m.readKeyEffects(), nil
 }
@@ -90,20 +90,20 @@ func (m *Machine) observe(e WatchObserved) ([]Effect, error) {
 func (m *Machine) lesson(reason string) string {
 	s := &m.s
 	var parts []string
-	for _, u := range s.Uses {
+	for _, u := range s.Watch.Uses {
 		parts = append(parts, "use of the key by "+u.Who()+": "+u.What())
 	}
-	if s.KeyUses > 0 && len(s.Uses) == 0 {
-		parts = append(parts, fmt.Sprintf("%d use(s) of the key during the watch", s.KeyUses))
+	if s.Watch.KeyUses > 0 && len(s.Watch.Uses) == 0 {
+		parts = append(parts, fmt.Sprintf("%d use(s) of the key during the watch", s.Watch.KeyUses))
 	}
-	for _, d := range s.Denied {
+	for _, d := range s.Watch.Denied {
 		parts = append(parts, fmt.Sprintf("%s denied %s", d.Principal, d.Action))
 	}
-	if len(s.Alarms) > 0 {
-		parts = append(parts, "alarms: "+strings.Join(s.Alarms, ", "))
+	if len(s.Watch.Alarms) > 0 {
+		parts = append(parts, "alarms: "+strings.Join(s.Watch.Alarms, ", "))
 	}
-	if len(s.Unhealthy) > 0 {
-		parts = append(parts, "unhealthy: "+strings.Join(s.Unhealthy, ", "))
+	if len(s.Watch.Unhealthy) > 0 {
+		parts = append(parts, "unhealthy: "+strings.Join(s.Watch.Unhealthy, ", "))
 	}
 	if len(parts) == 0 {
 		return reason
@@ -119,14 +119,14 @@ func (m *Machine) confirmDelete(e ConfirmDelete) ([]Effect, error) {
 	if reason := m.keyReadRefusal(); reason != "" {
 		return nil, refuse(s.Step, e, "%s", reason)
 	}
-	if s.Key.Status != KeyInactive && !s.KeyContained {
+	if s.Intake.Key.Status != KeyInactive && !s.Delete.KeyContained {
 		return nil, refuse(s.Step, e, "cannot delete: key is still active")
 	}
-	if b := s.Blockers(); len(b) > 0 {
+	if b := s.Watch.Blockers(); len(b) > 0 {
 		return nil, refuse(s.Step, e, "cannot delete: %s; %s", b[0].What, b[0].Do)
 	}
-	if !s.WatchPassed {
-		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.WatchRemaining().Round(time.Second))
+	if !s.Watch.Passed {
+		return nil, refuse(s.Step, e, "cannot delete: the watch window has not passed (%s left)", s.Watch.Remaining().Round(time.Second))
 	}
 	if m.isPending("DeleteKey") {
 		return nil, refuse(s.Step, e, "the deletion is already running")
@@ -156,10 +156,10 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 	}
 	var effects []Effect
 	for _, r := range targets {
-		if s.Investigation == nil || !containsResource(s.Investigation.BlastRadius, r) {
+		if s.Investigate.Investigation == nil || !containsResource(s.Investigate.Investigation.BlastRadius, r) {
 			return nil, refuse(s.Step, e, "%s %s is not in the blast radius of this key", r.Type, r.ID)
 		}
-		if s.Investigation.ownedByWorkload(r) {
+		if s.Investigate.Investigation.ownedByWorkload(r) {
 			return nil, refuse(s.Step, e, "%s %s was made by caller %s, labelled legitimate: it is the workload's, not the attacker's", r.Type, r.ID, r.CallerID)
 		}
 		if r.Type == "temporary-credentials" {
@@ -167,7 +167,7 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 			// expires, and only a deny on its principal stops it earlier.
 			return nil, refuse(s.Step, e, "%s is a temporary credential: no AWS call deletes it; revoke the sessions the key minted (S) and it is denied until it expires", r.ID)
 		}
-		if containsResource(s.CleanedUp, r) {
+		if containsResource(s.Delete.CleanedUp, r) {
 			if len(targets) == 1 {
 				return nil, refuse(s.Step, e, "%s %s was already cleaned up", r.Type, r.ID)
 			}
@@ -193,7 +193,7 @@ func (m *Machine) cleanUp(e CleanUp) ([]Effect, error) {
 // with it counts only where the investigation knew of it.
 func (m *Machine) cleanedUp(e ResourceCleanedUp) {
 	s := &m.s
-	done := append([]Resource(nil), s.CleanedUp...)
+	done := append([]Resource(nil), s.Delete.CleanedUp...)
 	for _, r := range append([]Resource{e.Resource}, e.With...) {
 		if containsResource(done, r) {
 			continue
@@ -202,15 +202,15 @@ func (m *Machine) cleanedUp(e ResourceCleanedUp) {
 			done = append(done, r)
 			continue
 		}
-		if s.Investigation != nil {
-			for _, b := range s.Investigation.BlastRadius {
+		if s.Investigate.Investigation != nil {
+			for _, b := range s.Investigate.Investigation.BlastRadius {
 				if sameResource(b, r) {
 					done = append(done, b)
 				}
 			}
 		}
 	}
-	s.CleanedUp = done
+	s.Delete.CleanedUp = done
 	m.markFollowUps() // a removal may carry out a follow-up of the checklist
 }
 
@@ -253,22 +253,22 @@ func (m *Machine) failed(e EffectFailed) error {
 		// A refused MFA code is not retried: the responder types the
 		// device's next one (SignInAsRoot).
 		failed := e
-		s.LastError = &failed
+		s.Effects.LastError = &failed
 		return nil
 	}
 	if e.Effect == "SweepCloudTrail" {
 		m.sweepFailed(e)
 	}
 	if e.Effect == "DeleteKey" && e.Code == CodeKeyNotInactive {
-		s.Key.Status = KeyActive
+		s.Intake.Key.Status = KeyActive
 	}
 	if e.Effect == "PollWatch" {
 		// A watch that cannot read its signals proves nothing: keep the
 		// window open until a reading succeeds.
-		s.WatchPassed = false
+		s.Watch.Passed = false
 	}
 	failed := e
-	s.Failed, s.LastError = append(append([]Effect(nil), s.Failed...), eff), &failed
+	s.Effects.Failed, s.Effects.LastError = append(append([]Effect(nil), s.Effects.Failed...), eff), &failed
 	return nil
 }
 
@@ -278,10 +278,10 @@ func (m *Machine) failed(e EffectFailed) error {
 // (no Parent) that got the deny. STS cannot delete it; this is all that
 // stops it before it expires.
 func (s State) CredentialRevoked(r Resource) bool {
-	if r.Type != "temporary-credentials" || s.Revocation == nil || r.Time.After(s.Revocation.At) {
+	if r.Type != "temporary-credentials" || s.Contain.Revocation == nil || r.Time.After(s.Contain.Revocation.At) {
 		return false
 	}
-	for _, t := range s.Revocation.Targets {
+	for _, t := range s.Contain.Revocation.Targets {
 		switch {
 		case r.Parent != "" && t.Kind == "role" && (t.ARN == r.Parent || strings.HasSuffix(r.Parent, ":role/"+t.Name)):
 			return true

@@ -129,7 +129,7 @@ func scoreReplacedFirst(d Drill, records []Record) *DebriefPoint {
 		st := m.State()
 		atDeactivation = &st
 	}
-	if atDeactivation == nil || atDeactivation.Investigation == nil {
+	if atDeactivation == nil || atDeactivation.Investigate.Investigation == nil {
 		pt.Lost, pt.Detail = weightReplaced, "no investigation before deactivation"
 		return pt
 	}
@@ -145,18 +145,18 @@ func scoreReplacedFirst(d Drill, records []Record) *DebriefPoint {
 	}
 	pt.Lost = weightReplaced * len(missed) / len(d.Legitimate)
 	pt.Detail = fmt.Sprintf("still on the key at deactivation: %s", strings.Join(missed, ", "))
-	if atDeactivation.Override != "" {
-		pt.Detail += " (override: " + atDeactivation.Override + ")"
+	if atDeactivation.Propose.Override != "" {
+		pt.Detail += " (override: " + atDeactivation.Propose.Override + ")"
 	}
 	return pt
 }
 
 func replacedBefore(st State, sourceIP string) bool {
-	for _, c := range st.Investigation.Callers {
+	for _, c := range st.Investigate.Investigation.Callers {
 		if c.SourceIP != sourceIP {
 			continue
 		}
-		for _, p := range st.Proposals {
+		for _, p := range st.Propose.Proposals {
 			if p.CallerID == c.ID && (p.Applied || p.Decision == DecisionExported) {
 				return true
 			}
@@ -177,12 +177,12 @@ func scoreRemoved(d Drill, st State) *DebriefPoint {
 	}
 	var left, open []string
 	for _, r := range d.Planted {
-		if !cleanedUp(st.CleanedUp, r) {
+		if !cleanedUp(st.Delete.CleanedUp, r) {
 			left = append(left, r.Type+" "+r.ID)
 		}
 	}
 	for _, tech := range d.FollowUps {
-		if !slices.ContainsFunc(st.Investigation.FollowUps(), func(f FollowUp) bool { return f.Technique == tech && st.FollowUpDone(f) }) {
+		if !slices.ContainsFunc(st.Investigate.Investigation.FollowUps(), func(f FollowUp) bool { return f.Technique == tech && st.FollowUpDone(f) }) {
 			open = append(open, tech)
 		}
 	}
@@ -242,7 +242,7 @@ func scoreHealthy(unhealthy []string) *DebriefPoint {
 func scoreClosed(st State) *DebriefPoint {
 	pt := &DebriefPoint{Title: "Incident closed with the key deleted"}
 	switch {
-	case st.Step == StepClosed && st.Key.Status == KeyGone:
+	case st.Step == StepClosed && st.Intake.Key.Status == KeyGone:
 		pt.OK, pt.Detail = true, "closed after deletion and the hardening check"
 	case st.Step == StepAborted:
 		pt.Lost, pt.Detail = weightClosed, "aborted: "+st.Reason

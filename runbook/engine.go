@@ -83,7 +83,7 @@ func (en *Engine) Submit(ev Event) ([]Effect, error) {
 	if o, ok := ev.(WatchObserved); ok {
 		// The log says who used the key, as the screen does, not only
 		// from where: a postmortem reads the caller it matched.
-		o.Uses = attribute(en.m.s.Investigation, o.Uses)
+		o.Uses = attribute(en.m.s.Investigate.Investigation, o.Uses)
 		ev = o
 	}
 	next := en.m.Clone()

@@ -223,13 +223,13 @@ func TestFailedEffectIsRetriedThroughTheEngine(t *testing.T) {
 	if err := en.Run(context.Background(), x, SubmitKey{KeyID: testKey}); err != nil {
 		t.Fatal(err)
 	}
-	if st := en.Machine().State(); st.Identified || st.LastError == nil {
-		t.Fatalf("after failure: identified %v, last error %v", st.Identified, st.LastError)
+	if st := en.Machine().State(); st.Intake.Identified || st.Effects.LastError == nil {
+		t.Fatalf("after failure: identified %v, last error %v", st.Intake.Identified, st.Effects.LastError)
 	}
 	if err := en.Run(context.Background(), x, Retry{}); err != nil {
 		t.Fatal(err)
 	}
-	if !en.Machine().State().Identified {
+	if !en.Machine().State().Intake.Identified {
 		t.Fatal("retry did not identify the key")
 	}
 }

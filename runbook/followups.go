@@ -132,7 +132,7 @@ func (m *Machine) confirmFollowUp(e ConfirmFollowUp) error {
 		return refuse(s.Step, e, "follow-ups are confirmed at the hardening checklist, once the key is gone")
 	}
 	var found *FollowUp
-	for _, f := range s.Investigation.FollowUps() {
+	for _, f := range s.Investigate.Investigation.FollowUps() {
 		if followUpID(f) == e.ID {
 			found = &f
 			break
@@ -141,12 +141,12 @@ func (m *Machine) confirmFollowUp(e ConfirmFollowUp) error {
 	switch {
 	case found == nil:
 		return refuse(s.Step, e, "no open follow-up %s", e.ID)
-	case slices.ContainsFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == e.ID }):
+	case slices.ContainsFunc(s.Harden.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == e.ID }):
 		return refuse(s.Step, e, "%s is already confirmed", e.ID)
 	case s.followUpCleanedUp(*found):
 		return refuse(s.Step, e, "%s is done already: keyrunbook's clean-up removed %s", e.ID, strings.Join(found.Targets, ", "))
 	}
-	s.FollowUpsDone = append(slices.Clone(s.FollowUpsDone), FollowUpDone{ID: e.ID, Technique: found.Technique, Note: e.Note})
+	s.Harden.FollowUpsDone = append(slices.Clone(s.Harden.FollowUpsDone), FollowUpDone{ID: e.ID, Technique: found.Technique, Note: e.Note})
 	m.markFollowUps()
 	return nil
 }
@@ -160,7 +160,7 @@ var cleanedUpBy = map[string]bool{"delete": true, "terminate": true}
 // responder, or carried out by the clean-up (every target it names was
 // removed: the user deleted, the instances terminated).
 func (s State) FollowUpDone(f FollowUp) bool {
-	if slices.ContainsFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == followUpID(f) }) {
+	if slices.ContainsFunc(s.Harden.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == followUpID(f) }) {
 		return true
 	}
 	return s.followUpCleanedUp(f)
@@ -171,7 +171,7 @@ func (s State) followUpCleanedUp(f FollowUp) bool {
 		return false
 	}
 	for _, t := range f.Targets {
-		if !slices.ContainsFunc(s.CleanedUp, func(r Resource) bool { return r.ID == t }) {
+		if !slices.ContainsFunc(s.Delete.CleanedUp, func(r Resource) bool { return r.ID == t }) {
 			return false
 		}
 	}
@@ -182,19 +182,19 @@ func (s State) followUpCleanedUp(f FollowUp) bool {
 // the responder's word, or the clean-up that removed every target.
 func (m *Machine) markFollowUps() {
 	s := &m.s
-	if s.Investigation == nil || len(s.Checklist) == 0 {
+	if s.Investigate.Investigation == nil || len(s.Harden.Checklist) == 0 {
 		return
 	}
-	s.Checklist = slices.Clone(s.Checklist)
-	for _, f := range s.Investigation.FollowUps() {
-		i := slices.IndexFunc(s.Checklist, func(c CheckItem) bool { return c.ID == followUpID(f) })
+	s.Harden.Checklist = slices.Clone(s.Harden.Checklist)
+	for _, f := range s.Investigate.Investigation.FollowUps() {
+		i := slices.IndexFunc(s.Harden.Checklist, func(c CheckItem) bool { return c.ID == followUpID(f) })
 		if i < 0 {
 			continue
 		}
-		if j := slices.IndexFunc(s.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == followUpID(f) }); j >= 0 {
-			s.Checklist[i].OK, s.Checklist[i].State = true, "done, says the responder"+noteSuffix(s.FollowUpsDone[j].Note)
+		if j := slices.IndexFunc(s.Harden.FollowUpsDone, func(d FollowUpDone) bool { return d.ID == followUpID(f) }); j >= 0 {
+			s.Harden.Checklist[i].OK, s.Harden.Checklist[i].State = true, "done, says the responder"+noteSuffix(s.Harden.FollowUpsDone[j].Note)
 		} else if s.followUpCleanedUp(f) {
-			s.Checklist[i].OK, s.Checklist[i].State = true, "done: keyrunbook's clean-up removed "+strings.Join(f.Targets, ", ")
+			s.Harden.Checklist[i].OK, s.Harden.Checklist[i].State = true, "done: keyrunbook's clean-up removed "+strings.Join(f.Targets, ", ")
 		}
 	}
 }

@@ -52,7 +52,7 @@ func TestAttackerResourcesLeaveWorkloadsOut(t *testing.T) {
 func TestCleanUpAndChecklistFollowAttribution(t *testing.T) {
 	withFollowUps := func(m *Machine) {
 		inv := followUpInvestigation()
-		m.s.Investigation = &inv
+		m.s.Investigate.Investigation = &inv
 	}
 	inv := followUpInvestigation()
 	runTransitions(t, []transition{
@@ -67,7 +67,7 @@ func TestCleanUpAndChecklistFollowAttribution(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := []string{}
-	for _, c := range m.State().Checklist {
+	for _, c := range m.State().Harden.Checklist {
 		ids = append(ids, c.ID)
 	}
 	if want := []string{"root-keys", "follow-up-secret-read-c-evil"}; !slices.Equal(ids, want) {
@@ -79,10 +79,10 @@ func TestCleanUpAndChecklistFollowAttribution(t *testing.T) {
 // verdict; deactivation is refused until a relabel (journaled) decides it.
 func TestUndecidedCallerBlocksDeactivation(t *testing.T) {
 	undecided := func(m *Machine) {
-		inv := *m.s.Investigation
+		inv := *m.s.Investigate.Investigation
 		inv.Callers = append([]UsageCaller(nil), inv.Callers...)
 		inv.Callers[2].Label, inv.Callers[2].Undecided = LabelUnknown, "first seen 2 days after the key was exposed"
-		m.s.Investigation = &inv
+		m.s.Investigate.Investigation = &inv
 	}
 	runTransitions(t, []transition{
 		{name: "undecided caller refuses deactivation", at: "applied", setup: undecided, event: ProceedToDeactivate{},
@@ -95,7 +95,7 @@ func TestUndecidedCallerBlocksDeactivation(t *testing.T) {
 	if _, err := m.Apply(RelabelCaller{CallerID: "c-evil", Label: LabelAttacker}); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := m.State().Investigation.Caller("c-evil"); c.Undecided != "" || c.Label != LabelAttacker {
+	if c, _ := m.State().Investigate.Investigation.Caller("c-evil"); c.Undecided != "" || c.Label != LabelAttacker {
 		t.Fatalf("after the verdict: %+v", c)
 	}
 }
@@ -136,8 +136,8 @@ func TestSubmitKeyExposure(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !m.State().ExposedAt.Equal(tt.ev.ExposedAt) || len(effects) != 1 {
-				t.Fatalf("err %v, exposed %s, effects %v", err, m.State().ExposedAt, effects)
+			if err != nil || !m.State().Intake.ExposedAt.Equal(tt.ev.ExposedAt) || len(effects) != 1 {
+				t.Fatalf("err %v, exposed %s, effects %v", err, m.State().Intake.ExposedAt, effects)
 			}
 			if _, err := m.Apply(sameAccount()); err != nil {
 				t.Fatal(err)
@@ -155,20 +155,20 @@ func TestSubmitKeyExposure(t *testing.T) {
 // as redundant, and a rotate follow-up still waits for the responder.
 func TestFollowUpCarriedOutByTheCleanUp(t *testing.T) {
 	m := machineAt(t, "harden")
-	inv := *m.s.Investigation
+	inv := *m.s.Investigate.Investigation
 	vm := Resource{Type: "ec2-instance", ID: "i-0evil", Region: "sa-east-1", Action: "RunInstances", CallerID: "c-evil"}
 	inv.BlastRadius = append(slices.Clone(inv.BlastRadius), vm)
 	inv.Indicators = []Indicator{{Kind: "resource-abuse", CallerID: "c-evil", FollowUps: []FollowUp{
 		{Kind: "terminate", Technique: "compute-launched", Do: "Terminate the instances it launched.", CallerID: "c-evil", Targets: []string{"i-0evil"}},
 		{Kind: "rotate", Technique: "secret-read", Do: "Rotate every secret it read.", CallerID: "c-evil", Targets: []string{"prod/db"}},
 	}}}
-	m.s.Investigation = &inv
+	m.s.Investigate.Investigation = &inv
 	if _, err := m.Apply(HardeningChecked{Items: []CheckItem{{ID: "root-keys", OK: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	open := func() []string {
 		var ids []string
-		for _, c := range m.State().Checklist {
+		for _, c := range m.State().Harden.Checklist {
 			if !c.OK {
 				ids = append(ids, c.ID)
 			}

@@ -63,8 +63,8 @@ func (m *Machine) keyStatusRead(e KeyStatusRead) error {
 		return err
 	}
 	m.settle("ReadKeyStatus")
-	m.s.Key.Status, m.s.KeyReadAt, m.s.KeyReadFrom = e.Status, e.At, e.Source
-	m.s.KeyContained = e.ContainedBySCP && e.Status == KeyActive
+	m.s.Intake.Key.Status, m.s.Delete.KeyReadAt, m.s.Delete.KeyReadFrom = e.Status, e.At, e.Source
+	m.s.Delete.KeyContained = e.ContainedBySCP && e.Status == KeyActive
 	return nil
 }
 
@@ -74,7 +74,7 @@ func (m *Machine) keyReadRefusal() string {
 	if m.isPending("ReadKeyStatus") {
 		return "cannot delete yet: the key's status is being read again in IAM"
 	}
-	for _, f := range m.s.Failed {
+	for _, f := range m.s.Effects.Failed {
 		if f.EffectName() == "ReadKeyStatus" {
 			return "cannot delete: the key's status is unknown, because reading it again failed; retry (r) reads it"
 		}

@@ -28,16 +28,16 @@ func scoreRevoked(st State) *DebriefPoint {
 	pt := &DebriefPoint{Title: "Sessions the key minted revoked"}
 	var missing []string
 	for _, t := range plan.Targets {
-		if st.Revocation == nil || st.Revocation.DryRun || !slices.Contains(st.Revocation.Targets, t) {
+		if st.Contain.Revocation == nil || st.Contain.Revocation.DryRun || !slices.Contains(st.Contain.Revocation.Targets, t) {
 			missing = append(missing, t.Kind+" "+t.Name)
 		}
 	}
 	if len(missing) == 0 {
-		pt.OK, pt.Detail = true, fmt.Sprintf("sessions minted before %s denied on %s", stamp(st.Revocation.At), revocationTargets(st.Revocation.Targets))
+		pt.OK, pt.Detail = true, fmt.Sprintf("sessions minted before %s denied on %s", stamp(st.Contain.Revocation.At), revocationTargets(st.Contain.Revocation.Targets))
 		return pt
 	}
 	var sessions []string
-	for _, c := range st.Investigation.Minted {
+	for _, c := range st.Investigate.Investigation.Minted {
 		if !c.CrossAccount {
 			sessions = append(sessions, c.KeyID+" ("+c.Describe()+")")
 		}
@@ -51,18 +51,18 @@ func scoreRevoked(st State) *DebriefPoint {
 // scoreCompute checks the instances the key launched, which the
 // investigation found in the blast radius, were stopped.
 func scoreCompute(st State) *DebriefPoint {
-	if st.Investigation == nil {
+	if st.Investigate.Investigation == nil {
 		return nil
 	}
 	var found, left []string
-	for _, r := range st.Investigation.BlastRadius {
+	for _, r := range st.Investigate.Investigation.BlastRadius {
 		// Launched, not changed: the blast radius also holds functions a
 		// legitimate pipeline updated with the key.
 		if r.Type != "ec2-instance" || r.Action != "RunInstances" {
 			continue
 		}
 		found = append(found, r.ID)
-		if !containsResource(st.CleanedUp, r) {
+		if !containsResource(st.Delete.CleanedUp, r) {
 			where := r.ID
 			if r.Region != "" {
 				where += " in " + r.Region
@@ -106,9 +106,9 @@ func scoreKeptOff(records []Record) *DebriefPoint {
 				continue
 			}
 			st := m.State()
-			if len(st.Contained()) > 0 && !st.Impact() {
+			if len(st.Watch.Contained()) > 0 && !st.Watch.Impact() {
 				return &DebriefPoint{Title: "Key kept off while only the attacker tried it", Lost: weightKeptOff,
-					Detail: "rolled back at " + stamp(rec.Time) + " when only " + attackers(st.Contained()) + " failed on the dead key: the roll-back handed the key back"}
+					Detail: "rolled back at " + stamp(rec.Time) + " when only " + attackers(st.Watch.Contained()) + " failed on the dead key: the roll-back handed the key back"}
 			}
 		}
 	}

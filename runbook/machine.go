@@ -28,86 +28,6 @@ type Config struct {
 	Scenario string `json:"scenario,omitempty"`
 }
 
-// State is everything the machine knows. Read it through Machine.State;
-// only Apply changes it.
-type State struct {
-	Step     Step   `json:"step"`
-	Mode     Mode   `json:"mode"`
-	Scenario string `json:"scenario,omitempty"` // training: Config.Scenario
-	KeyID    string `json:"keyId"`
-	Caller   Caller `json:"caller"`
-	// Identified is true once KeyIdentified arrived.
-	Identified bool      `json:"identified"`
-	Key        KeyFacts  `json:"key"`
-	Findings   []Finding `json:"findings,omitempty"`
-	DetectedAt time.Time `json:"detectedAt,omitzero"`
-	ExposedAt  time.Time `json:"exposedAt,omitzero"`
-
-	Investigation *Investigation `json:"investigation,omitempty"`
-	Sweeping      bool           `json:"sweeping"`
-	Proposals     []Proposal     `json:"proposals,omitempty"`
-	// Proofs are the latest proof of each proposal (proof.go); ProofSeq
-	// numbers the proofs asked for, so a late answer is told from a fresh one.
-	Proofs   []Proof `json:"proofs,omitempty"`
-	ProofSeq int     `json:"proofSeq,omitempty"`
-	// Override is the written reason to deactivate with callers undecided.
-	Override string `json:"override,omitempty"`
-	// GapOverride is the written reason to decide on an incomplete
-	// investigation (completeness.go).
-	GapOverride *GapOverride `json:"gapOverride,omitempty"`
-
-	WatchWindow   time.Duration `json:"watchWindow"`
-	DeactivatedAt time.Time     `json:"deactivatedAt,omitzero"`
-	// KeyReadAt is when the Delete step last read the key's status in IAM
-	// (keyread.go); KeyReadFrom where, for a root key read without root.
-	KeyReadAt   time.Time `json:"keyReadAt,omitzero"`
-	KeyReadFrom string    `json:"keyReadFrom,omitempty"`
-	// KeyContained: that reading found the key Active but contained by a
-	// service control policy (a member account's root key, ContainedBySCP).
-	KeyContained bool      `json:"keyContained,omitempty"`
-	WatchStart   time.Time `json:"watchStart,omitzero"`
-	WatchLast    time.Time `json:"watchLast,omitzero"`
-	WatchPassed  bool      `json:"watchPassed"`
-	// WatchEnded is true when the window ran its length with something
-	// still blocking deletion (Blockers): the watch stops polling and
-	// waits for the responder to fix, roll back or restart it.
-	WatchEnded bool `json:"watchEnded,omitempty"`
-	// KeyUses counts use of the key seen during the current watch; Uses
-	// says who made them (watchuse.go).
-	KeyUses int            `json:"keyUses"`
-	Uses    []KeyUse       `json:"uses,omitempty"`
-	Unread  []UnreadSignal `json:"unread,omitempty"`
-	// ReadingSig is the signature of the last reading, kept across a
-	// restart of the watch: a reading that says the same is not news.
-	ReadingSig string       `json:"readingSig,omitempty"`
-	Denied     []DeniedCall `json:"denied,omitempty"`
-	Alarms     []string     `json:"alarms,omitempty"`
-	Unhealthy  []string     `json:"unhealthy,omitempty"`
-	Rollbacks  int          `json:"rollbacks"`
-	// Lessons keeps what a rolled-back watch taught, for the next proposal.
-	Lessons []string `json:"lessons,omitempty"`
-
-	// Revocation is the last revocation of the sessions the key minted.
-	Revocation *Revocation `json:"revocation,omitempty"`
-	// RootAccess is the root session a root key's changes are made with,
-	// as the responder obtained it (rootaccess.go).
-	RootAccess *RootAccess `json:"rootAccess,omitempty"`
-
-	DeletedAt time.Time   `json:"deletedAt,omitzero"`
-	CleanedUp []Resource  `json:"cleanedUp,omitempty"`
-	Checklist []CheckItem `json:"checklist,omitempty"`
-	// FollowUpsDone are the follow-ups the responder says are done
-	// (ConfirmFollowUp), by checklist item ID.
-	FollowUpsDone []FollowUpDone `json:"followUpsDone,omitempty"`
-	Reason        string         `json:"reason,omitempty"` // abort reason or closing note
-
-	// Pending lists effects asked for and not yet answered.
-	Pending []string `json:"pending,omitempty"`
-	// Failed holds the effects that failed, which Retry runs again.
-	Failed    []Effect      `json:"-"`
-	LastError *EffectFailed `json:"lastError,omitempty"`
-}
-
 // Machine is the incident's state machine. The zero value is not usable;
 // build one with New.
 type Machine struct {
@@ -126,7 +46,7 @@ func New(cfg Config) *Machine {
 	if mode == "" {
 		mode = ModeLive
 	}
-	return &Machine{s: State{Step: StepIntake, Mode: mode, WatchWindow: w, Scenario: cfg.Scenario}, pending: map[string][]Effect{}}
+	return &Machine{s: State{Step: StepIntake, Mode: mode, Scenario: cfg.Scenario, Watch: WatchState{Window: w}}, pending: map[string][]Effect{}}
 }
 
 // Clone returns an independent copy of the machine.
@@ -141,7 +61,7 @@ func (m *Machine) State() State { return m.s }
 
 // Config returns the configuration the machine was built with.
 func (m *Machine) Config() Config {
-	return Config{Format: LogFormat, Mode: m.s.Mode, WatchWindow: m.s.WatchWindow, Scenario: m.s.Scenario}
+	return Config{Format: LogFormat, Mode: m.s.Mode, WatchWindow: m.s.Watch.Window, Scenario: m.s.Scenario}
 }
 
 // Step is the current step.
@@ -183,13 +103,13 @@ func (m *Machine) Apply(ev Event) ([]Effect, error) {
 	if next.s.Step != m.s.Step {
 		// A failure belongs to its step: retrying it elsewhere would replay
 		// a stale effect (a DeleteKey after the key was deleted another way).
-		next.s.Failed, next.s.LastError = nil, nil
+		next.s.Effects.Failed, next.s.Effects.LastError = nil, nil
 	}
 	for _, e := range effects {
 		next.pending[e.EffectName()] = append(next.pending[e.EffectName()], e)
-		next.s.Failed = dropFailed(next.s.Failed, e.EffectName())
+		next.s.Effects.Failed = dropFailed(next.s.Effects.Failed, e.EffectName())
 	}
-	next.s.Pending = pendingNames(next.pending)
+	next.s.Effects.Pending = pendingNames(next.pending)
 	*m = next
 	return effects, nil
 }
@@ -202,14 +122,14 @@ func (m *Machine) guardMutations(ev Event, effects []Effect) error {
 		if !e.Mutates() {
 			continue
 		}
-		if !m.s.Identified {
+		if !m.s.Intake.Identified {
 			return refuse(m.s.Step, ev, "cannot change anything before the key is identified")
 		}
-		if m.s.Caller.Account != m.s.Key.Account {
+		if m.s.Intake.Caller.Account != m.s.Intake.Key.Account {
 			return refuse(m.s.Step, ev, "cannot change anything: your credentials are for account %s but the key belongs to account %s; run keyrunbook with credentials for %s",
-				orUnknown(m.s.Caller.Account), orUnknown(m.s.Key.Account), orUnknown(m.s.Key.Account))
+				orUnknown(m.s.Intake.Caller.Account), orUnknown(m.s.Intake.Key.Account), orUnknown(m.s.Intake.Key.Account))
 		}
-		if m.s.Caller.AccessKeyID != "" && m.s.Caller.AccessKeyID == m.s.KeyID {
+		if m.s.Intake.Caller.AccessKeyID != "" && m.s.Intake.Caller.AccessKeyID == m.s.KeyID {
 			return refuse(m.s.Step, ev, "cannot change anything: you are signed in with the leaked key itself; use other credentials")
 		}
 		if reason := m.mintedCaller(); reason != "" {

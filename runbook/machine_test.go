@@ -70,12 +70,12 @@ func TestTransitions(t *testing.T) {
 		{name: "unasked move check refused", at: "applied", event: CallerMoved{CallerID: "c-ec2", Moved: true}, wantRefusal: "no VerifyMove was asked for"},
 		{name: "proceed to deactivate", at: "applied", event: ProceedToDeactivate{}, wantStep: StepDeactivate},
 		{name: "proceed with undecided caller refused", at: "applied", setup: func(m *Machine) {
-			m.s.Proposals = cloneProposals(m.s.Proposals)
-			m.s.Proposals[1].Decision, m.s.Proposals[1].Applied = DecisionUndecided, false
+			m.s.Propose.Proposals = cloneProposals(m.s.Propose.Proposals)
+			m.s.Propose.Proposals[1].Decision, m.s.Propose.Proposals[1].Applied = DecisionUndecided, false
 		}, event: ProceedToDeactivate{}, wantRefusal: "c-cron is undecided"},
 		{name: "proceed with undecided caller and override", at: "applied", setup: func(m *Machine) {
-			m.s.Proposals = cloneProposals(m.s.Proposals)
-			m.s.Proposals[1].Decision, m.s.Proposals[1].Applied = DecisionUndecided, false
+			m.s.Propose.Proposals = cloneProposals(m.s.Propose.Proposals)
+			m.s.Propose.Proposals[1].Decision, m.s.Propose.Proposals[1].Applied = DecisionUndecided, false
 		}, event: ProceedToDeactivate{Override: "cron host is being decommissioned tonight"}, wantStep: StepDeactivate},
 
 		// Deactivate.
@@ -83,8 +83,8 @@ func TestTransitions(t *testing.T) {
 		{name: "confirm deactivation twice refused", at: "deactivating", event: ConfirmDeactivate{}, wantRefusal: "already running"},
 		{name: "deactivated starts the watch", at: "deactivating", event: KeyDeactivated{At: t0}, wantStep: StepWatch, wantEffects: []string{"PollWatch"}},
 		{name: "deactivation denied stays retryable", at: "deactivating", event: EffectFailed{Effect: "DeactivateKey", Code: "AccessDenied", Action: "iam:UpdateAccessKey", Message: "denied"}, wantStep: StepDeactivate},
-		{name: "deactivate from another account refused", at: "deactivate", setup: func(m *Machine) { m.s.Caller.Account = "999988887777" }, event: ConfirmDeactivate{}, wantRefusal: "key belongs to account 111122223333"},
-		{name: "deactivate with the leaked key itself refused", at: "deactivate", setup: func(m *Machine) { m.s.Caller.AccessKeyID = testKey }, event: ConfirmDeactivate{}, wantRefusal: "leaked key itself"},
+		{name: "deactivate from another account refused", at: "deactivate", setup: func(m *Machine) { m.s.Intake.Caller.Account = "999988887777" }, event: ConfirmDeactivate{}, wantRefusal: "key belongs to account 111122223333"},
+		{name: "deactivate with the leaked key itself refused", at: "deactivate", setup: func(m *Machine) { m.s.Intake.Caller.AccessKeyID = testKey }, event: ConfirmDeactivate{}, wantRefusal: "leaked key itself"},
 		{name: "clean up attacker user", at: "deactivate", event: CleanUp{Resource: fixtureInvestigation().BlastRadius[0]}, wantStep: StepDeactivate, wantEffects: []string{"CleanUpResource"}},
 		{name: "clean up something not in blast radius refused", at: "deactivate", event: CleanUp{Resource: Resource{Type: "iam-user", ID: "alice"}}, wantRefusal: "not in the blast radius"},
 		{name: "clean up before containment refused", at: "proposed", event: CleanUp{Resource: fixtureInvestigation().BlastRadius[0]}, wantRefusal: "once containment has begun"},
@@ -122,8 +122,8 @@ func TestTransitions(t *testing.T) {
 
 		// Delete.
 		{name: "delete with wrong confirmation refused", at: "watched", event: ConfirmDelete{Typed: "XXXX"}, wantRefusal: "does not match"},
-		{name: "delete an active key refused", at: "watched", setup: func(m *Machine) { m.s.Key.Status = KeyActive }, event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "cannot delete: key is still active"},
-		{name: "delete an active key contained by an SCP", at: "watched", setup: func(m *Machine) { m.s.Key.Status, m.s.KeyContained = KeyActive, true }, event: ConfirmDelete{Typed: "MPLE"}, wantStep: StepDelete, wantEffects: []string{"DeleteKey"}},
+		{name: "delete an active key refused", at: "watched", setup: func(m *Machine) { m.s.Intake.Key.Status = KeyActive }, event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "cannot delete: key is still active"},
+		{name: "delete an active key contained by an SCP", at: "watched", setup: func(m *Machine) { m.s.Intake.Key.Status, m.s.Delete.KeyContained = KeyActive, true }, event: ConfirmDelete{Typed: "MPLE"}, wantStep: StepDelete, wantEffects: []string{"DeleteKey"}},
 		{name: "delete", at: "watched", event: ConfirmDelete{Typed: "MPLE"}, wantStep: StepDelete, wantEffects: []string{"DeleteKey"}},
 		{name: "delete twice refused", at: "deleting", event: ConfirmDelete{Typed: "MPLE"}, wantRefusal: "already running"},
 		{name: "roll back still possible before delete", at: "watched", event: RequestReactivate{Reason: "on second thought"}, wantStep: StepReactivate, wantEffects: []string{"ReactivateKey"}},
@@ -153,11 +153,11 @@ func TestRetryRunsTheFailedEffectAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := m.State()
-	if st.LastError == nil || st.LastError.Action != "iam:UpdateAccessKey" {
-		t.Fatalf("last error = %+v, want the denied action", st.LastError)
+	if st.Effects.LastError == nil || st.Effects.LastError.Action != "iam:UpdateAccessKey" {
+		t.Fatalf("last error = %+v, want the denied action", st.Effects.LastError)
 	}
-	if st.Key.Status != KeyActive {
-		t.Fatalf("a failed deactivation must not mark the key inactive, got %s", st.Key.Status)
+	if st.Intake.Key.Status != KeyActive {
+		t.Fatalf("a failed deactivation must not mark the key inactive, got %s", st.Intake.Key.Status)
 	}
 	effects, err := m.Apply(Retry{})
 	if err != nil {
@@ -186,11 +186,11 @@ func TestRollBackReturnsToProposeWithLessons(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := m.State()
-	if st.Step != StepPropose || st.Key.Status != KeyActive || st.Rollbacks != 1 {
-		t.Fatalf("after roll-back: step %s status %s rollbacks %d", st.Step, st.Key.Status, st.Rollbacks)
+	if st.Step != StepPropose || st.Intake.Key.Status != KeyActive || st.Contain.Rollbacks != 1 {
+		t.Fatalf("after roll-back: step %s status %s rollbacks %d", st.Step, st.Intake.Key.Status, st.Contain.Rollbacks)
 	}
-	if len(st.Lessons) != 1 || !strings.Contains(st.Lessons[0], "keyrunbook-cron denied s3:PutObject") {
-		t.Fatalf("lessons = %q", st.Lessons)
+	if len(st.Contain.Lessons) != 1 || !strings.Contains(st.Contain.Lessons[0], "keyrunbook-cron denied s3:PutObject") {
+		t.Fatalf("lessons = %q", st.Contain.Lessons)
 	}
 	if _, err := m.Apply(WatchObserved{At: t0.Add(2 * time.Hour)}); err == nil {
 		t.Fatal("a stale watch reading after roll-back was accepted")
@@ -199,8 +199,8 @@ func TestRollBackReturnsToProposeWithLessons(t *testing.T) {
 	if _, err := m.Apply(ApplyProposals{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.State().Pending) != 0 {
-		t.Fatalf("re-applying after roll-back recreated %v", m.State().Pending)
+	if len(m.State().Effects.Pending) != 0 {
+		t.Fatalf("re-applying after roll-back recreated %v", m.State().Effects.Pending)
 	}
 }
 
@@ -236,7 +236,7 @@ func TestNotOursMakesTheCallerSuspicious(t *testing.T) {
 	if _, err := m.Apply(DecideProposal{CallerID: "c-cron", Decision: DecisionNotOurs}); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := m.State().Investigation.Caller("c-cron")
+	c, _ := m.State().Investigate.Investigation.Caller("c-cron")
 	if c.Label != LabelSuspicious {
 		t.Fatalf("label = %s, want suspicious", c.Label)
 	}

@@ -158,7 +158,7 @@ type RevocationPlan struct {
 // GetFederationToken, on each of the account's roles it assumed.
 func (s State) RevocationPlan() RevocationPlan {
 	var p RevocationPlan
-	if s.Investigation == nil || len(s.Investigation.Minted) == 0 {
+	if s.Investigate.Investigation == nil || len(s.Investigate.Investigation.Minted) == 0 {
 		return p
 	}
 	add := func(t RevocationTarget) {
@@ -168,7 +168,7 @@ func (s State) RevocationPlan() RevocationPlan {
 	}
 	var rootLatest time.Time
 	reachable := 0
-	for _, c := range s.Investigation.Minted {
+	for _, c := range s.Investigate.Investigation.Minted {
 		switch {
 		case c.Via == ViaAssumeRole && c.CrossAccount:
 			p.Elsewhere = appendOnce(p.Elsewhere, fmt.Sprintf(
@@ -177,17 +177,17 @@ func (s State) RevocationPlan() RevocationPlan {
 		case c.Via == ViaAssumeRole:
 			reachable++
 			add(RevocationTarget{Kind: "role", Name: c.RoleName(), ARN: c.RoleARN})
-		case s.Key.Root:
+		case s.Intake.Key.Root:
 			if c.ExpiresAt.After(rootLatest) {
 				rootLatest = c.ExpiresAt
 			}
-		case s.Key.User != "":
+		case s.Intake.Key.User != "":
 			reachable++
-			add(RevocationTarget{Kind: "user", Name: s.Key.User, ARN: s.Key.UserARN})
+			add(RevocationTarget{Kind: "user", Name: s.Intake.Key.User, ARN: s.Intake.Key.UserARN})
 		}
 	}
 	if !rootLatest.IsZero() {
-		p.Elsewhere = append(p.Elsewhere, rootAdvice(s.Key, rootLatest))
+		p.Elsewhere = append(p.Elsewhere, rootAdvice(s.Intake.Key, rootLatest))
 		p.RootOnly = reachable == 0
 	}
 	slices.SortFunc(p.Targets, func(a, b RevocationTarget) int { return strings.Compare(a.String(), b.String()) })
@@ -253,7 +253,7 @@ func (m *Machine) revokeSessions(e RevokeSessions) ([]Effect, error) {
 	default:
 		return nil, refuse(s.Step, e, "sessions are revoked once containment has begun (from deactivation on)")
 	}
-	if s.Investigation == nil || len(s.Investigation.Minted) == 0 {
+	if s.Investigate.Investigation == nil || len(s.Investigate.Investigation.Minted) == 0 {
 		return nil, refuse(s.Step, e, "the investigation found no temporary credentials minted by the key: there is no session to revoke")
 	}
 	if m.isPending("RevokeOlderSessions") {
@@ -275,7 +275,7 @@ func (m *Machine) revokeSessions(e RevokeSessions) ([]Effect, error) {
 // selfTarget finds the target the responder's own temporary credentials
 // belong to: a session of a revoked role, or of the revoked user.
 func (m *Machine) selfTarget(targets []RevocationTarget) (RevocationTarget, bool) {
-	c := m.s.Caller
+	c := m.s.Intake.Caller
 	if !strings.HasPrefix(c.AccessKeyID, "ASIA") {
 		return RevocationTarget{}, false // long-term keys carry no aws:TokenIssueTime
 	}
@@ -303,14 +303,14 @@ func (m *Machine) sessionsRevoked(e SessionsRevoked) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "a revocation needs the time it took effect")
 	}
 	m.settle("RevokeOlderSessions")
-	s.Revocation = &Revocation{At: e.At, Targets: slices.Clone(e.Targets), DryRun: e.DryRun}
+	s.Contain.Revocation = &Revocation{At: e.At, Targets: slices.Clone(e.Targets), DryRun: e.DryRun}
 	return nil, nil
 }
 
 // mintedCaller refuses mutations made with a credential the leaked key
 // minted: the attacker may hold it too, and it ends with the revocation.
 func (m *Machine) mintedCaller() string {
-	c, ok := m.s.Investigation.MintedKey(m.s.Caller.AccessKeyID)
+	c, ok := m.s.Investigate.Investigation.MintedKey(m.s.Intake.Caller.AccessKeyID)
 	if !ok {
 		return ""
 	}

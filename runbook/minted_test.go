@@ -30,10 +30,10 @@ func mintedFixture() []MintedCredential {
 // withMinted gives the machine an investigation that found minted
 // credentials, with the key owned by IAM user legacy (not root).
 func withMinted(m *Machine) {
-	inv := *m.s.Investigation
+	inv := *m.s.Investigate.Investigation
 	inv.Minted = mintedFixture()
-	m.s.Investigation = &inv
-	m.s.Key.Root, m.s.Key.User, m.s.Key.UserARN = false, "legacy", "arn:aws:iam::111122223333:user/legacy"
+	m.s.Investigate.Investigation = &inv
+	m.s.Intake.Key.Root, m.s.Intake.Key.User, m.s.Intake.Key.UserARN = false, "legacy", "arn:aws:iam::111122223333:user/legacy"
 }
 
 func TestRevokeSessionsTransitions(t *testing.T) {
@@ -52,28 +52,28 @@ func TestRevokeSessionsTransitions(t *testing.T) {
 		}, event: RevokeSessions{}, wantRefusal: "already running"},
 		{name: "revoke of root's sessions refused with advice", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
-			m.s.Key.Root, m.s.Key.User = true, ""
-			m.s.Investigation.Minted = m.s.Investigation.Minted[:1]
+			m.s.Intake.Key.Root, m.s.Intake.Key.User = true, ""
+			m.s.Investigate.Investigation.Minted = m.s.Investigate.Investigation.Minted[:1]
 		}, event: RevokeSessions{}, wantRefusal: "cannot be restricted by an IAM policy"},
 		{name: "revoke of only a cross-account role refused", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
-			m.s.Investigation.Minted = m.s.Investigation.Minted[2:]
+			m.s.Investigate.Investigation.Minted = m.s.Investigate.Investigation.Minted[2:]
 		}, event: RevokeSessions{}, wantRefusal: "Ask that account's administrators"},
 		{name: "revoke with the responder in a revoked role refused", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
-			m.s.Caller.AccessKeyID, m.s.Caller.ARN = "ASIARESPONDER2222222", "arn:aws:sts::111122223333:assumed-role/ops-admin/alice"
+			m.s.Intake.Caller.AccessKeyID, m.s.Intake.Caller.ARN = "ASIARESPONDER2222222", "arn:aws:sts::111122223333:assumed-role/ops-admin/alice"
 		}, event: RevokeSessions{}, wantRefusal: "lock you out"},
 		{name: "revoke from another account refused", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
-			m.s.Caller.Account = "999988887777"
+			m.s.Intake.Caller.Account = "999988887777"
 		}, event: RevokeSessions{}, wantRefusal: "key belongs to account 111122223333"},
 		{name: "revoke with a minted key refused", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
-			m.s.Caller.AccessKeyID = roleKey
+			m.s.Intake.Caller.AccessKeyID = roleKey
 		}, event: RevokeSessions{}, wantRefusal: "temporary credential the leaked key minted"},
 		{name: "revoke with a minted session of a revoked role refused as minted", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
-			m.s.Caller.AccessKeyID, m.s.Caller.ARN = roleKey, "arn:aws:sts::111122223333:assumed-role/ops-admin/maint"
+			m.s.Intake.Caller.AccessKeyID, m.s.Intake.Caller.ARN = roleKey, "arn:aws:sts::111122223333:assumed-role/ops-admin/maint"
 		}, event: RevokeSessions{}, wantRefusal: "temporary credential the leaked key minted"},
 		{name: "revocation result recorded", at: "deactivate", setup: func(m *Machine) {
 			withMinted(m)
@@ -130,10 +130,10 @@ func TestRevokeSessionsTargetsUserAndSameAccountRoles(t *testing.T) {
 	if _, err := m.Apply(SessionsRevoked{At: at, Targets: want}); err != nil {
 		t.Fatal(err)
 	}
-	if r := m.State().Revocation; r == nil || !r.At.Equal(at) || len(r.Targets) != 2 {
+	if r := m.State().Contain.Revocation; r == nil || !r.At.Equal(at) || len(r.Targets) != 2 {
 		t.Fatalf("revocation = %+v", r)
 	}
-	if p := m.State().Pending; len(p) != 0 {
+	if p := m.State().Effects.Pending; len(p) != 0 {
 		t.Errorf("pending after the result: %v", p)
 	}
 }
@@ -149,9 +149,9 @@ func TestRootRevocationPlanSaysWhatToDoInstead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := State{Key: KeyFacts{Root: true, OrgMember: tt.orgMember}, Investigation: &Investigation{Minted: []MintedCredential{
+			st := State{Intake: IntakeState{Key: KeyFacts{Root: true, OrgMember: tt.orgMember}}, Investigate: InvestigateState{Investigation: &Investigation{Minted: []MintedCredential{
 				{KeyID: sessionKey, Via: ViaGetSessionToken, IssuedAt: t0, ExpiresAt: t0.Add(MaxRootSession)},
-			}}}
+			}}}}
 			p := st.RevocationPlan()
 			if !p.RootOnly || len(p.Targets) != 0 || len(p.Elsewhere) != 1 {
 				t.Fatalf("plan = %+v", p)
@@ -181,7 +181,7 @@ func TestResponderWithLeakedOrMintedKeyIsRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := machineAt(t, "deactivate")
 			withMinted(m)
-			m.s.Caller.AccessKeyID = tt.key
+			m.s.Intake.Caller.AccessKeyID = tt.key
 			_, err := m.Apply(tt.event)
 			var r *Refusal
 			if !errors.As(err, &r) || !strings.Contains(r.Reason, tt.reason) {
@@ -192,7 +192,7 @@ func TestResponderWithLeakedOrMintedKeyIsRefused(t *testing.T) {
 	// Reads stay allowed: the responder may investigate with any key.
 	m := machineAt(t, "investigated")
 	withMinted(m)
-	m.s.Caller.AccessKeyID = sessionKey
+	m.s.Intake.Caller.AccessKeyID = sessionKey
 	if _, err := m.Apply(BeginInvestigation{From: t0.Add(-time.Hour), To: t0}); err != nil {
 		t.Fatalf("a read-only sweep with a minted key was refused: %v", err)
 	}
@@ -252,8 +252,8 @@ func TestRevocationReplaysFromTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := rp.Machine.State()
-	if st.Revocation == nil || !st.Revocation.At.Equal(t0.Add(time.Hour)) || len(st.Investigation.Minted) != 3 {
-		t.Fatalf("replayed revocation %+v, minted %d", st.Revocation, len(st.Investigation.Minted))
+	if st.Contain.Revocation == nil || !st.Contain.Revocation.At.Equal(t0.Add(time.Hour)) || len(st.Investigate.Investigation.Minted) != 3 {
+		t.Fatalf("replayed revocation %+v, minted %d", st.Contain.Revocation, len(st.Investigate.Investigation.Minted))
 	}
 	rep, err := BuildReport(rp.Records, rp.Verify)
 	if err != nil {

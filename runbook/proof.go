@@ -101,7 +101,7 @@ func (OverrideProof) EventName() string { return "OverrideProof" }
 
 // ProofOf returns the latest proof of a caller's proposal.
 func (s State) ProofOf(callerID string) (Proof, bool) {
-	for _, p := range s.Proofs {
+	for _, p := range s.Propose.Proofs {
 		if p.CallerID == callerID {
 			return p, true
 		}
@@ -117,20 +117,20 @@ func (m *Machine) reprove() []Effect {
 	s := &m.s
 	var effects []Effect
 	var proofs []Proof
-	for _, p := range s.Proofs {
-		if i := m.proposalIndex(p.CallerID); i >= 0 && s.Proposals[i].Applied {
+	for _, p := range s.Propose.Proofs {
+		if i := m.proposalIndex(p.CallerID); i >= 0 && s.Propose.Proposals[i].Applied {
 			proofs = append(proofs, p) // kept for the record
 		}
 	}
-	for _, p := range s.Proposals {
+	for _, p := range s.Propose.Proposals {
 		if p.Applied || p.Policy == "" {
 			continue
 		}
-		s.ProofSeq++
-		effects = append(effects, ProveProposal{Seq: s.ProofSeq, Proposal: p, Callers: m.servedBy(p), Attackers: m.attackers()})
-		proofs = append(proofs, Proof{CallerID: p.CallerID, Seq: s.ProofSeq, Status: ProofRunning})
+		s.Propose.ProofSeq++
+		effects = append(effects, ProveProposal{Seq: s.Propose.ProofSeq, Proposal: p, Callers: m.servedBy(p), Attackers: m.attackers()})
+		proofs = append(proofs, Proof{CallerID: p.CallerID, Seq: s.Propose.ProofSeq, Status: ProofRunning})
 	}
-	s.Proofs = proofs
+	s.Propose.Proofs = proofs
 	return effects
 }
 
@@ -138,14 +138,14 @@ func (m *Machine) reprove() []Effect {
 // (Propose names callers on one target alike): the policy serves them all.
 func (m *Machine) servedBy(p Proposal) []UsageCaller {
 	var out []UsageCaller
-	if m.s.Investigation == nil {
+	if m.s.Investigate.Investigation == nil {
 		return nil
 	}
-	for _, q := range m.s.Proposals {
+	for _, q := range m.s.Propose.Proposals {
 		if q.CallerID != p.CallerID && (q.Name != p.Name || q.Kind != p.Kind) {
 			continue
 		}
-		if c, ok := m.s.Investigation.Caller(q.CallerID); ok && c.NeedsReplacement() {
+		if c, ok := m.s.Investigate.Investigation.Caller(q.CallerID); ok && c.NeedsReplacement() {
 			out = append(out, c)
 		}
 	}
@@ -156,10 +156,10 @@ func (m *Machine) servedBy(p Proposal) []UsageCaller {
 // Unknown callers are neither: they feed no policy and prove nothing.
 func (m *Machine) attackers() []UsageCaller {
 	var out []UsageCaller
-	if m.s.Investigation == nil {
+	if m.s.Investigate.Investigation == nil {
 		return nil
 	}
-	for _, c := range m.s.Investigation.Callers {
+	for _, c := range m.s.Investigate.Investigation.Callers {
 		if (c.Label == LabelAttacker || c.Label == LabelSuspicious) && c.Kind != CallerAWSService {
 			out = append(out, c)
 		}
@@ -184,7 +184,7 @@ func (m *Machine) proven(e ProposalProven) error {
 	if len(m.pending["ProveProposal"]) == 0 {
 		delete(m.pending, "ProveProposal")
 	}
-	proofs := append([]Proof(nil), s.Proofs...)
+	proofs := append([]Proof(nil), s.Propose.Proofs...)
 	for i := range proofs {
 		// An answer to an older round settles its effect and is dropped:
 		// the policy or the labels changed since it was asked.
@@ -197,8 +197,8 @@ func (m *Machine) proven(e ProposalProven) error {
 		case e.Error != "":
 			p.Status = ProofError
 			// Retry runs the proof again, as it does any failed effect.
-			s.Failed = append(append([]Effect(nil), s.Failed...), eff)
-			s.LastError = &EffectFailed{Effect: eff.EffectName(), Action: e.Action, Code: e.Code, Message: e.Error}
+			s.Effects.Failed = append(append([]Effect(nil), s.Effects.Failed...), eff)
+			s.Effects.LastError = &EffectFailed{Effect: eff.EffectName(), Action: e.Action, Code: e.Code, Message: e.Error}
 		case len(e.Denied) > 0 || len(e.AttackerAllowed) > 0:
 			p.Status = ProofFailed
 		default:
@@ -206,7 +206,7 @@ func (m *Machine) proven(e ProposalProven) error {
 		}
 		proofs[i] = p
 	}
-	s.Proofs = proofs
+	s.Propose.Proofs = proofs
 	return nil
 }
 
@@ -218,13 +218,13 @@ func (m *Machine) proofFailed(e EffectFailed) {
 		return
 	}
 	x := q[0].(ProveProposal)
-	proofs := append([]Proof(nil), m.s.Proofs...)
+	proofs := append([]Proof(nil), m.s.Propose.Proofs...)
 	for i := range proofs {
 		if proofs[i].CallerID == x.Proposal.CallerID && proofs[i].Seq == x.Seq {
 			proofs[i].Status, proofs[i].Error = ProofError, e.Message
 		}
 	}
-	m.s.Proofs = proofs
+	m.s.Propose.Proofs = proofs
 }
 
 func (m *Machine) overrideProof(e OverrideProof) error {
@@ -237,7 +237,7 @@ func (m *Machine) overrideProof(e OverrideProof) error {
 		return refuse(s.Step, e, "say why the policy may be applied unproven: the reason goes into the action log")
 	}
 	i := -1
-	for j, p := range s.Proofs {
+	for j, p := range s.Propose.Proofs {
 		if p.CallerID == e.CallerID {
 			i = j
 		}
@@ -245,14 +245,14 @@ func (m *Machine) overrideProof(e OverrideProof) error {
 	if i < 0 {
 		return refuse(s.Step, e, "no proof of %s to override", e.CallerID)
 	}
-	switch s.Proofs[i].Status {
+	switch s.Propose.Proofs[i].Status {
 	case ProofRunning:
 		return refuse(s.Step, e, "the proof of %s is still running: wait for its result", e.CallerID)
 	case ProofPassed:
 		return refuse(s.Step, e, "the proof of %s passed: there is nothing to override", e.CallerID)
 	}
-	s.Proofs = append([]Proof(nil), s.Proofs...)
-	s.Proofs[i].Override = reason
+	s.Propose.Proofs = append([]Proof(nil), s.Propose.Proofs...)
+	s.Propose.Proofs[i].Override = reason
 	return nil
 }
 
@@ -261,7 +261,7 @@ func (m *Machine) overrideProof(e OverrideProof) error {
 func (m *Machine) applyGap() string {
 	s := &m.s
 	var gaps []string
-	for _, p := range s.Proposals {
+	for _, p := range s.Propose.Proposals {
 		if p.Decision != DecisionApply || p.Applied {
 			continue
 		}
@@ -311,20 +311,20 @@ func firstFew(items []string, n int) string {
 // keyrunbook only exports takes back an "apply" decision.
 func (m *Machine) afterEdit(callerID string) {
 	i := m.proposalIndex(callerID)
-	if i < 0 || !m.s.Proposals[i].Kind.ExportOnly() || m.s.Proposals[i].Decision != DecisionApply {
+	if i < 0 || !m.s.Propose.Proposals[i].Kind.ExportOnly() || m.s.Propose.Proposals[i].Decision != DecisionApply {
 		return
 	}
-	m.s.Proposals = cloneProposals(m.s.Proposals)
-	m.s.Proposals[i].Decision = DecisionUndecided
+	m.s.Propose.Proposals = cloneProposals(m.s.Propose.Proposals)
+	m.s.Propose.Proposals[i].Decision = DecisionUndecided
 }
 
 // decideExportOnly refuses "apply" for a kind keyrunbook cannot create.
 func (m *Machine) decideExportOnly(e DecideProposal) error {
 	i := m.proposalIndex(e.CallerID)
-	if e.Decision != DecisionApply || i < 0 || !m.s.Proposals[i].Kind.ExportOnly() {
+	if e.Decision != DecisionApply || i < 0 || !m.s.Propose.Proposals[i].Kind.ExportOnly() {
 		return nil
 	}
-	return refuse(m.s.Step, e, "%s", m.s.Proposals[i].Kind.ExportOnlyReason())
+	return refuse(m.s.Step, e, "%s", m.s.Propose.Proposals[i].Kind.ExportOnlyReason())
 }
 
 // relabelAndReprove relabels a caller; in the proposals step the proofs

@@ -110,16 +110,16 @@ func TestRandomSequencesKeepTheInvariants(t *testing.T) {
 					continue
 				}
 				mutations++
-				if !st.Identified || st.Caller.Account != st.Key.Account {
-					t.Fatalf("seed %d: mutating %s while caller account %q differs from key account %q", seed, e.EffectName(), st.Caller.Account, st.Key.Account)
+				if !st.Intake.Identified || st.Intake.Caller.Account != st.Intake.Key.Account {
+					t.Fatalf("seed %d: mutating %s while caller account %q differs from key account %q", seed, e.EffectName(), st.Intake.Caller.Account, st.Intake.Key.Account)
 				}
-				if st.Caller.AccessKeyID == st.KeyID {
+				if st.Intake.Caller.AccessKeyID == st.KeyID {
 					t.Fatalf("seed %d: mutating %s with the leaked key's own credentials", seed, e.EffectName())
 				}
 				if _, ok := e.(DeleteKey); ok {
 					reachedDelete++
-					if !deactivated || st.Key.Status != KeyInactive || !st.WatchPassed {
-						t.Fatalf("seed %d: DeleteKey asked for without a standing deactivation and a passed watch (deactivated %v, status %s, passed %v)", seed, deactivated, st.Key.Status, st.WatchPassed)
+					if !deactivated || st.Intake.Key.Status != KeyInactive || !st.Watch.Passed {
+						t.Fatalf("seed %d: DeleteKey asked for without a standing deactivation and a passed watch (deactivated %v, status %s, passed %v)", seed, deactivated, st.Intake.Key.Status, st.Watch.Passed)
 					}
 				}
 			}

@@ -10,7 +10,7 @@ func (m *Machine) relabel(e RelabelCaller) ([]Effect, error) {
 	if s.Step != StepInvestigate && s.Step != StepPropose {
 		return nil, refuse(s.Step, e, "callers are labelled during the investigation and the proposals")
 	}
-	if s.Investigation == nil || s.Sweeping {
+	if s.Investigate.Investigation == nil || s.Investigate.Sweeping {
 		return nil, refuse(s.Step, e, "wait for the sweep to finish before labelling callers")
 	}
 	switch e.Label {
@@ -18,7 +18,7 @@ func (m *Machine) relabel(e RelabelCaller) ([]Effect, error) {
 	default:
 		return nil, refuse(s.Step, e, "%q is not a label: use legitimate, suspicious, attacker or unknown", e.Label)
 	}
-	inv := *s.Investigation
+	inv := *s.Investigate.Investigation
 	inv.Callers = append([]UsageCaller(nil), inv.Callers...)
 	found := -1
 	for i := range inv.Callers {
@@ -29,18 +29,18 @@ func (m *Machine) relabel(e RelabelCaller) ([]Effect, error) {
 	if found < 0 {
 		return nil, refuse(s.Step, e, "no caller %s in the investigation", e.CallerID)
 	}
-	if i := m.proposalIndex(e.CallerID); i >= 0 && s.Proposals[i].Applied && e.Label != LabelLegitimate {
+	if i := m.proposalIndex(e.CallerID); i >= 0 && s.Propose.Proposals[i].Applied && e.Label != LabelLegitimate {
 		return nil, refuse(s.Step, e, "caller %s already has an applied replacement; it cannot be relabelled now", e.CallerID)
 	}
 	inv.Callers[found].Label = e.Label
 	inv.Callers[found].Undecided = "" // the responder decided it
-	s.Investigation = &inv
+	s.Investigate.Investigation = &inv
 	if s.Step != StepPropose {
 		return nil, nil
 	}
 	c := inv.Callers[found]
 	if !c.NeedsReplacement() {
-		s.Proposals = removeProposal(s.Proposals, c.ID)
+		s.Propose.Proposals = removeProposal(s.Propose.Proposals, c.ID)
 		return nil, nil
 	}
 	if m.proposalIndex(c.ID) >= 0 || m.isPending("ProposeReplacements") {
@@ -59,7 +59,7 @@ func (m *Machine) editProposal(e EditProposal) error {
 	if i < 0 {
 		return refuse(s.Step, e, "no proposal for caller %s", p.CallerID)
 	}
-	if s.Proposals[i].Applied {
+	if s.Propose.Proposals[i].Applied {
 		return refuse(s.Step, e, "the replacement for %s is already applied; edit it in IAM", p.CallerID)
 	}
 	if !p.Kind.Valid() {
@@ -71,10 +71,10 @@ func (m *Machine) editProposal(e EditProposal) error {
 	if err := validPolicy(p.Policy); err != nil {
 		return refuse(s.Step, e, "%s", err.Error())
 	}
-	s.Proposals = cloneProposals(s.Proposals)
-	old := s.Proposals[i]
+	s.Propose.Proposals = cloneProposals(s.Propose.Proposals)
+	old := s.Propose.Proposals[i]
 	p.Decision, p.Applied, p.Moved, p.Created = old.Decision, false, false, nil
-	s.Proposals[i] = p
+	s.Propose.Proposals[i] = p
 	return nil
 }
 
@@ -92,21 +92,21 @@ func (m *Machine) decide(e DecideProposal) error {
 	default:
 		return refuse(s.Step, e, "%q is not a decision", e.Decision)
 	}
-	if s.Proposals[i].Applied && e.Decision != DecisionApply {
+	if s.Propose.Proposals[i].Applied && e.Decision != DecisionApply {
 		return refuse(s.Step, e, "the replacement for %s is already applied", e.CallerID)
 	}
-	s.Proposals = cloneProposals(s.Proposals)
-	s.Proposals[i].Decision = e.Decision
+	s.Propose.Proposals = cloneProposals(s.Propose.Proposals)
+	s.Propose.Proposals[i].Decision = e.Decision
 	if e.Decision == DecisionNotOurs {
 		// Not ours means someone else's use of our key: it counts as suspicious.
-		inv := *s.Investigation
+		inv := *s.Investigate.Investigation
 		inv.Callers = append([]UsageCaller(nil), inv.Callers...)
 		for j := range inv.Callers {
 			if inv.Callers[j].ID == e.CallerID {
 				inv.Callers[j].Label = LabelSuspicious
 			}
 		}
-		s.Investigation = &inv
+		s.Investigate.Investigation = &inv
 	}
 	return nil
 }
@@ -115,11 +115,11 @@ func (m *Machine) decide(e DecideProposal) error {
 // replacement, or "" when every one has.
 func (m *Machine) replacementGap() string {
 	s := &m.s
-	if s.Investigation == nil || s.Sweeping {
+	if s.Investigate.Investigation == nil || s.Investigate.Sweeping {
 		return "the investigation has not finished"
 	}
 	var missing []string
-	for _, c := range s.Investigation.Callers {
+	for _, c := range s.Investigate.Investigation.Callers {
 		if c.Undecided != "" {
 			missing = append(missing, c.ID+" is not decided ("+c.Undecided+"): label it legitimate, suspicious or attacker")
 			continue
@@ -132,7 +132,7 @@ func (m *Machine) replacementGap() string {
 			missing = append(missing, c.ID+" has no proposal")
 			continue
 		}
-		p := s.Proposals[i]
+		p := s.Propose.Proposals[i]
 		switch {
 		case p.Decision == DecisionUndecided:
 			missing = append(missing, c.ID+" is undecided")
@@ -147,7 +147,7 @@ func (m *Machine) replacementGap() string {
 }
 
 func (m *Machine) proposalIndex(callerID string) int {
-	for i, p := range m.s.Proposals {
+	for i, p := range m.s.Propose.Proposals {
 		if p.CallerID == callerID {
 			return i
 		}

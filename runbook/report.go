@@ -125,10 +125,10 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 		return nil, err
 	}
 	st := m.State()
-	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Head: vr.Head, Key: st.Key, Findings: st.Findings}
+	r := &Report{Schema: ReportSchema, Verified: vr.OK, VerifyProblem: vr.Reason, Head: vr.Head, Key: st.Intake.Key, Findings: st.Findings}
 	r.Summary = ReportSummary{
-		KeyID: st.KeyID, Account: st.Key.Account, Mode: st.Mode, Actor: st.Caller.ARN,
-		Owner: st.Key.Owner(), Reason: st.Reason, Started: records[0].Time,
+		KeyID: st.KeyID, Account: st.Intake.Key.Account, Mode: st.Mode, Actor: st.Intake.Caller.ARN,
+		Owner: st.Intake.Key.Owner(), Reason: st.Reason, Started: records[0].Time,
 	}
 	switch st.Step {
 	case StepClosed:
@@ -141,12 +141,12 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 	if st.Step.Final() {
 		r.Summary.Ended = records[len(records)-1].Time
 	}
-	r.Investigation = st.Investigation
-	r.Replacements = st.Proposals
-	r.Proofs = st.Proofs
-	r.CleanedUp = st.CleanedUp
-	r.Checklist = st.Checklist
-	r.FollowUps = st.Investigation.FollowUps()
+	r.Investigation = st.Investigate.Investigation
+	r.Replacements = st.Propose.Proposals
+	r.Proofs = st.Propose.Proofs
+	r.CleanedUp = st.Delete.CleanedUp
+	r.Checklist = st.Harden.Checklist
+	r.FollowUps = st.Investigate.Investigation.FollowUps()
 	for _, f := range r.FollowUps {
 		state := "open"
 		switch {
@@ -158,15 +158,15 @@ func BuildReport(records []Record, vr VerifyResult) (*Report, error) {
 		r.FollowUpState = append(r.FollowUpState, state)
 	}
 	r.Containment = ReportContainment{
-		DeactivatedAt: st.DeactivatedAt, Override: st.Override, Rollbacks: st.Rollbacks, Lessons: st.Lessons,
-		WatchWindow: st.WatchWindow, WatchStart: st.WatchStart, WatchLast: st.WatchLast, WatchPassed: st.WatchPassed,
-		KeyUses: st.KeyUses, DeletedAt: st.DeletedAt, WatchNote: st.WatchLagNote(), Revocation: st.Revocation,
-		WatchEnded: st.WatchEnded, Uses: st.Uses, Denied: st.Denied, Alarms: st.Alarms, Unhealthy: st.Unhealthy, Unread: st.Unread,
+		DeactivatedAt: st.Contain.DeactivatedAt, Override: st.Propose.Override, Rollbacks: st.Contain.Rollbacks, Lessons: st.Contain.Lessons,
+		WatchWindow: st.Watch.Window, WatchStart: st.Watch.Start, WatchLast: st.Watch.Last, WatchPassed: st.Watch.Passed,
+		KeyUses: st.Watch.KeyUses, DeletedAt: st.Delete.DeletedAt, WatchNote: st.WatchLagNote(), Revocation: st.Contain.Revocation,
+		WatchEnded: st.Watch.Ended, Uses: st.Watch.Uses, Denied: st.Watch.Denied, Alarms: st.Watch.Alarms, Unhealthy: st.Watch.Unhealthy, Unread: st.Watch.Unread,
 	}
-	if !st.WatchStart.IsZero() && !st.WatchPassed && st.Key.Status == KeyInactive {
-		r.Containment.Blockers = st.Blockers()
+	if !st.Watch.Start.IsZero() && !st.Watch.Passed && st.Intake.Key.Status == KeyInactive {
+		r.Containment.Blockers = st.Watch.Blockers()
 	}
-	r.Containment.RootAccess, r.Containment.RootCalls = st.RootAccess, rootCalls(records)
+	r.Containment.RootAccess, r.Containment.RootCalls = st.Contain.RootAccess, rootCalls(records)
 	r.Timeline, r.ChangePlan, r.Debrief = timeline(records)
 	r.Metrics = metrics(records, st)
 	return r, nil
@@ -193,7 +193,7 @@ func metrics(records []Record, st State) ReportMetrics {
 	if st.Step != StepClosed {
 		mt.RecoveredAt = time.Time{}
 	}
-	mt.DetectedAt = st.DetectedAt
+	mt.DetectedAt = st.Intake.DetectedAt
 	secs := func(a, b time.Time) *int64 {
 		if a.IsZero() || b.IsZero() {
 			return nil

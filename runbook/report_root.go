@@ -64,16 +64,16 @@ func (r *Report) mdRoot(p func(string, ...any)) {
 // machine will not change a root key before the sign-in, so a run that
 // skipped it never deactivated the key, which the other points score.
 func scoreRootAccess(st State, records []Record) *DebriefPoint {
-	if !st.Key.Root {
+	if !st.Intake.Key.Root {
 		return nil
 	}
 	pt := &DebriefPoint{Title: "Root credentials obtained the way the account allows"}
-	if st.RootAccess == nil {
+	if st.Contain.RootAccess == nil {
 		pt.Detail = "never obtained: nothing was changed as root"
 		return pt
 	}
 	calls := rootCalls(records)
 	pt.OK = true
-	pt.Detail = fmt.Sprintf("%s; %d call(s) journaled as root", st.RootAccess.Text(), len(calls))
+	pt.Detail = fmt.Sprintf("%s; %d call(s) journaled as root", st.Contain.RootAccess.Text(), len(calls))
 	return pt
 }

@@ -124,12 +124,12 @@ func (ObtainRootCredentials) Mutates() bool { return false }
 // member account's deactivation is the SCP, made from the management
 // account, so there only the deletion needs the root session.
 func (s State) NeedsRootSignIn() bool {
-	if s.Mode != ModeTraining || !s.Identified || !s.Key.Root || s.RootAccess != nil {
+	if s.Mode != ModeTraining || !s.Intake.Identified || !s.Intake.Key.Root || s.Contain.RootAccess != nil {
 		return false
 	}
 	switch s.Step {
 	case StepDeactivate:
-		return !s.Key.OrgMember
+		return !s.Intake.Key.OrgMember
 	case StepWatch, StepDelete, StepReactivate:
 		return true
 	}
@@ -141,8 +141,8 @@ func (m *Machine) rootGap() string {
 	if !m.s.NeedsRootSignIn() {
 		return ""
 	}
-	if m.s.Key.OrgMember {
-		return "the key is the root user's of member account " + m.s.Key.Account + ": open a root session with sts:AssumeRoot from the management account first"
+	if m.s.Intake.Key.OrgMember {
+		return "the key is the root user's of member account " + m.s.Intake.Key.Account + ": open a root session with sts:AssumeRoot from the management account first"
 	}
 	return "the key is the root user's: sign in as root (email, password and MFA code) first, as you would in the console"
 }
@@ -150,10 +150,10 @@ func (m *Machine) rootGap() string {
 func (m *Machine) signInAsRoot(e SignInAsRoot) ([]Effect, error) {
 	s := &m.s
 	switch {
-	case !s.Identified:
+	case !s.Intake.Identified:
 		return nil, refuse(s.Step, e, "identify the key first: root's credentials are for the key's account")
-	case !s.Key.Root:
-		return nil, refuse(s.Step, e, "the key is %s's: your own credentials change it, and root's should stay unused", s.Key.Owner())
+	case !s.Intake.Key.Root:
+		return nil, refuse(s.Step, e, "the key is %s's: your own credentials change it, and root's should stay unused", s.Intake.Key.Owner())
 	case s.Mode != ModeTraining:
 		return nil, refuse(s.Step, e, "in a %s incident keyrunbook cannot sign in for you: give root's credentials with --root-profile (or the management account's with --org-admin-profile)", s.Mode)
 	case s.Step != StepDeactivate && s.Step != StepWatch && s.Step != StepDelete && s.Step != StepReactivate:
@@ -161,7 +161,7 @@ func (m *Machine) signInAsRoot(e SignInAsRoot) ([]Effect, error) {
 	case m.isPending("ObtainRootCredentials"):
 		return nil, refuse(s.Step, e, "the sign-in is already running")
 	}
-	return []Effect{ObtainRootCredentials{KeyID: s.KeyID, Account: s.Key.Account, Method: RootMethodFor(s.Key), MFACode: e.MFACode}}, nil
+	return []Effect{ObtainRootCredentials{KeyID: s.KeyID, Account: s.Intake.Key.Account, Method: RootMethodFor(s.Intake.Key), MFACode: e.MFACode}}, nil
 }
 
 func (m *Machine) rootObtained(e RootCredentialsObtained) ([]Effect, error) {
@@ -169,14 +169,14 @@ func (m *Machine) rootObtained(e RootCredentialsObtained) ([]Effect, error) {
 	if !m.isPending("ObtainRootCredentials") {
 		return nil, refuse(s.Step, e, "root credentials arrived but no sign-in was asked for")
 	}
-	if e.Access.Actor != RootARN(s.Key.Account) {
-		return nil, refuse(s.Step, e, "the session obtained is %s, not the root user of account %s", orUnknown(e.Access.Actor), s.Key.Account)
+	if e.Access.Actor != RootARN(s.Intake.Key.Account) {
+		return nil, refuse(s.Step, e, "the session obtained is %s, not the root user of account %s", orUnknown(e.Access.Actor), s.Intake.Key.Account)
 	}
 	m.settle("ObtainRootCredentials")
 	a := e.Access
-	s.RootAccess = &a
-	if s.LastError != nil && s.LastError.Effect == "ObtainRootCredentials" {
-		s.LastError = nil // the refused code before this one is history now
+	s.Contain.RootAccess = &a
+	if s.Effects.LastError != nil && s.Effects.LastError.Effect == "ObtainRootCredentials" {
+		s.Effects.LastError = nil // the refused code before this one is history now
 	}
 	return nil, nil
 }

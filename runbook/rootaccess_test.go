@@ -6,8 +6,8 @@ import (
 )
 
 func TestRootSignInTransitions(t *testing.T) {
-	noSession := func(m *Machine) { m.s.RootAccess = nil }
-	member := func(m *Machine) { m.s.RootAccess, m.s.Key.OrgMember = nil, true }
+	noSession := func(m *Machine) { m.s.Contain.RootAccess = nil }
+	member := func(m *Machine) { m.s.Contain.RootAccess, m.s.Intake.Key.OrgMember = nil, true }
 	signingIn := func(m *Machine) {
 		noSession(m)
 		if _, err := m.Apply(SignInAsRoot{MFACode: "123456"}); err != nil {
@@ -25,7 +25,7 @@ func TestRootSignInTransitions(t *testing.T) {
 		{name: "a refused MFA code is recorded, not retried", at: "deactivate", setup: signingIn,
 			event: EffectFailed{Effect: "ObtainRootCredentials", Message: "Your authentication information is incorrect."}, wantStep: StepDeactivate},
 		{name: "sign-in before the first root change refused", at: "applied", event: SignInAsRoot{MFACode: "123456"}, wantRefusal: "first change that needs them"},
-		{name: "sign-in for an IAM user's key refused", at: "deactivate", setup: func(m *Machine) { m.s.Key.Root, m.s.Key.User = false, "alice" }, event: SignInAsRoot{MFACode: "123456"}, wantRefusal: "your own credentials"},
+		{name: "sign-in for an IAM user's key refused", at: "deactivate", setup: func(m *Machine) { m.s.Intake.Key.Root, m.s.Intake.Key.User = false, "alice" }, event: SignInAsRoot{MFACode: "123456"}, wantRefusal: "your own credentials"},
 		{name: "sign-in in a live incident refused", at: "deactivate", setup: func(m *Machine) { noSession(m); m.s.Mode = ModeLive }, event: SignInAsRoot{MFACode: "123456"}, wantRefusal: "--root-profile"},
 		{name: "live deactivation of a root key keeps --root-profile", at: "deactivate", setup: func(m *Machine) { noSession(m); m.s.Mode = ModeLive }, event: ConfirmDeactivate{}, wantStep: StepDeactivate, wantEffects: []string{"DeactivateKey"}},
 		{name: "member account deactivates without a session (the SCP is the management account's)", at: "deactivate", setup: member, event: ConfirmDeactivate{}, wantStep: StepDeactivate, wantEffects: []string{"DeactivateKey"}},
@@ -40,7 +40,7 @@ func TestRootSignInMethodFollowsTheAccount(t *testing.T) {
 		want   RootMethod
 	}{{false, RootSignIn}, {true, RootAssume}} {
 		m := machineAt(t, "deactivate")
-		m.s.RootAccess, m.s.Key.OrgMember = nil, tt.member
+		m.s.Contain.RootAccess, m.s.Intake.Key.OrgMember = nil, tt.member
 		effects, err := m.Apply(SignInAsRoot{MFACode: "123456"})
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestRootSignInMethodFollowsTheAccount(t *testing.T) {
 
 func TestRefusedMFACodeIsNotRetried(t *testing.T) {
 	m := machineAt(t, "deactivate")
-	m.s.RootAccess = nil
+	m.s.Contain.RootAccess = nil
 	if _, err := m.Apply(SignInAsRoot{MFACode: "000000"}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,8 @@ func TestRefusedMFACodeIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := m.State()
-	if len(st.Failed) != 0 || st.LastError == nil || len(st.Pending) != 0 {
-		t.Fatalf("failed %v, last error %v, pending %v: want the error shown and nothing to retry", st.Failed, st.LastError, st.Pending)
+	if len(st.Effects.Failed) != 0 || st.Effects.LastError == nil || len(st.Effects.Pending) != 0 {
+		t.Fatalf("failed %v, last error %v, pending %v: want the error shown and nothing to retry", st.Effects.Failed, st.Effects.LastError, st.Effects.Pending)
 	}
 	var r *Refusal
 	if _, err := m.Apply(Retry{}); !errors.As(err, &r) {

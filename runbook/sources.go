@@ -160,7 +160,7 @@ func (m *Machine) addTrailSource(e AddTrailSource) ([]Effect, error) {
 	switch {
 	case s.Step != StepInvestigate:
 		return nil, refuse(s.Step, e, "trail sources are added during the investigation, not at %s", s.Step.Title())
-	case s.Sweeping || s.Investigation == nil:
+	case s.Investigate.Sweeping || s.Investigate.Investigation == nil:
 		return nil, refuse(s.Step, e, "wait for the event-history sweep to finish: trail sources add to what it found")
 	case m.isPending("ScanTrailSource"):
 		return nil, refuse(s.Step, e, "a trail source is being read: wait for it before adding another")
@@ -180,7 +180,7 @@ func (m *Machine) addTrailSource(e AddTrailSource) ([]Effect, error) {
 	if want == nil && got != nil {
 		return nil, refuse(s.Step, e, "%s sources run no query", e.Source.Kind)
 	}
-	inv := s.Investigation
+	inv := s.Investigate.Investigation
 	cov := TrailCoverage{From: inv.From, To: inv.To}
 	// Event history keeps 90 days: older management events were not read.
 	if kept := inv.To.Add(-DefaultSweepWindow); cov.From.Before(kept) {
@@ -194,7 +194,7 @@ func (m *Machine) addTrailSource(e AddTrailSource) ([]Effect, error) {
 	for _, t := range inv.Trails {
 		cov.Trails = append(cov.Trails, t.Window)
 	}
-	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Key.Account, From: from, To: to, ExposedAt: s.ExposedAt,
+	return []Effect{ScanTrailSource{KeyID: s.KeyID, Account: s.Intake.Key.Account, From: from, To: to, ExposedAt: s.Intake.ExposedAt,
 		Source: e.Source, Covered: cov}}, nil
 }
 
@@ -212,12 +212,12 @@ func (m *Machine) trailSourceScanned(e TrailSourceScanned) ([]Effect, error) {
 	if !m.isPending("ScanTrailSource") {
 		return nil, refuse(s.Step, e, "TrailSourceScanned arrived but no ScanTrailSource was asked for")
 	}
-	if s.Investigation == nil {
+	if s.Investigate.Investigation == nil {
 		return nil, refuse(s.Step, e, "there is no investigation to add to")
 	}
 	m.settle("ScanTrailSource")
-	merged, changed := mergeTrail(*s.Investigation, e)
-	s.Investigation = &merged
+	merged, changed := mergeTrail(*s.Investigate.Investigation, e)
+	s.Investigate.Investigation = &merged
 	s.Findings = append(append([]Finding(nil), s.Findings...), e.Findings...)
 	var redo []UsageCaller
 	for _, c := range merged.Callers {
@@ -225,7 +225,7 @@ func (m *Machine) trailSourceScanned(e TrailSourceScanned) ([]Effect, error) {
 			continue
 		}
 		i := m.proposalIndex(c.ID)
-		if s.Step == StepPropose && (i < 0 || !s.Proposals[i].Applied) {
+		if s.Step == StepPropose && (i < 0 || !s.Propose.Proposals[i].Applied) {
 			redo = append(redo, c)
 			continue
 		}

@@ -24,10 +24,10 @@ func (s State) TrailQuery(src TrailSource, from, to time.Time) (*TrailQuery, err
 	}
 	switch src.Kind {
 	case TrailAthena:
-		if src.CreateTable && !reAccount.MatchString(s.Key.Account) {
+		if src.CreateTable && !reAccount.MatchString(s.Intake.Key.Account) {
 			return nil, fmt.Errorf("the table's location names the key's account, which identification has not read")
 		}
-		return athenaQuery(key, s.Key.Account, s.trailRegions(), src, from, to), nil
+		return athenaQuery(key, s.Intake.Key.Account, s.trailRegions(), src, from, to), nil
 	case TrailLake:
 		return lakeQuery(key, src, from, to), nil
 	}
@@ -35,12 +35,12 @@ func (s State) TrailQuery(src TrailSource, from, to time.Time) (*TrailQuery, err
 }
 
 func (s State) trailWindow(from, to time.Time) (time.Time, time.Time) {
-	if s.Investigation != nil {
+	if s.Investigate.Investigation != nil {
 		if from.IsZero() {
-			from = s.Investigation.From
+			from = s.Investigate.Investigation.From
 		}
 		if to.IsZero() {
-			to = s.Investigation.To
+			to = s.Investigate.Investigation.To
 		}
 	}
 	return from.UTC(), to.UTC()
@@ -48,8 +48,8 @@ func (s State) trailWindow(from, to time.Time) (time.Time, time.Time) {
 
 func (s State) trailRegions() []string {
 	var out []string
-	if s.Investigation != nil {
-		for _, r := range s.Investigation.Regions {
+	if s.Investigate.Investigation != nil {
+		for _, r := range s.Investigate.Investigation.Regions {
 			if reRegion.MatchString(r.Region) {
 				out = append(out, r.Region)
 			}

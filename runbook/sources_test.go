@@ -29,10 +29,10 @@ func withQuery(t *testing.T, m *Machine, src TrailSource) TrailSource {
 }
 
 func sweptRegions(m *Machine) {
-	inv := *m.s.Investigation
+	inv := *m.s.Investigate.Investigation
 	inv.Regions = []RegionSweep{{Region: "us-east-1", State: RegionDone}, {Region: "eu-west-1", State: RegionDone},
 		{Region: "ap-south-1", State: RegionDenied}}
-	m.s.Investigation = &inv
+	m.s.Investigate.Investigation = &inv
 }
 
 func scanning(m *Machine) {
@@ -261,7 +261,7 @@ func TestMergeKeepsTheRespondersLabels(t *testing.T) {
 	if _, err := m.Apply(scanned()); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := m.State().Investigation.Caller("c-ec2")
+	c, _ := m.State().Investigate.Investigation.Caller("c-ec2")
 	if c.Label != LabelSuspicious {
 		t.Fatalf("label = %s: the merge overwrote the responder's relabel", c.Label)
 	}

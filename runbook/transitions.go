@@ -26,14 +26,14 @@ func (m *Machine) abort(e Abort) ([]Effect, error) {
 
 func (m *Machine) retry(e Retry) ([]Effect, error) {
 	s := &m.s
-	if len(s.Failed) == 0 {
+	if len(s.Effects.Failed) == 0 {
 		return nil, refuse(s.Step, e, "nothing failed: there is nothing to retry")
 	}
-	effects := s.Failed
-	s.Failed, s.LastError = nil, nil
+	effects := s.Effects.Failed
+	s.Effects.Failed, s.Effects.LastError = nil, nil
 	for _, eff := range effects {
 		if eff.EffectName() == "SweepCloudTrail" {
-			s.Sweeping = true
+			s.Investigate.Sweeping = true
 		}
 	}
 	return effects, nil

@@ -16,7 +16,7 @@ func (m *Machine) confirmDeactivate(e ConfirmDeactivate) ([]Effect, error) {
 	if m.isPending("DeactivateKey") {
 		return nil, refuse(s.Step, e, "the deactivation is already running")
 	}
-	if reason := m.replacementGap(); reason != "" && s.Override == "" {
+	if reason := m.replacementGap(); reason != "" && s.Propose.Override == "" {
 		return nil, refuse(s.Step, e, "cannot deactivate yet: %s", reason)
 	}
 	if gaps := m.openGaps(); len(gaps) > 0 {
@@ -34,8 +34,8 @@ func (m *Machine) keyDeactivated(e KeyDeactivated) ([]Effect, error) {
 		return nil, err
 	}
 	m.settle("DeactivateKey")
-	s.Key.Status = KeyInactive
-	s.DeactivatedAt = e.At
+	s.Intake.Key.Status = KeyInactive
+	s.Contain.DeactivatedAt = e.At
 	m.startWatch(e.At)
 	s.Step = StepWatch
 	return []Effect{m.pollEffect()}, nil
@@ -46,7 +46,7 @@ func (m *Machine) restartWatch(e RestartWatch) ([]Effect, error) {
 	if s.Step != StepWatch {
 		return nil, refuse(s.Step, e, "the watch can only be restarted while watching")
 	}
-	m.startWatch(s.WatchLast)
+	m.startWatch(s.Watch.Last)
 	if m.isPending("PollWatch") {
 		return nil, nil
 	}
@@ -66,7 +66,7 @@ func (m *Machine) requestReactivate(e RequestReactivate) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "say why you roll back: the reason goes into the action log")
 	}
 	s.Step = StepReactivate
-	s.Lessons = append(s.Lessons, m.lesson(e.Reason))
+	s.Contain.Lessons = append(s.Contain.Lessons, m.lesson(e.Reason))
 	return []Effect{ReactivateKey{m.target()}}, nil
 }
 
@@ -78,10 +78,10 @@ func (m *Machine) keyReactivated(e KeyReactivated) ([]Effect, error) {
 	m.settle("ReactivateKey")
 	// A poll still in flight answers a watch that no longer exists.
 	delete(m.pending, "PollWatch")
-	s.Key.Status = KeyActive
-	s.Rollbacks++
+	s.Intake.Key.Status = KeyActive
+	s.Contain.Rollbacks++
 	m.startWatch(time.Time{})
-	s.DeactivatedAt = time.Time{}
+	s.Contain.DeactivatedAt = time.Time{}
 	s.Step = StepPropose
 	return nil, nil
 }
@@ -92,7 +92,7 @@ func (m *Machine) keyDeleted(e KeyDeleted) ([]Effect, error) {
 		return nil, err
 	}
 	m.settle("DeleteKey")
-	s.Key.Status, s.DeletedAt, s.Step = KeyGone, e.At, StepHarden
+	s.Intake.Key.Status, s.Delete.DeletedAt, s.Step = KeyGone, e.At, StepHarden
 	return []Effect{m.hardeningEffect()}, nil
 }
 
@@ -100,5 +100,5 @@ func (m *Machine) target() KeyTarget { return m.s.KeyTarget() }
 
 // KeyTarget is the leaked key as the effects that change it name it.
 func (s State) KeyTarget() KeyTarget {
-	return KeyTarget{KeyID: s.KeyID, User: s.Key.User, Root: s.Key.Root}
+	return KeyTarget{KeyID: s.KeyID, User: s.Intake.Key.User, Root: s.Intake.Key.Root}
 }

@@ -24,7 +24,7 @@ func (m *Machine) hardeningChecked(e HardeningChecked) ([]Effect, error) {
 	m.settle("CheckHardening")
 	// The indicators' follow-ups (rotate the secrets read, unshare the
 	// snapshots shared) join what awsops read of the account.
-	s.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigation.FollowUpChecks()...)
+	s.Harden.Checklist = append(append([]CheckItem(nil), e.Items...), s.Investigate.Investigation.FollowUpChecks()...)
 	m.markFollowUps()
 	return nil, nil
 }
@@ -42,7 +42,7 @@ func (m *Machine) recheckHardening(e RecheckHardening) ([]Effect, error) {
 
 func (m *Machine) hardeningEffect() Effect {
 	e := CheckHardening{KeyID: m.s.KeyID}
-	if inv := m.s.Investigation; inv != nil && !m.s.Sweeping {
+	if inv := m.s.Investigate.Investigation; inv != nil && !m.s.Investigate.Sweeping {
 		e.Swept, e.BlastRadius = true, inv.BlastRadius
 	}
 	return e
@@ -53,7 +53,7 @@ func (m *Machine) closeIncident(e CloseIncident) ([]Effect, error) {
 	if s.Step != StepHarden {
 		return nil, refuse(s.Step, e, "the incident closes after the key is deleted and the account checked")
 	}
-	if s.Checklist == nil {
+	if s.Harden.Checklist == nil {
 		return nil, refuse(s.Step, e, "read the hardening checklist before closing")
 	}
 	if len(m.pending) > 0 {

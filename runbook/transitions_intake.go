@@ -14,7 +14,7 @@ func (m *Machine) submitKey(e SubmitKey) ([]Effect, error) {
 	if !e.ExposedAt.IsZero() && !e.DetectedAt.IsZero() && e.ExposedAt.After(e.DetectedAt) {
 		return nil, refuse(s.Step, e, "the key cannot be exposed (%s) after the leak was detected (%s)", stamp(e.ExposedAt), stamp(e.DetectedAt))
 	}
-	s.KeyID, s.DetectedAt, s.ExposedAt, s.Step = id, e.DetectedAt, e.ExposedAt, StepIdentify
+	s.KeyID, s.Intake.DetectedAt, s.Intake.ExposedAt, s.Step = id, e.DetectedAt, e.ExposedAt, StepIdentify
 	return []Effect{IdentifyKey{KeyID: id}}, nil
 }
 
@@ -27,8 +27,8 @@ func (m *Machine) keyIdentified(e KeyIdentified) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "identification answered for key %s, not %s", e.Key.KeyID, s.KeyID)
 	}
 	m.settle("IdentifyKey")
-	s.Caller, s.Key, s.Identified = e.Caller, e.Key, true
-	s.Key.KeyID = s.KeyID
+	s.Intake.Caller, s.Intake.Key, s.Intake.Identified = e.Caller, e.Key, true
+	s.Intake.Key.KeyID = s.KeyID
 	s.Findings = append(s.Findings, e.Findings...)
 	return nil, nil
 }

@@ -7,28 +7,28 @@ func (m *Machine) beginInvestigation(e BeginInvestigation) ([]Effect, error) {
 	if s.Step != StepIdentify && s.Step != StepInvestigate {
 		return nil, refuse(s.Step, e, "the investigation runs after identification, not at %s", s.Step.Title())
 	}
-	if !s.Identified {
+	if !s.Intake.Identified {
 		return nil, refuse(s.Step, e, "wait for identification to finish before sweeping CloudTrail")
 	}
-	if s.Sweeping {
+	if s.Investigate.Sweeping {
 		return nil, refuse(s.Step, e, "a sweep is already running")
 	}
 	if e.From.IsZero() || e.To.IsZero() || !e.From.Before(e.To) {
 		return nil, refuse(s.Step, e, "choose a time window whose start is before its end")
 	}
-	s.Step, s.Sweeping = StepInvestigate, true
-	s.Investigation = &Investigation{From: e.From, To: e.To}
-	return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To, ExposedAt: s.ExposedAt}}, nil
+	s.Step, s.Investigate.Sweeping = StepInvestigate, true
+	s.Investigate.Investigation = &Investigation{From: e.From, To: e.To}
+	return []Effect{SweepCloudTrail{KeyID: s.KeyID, From: e.From, To: e.To, ExposedAt: s.Intake.ExposedAt}}, nil
 }
 
 func (m *Machine) sweepProgress(e SweepProgress) ([]Effect, error) {
 	s := &m.s
-	if s.Step != StepInvestigate || !s.Sweeping {
+	if s.Step != StepInvestigate || !s.Investigate.Sweeping {
 		return nil, refuse(s.Step, e, "no sweep is running")
 	}
-	inv := *s.Investigation
+	inv := *s.Investigate.Investigation
 	inv.Regions = upsertRegion(inv.Regions, e.Region)
-	s.Investigation = &inv
+	s.Investigate.Investigation = &inv
 	return nil, nil
 }
 
@@ -39,7 +39,7 @@ func (m *Machine) sweepFinished(e SweepFinished) ([]Effect, error) {
 	}
 	m.settle("SweepCloudTrail")
 	inv := e.Investigation
-	s.Investigation, s.Sweeping = &inv, false
+	s.Investigate.Investigation, s.Investigate.Sweeping = &inv, false
 	s.Findings = append(s.Findings, e.Findings...)
 	return nil, nil
 }

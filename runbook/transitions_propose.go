@@ -16,7 +16,7 @@ func (m *Machine) proposalsReady(e ProposalsReady) ([]Effect, error) {
 		return nil, err
 	}
 	m.settle("ProposeReplacements")
-	s.Proposals = mergeProposals(s.Proposals, e.Proposals)
+	s.Propose.Proposals = mergeProposals(s.Propose.Proposals, e.Proposals)
 	return m.reprove(), nil
 }
 
@@ -33,9 +33,9 @@ func (m *Machine) applyProposals(e ApplyProposals) ([]Effect, error) {
 	}
 	s.Step = StepReplace
 	var effects []Effect
-	for _, p := range s.Proposals {
+	for _, p := range s.Propose.Proposals {
 		if p.Decision == DecisionApply && !p.Applied {
-			c, _ := s.Investigation.Caller(p.CallerID)
+			c, _ := s.Investigate.Investigation.Caller(p.CallerID)
 			effects = append(effects, ApplyReplacement{Proposal: p, Caller: c})
 		}
 	}
@@ -43,7 +43,7 @@ func (m *Machine) applyProposals(e ApplyProposals) ([]Effect, error) {
 }
 
 func (m *Machine) proposeEffect(callers []UsageCaller) Effect {
-	return ProposeReplacements{KeyID: m.s.KeyID, Account: m.s.Key.Account, Callers: callers}
+	return ProposeReplacements{KeyID: m.s.KeyID, Account: m.s.Intake.Key.Account, Callers: callers}
 }
 
 func legitimate(callers []UsageCaller) []UsageCaller {

@@ -15,10 +15,10 @@ func (m *Machine) replacementApplied(e ReplacementApplied) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "no proposal for caller %s", e.CallerID)
 	}
 	m.settleProposal("ApplyReplacement", e.CallerID)
-	s.Proposals = cloneProposals(s.Proposals)
-	s.Proposals[i].Applied, s.Proposals[i].Created = true, e.Created
-	if s.Proposals[i].AppliedAt.IsZero() {
-		s.Proposals[i].AppliedAt = e.At
+	s.Propose.Proposals = cloneProposals(s.Propose.Proposals)
+	s.Propose.Proposals[i].Applied, s.Propose.Proposals[i].Created = true, e.Created
+	if s.Propose.Proposals[i].AppliedAt.IsZero() {
+		s.Propose.Proposals[i].AppliedAt = e.At
 	}
 	return nil, nil
 }
@@ -29,9 +29,9 @@ func (m *Machine) verifyMoves(e VerifyMoves) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "moves are verified in the replace step")
 	}
 	var effects []Effect
-	for _, p := range s.Proposals {
+	for _, p := range s.Propose.Proposals {
 		if p.Applied && !p.Moved && !m.verifying(p.CallerID) {
-			c, _ := s.Investigation.Caller(p.CallerID)
+			c, _ := s.Investigate.Investigation.Caller(p.CallerID)
 			effects = append(effects, VerifyMove{KeyID: s.KeyID, Proposal: p, Caller: c})
 		}
 	}
@@ -53,8 +53,8 @@ func (m *Machine) callerMoved(e CallerMoved) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "no proposal for caller %s", e.CallerID)
 	}
 	m.settleProposal("VerifyMove", e.CallerID)
-	s.Proposals = cloneProposals(s.Proposals)
-	s.Proposals[i].Moved = e.Moved
+	s.Propose.Proposals = cloneProposals(s.Propose.Proposals)
+	s.Propose.Proposals[i].Moved = e.Moved
 	return nil, nil
 }
 
@@ -86,7 +86,7 @@ func (m *Machine) proceedToDeactivate(e ProceedToDeactivate) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "cannot deactivate yet: %s (decide each one, or give a written reason to override)", reason)
 	}
 	if override != "" {
-		s.Override = override
+		s.Propose.Override = override
 	}
 	s.Step = StepDeactivate
 	return nil, nil

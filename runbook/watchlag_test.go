@@ -26,7 +26,7 @@ func TestWatchLagNote(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := machineAt(t, "watching")
 			if tt.window > 0 {
-				m.s.WatchWindow = tt.window
+				m.s.Watch.Window = tt.window
 			}
 			if tt.reading != nil {
 				if _, err := m.Apply(*tt.reading); err != nil {
@@ -53,7 +53,7 @@ func TestShortWatchLeavesAFinding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := machineAt(t, "watching")
-			m.s.WatchWindow = tt.window
+			m.s.Watch.Window = tt.window
 			if _, err := m.Apply(WatchObserved{At: t0.Add(time.Hour + tt.window)}); err != nil {
 				t.Fatal(err)
 			}

@@ -151,31 +151,31 @@ type Blocker struct {
 // Blockers lists what the last watch reading shows that keeps the key from
 // being deleted. The attacker failing on the dead key is not one: that is
 // containment working.
-func (s State) Blockers() []Blocker {
+func (w WatchState) Blockers() []Blocker {
 	var out []Blocker
-	for _, u := range s.Uses {
+	for _, u := range w.Uses {
 		if u.Blocks() {
 			out = append(out, Blocker{What: "use of the key by " + u.Who() + ": " + u.What(), Do: u.Advice()})
 		}
 	}
-	if s.KeyUses > 0 && len(s.Uses) == 0 {
+	if w.KeyUses > 0 && len(w.Uses) == 0 {
 		// A reading from before uses were attributed says only how many.
-		out = append(out, Blocker{What: fmt.Sprintf("%d use(s) of the key by an unnamed caller", s.KeyUses),
+		out = append(out, Blocker{What: fmt.Sprintf("%d use(s) of the key by an unnamed caller", w.KeyUses),
 			Do: "find the caller in CloudTrail; roll back (R) if it is your workload, restart the watch (w) once it stops"})
 	}
-	for _, d := range s.Denied {
+	for _, d := range w.Denied {
 		out = append(out, Blocker{What: d.Principal + " denied " + d.Action,
 			Do: "add " + d.Action + " to " + d.Principal + "'s policy, then restart the watch (w); or roll back (R)"})
 	}
-	if len(s.Alarms) > 0 {
-		out = append(out, Blocker{What: "alarms in ALARM: " + strings.Join(s.Alarms, ", "),
+	if len(w.Alarms) > 0 {
+		out = append(out, Blocker{What: "alarms in ALARM: " + strings.Join(w.Alarms, ", "),
 			Do: "see what the alarm watches: roll back (R) if the key's turn-off broke it, restart the watch (w) once it is OK"})
 	}
-	if len(s.Unhealthy) > 0 {
-		out = append(out, Blocker{What: "workloads failing: " + strings.Join(s.Unhealthy, ", "),
+	if len(w.Unhealthy) > 0 {
+		out = append(out, Blocker{What: "workloads failing: " + strings.Join(w.Unhealthy, ", "),
 			Do: "roll back (R) and fix their replacements, then deactivate again"})
 	}
-	for _, u := range s.Unread {
+	for _, u := range w.Unread {
 		do := "restart the watch (w) once it can be read"
 		if u.Action != "" {
 			do = "grant " + u.Action + " to your credentials (or use credentials that have it), then restart the watch (w)"
@@ -186,9 +186,9 @@ func (s State) Blockers() []Blocker {
 }
 
 // Contained lists the uses that show containment working.
-func (s State) Contained() []KeyUse {
+func (w WatchState) Contained() []KeyUse {
 	var out []KeyUse
-	for _, u := range s.Uses {
+	for _, u := range w.Uses {
 		if u.Contained() {
 			out = append(out, u)
 		}
@@ -237,9 +237,9 @@ func (o WatchObserved) Signature() string {
 // reading, nor the poll it asks for.
 func repeatsReading(before, after State) bool {
 	return before.Step == StepWatch && after.Step == StepWatch &&
-		before.WatchEnded == after.WatchEnded && before.WatchPassed == after.WatchPassed &&
-		!before.WatchStart.IsZero() && before.WatchStart.Equal(after.WatchStart) &&
-		before.ReadingSig == after.ReadingSig
+		before.Watch.Ended == after.Watch.Ended && before.Watch.Passed == after.Watch.Passed &&
+		!before.Watch.Start.IsZero() && before.Watch.Start.Equal(after.Watch.Start) &&
+		before.Watch.ReadingSig == after.Watch.ReadingSig
 }
 
 // Summary says what a reading shows, in a line: who used the key, which

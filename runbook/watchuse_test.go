@@ -46,8 +46,8 @@ func TestWatchUsesAreAttributedAndAdvised(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := m.State()
-			if len(st.Uses) != 1 || st.Uses[0].Match != tt.wantMatch || st.Uses[0].CallerID != tt.wantCaller {
-				t.Fatalf("uses = %+v, want match %s caller %q", st.Uses, tt.wantMatch, tt.wantCaller)
+			if len(st.Watch.Uses) != 1 || st.Watch.Uses[0].Match != tt.wantMatch || st.Watch.Uses[0].CallerID != tt.wantCaller {
+				t.Fatalf("uses = %+v, want match %s caller %q", st.Watch.Uses, tt.wantMatch, tt.wantCaller)
 			}
 			if st.Step != tt.wantStep {
 				t.Errorf("step = %s, want %s", st.Step, tt.wantStep)
@@ -55,13 +55,13 @@ func TestWatchUsesAreAttributedAndAdvised(t *testing.T) {
 			if slices.ContainsFunc(effects, func(e Effect) bool { return e.EffectName() == "PollWatch" }) {
 				t.Errorf("the window has run its length, yet the watch polls again: %v", effects)
 			}
-			if got := st.Uses[0].Advice(); !strings.Contains(got, tt.wantAdvice) || !strings.Contains(got, tt.use.SourceIP) && tt.wantCaller != "c-cron" {
+			if got := st.Watch.Uses[0].Advice(); !strings.Contains(got, tt.wantAdvice) || !strings.Contains(got, tt.use.SourceIP) && tt.wantCaller != "c-cron" {
 				t.Errorf("advice = %q, want it to say %q and name the address", got, tt.wantAdvice)
 			}
 			if tt.wantStep == StepWatch {
-				b := st.Blockers()
-				if !st.WatchEnded || len(b) != 1 || !strings.Contains(b[0].What, tt.use.SourceIP) {
-					t.Errorf("ended %v, blockers %+v: want the use listed", st.WatchEnded, b)
+				b := st.Watch.Blockers()
+				if !st.Watch.Ended || len(b) != 1 || !strings.Contains(b[0].What, tt.use.SourceIP) {
+					t.Errorf("ended %v, blockers %+v: want the use listed", st.Watch.Ended, b)
 				}
 				if _, err := m.Apply(ConfirmDelete{Typed: "MPLE"}); err == nil || !strings.Contains(err.Error(), tt.use.SourceIP) {
 					t.Errorf("delete with the use blocking: %v", err)
@@ -80,18 +80,18 @@ func TestUnreadSignalBlocksTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := m.State()
-	if st.Step != StepWatch || st.WatchPassed || !st.WatchEnded {
-		t.Fatalf("step %s passed %v ended %v: an unread alarm must not pass the window", st.Step, st.WatchPassed, st.WatchEnded)
+	if st.Step != StepWatch || st.Watch.Passed || !st.Watch.Ended {
+		t.Fatalf("step %s passed %v ended %v: an unread alarm must not pass the window", st.Step, st.Watch.Passed, st.Watch.Ended)
 	}
-	b := st.Blockers()
+	b := st.Watch.Blockers()
 	if len(b) != 1 || !strings.Contains(b[0].What, "alarms unknown in eu-west-1") || !strings.Contains(b[0].Do, "grant cloudwatch:DescribeAlarms") {
 		t.Errorf("blockers = %+v", b)
 	}
 	if _, err := m.Apply(RestartWatch{}); err != nil {
 		t.Fatal(err)
 	}
-	if st := m.State(); st.WatchEnded || len(st.Unread) != 0 {
-		t.Errorf("restart kept the old reading: %+v", st.Unread)
+	if st := m.State(); st.Watch.Ended || len(st.Watch.Unread) != 0 {
+		t.Errorf("restart kept the old reading: %+v", st.Watch.Unread)
 	}
 }
 
@@ -143,8 +143,8 @@ func TestEngineJournalsReadingsOnlyWhenTheyChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rp.Machine.State(); got.Step != StepDelete || !got.WatchPassed {
-		t.Errorf("replayed step %s passed %v", got.Step, got.WatchPassed)
+	if got := rp.Machine.State(); got.Step != StepDelete || !got.Watch.Passed {
+		t.Errorf("replayed step %s passed %v", got.Step, got.Watch.Passed)
 	}
 }
 

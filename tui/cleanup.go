@@ -50,7 +50,7 @@ func (c *cleanupList) clamp(st runbook.State) {
 // blastRadius is what the clean-up offers: the attacker's resources, never
 // a legitimate caller's own.
 func blastRadius(st runbook.State) []runbook.Resource {
-	return st.Investigation.AttackerResources()
+	return st.Investigate.Investigation.AttackerResources()
 }
 
 // removable reports whether keyrunbook can still remove r: not gone yet,
@@ -152,7 +152,7 @@ func sameResource(a, b runbook.Resource) bool {
 }
 
 func cleanedUp(st runbook.State, r runbook.Resource) bool {
-	for _, x := range st.CleanedUp {
+	for _, x := range st.Delete.CleanedUp {
 		if sameResource(x, r) {
 			return true
 		}

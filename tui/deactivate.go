@@ -76,28 +76,28 @@ func deactivateView(f frame, c cleanupList, ph phone) string {
 	}
 	lines := []string{sty.Heading.Render("Deactivate") + sty.Muted.Render(" · turn the key off; reversible, nothing is deleted")}
 	pending := false
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		pending = pending || n == "DeactivateKey"
 	}
 	switch {
 	case pending:
 		lines = append(lines, f.spin+" Deactivating, then reading the key's status back…")
-	case st.LastError != nil:
-		lines = append(lines, errorLines(f, st.LastError)...)
+	case st.Effects.LastError != nil:
+		lines = append(lines, errorLines(f, st.Effects.LastError)...)
 	default:
-		lines = append(lines, wrapParagraph(plain, "The key "+st.KeyID+" of "+st.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
+		lines = append(lines, wrapParagraph(plain, "The key "+st.KeyID+" of "+st.Intake.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
 	}
 	lines = append(lines, stepCallLines(f)...)
 	lines = append(lines, rootSessionLine(f)...)
-	if st.Key.Root && st.RootAccess == nil {
+	if st.Intake.Key.Root && st.Contain.RootAccess == nil {
 		lines = append(lines, wrapParagraph(sty.Warning, "! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead.", f.w, "  ")...)
 	}
-	lines = append(lines, kv(sty, "Replacements", replacementTally(st.Proposals)))
-	if st.Override != "" {
-		lines = append(lines, wrapParagraph(sty.Warning, fmt.Sprintf("! override: %q", st.Override), f.w, "  ")...)
+	lines = append(lines, kv(sty, "Replacements", replacementTally(st.Propose.Proposals)))
+	if st.Propose.Override != "" {
+		lines = append(lines, wrapParagraph(sty.Warning, fmt.Sprintf("! override: %q", st.Propose.Override), f.w, "  ")...)
 	}
-	if st.Key.QuarantinePolicy != "" {
-		lines = append(lines, sty.Muted.Render("AWS's "+st.Key.QuarantinePolicy+" stays attached until closing."))
+	if st.Intake.Key.QuarantinePolicy != "" {
+		lines = append(lines, sty.Muted.Render("AWS's "+st.Intake.Key.QuarantinePolicy+" stays attached until closing."))
 	}
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: the call is journaled as would-call; the key stays active."))

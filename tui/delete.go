@@ -111,31 +111,31 @@ func (v deleteView) view(f frame, c cleanupList) string {
 		// run would have done here, not that it happened.
 		lines = append(lines,
 			sty.Warning.Render("· ")+"the key would be Inactive (dry-run: it is still Active)",
-			sty.Warning.Render("· ")+"the watch would run "+shortDur(st.WatchWindow)+" after a real deactivation (dry-run: not watched)",
+			sty.Warning.Render("· ")+"the watch would run "+shortDur(st.Watch.Window)+" after a real deactivation (dry-run: not watched)",
 		)
 	} else {
 		lines = append(lines, keyInactiveLines(f)...)
 		if st.NeedsRootSignIn() {
 			lines = append(lines, wrapAfterPrefix(sty.Warning.Render("· "), "root's session: not open. s opens it with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, 15 minutes at most); the deletion is made in it, as root", plain, f.w, "  ")...)
 		}
-		if len(st.Unread) > 0 {
-			lines = append(lines, wrapAfterPrefix(sty.Warning.Render("? "), "the watch: unknown, because "+st.Unread[0].Text(), plain, f.w, "  ")...)
+		if len(st.Watch.Unread) > 0 {
+			lines = append(lines, wrapAfterPrefix(sty.Warning.Render("? "), "the watch: unknown, because "+st.Watch.Unread[0].Text(), plain, f.w, "  ")...)
 		} else {
-			lines = append(lines, check(st.WatchPassed && len(st.Blockers()) == 0, "the watch ("+shortDur(st.WatchWindow)+") passed with nothing blocking"))
+			lines = append(lines, check(st.Watch.Passed && len(st.Watch.Blockers()) == 0, "the watch ("+shortDur(st.Watch.Window)+") passed with nothing blocking"))
 		}
 	}
-	for _, u := range st.Contained() {
+	for _, u := range st.Watch.Contained() {
 		lines = append(lines, wrapAfterPrefix(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
 	}
 	pending := false
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		pending = pending || n == "DeleteKey"
 	}
 	switch {
 	case pending:
 		lines = append(lines, f.spin+" Deleting the key…")
-	case st.LastError != nil:
-		lines = append(lines, errorLines(f, st.LastError)...)
+	case st.Effects.LastError != nil:
+		lines = append(lines, errorLines(f, st.Effects.LastError)...)
 	}
 	lines = append(lines, "", callsLabel(len(f.stepCalls.calls), st.Mode))
 	lines = append(lines, stepCallLines(f)...)
@@ -164,38 +164,38 @@ func keyIDChar(k tea.KeyPressMsg) bool {
 func keyInactiveLines(f frame) []string {
 	st, sty := f.st, f.sty
 	line := func(mark, text string) []string { return wrapAfterPrefix(mark, text, plain, f.w, "  ") }
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		if n == "ReadKeyStatus" {
 			return line(f.spin+" ", "the key's status: reading it again in IAM…")
 		}
 	}
-	for _, e := range st.Failed {
+	for _, e := range st.Effects.Failed {
 		if e.EffectName() == "ReadKeyStatus" {
 			why := "reading it again failed"
-			if st.LastError != nil && st.LastError.Effect == "ReadKeyStatus" {
-				why = redact(st.LastError.Message)
+			if st.Effects.LastError != nil && st.Effects.LastError.Effect == "ReadKeyStatus" {
+				why = redact(st.Effects.LastError.Message)
 			}
 			return line(sty.Warning.Render("? "), "the key's status: unknown, because "+why+" (r reads it again)")
 		}
 	}
 	read := ""
-	if !st.KeyReadAt.IsZero() {
-		read = " at " + stamp(st.KeyReadAt)
-		if st.KeyReadFrom != "" {
-			read = " (" + st.KeyReadFrom + ")"
+	if !st.Delete.KeyReadAt.IsZero() {
+		read = " at " + stamp(st.Delete.KeyReadAt)
+		if st.Delete.KeyReadFrom != "" {
+			read = " (" + st.Delete.KeyReadFrom + ")"
 		}
 	}
 	ok, bad := sty.OK.Render("✓ "), sty.Danger.Render("✗ ")
-	switch st.Key.Status {
+	switch st.Intake.Key.Status {
 	case runbook.KeyInactive:
 		if read != "" {
 			return line(ok, "IAM reads the key Inactive"+read)
 		}
-		return line(ok, "the key is Inactive since "+stamp(st.DeactivatedAt))
+		return line(ok, "the key is Inactive since "+stamp(st.Contain.DeactivatedAt))
 	case runbook.KeyGone:
 		return line(bad, "the key is already deleted in IAM"+read+": someone deleted it; confirm to record it")
 	}
-	return line(bad, "the key reads "+string(st.Key.Status)+" in IAM"+read+": someone turned it back on; roll back (R) and deactivate again")
+	return line(bad, "the key reads "+string(st.Intake.Key.Status)+" in IAM"+read+": someone turned it back on; roll back (R) and deactivate again")
 }
 
 // rereadOnResume reads the key again when a resumed incident opens on the
@@ -203,7 +203,7 @@ func keyInactiveLines(f frame) []string {
 // left pending runs with the other pending effects instead.
 func rereadOnResume(opts Options) []runbook.Effect {
 	st := opts.Engine.Machine().State()
-	if st.Step != runbook.StepDelete || st.Mode == runbook.ModeDryRun || slices.Contains(st.Pending, "ReadKeyStatus") {
+	if st.Step != runbook.StepDelete || st.Mode == runbook.ModeDryRun || slices.Contains(st.Effects.Pending, "ReadKeyStatus") {
 		return nil
 	}
 	effects, err := opts.Engine.Submit(runbook.RereadKey{})

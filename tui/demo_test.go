@@ -26,7 +26,7 @@ func TestDemoPlaysMovesAndNarratesThem(t *testing.T) {
 	h.wantStep(runbook.StepInvestigate)
 	h.wantScreen("▶ The model response is over")
 	for _, st := range asked {
-		if st == runbook.StepIdentify && !h.m.State().Identified {
+		if st == runbook.StepIdentify && !h.m.State().Intake.Identified {
 			t.Fatal("the demo moved before identification answered")
 		}
 	}

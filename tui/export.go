@@ -53,12 +53,12 @@ func (m *Model) exportAfter(ev runbook.Event) tea.Cmd {
 	}
 	st := m.State()
 	var p runbook.Proposal
-	for _, q := range st.Proposals {
+	for _, q := range st.Propose.Proposals {
 		if q.CallerID == d.CallerID {
 			p = q
 		}
 	}
-	export, dir, account := m.opts.Export, filepath.Dir(m.logPath()), st.Key.Account
+	export, dir, account := m.opts.Export, filepath.Dir(m.logPath()), st.Intake.Key.Account
 	if m.opts.LogPath == "" {
 		dir = "."
 	}

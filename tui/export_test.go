@@ -30,7 +30,7 @@ func TestExportDecision(t *testing.T) {
 	h.toProposed()
 	h.press("x")
 
-	p := h.m.State().Proposals[0]
+	p := h.m.State().Propose.Proposals[0]
 	if p.Decision != runbook.DecisionExported {
 		t.Fatalf("decision = %q, want export", p.Decision)
 	}

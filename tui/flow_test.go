@@ -135,8 +135,8 @@ func TestProgramWholeTrainingRun(t *testing.T) {
 	p.press("q")
 
 	m := p.final()
-	if st := m.State(); st.Step != runbook.StepClosed || st.Key.Status != runbook.KeyGone {
-		t.Errorf("final step %s, key %s; want closed, deleted", st.Step, st.Key.Status)
+	if st := m.State(); st.Step != runbook.StepClosed || st.Intake.Key.Status != runbook.KeyGone {
+		t.Errorf("final step %s, key %s; want closed, deleted", st.Step, st.Intake.Key.Status)
 	}
 	f, err := os.Open(p.path)
 	if err != nil {
@@ -189,8 +189,8 @@ func TestProgramRollBackFromWatch(t *testing.T) {
 
 	m := p.final()
 	st := m.State()
-	if st.Step != runbook.StepPropose || st.Rollbacks != 1 || st.Key.Status != runbook.KeyActive {
-		t.Errorf("after the roll-back: step %s, %d roll-backs, key %s; want propose, 1, Active", st.Step, st.Rollbacks, st.Key.Status)
+	if st.Step != runbook.StepPropose || st.Contain.Rollbacks != 1 || st.Intake.Key.Status != runbook.KeyActive {
+		t.Errorf("after the roll-back: step %s, %d roll-backs, key %s; want propose, 1, Active", st.Step, st.Contain.Rollbacks, st.Intake.Key.Status)
 	}
 	if msg := m.ExitMessage(); !strings.Contains(msg, "keyrunbook resume "+p.path) {
 		t.Errorf("exit message %q does not say how to resume", msg)

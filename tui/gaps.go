@@ -21,7 +21,7 @@ func gapLines(f frame, inv *runbook.Investigation) []string {
 	if len(gaps) == 0 {
 		return nil
 	}
-	if o := f.st.GapOverride; o != nil {
+	if o := f.st.Investigate.GapOverride; o != nil {
 		return wrapParagraph(f.sty.Warning, fmt.Sprintf("! incomplete, overridden: %q", o.Reason), f.w, "  ")
 	}
 	lines := wrapParagraph(f.sty.Danger, fmt.Sprintf("✗ Investigation incomplete (%d gap(s)): decisions are blocked until what failed is read again (r) or you go on with a reason (o).", len(gaps)), f.w, "  ")

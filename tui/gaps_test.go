@@ -50,7 +50,7 @@ func TestIncompleteInvestigationOverride(t *testing.T) {
 	h.typeText("LookupEvents denied; acting on the alert")
 	h.press("enter")
 	h.wantStep(runbook.StepPropose)
-	o := h.m.State().GapOverride
+	o := h.m.State().Investigate.GapOverride
 	if o == nil || o.Reason != "LookupEvents denied; acting on the alert" || len(o.Missing) == 0 {
 		t.Fatalf("override = %+v", o)
 	}

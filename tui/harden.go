@@ -28,7 +28,7 @@ var hardenKeyMap = struct {
 }
 
 func (v *hardenView) clamp(st runbook.State) {
-	v.first = max(0, min(v.first, len(st.Checklist)-1))
+	v.first = max(0, min(v.first, len(st.Harden.Checklist)-1))
 }
 
 func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
@@ -40,14 +40,14 @@ func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 	case key.Matches(k, hardenKeyMap.FollowUp):
 		// keyrunbook cannot see a secret rotated or a snapshot unshared:
 		// the responder's word is journaled instead.
-		for _, it := range f.st.Checklist {
+		for _, it := range f.st.Harden.Checklist {
 			if strings.HasPrefix(it.ID, "follow-up-") && !it.OK {
 				return intent{event: runbook.ConfirmFollowUp{ID: it.ID, Note: "done by hand"}}
 			}
 		}
 		return intent{note: "no follow-up is open"}
 	case key.Matches(k, hardenKeyMap.PageDown):
-		v.first = min(v.first+3, max(len(f.st.Checklist)-1, 0))
+		v.first = min(v.first+3, max(len(f.st.Harden.Checklist)-1, 0))
 		return intent{}
 	case key.Matches(k, hardenKeyMap.PageUp):
 		v.first = max(v.first-3, 0)
@@ -64,31 +64,31 @@ func (v hardenView) keys(f frame) []key.Binding {
 func (v hardenView) view(f frame, c cleanupList) string {
 	st, sty := f.st, f.sty
 	pass := 0
-	for _, it := range st.Checklist {
+	for _, it := range st.Harden.Checklist {
 		if it.OK {
 			pass++
 		}
 	}
 	head := sty.Heading.Render("Harden")
-	if st.Checklist != nil {
-		head += sty.Muted.Render(fmt.Sprintf(" · %d of %d checks pass", pass, len(st.Checklist)))
+	if st.Harden.Checklist != nil {
+		head += sty.Muted.Render(fmt.Sprintf(" · %d of %d checks pass", pass, len(st.Harden.Checklist)))
 	}
 	lines := []string{head}
 	checking := false
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		checking = checking || n == "CheckHardening"
 	}
 	switch {
 	case checking:
 		lines = append(lines, f.spin+" Reading the account's checklist (credential report, account summary, trails)…")
-	case st.LastError != nil:
-		lines = append(lines, errorLines(f, st.LastError)...)
+	case st.Effects.LastError != nil:
+		lines = append(lines, errorLines(f, st.Effects.LastError)...)
 	}
 	// The clean-up list keeps its share at the bottom; the checklist scrolls.
 	cleanRows := min(len(blastRadius(st))+1, 5)
 	room := max(f.h-len(lines)-cleanRows-3, 2)
 	var items []string
-	for _, it := range st.Checklist[min(v.first, len(st.Checklist)):] {
+	for _, it := range st.Harden.Checklist[min(v.first, len(st.Harden.Checklist)):] {
 		mark := sty.OK.Render("✓ ")
 		if !it.OK {
 			mark = sty.Danger.Render("✗ ")
@@ -99,7 +99,7 @@ func (v hardenView) view(f frame, c cleanupList) string {
 		}
 	}
 	if len(items) > room {
-		items = append(items[:room-1], sty.Muted.Render(fmt.Sprintf("  … more below (pgdn) · %d checks in all", len(st.Checklist))))
+		items = append(items[:room-1], sty.Muted.Render(fmt.Sprintf("  … more below (pgdn) · %d checks in all", len(st.Harden.Checklist))))
 	}
 	lines = append(lines, items...)
 	lines = append(lines, "")

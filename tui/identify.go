@@ -18,14 +18,14 @@ var identifyKeyMap = struct {
 }
 
 func identifyKeys(f frame) []key.Binding {
-	if !f.st.Identified {
+	if !f.st.Intake.Identified {
 		return nil
 	}
 	return []key.Binding{identifyKeyMap.Sweep}
 }
 
 func identifyUpdate(k tea.KeyPressMsg, f frame) intent {
-	if key.Matches(k, identifyKeyMap.Sweep) && f.st.Identified {
+	if key.Matches(k, identifyKeyMap.Sweep) && f.st.Intake.Identified {
 		return intent{event: runbook.BeginInvestigation{From: f.now.Add(-f.sweepWindow), To: f.now}}
 	}
 	return intent{}
@@ -35,26 +35,26 @@ func identifyUpdate(k tea.KeyPressMsg, f frame) intent {
 func identifyView(f frame) string {
 	st, sty := f.st, f.sty
 	lines := []string{sty.Heading.Render("Identify")}
-	if !st.Identified {
-		if st.LastError != nil {
-			return strings.Join(append(lines, errorLines(f, st.LastError)...), "\n")
+	if !st.Intake.Identified {
+		if st.Effects.LastError != nil {
+			return strings.Join(append(lines, errorLines(f, st.Effects.LastError)...), "\n")
 		}
 		return strings.Join(append(lines,
 			f.spin+" Finding the key's account, owner and status…",
 			sty.Muted.Render("  sts GetCallerIdentity · sts GetAccessKeyInfo · iam ListAccessKeys · iam GetAccessKeyLastUsed"),
 		), "\n")
 	}
-	k := st.Key
+	k := st.Intake.Key
 	owner := k.Owner()
 	if k.UserARN != "" {
 		owner += " (" + k.UserARN + ")"
 	}
 	lines = append(lines, wrapKeyValue(f, "Owner", owner)...)
 	acct := k.Account
-	if k.Account == st.Caller.Account {
+	if k.Account == st.Intake.Caller.Account {
 		acct += sty.OK.Render(" ✓ your credentials' account")
 	} else {
-		acct += sty.Danger.Render(" ✗ not your account (" + st.Caller.Account + "): nothing can be changed")
+		acct += sty.Danger.Render(" ✗ not your account (" + st.Intake.Caller.Account + "): nothing can be changed")
 	}
 	lines = append(lines, wrapKeyValue(f, "Account", acct)...)
 	lines = append(lines, wrapKeyValue(f, "Status", statusWord(sty, k.Status, st.Mode == runbook.ModeDryRun))...)

@@ -35,7 +35,7 @@ func TestIntakeTakesTheExposureTime(t *testing.T) {
 			if tt.screen != "" {
 				h.wantScreen(tt.screen)
 			}
-			if got := h.m.State().ExposedAt; !got.Equal(tt.want) {
+			if got := h.m.State().Intake.ExposedAt; !got.Equal(tt.want) {
 				t.Errorf("exposed at %s, want %s", got, tt.want)
 			}
 		})
@@ -55,7 +55,7 @@ func TestUndecidedCallerIsDecidedWithL(t *testing.T) {
 		t.Fatal("no caller selected")
 	}
 	h.press("l")
-	got, _ := h.m.State().Investigation.Caller(c.ID)
+	got, _ := h.m.State().Investigate.Investigation.Caller(c.ID)
 	if got.Undecided != "" || got.Label != runbook.LabelLegitimate {
 		t.Fatalf("after l: label %s, undecided %q", got.Label, got.Undecided)
 	}
@@ -77,8 +77,8 @@ func TestFollowUpConfirmedWithF(t *testing.T) {
 	h.press("?")
 	h.press("F")
 	st := h.m.State()
-	if len(st.FollowUpsDone) != 1 || st.FollowUpsDone[0].Technique != "secret-read" {
-		t.Fatalf("follow-ups done %+v", st.FollowUpsDone)
+	if len(st.Harden.FollowUpsDone) != 1 || st.Harden.FollowUpsDone[0].Technique != "secret-read" {
+		t.Fatalf("follow-ups done %+v", st.Harden.FollowUpsDone)
 	}
 	h.wantScreen("done, says the responder")
 	h.press("F")

@@ -118,10 +118,10 @@ func (v investigateView) columns(w int) []table.Column {
 
 // sync rebuilds the rows when the investigation changed.
 func (v *investigateView) sync(st runbook.State) {
-	if st.Investigation == v.inv || st.Sweeping {
+	if st.Investigate.Investigation == v.inv || st.Investigate.Sweeping {
 		return
 	}
-	v.inv = st.Investigation
+	v.inv = st.Investigate.Investigation
 	v.setRows()
 }
 
@@ -250,7 +250,7 @@ func nextLabel(l runbook.Label) runbook.Label {
 }
 
 func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
-	if f.st.Sweeping || v.inv == nil {
+	if f.st.Investigate.Sweeping || v.inv == nil {
 		return intent{}
 	}
 	switch {
@@ -287,7 +287,7 @@ func (v *investigateView) update(k tea.KeyPressMsg, f frame) intent {
 }
 
 func (v investigateView) keys(f frame) []key.Binding {
-	if f.st.Sweeping || v.inv == nil {
+	if f.st.Investigate.Sweeping || v.inv == nil {
 		return nil
 	}
 	if len(v.inv.Gaps()) > 0 {
@@ -298,13 +298,13 @@ func (v investigateView) keys(f frame) []key.Binding {
 
 func (v investigateView) view(f frame) string {
 	st, sty := f.st, f.sty
-	if st.Sweeping || st.Investigation == nil {
-		if st.LastError != nil && !st.Sweeping {
-			return strings.Join(append([]string{sty.Heading.Render("Investigate")}, errorLines(f, st.LastError)...), "\n")
+	if st.Investigate.Sweeping || st.Investigate.Investigation == nil {
+		if st.Effects.LastError != nil && !st.Investigate.Sweeping {
+			return strings.Join(append([]string{sty.Heading.Render("Investigate")}, errorLines(f, st.Effects.LastError)...), "\n")
 		}
 		return sweepView(f, v.bar)
 	}
-	inv := st.Investigation
+	inv := st.Investigate.Investigation
 	ind := indicatorCounts(inv)
 	suspicious := 0
 	for _, c := range inv.Callers {
@@ -378,7 +378,7 @@ func (v investigateView) detail(f frame) []string {
 	if !ok {
 		return nil
 	}
-	sty, inv, w := f.sty, f.st.Investigation, f.w
+	sty, inv, w := f.sty, f.st.Investigate.Investigation, f.w
 	title := sty.Title.Render(c.ID) + " · " + string(c.Kind)
 	if c.Resource != "" {
 		title += " · " + c.Resource

@@ -82,10 +82,10 @@ func (m Model) header(w int) string {
 		banner = sty.BannerLive.Render("LIVE · changes are real")
 	}
 	who := sty.Muted.Render("account not identified yet")
-	if st.Identified {
-		who = "account " + st.Caller.Account + " · " + shortARN(st.Caller.ARN, st.Caller.Account)
-		if st.Key.Account != "" && st.Key.Account != st.Caller.Account {
-			who = sty.Danger.Render("! key is in account "+st.Key.Account) + " · you: " + st.Caller.Account + " " + shortARN(st.Caller.ARN, st.Caller.Account)
+	if st.Intake.Identified {
+		who = "account " + st.Intake.Caller.Account + " · " + shortARN(st.Intake.Caller.ARN, st.Intake.Caller.Account)
+		if st.Intake.Key.Account != "" && st.Intake.Key.Account != st.Intake.Caller.Account {
+			who = sty.Danger.Render("! key is in account "+st.Intake.Key.Account) + " · you: " + st.Intake.Caller.Account + " " + shortARN(st.Intake.Caller.ARN, st.Intake.Caller.Account)
 		}
 	}
 	line1 := banner + " " + who
@@ -93,8 +93,8 @@ func (m Model) header(w int) string {
 	keyPart := sty.Muted.Render("key: none yet")
 	if st.KeyID != "" {
 		keyPart = "key " + sty.Title.Render(st.KeyID)
-		if st.Identified {
-			keyPart += " · " + st.Key.Owner() + " · " + statusWord(sty, st.Key.Status, st.Mode == runbook.ModeDryRun)
+		if st.Intake.Identified {
+			keyPart += " · " + st.Intake.Key.Owner() + " · " + statusWord(sty, st.Intake.Key.Status, st.Mode == runbook.ModeDryRun)
 		}
 	}
 	// What must be seen comes first; the rest is added while it fits, so
@@ -173,7 +173,7 @@ func (m Model) stepList(h int) string {
 			mark, style = "✗", sty.Danger
 		case st.Step == runbook.StepAborted && i > idx:
 			mark, style = "–", sty.Muted
-		case i < idx && s == runbook.StepReplace && !anyApplied(st.Proposals):
+		case i < idx && s == runbook.StepReplace && !anyApplied(st.Propose.Proposals):
 			mark, style = "–", sty.Muted
 		case i < idx:
 			mark, style = "✓", sty.OK
@@ -183,8 +183,8 @@ func (m Model) stepList(h int) string {
 			mark, style = "·", sty.Muted
 		}
 		lines = append(lines, style.Render(mark+" "+s.Title()))
-		if s == runbook.StepWatch && (st.Step == runbook.StepReactivate || st.Rollbacks > 0) {
-			label := fmt.Sprintf("  ↺ rollback ×%d", st.Rollbacks)
+		if s == runbook.StepWatch && (st.Step == runbook.StepReactivate || st.Contain.Rollbacks > 0) {
+			label := fmt.Sprintf("  ↺ rollback ×%d", st.Contain.Rollbacks)
 			if st.Step == runbook.StepReactivate {
 				label = " ↺ rolling back"
 			}

@@ -28,14 +28,14 @@ func revokeKeys(f frame) []key.Binding {
 // revokeUpdate turns S into RevokeSessions; the machine refuses it with a
 // reason where it does not apply, and the confirmation shows the calls.
 func revokeUpdate(k tea.KeyPressMsg, f frame) (intent, bool) {
-	if !key.Matches(k, revokeKey) || f.st.Investigation == nil || len(f.st.Investigation.Minted) == 0 {
+	if !key.Matches(k, revokeKey) || f.st.Investigate.Investigation == nil || len(f.st.Investigate.Investigation.Minted) == 0 {
 		return intent{}, false
 	}
 	return intent{event: runbook.RevokeSessions{}}, true
 }
 
 func pendingEffect(st runbook.State, name string) bool {
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		if n == name {
 			return true
 		}
@@ -45,7 +45,7 @@ func pendingEffect(st runbook.State, name string) bool {
 
 // mintedSummary is the investigate view's line on minted credentials.
 func mintedSummary(f frame) []string {
-	inv := f.st.Investigation
+	inv := f.st.Investigate.Investigation
 	if inv == nil || len(inv.Minted) == 0 {
 		return nil
 	}
@@ -64,7 +64,7 @@ func mintedSummary(f frame) []string {
 // work, then what the revocation does, did, or cannot do.
 func mintedLines(f frame) []string {
 	st, sty := f.st, f.sty
-	if st.Investigation == nil || len(st.Investigation.Minted) == 0 {
+	if st.Investigate.Investigation == nil || len(st.Investigate.Investigation.Minted) == 0 {
 		return nil
 	}
 	lines := []string{sty.Title.Render("Minted credentials") + sty.Muted.Render(" · deactivating the key does not end them")}
@@ -74,13 +74,13 @@ func mintedLines(f frame) []string {
 	switch {
 	case pendingEffect(st, "RevokeOlderSessions"):
 		lines = append(lines, f.spin+" Revoking: denying every session issued before now…")
-	case st.Revocation != nil:
+	case st.Contain.Revocation != nil:
 		mark := sty.OK.Render("  ✓ ")
-		if st.Revocation.DryRun {
+		if st.Contain.Revocation.DryRun {
 			mark = sty.Warning.Render("  DRY-RUN ")
 		}
 		lines = append(lines, wrapAfterPrefix(mark, fmt.Sprintf("sessions issued before %s denied on %s (S again moves the cut-off to now)",
-			clock(st.Revocation.At), targetNames(st.Revocation.Targets)), plain, f.w, "    ")...)
+			clock(st.Contain.Revocation.At), targetNames(st.Contain.Revocation.Targets)), plain, f.w, "    ")...)
 	case len(plan.Targets) > 0:
 		lines = append(lines, wrapParagraph(sty.Warning, "S revokes them: "+runbook.RevocationPolicyName+" on "+targetNames(plan.Targets)+
 			" denies every session issued before now, legitimate ones too.", f.w, "  ")...)
@@ -88,8 +88,8 @@ func mintedLines(f frame) []string {
 	for _, e := range plan.Elsewhere {
 		lines = append(lines, wrapParagraph(sty.Warning, "! "+e, f.w, "  ")...)
 	}
-	for _, m := range st.Investigation.Minted {
-		lines = append(lines, wrapAfterPrefix("  "+m.KeyID+" ", mintedDetail(m, f.now, st.Revocation), plain, f.w, "    ")...)
+	for _, m := range st.Investigate.Investigation.Minted {
+		lines = append(lines, wrapAfterPrefix("  "+m.KeyID+" ", mintedDetail(m, f.now, st.Contain.Revocation), plain, f.w, "    ")...)
 	}
 	return lines
 }
@@ -148,7 +148,7 @@ func watchLagLines(f frame) []string {
 // coverageLines are the investigation's blind spots, for the investigate
 // view's coverage pane.
 func coverageLines(f frame, room int) []string {
-	inv := f.st.Investigation
+	inv := f.st.Investigate.Investigation
 	if inv == nil || room <= 0 {
 		return nil
 	}

@@ -248,5 +248,5 @@ func (m Model) tick() tea.Cmd {
 
 // waiting reports whether something is in flight, which shows a spinner.
 func (m Model) waiting() bool {
-	return len(m.inflight) > 0 || len(m.State().Pending) > 0 || m.confirm.planning > 0
+	return len(m.inflight) > 0 || len(m.State().Effects.Pending) > 0 || m.confirm.planning > 0
 }

@@ -165,7 +165,7 @@ func (m *Model) planStep() tea.Cmd {
 		return nil
 	}
 	k := planKey(e)
-	if m.State().RootAccess != nil {
+	if m.State().Contain.RootAccess != nil {
 		// Root's session opened since: a root key's calls read now, where
 		// the read before the sign-in could not.
 		k += "+root-session"

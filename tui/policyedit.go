@@ -83,7 +83,7 @@ func (m Model) onPolicyEdited(msg policyEditedMsg) (tea.Model, tea.Cmd) {
 		policy = buf.String()
 	}
 	var current runbook.Proposal
-	for _, p := range m.State().Proposals {
+	for _, p := range m.State().Propose.Proposals {
 		if p.CallerID == msg.proposal.CallerID {
 			current = p
 		}

@@ -39,7 +39,7 @@ func TestProgramEditsPolicyInEditor(t *testing.T) {
 	p.waitFor("Leave this incident?")
 	p.press("y")
 	want := `"Action":["ssm:GetParameters"]`
-	if got := p.final().State().Proposals[0].Policy; !strings.Contains(got, want) {
+	if got := p.final().State().Propose.Proposals[0].Policy; !strings.Contains(got, want) {
 		t.Errorf("policy after editing:\n%s\nwant it to hold %s", got, want)
 	}
 }
@@ -62,7 +62,7 @@ func TestEditedPolicyGoesThroughTheMachine(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, runbook.ModeLive)
 			h.toProposed()
-			before := h.m.State().Proposals[0]
+			before := h.m.State().Propose.Proposals[0]
 			path := filepath.Join(t.TempDir(), "policy.json")
 			if err := os.WriteFile(path, []byte(tt.edited), 0o600); err != nil {
 				t.Fatal(err)
@@ -73,7 +73,7 @@ func TestEditedPolicyGoesThroughTheMachine(t *testing.T) {
 			if want == "" {
 				want = before.Policy
 			}
-			if got := h.m.State().Proposals[0].Policy; got != want {
+			if got := h.m.State().Propose.Proposals[0].Policy; got != want {
 				t.Errorf("policy = %s, want %s", got, want)
 			}
 			if _, err := os.Stat(path); !os.IsNotExist(err) {

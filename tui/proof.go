@@ -115,10 +115,10 @@ func overridePrompt(st runbook.State, p runbook.Proposal) *promptSpec {
 // switchKind is the edit that moves a proposal to the next way of serving
 // its caller (runbook.SwitchKind), or nil when there is none.
 func switchKind(st runbook.State, p runbook.Proposal) runbook.Event {
-	if p.Applied || st.Investigation == nil {
+	if p.Applied || st.Investigate.Investigation == nil {
 		return nil
 	}
-	c, _ := st.Investigation.Caller(p.CallerID)
+	c, _ := st.Investigate.Investigation.Caller(p.CallerID)
 	next, ok := runbook.SwitchKind(p, c)
 	if !ok {
 		return nil

@@ -46,7 +46,7 @@ func TestProposeSwitchesKindAndSaysWhatIsExportOnly(t *testing.T) {
 	h.wantScreen("c-ci                 roles-anywhere", "export only: IAM Roles Anywhere needs your certificate")
 	h.press("a")
 	h.wantScreen("keyrunbook cannot create")
-	if p := h.m.State().Proposals[1]; p.Kind != runbook.ReplaceRolesAnywhere || p.Decision != runbook.DecisionUndecided {
+	if p := h.m.State().Propose.Proposals[1]; p.Kind != runbook.ReplaceRolesAnywhere || p.Decision != runbook.DecisionUndecided {
 		t.Fatalf("after switch and apply: %+v", p)
 	}
 	h.press("s")

@@ -75,12 +75,12 @@ func (v *proposeView) setSize(w, h int) {
 }
 
 func (v *proposeView) sync(st runbook.State) {
-	if v.sel >= len(st.Proposals) {
-		v.sel = max(len(st.Proposals)-1, 0)
+	if v.sel >= len(st.Propose.Proposals) {
+		v.sel = max(len(st.Propose.Proposals)-1, 0)
 	}
 	policy := ""
-	if v.sel < len(st.Proposals) {
-		p := st.Proposals[v.sel]
+	if v.sel < len(st.Propose.Proposals) {
+		p := st.Propose.Proposals[v.sel]
 		policy = prettyPolicy(p.Policy)
 		if e := v.exports[p.CallerID]; v.cli && e.current(p) {
 			policy = e.text
@@ -124,7 +124,7 @@ func prettyPolicy(doc string) string {
 }
 
 func (v *proposeView) update(k tea.KeyPressMsg, f frame) intent {
-	ps := f.st.Proposals
+	ps := f.st.Propose.Proposals
 	var p runbook.Proposal
 	if v.sel < len(ps) {
 		p = ps[v.sel]
@@ -221,7 +221,7 @@ func targetHelp(k runbook.ReplacementKind) string {
 }
 
 func (v proposeView) keys(f frame) []key.Binding {
-	if len(f.st.Proposals) == 0 {
+	if len(f.st.Propose.Proposals) == 0 {
 		return []key.Binding{v.km.Create}
 	}
 	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.Retarget,
@@ -249,7 +249,7 @@ func (v *proposeView) fit(f frame) {
 
 func (v proposeView) view(f frame) string {
 	lines := v.head(f)
-	if len(f.st.Proposals) == 0 {
+	if len(f.st.Propose.Proposals) == 0 {
 		return strings.Join(lines, "\n")
 	}
 	v.fit(f)
@@ -260,7 +260,7 @@ func (v proposeView) view(f frame) string {
 // details, and the policy's title rule.
 func (v proposeView) head(f frame) []string {
 	st, sty := f.st, f.sty
-	ps := st.Proposals
+	ps := st.Propose.Proposals
 	decided := 0
 	for _, p := range ps {
 		if p.Decision != runbook.DecisionUndecided {
@@ -268,11 +268,11 @@ func (v proposeView) head(f frame) []string {
 		}
 	}
 	lines := []string{sty.Heading.Render("Propose") + sty.Muted.Render(fmt.Sprintf(" · a replacement per legitimate caller · %d of %d decided", decided, len(ps)))}
-	for _, l := range st.Lessons {
+	for _, l := range st.Contain.Lessons {
 		lines = append(lines, wrapParagraph(sty.Warning, "↺ rolled back: "+l, f.w, "  ")...)
 	}
 	pending := false
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		pending = pending || n == "ProposeReplacements"
 	}
 	if pending {

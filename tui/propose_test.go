@@ -20,7 +20,7 @@ func TestProposeShowsThePolicyDespiteWarnings(t *testing.T) {
 		strings.Repeat("An IAM user with its own access key is still a long-lived key. ", 3),
 		"the last warning",
 	}
-	st := runbook.State{Step: runbook.StepPropose, Proposals: []runbook.Proposal{p}}
+	st := runbook.State{Step: runbook.StepPropose, Propose: runbook.ProposeState{Proposals: []runbook.Proposal{p}}}
 	v := newProposeView()
 	w, h := 62, 19 // the body of an 80×24 screen
 	v.setSize(w, h)

@@ -89,7 +89,7 @@ func applying(inflight map[int]runbook.Effect, callerID string) (creating, check
 func (v replaceView) view(f frame) string {
 	st, sty := f.st, f.sty
 	lines := []string{sty.Heading.Render("Replace") + sty.Muted.Render(" · create each replacement, then check its caller moved")}
-	for _, p := range st.Proposals {
+	for _, p := range st.Propose.Proposals {
 		creating, checking := applying(f.inflight, p.CallerID)
 		lines = append(lines, clip(sty.Title.Render(p.CallerID)+" · "+string(p.Kind)+" "+p.Name, f.w))
 		var state string
@@ -128,7 +128,7 @@ func (v replaceView) view(f frame) string {
 			lines = append(lines, wrapAfterPrefix("  ", "new key's secret: "+path+" (mode 0600): install it, then delete the file", sty.Warning, f.w, "  ")...)
 		}
 	}
-	if len(st.Proposals) == 0 {
+	if len(st.Propose.Proposals) == 0 {
 		lines = append(lines, "No replacement to create.")
 	}
 	if st.Mode == runbook.ModeDryRun {
@@ -159,10 +159,10 @@ func (v replaceView) view(f frame) string {
 // nextRunLines say when a scheduled caller that has not moved yet runs
 // next: before then a move check cannot see it.
 func nextRunLines(f frame, p runbook.Proposal, checking bool) []string {
-	if !p.Applied || p.Moved || f.st.Investigation == nil {
+	if !p.Applied || p.Moved || f.st.Investigate.Investigation == nil {
 		return nil
 	}
-	c, ok := f.st.Investigation.Caller(p.CallerID)
+	c, ok := f.st.Investigate.Investigation.Caller(p.CallerID)
 	if !ok {
 		return nil
 	}

@@ -99,10 +99,10 @@ func rootSignInPrompt(rs *RootSignInInfo, ph phone) *promptSpec {
 func rootSignInLines(f frame, ph phone) []string {
 	st, sty := f.st, f.sty
 	lines := []string{sty.Heading.Render("Sign in as root") + sty.Muted.Render(" · root's key is changed as root")}
-	if st.LastError != nil && st.LastError.Effect == "ObtainRootCredentials" {
-		lines = append(lines, errorLines(f, st.LastError)...)
+	if st.Effects.LastError != nil && st.Effects.LastError.Effect == "ObtainRootCredentials" {
+		lines = append(lines, errorLines(f, st.Effects.LastError)...)
 	}
-	lines = append(lines, wrapParagraph(plain, "Account "+st.Key.Account+" is standalone (no organization can act for its root), so you sign in to the console as its root user, as a responder would:", f.w, "")...)
+	lines = append(lines, wrapParagraph(plain, "Account "+st.Intake.Key.Account+" is standalone (no organization can act for its root), so you sign in to the console as its root user, as a responder would:", f.w, "")...)
 	rs := rootInfo(f)
 	email, device := "(the root user's email address)", ""
 	if rs != nil {
@@ -129,7 +129,7 @@ func rootSignInLines(f frame, ph phone) []string {
 
 // rootSessionLine says whose session a root key's change is made with.
 func rootSessionLine(f frame) []string {
-	a := f.st.RootAccess
+	a := f.st.Contain.RootAccess
 	if a == nil {
 		return nil
 	}

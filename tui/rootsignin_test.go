@@ -51,7 +51,7 @@ func TestRootSignInScreen(t *testing.T) {
 	h.typeText("000000")
 	h.press("enter")
 	h.wantScreen("authentication information is incorrect")
-	if h.m.State().RootAccess != nil || h.step() != runbook.StepDeactivate {
+	if h.m.State().Contain.RootAccess != nil || h.step() != runbook.StepDeactivate {
 		t.Fatal("a wrong code gave a root session")
 	}
 	h.press("enter")
@@ -151,8 +151,8 @@ func TestProgramRootSignIn(t *testing.T) {
 	p.press("y")
 
 	st := p.final().State()
-	if st.RootAccess == nil || st.RootAccess.Actor != runbook.RootARN(testAccount) || st.Key.Status != runbook.KeyInactive {
-		t.Fatalf("root access %+v, key %s; want root's session and the key inactive", st.RootAccess, st.Key.Status)
+	if st.Contain.RootAccess == nil || st.Contain.RootAccess.Actor != runbook.RootARN(testAccount) || st.Intake.Key.Status != runbook.KeyInactive {
+		t.Fatalf("root access %+v, key %s; want root's session and the key inactive", st.Contain.RootAccess, st.Intake.Key.Status)
 	}
 }
 
@@ -175,8 +175,8 @@ func TestMemberRootKeyDeletedInAnAssumeRootSession(t *testing.T) {
 	if !strings.Contains(strings.Join(h.x.effectsRun(), ","), "ObtainRootCredentials") {
 		t.Fatalf("s did not open root's session: effects %v", h.x.effectsRun())
 	}
-	if st := h.m.State(); st.RootAccess == nil || st.RootAccess.Method != runbook.RootAssume {
-		t.Fatalf("root access after s: %+v, want an AssumeRoot session", st.RootAccess)
+	if st := h.m.State(); st.Contain.RootAccess == nil || st.Contain.RootAccess.Method != runbook.RootAssume {
+		t.Fatalf("root access after s: %+v, want an AssumeRoot session", st.Contain.RootAccess)
 	}
 	if strings.Contains(h.screen(), "root's session: not open") {
 		t.Fatalf("the screen still says root's session is not open:\n%s", h.screen())

@@ -99,7 +99,7 @@ func wantsSecret(st runbook.State, ev runbook.ReplacementApplied) bool {
 	if st.Mode != runbook.ModeLive || ev.DryRun {
 		return false
 	}
-	for _, p := range st.Proposals {
+	for _, p := range st.Propose.Proposals {
 		if p.CallerID == ev.CallerID {
 			return p.Kind == runbook.ReplaceIAMUser
 		}

@@ -22,7 +22,7 @@ func TestInvestigateSortsAndRelabels(t *testing.T) {
 	h.press("k")                     // c-ci, above it by events
 	h.wantScreen("c-ci · off-aws")
 	h.press("l")
-	inv := h.m.State().Investigation
+	inv := h.m.State().Investigate.Investigation
 	if c, _ := inv.Caller("c-ci"); c.Label != runbook.LabelSuspicious {
 		t.Errorf("c-ci label = %s after l, want suspicious", c.Label)
 	}
@@ -120,7 +120,7 @@ func TestProposeEditsNameAndTarget(t *testing.T) {
 	h.press("ctrl+u")
 	h.typeText("report-builder-v2")
 	h.press("enter")
-	p := h.m.State().Proposals[0]
+	p := h.m.State().Propose.Proposals[0]
 	if p.Name != "report-builder-exec-2" || p.Target != "report-builder-v2" {
 		t.Fatalf("proposal after edits: name %q, target %q", p.Name, p.Target)
 	}
@@ -129,7 +129,7 @@ func TestProposeEditsNameAndTarget(t *testing.T) {
 	h.typeText("bad name!")
 	h.press("enter")
 	h.wantScreen("may use only letters,")
-	if got := h.m.State().Proposals[0].Name; got != "report-builder-exec-2" {
+	if got := h.m.State().Propose.Proposals[0].Name; got != "report-builder-exec-2" {
 		t.Errorf("a refused edit changed the name to %q", got)
 	}
 }
@@ -159,7 +159,7 @@ func TestReplaceGoesBackToFixAProposal(t *testing.T) {
 	// Already applied replacements stay applied and are not created again.
 	h.press("enter")
 	h.wantStep(runbook.StepReplace)
-	for _, p := range h.m.State().Proposals {
+	for _, p := range h.m.State().Propose.Proposals {
 		if !p.Applied {
 			t.Errorf("proposal %s lost its applied state going back", p.CallerID)
 		}

@@ -42,7 +42,7 @@ func regionState(sty styles, r runbook.RegionSweep) string {
 // sweepView shows each region's progress while the sweep runs.
 func sweepView(f frame, bar progress.Model) string {
 	st, sty := f.st, f.sty
-	inv := st.Investigation
+	inv := st.Investigate.Investigation
 	lines := []string{sty.Heading.Render("Investigate") + sty.Muted.Render(" · sweeping CloudTrail")}
 	var regions []runbook.RegionSweep
 	if inv != nil {
@@ -92,7 +92,7 @@ func sweepView(f frame, bar progress.Model) string {
 
 // paceText is the sweep's speed and time left, once they can be told.
 func paceText(f frame) string {
-	inv := f.st.Investigation
+	inv := f.st.Investigate.Investigation
 	if inv == nil || f.sweepStarted.IsZero() {
 		return ""
 	}

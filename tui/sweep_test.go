@@ -21,7 +21,7 @@ func TestSweepBarReportsTheRealFraction(t *testing.T) {
 		{Region: "eu-west-1", State: runbook.RegionThrottled, Pages: 20, Events: 1000, Oldest: to.Add(-45 * 24 * time.Hour)},
 		{Region: "ap-south-1", State: runbook.RegionDone, Pages: 1, Events: 12},
 	}}
-	f := frame{st: runbook.State{Investigation: inv}, sty: newStyles(true, true), w: 80, h: 24,
+	f := frame{st: runbook.State{Investigate: runbook.InvestigateState{Investigation: inv}}, sty: newStyles(true, true), w: 80, h: 24,
 		now: to.Add(2 * time.Minute), sweepStarted: to}
 	screen := ansi.Strip(sweepView(f, newRegionBar()))
 	for _, want := range []string{

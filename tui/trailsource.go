@@ -69,10 +69,10 @@ func parseTrailSource(line string, st runbook.State) (runbook.AddTrailSource, er
 		if err != nil || n <= 0 {
 			return ev, fmt.Errorf("days=%s: write a whole number of days, such as days=365", d)
 		}
-		if st.Investigation == nil {
+		if st.Investigate.Investigation == nil {
 			return ev, errors.New("wait for the sweep: the days count back from its end")
 		}
-		ev.From = st.Investigation.To.Add(-time.Duration(n) * 24 * time.Hour)
+		ev.From = st.Investigate.Investigation.To.Add(-time.Duration(n) * 24 * time.Hour)
 	}
 	src, err := trailSource(head, opts)
 	if err != nil {
@@ -180,7 +180,7 @@ func (c trailConfirm) view(f frame) string {
 	sty, src := f.sty, c.event.Source
 	inner := max(f.w-4, 16)
 	from, to := c.event.From, c.event.To
-	if inv := f.st.Investigation; inv != nil {
+	if inv := f.st.Investigate.Investigation; inv != nil {
 		if from.IsZero() {
 			from = inv.From
 		}
@@ -249,7 +249,7 @@ func codeLines(text string, w int) []string {
 
 // trailScanning reports whether a trail source is being read.
 func trailScanning(st runbook.State) bool {
-	for _, n := range st.Pending {
+	for _, n := range st.Effects.Pending {
 		if n == "ScanTrailSource" {
 			return true
 		}
@@ -260,7 +260,7 @@ func trailScanning(st runbook.State) bool {
 // trailLines are the investigate view's lines about trail sources: the
 // running scan's progress, else what the last source added.
 func trailLines(f frame, scan runbook.TrailScanStats) []string {
-	sty, inv := f.sty, f.st.Investigation
+	sty, inv := f.sty, f.st.Investigate.Investigation
 	if trailScanning(f.st) {
 		s := fmt.Sprintf("reading the trail · %s · %s · %d records · %d of the key's",
 			filesRead(scan), humanBytes(scan.Bytes), scan.Records, scan.Matched)

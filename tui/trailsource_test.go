@@ -136,7 +136,7 @@ func TestTrailSourceFlow(t *testing.T) {
 			if got := scan.Source.Query != nil; got != tt.query {
 				t.Errorf("the source carries a query: %v, want %v", got, tt.query)
 			}
-			inv := h.m.State().Investigation
+			inv := h.m.State().Investigate.Investigation
 			if tt.days > 0 {
 				if want := inv.To.Add(-time.Duration(tt.days) * 24 * time.Hour); !scan.From.Equal(want) {
 					t.Errorf("read from %s, want %s", scan.From, want)
@@ -184,7 +184,7 @@ func TestTrailSourceRefused(t *testing.T) {
 			if strings.Contains(h.screen(), "Add a trail source") {
 				t.Fatal("esc left the prompt open")
 			}
-			if slices.Contains(h.x.effectsRun(), "ScanTrailSource") || len(h.m.State().Pending) > 0 {
+			if slices.Contains(h.x.effectsRun(), "ScanTrailSource") || len(h.m.State().Effects.Pending) > 0 {
 				t.Fatalf("a refused source was submitted: ran %v", h.x.effectsRun())
 			}
 			log, err := os.ReadFile(h.path)

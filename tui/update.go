@@ -171,7 +171,7 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func abortPrompt(st runbook.State) *promptSpec {
-	status := string(st.Key.Status)
+	status := string(st.Intake.Key.Status)
 	if status == "" {
 		status = "as it is"
 	}
@@ -312,7 +312,7 @@ func (m Model) submit(ev runbook.Event) (tea.Model, tea.Cmd) {
 	if _, ok := ev.(runbook.Abort); ok {
 		m.abortedAt = before
 	}
-	if _, ok := ev.(runbook.ApplyProposals); ok && len(effects) == 0 && !anyApplied(m.State().Proposals) {
+	if _, ok := ev.(runbook.ApplyProposals); ok && len(effects) == 0 && !anyApplied(m.State().Propose.Proposals) {
 		// Nothing created, now or before: an empty Replace step would only
 		// ask for another enter. Going on is journaled as
 		// the responder's own step, and refused there if anything is open.

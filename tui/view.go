@@ -130,7 +130,7 @@ func (m Model) statusLine(w int) string {
 			names = append(names, describeEffect(m.inflight[id].EffectName()))
 		}
 		if len(names) == 0 {
-			for _, n := range st.Pending {
+			for _, n := range st.Effects.Pending {
 				names = append(names, describeEffect(n))
 			}
 		}
@@ -140,12 +140,12 @@ func (m Model) statusLine(w int) string {
 		}
 		return clip(m.sty.Current.Render(m.spin.View())+" "+text+"…", w)
 	}
-	if st.LastError != nil {
+	if st.Effects.LastError != nil {
 		next := " · r retry · A abort"
-		if len(st.Failed) == 0 {
+		if len(st.Effects.Failed) == 0 {
 			next = " · A abort" // nothing to retry: a refused MFA code is typed anew
 		}
-		return clip(m.sty.Danger.Render("✗ "+describeEffect(st.LastError.Effect)+" failed")+m.sty.Muted.Render(next), w)
+		return clip(m.sty.Danger.Render("✗ "+describeEffect(st.Effects.LastError.Effect)+" failed")+m.sty.Muted.Render(next), w)
 	}
 	if n := len(m.calls); n > 0 {
 		c := m.calls[n-1]
@@ -228,7 +228,7 @@ func (m Model) liveKeys() globalKeys {
 	st := m.State()
 	k := m.keys
 	final := st.Step.Final()
-	k.Retry.SetEnabled(len(st.Failed) > 0)
+	k.Retry.SetEnabled(len(st.Effects.Failed) > 0)
 	k.Hint.SetEnabled(m.opts.Training != nil && !final)
 	k.Leave.SetEnabled(final)
 	k.Abort.SetEnabled(!final)

@@ -64,19 +64,19 @@ func watchView(f frame, c cleanupList) string {
 			f.spin + " Reactivating the key, then back to Propose to fix the replacement…",
 		}, "\n") + "\n" + strings.Join(stepCallLines(f), "\n")
 	}
-	watched := st.WatchWindow - st.WatchRemaining()
-	title := fmt.Sprintf(" · %s of %s watched · %s left", shortDur(watched), shortDur(st.WatchWindow), shortDur(st.WatchRemaining()))
+	watched := st.Watch.Window - st.Watch.Remaining()
+	title := fmt.Sprintf(" · %s of %s watched · %s left", shortDur(watched), shortDur(st.Watch.Window), shortDur(st.Watch.Remaining()))
 	lines := []string{sty.Heading.Render("Watch") + sty.Muted.Render(title)}
 	frac := 0.0
-	if st.WatchWindow > 0 {
-		frac = float64(watched) / float64(st.WatchWindow)
+	if st.Watch.Window > 0 {
+		frac = float64(watched) / float64(st.Watch.Window)
 	}
 	bar := newRegionBar()
 	bar.SetWidth(max(f.w-2, 10))
 	lines = append(lines, bar.ViewAs(frac))
-	reading := "deactivated " + clock(st.DeactivatedAt) + " · no reading yet"
-	if !st.WatchLast.IsZero() && st.WatchLast != st.WatchStart {
-		reading = "last reading " + clock(st.WatchLast)
+	reading := "deactivated " + clock(st.Contain.DeactivatedAt) + " · no reading yet"
+	if !st.Watch.Last.IsZero() && st.Watch.Last != st.Watch.Start {
+		reading = "last reading " + clock(st.Watch.Last)
 	}
 	if !f.lastPoll.IsZero() {
 		// Time since the reading on the run's clock, which shows the watch
@@ -89,27 +89,27 @@ func watchView(f frame, c cleanupList) string {
 		reading += " · " + f.training.ClockSpeed
 	}
 	switch {
-	case st.LastError != nil:
-		lines = append(lines, errorLines(f, st.LastError)...)
-	case st.WatchEnded:
+	case st.Effects.LastError != nil:
+		lines = append(lines, errorLines(f, st.Effects.LastError)...)
+	case st.Watch.Ended:
 		lines = append(lines, sty.Warning.Render("The window has passed; the watch stopped. ")+sty.Muted.Render(reading))
 	default:
 		lines = append(lines, f.spin+" "+sty.Muted.Render(reading))
 	}
 	if st.Mode == runbook.ModeDryRun {
-		lines = append(lines, wrapParagraph(sty.Warning, "DRY-RUN: the key was not turned off, so there is nothing to watch: this is a rehearsal of the "+shortDur(st.WatchWindow)+" a live run watches.", f.w, "")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "DRY-RUN: the key was not turned off, so there is nothing to watch: this is a rehearsal of the "+shortDur(st.Watch.Window)+" a live run watches.", f.w, "")...)
 	}
 
 	lines = append(lines, sty.Title.Render("Signals"))
 	lines = append(lines, useLines(f)...)
-	denied := make([]string, len(st.Denied))
-	for i, d := range st.Denied {
+	denied := make([]string, len(st.Watch.Denied))
+	for i, d := range st.Watch.Denied {
 		denied[i] = d.Principal + " denied " + d.Action
 	}
-	lines = append(lines, readSignal(f, "replacements denied", "replacements denied", len(st.Denied) == 0, strings.Join(denied, "; "))...)
-	lines = append(lines, readSignal(f, "alarms in ALARM", "alarms", len(st.Alarms) == 0, strings.Join(st.Alarms, ", "))...)
-	if f.training != nil || len(st.Unhealthy) > 0 {
-		lines = append(lines, signal(f, "workloads unhealthy", len(st.Unhealthy) == 0, strings.Join(st.Unhealthy, ", "))...)
+	lines = append(lines, readSignal(f, "replacements denied", "replacements denied", len(st.Watch.Denied) == 0, strings.Join(denied, "; "))...)
+	lines = append(lines, readSignal(f, "alarms in ALARM", "alarms", len(st.Watch.Alarms) == 0, strings.Join(st.Watch.Alarms, ", "))...)
+	if f.training != nil || len(st.Watch.Unhealthy) > 0 {
+		lines = append(lines, signal(f, "workloads unhealthy", len(st.Watch.Unhealthy) == 0, strings.Join(st.Watch.Unhealthy, ", "))...)
 	}
 	lines = append(lines, watchAdvice(f)...)
 	lines = append(lines, mintedLines(f)...)
@@ -132,14 +132,14 @@ func useLines(f frame) []string {
 		// is no answer now (the error above says what is missing).
 		return signal(f, "use of the leaked key", false, "")
 	}
-	if len(st.Uses) == 0 {
-		return signal(f, "use of the leaked key", st.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation, caller not named", st.KeyUses))
+	if len(st.Watch.Uses) == 0 {
+		return signal(f, "use of the leaked key", st.Watch.KeyUses == 0, fmt.Sprintf("%d event(s) since deactivation, caller not named", st.Watch.KeyUses))
 	}
-	lines := []string{sty.Danger.Render("  ✗ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d event(s) since deactivation", st.KeyUses)}
-	if len(st.Contained()) == len(st.Uses) {
-		lines[0] = sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d failed, none of yours", st.KeyUses)
+	lines := []string{sty.Danger.Render("  ✗ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d event(s) since deactivation", st.Watch.KeyUses)}
+	if len(st.Watch.Contained()) == len(st.Watch.Uses) {
+		lines[0] = sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", "use of the leaked key") + fmt.Sprintf("%d failed, none of yours", st.Watch.KeyUses)
 	}
-	for _, u := range st.Uses {
+	for _, u := range st.Watch.Uses {
 		mark, style := "    ✗ ", sty.Danger
 		if u.Contained() {
 			mark, style = "    · ", sty.OK
@@ -154,7 +154,7 @@ func useLines(f frame) []string {
 // unread one shows as unknown with its reason, never as "none".
 func readSignal(f frame, name, signalName string, quiet bool, detail string) []string {
 	var unread []string
-	for _, u := range f.st.Unread {
+	for _, u := range f.st.Watch.Unread {
 		if u.Signal == signalName {
 			unread = append(unread, u.Text())
 		}
@@ -177,18 +177,18 @@ func watchAdvice(f frame) []string {
 	switch {
 	case pollFailed(st):
 		return nil // the error says what to do; nothing is known to advise on
-	case st.WatchEnded:
+	case st.Watch.Ended:
 		lines := wrapParagraph(sty.Danger, "The window passed, but the key cannot be deleted yet. What blocks it, and what to do:", f.w, "")
-		for _, b := range st.Blockers() {
+		for _, b := range st.Watch.Blockers() {
 			lines = append(lines, wrapAfterPrefix(sty.Danger.Render("  • "), b.What, plain, f.w, "    ")...)
 			lines = append(lines, wrapAfterPrefix("    → ", b.Do, sty.Muted, f.w, "      ")...)
 		}
 		return lines
-	case st.Impact():
+	case st.Watch.Impact():
 		return wrapParagraph(sty.Danger, "Something you run is affected: R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")
-	case len(st.Unread) > 0:
+	case len(st.Watch.Unread) > 0:
 		return wrapParagraph(sty.Warning, "Some signals are unknown: the window cannot pass until they are read. Grant what is missing, then w restarts the watch.", f.w, "")
-	case len(st.Contained()) > 0:
+	case len(st.Watch.Contained()) > 0:
 		return wrapParagraph(sty.OK, "Only the attacker uses the key, and fails: containment works. Keep the key off; do not roll back.", f.w, "")
 	}
 	if lag := watchLagLines(f); lag != nil {
@@ -200,7 +200,7 @@ func watchAdvice(f frame) []string {
 // pollFailed reports whether the last reading failed: every signal is then
 // unknown, whatever the reading before it said.
 func pollFailed(st runbook.State) bool {
-	return st.LastError != nil && st.LastError.Effect == "PollWatch"
+	return st.Effects.LastError != nil && st.Effects.LastError.Effect == "PollWatch"
 }
 
 // signal renders one watch signal: ✓ when quiet, ✗ and the detail when not,

@@ -3,6 +3,8 @@ package sim_test
 import (
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 )
 
@@ -59,6 +61,26 @@ func BenchmarkLookupPage(b *testing.B) {
 	in := byAttr("AccessKeyId", e.sim.LeakedKeyID())
 	for b.Loop() {
 		if _, err := ct.LookupEvents(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCallerIdentity measures the request path alone: one signed
+// GetCallerIdentity (awsQuery) through the real STS client, whose
+// operation does next to nothing, so decoding, authenticating, recording
+// and answering are what is timed.
+func BenchmarkCallerIdentity(b *testing.B) {
+	e := &env{sim: newSim(b, busyScenario)}
+	url, stop, err := e.sim.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	e.url = url
+	st := e.responder("eu-west-1").sts
+	for b.Loop() {
+		if _, err := st.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,15 +11,20 @@
 // is deactivated starts failing where the trainee can see it.
 //
 // It serves twelve services, each declared in the file named after it
-// with its protocols and operations table (iam.go, sts.go, ec2.go,
-// cloudtrail.go, cloudwatch.go, athena.go, ecs.go, org.go for
-// Organizations, lambda.go, guardduty.go, securityhub.go, s3.go); the
-// constructor assembles them (newCatalog in operations.go), and Operations
-// lists them all. A request's wire protocol is chosen from the request
-// itself (wire.go), each protocol written by its codec behind one interface
-// (wire_codec.go: awsQuery, ec2Query, awsJson1_0/1_1; wire_rest.go:
-// restJson1, restXml; wire_cbor.go: rpcv2Cbor). The SigV4 credential scope
-// names the service, region and key, and the signature is checked with
-// the SDK's signer against the key's secret (sigv4.go); the key must exist
-// and be active.
+// with its protocols and operations table: iam (iam.go), sts (sts.go), ec2
+// (ec2.go), cloudtrail (cloudtrail.go), cloudwatch (cloudwatch.go), athena
+// (athena.go), ecs (ecs.go), organizations (org.go), lambda (lambda.go),
+// guardduty (guardduty.go), securityhub (securityhub.go) and s3 (s3.go).
+// The constructor assembles them (newCatalog in operations.go), Operations
+// lists them all, and TestDocListsEveryService keeps this list whole.
+//
+// Every request takes one path (ServeHTTP, handler.go): its wire protocol
+// is chosen from the request itself (wire.go) and picks its codec, one per
+// protocol behind one interface (wire_codec.go; wire_query.go: awsQuery,
+// ec2Query; wire_json.go: awsJson1_0/1_1; wire_rest.go: restJson1,
+// restXml; wire_cbor.go: rpcv2Cbor). The SigV4 credential scope names the
+// service, region and key, and the signature is checked with the SDK's
+// signer against the key's secret (sigv4.go); the codec decodes the
+// operation and its input; the key must exist and be active; the
+// operation runs (exec.go) and the codec writes its reply or error.
 package sim

@@ -1,12 +1,9 @@
 package sim
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -36,9 +33,18 @@ func parseScope(r *http.Request) (credentialScope, bool) {
 
 const maxBody = 1 << 20
 
-// ServeHTTP answers one AWS API request in the protocol it speaks (wireOf)
-// for the service its signature names, after checking the signature. It
-// never panics: a failure inside an operation answers InternalFailure.
+// errInternal answers a request whose operation panicked.
+func errInternal() *apiError {
+	return &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError}
+}
+
+// ServeHTTP answers one AWS API request, every protocol by the same path:
+// the request's wire protocol (wireOf) picks its codec; the signature is
+// checked; the codec decodes which operation the request calls and its
+// input (codec.decode); the caller is authenticated and the operation run
+// (serve, or serveS3 for S3's data calls); the codec writes the reply or
+// the error, and the request is logged (answer). It never panics: a
+// failure inside an operation answers InternalFailure.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scope, signed := parseScope(r)
 	if fm := s.memberSim(scope.keyID); signed && fm != nil {
@@ -50,84 +56,62 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		service = s.services.guessService(r)
 	}
 	wire := wireOf(r, service, s.services.wires(service))
+	cd := codecOf(wire)
+	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
+	m := replyMeta{requestID: s.requestIDLocked()}
+	defer func() {
+		if p := recover(); p != nil {
+			s.answer(w, cd, &rec, m, nil, errInternal())
+		}
+	}()
+	out, e := s.handle(w, r, cd, wire, scope, signed, &rec, &m)
+	s.answer(w, cd, &rec, m, out, e)
+}
+
+// handle reads, authenticates and runs one request, filling in what its
+// log record and reply say of it as it learns them.
+func (s *Sim) handle(w http.ResponseWriter, r *http.Request, cd codec, wire string, scope credentialScope, signed bool, rec *RequestRecord, m *replyMeta) (any, *apiError) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	r.Body = io.NopCloser(bytes.NewReader(body)) // for the REST, CBOR and S3 routes
 	if err != nil {
-		s.refuse(w, r, body, wire, service, scope, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
-		return
+		rec.Action = actionOf(r, body)
+		return nil, errInvalid(rec.Service, "The request body is unreadable or larger than 1 MiB.")
 	}
 	if signed {
 		if e := s.checkSignature(r, body, scope); e != nil {
-			s.refuse(w, r, body, wire, service, scope, e)
-			return
+			rec.Action = actionOf(r, body) // refused before any codec has read the request
+			return nil, e
 		}
 	}
+	req, e := cd.decode(r, body, s.services, rec.Service)
+	rec.Service, rec.Action, rec.Mutating, m.status = req.service, req.action, req.mutating, req.status
 	switch {
-	case wire == wireS3 && signed:
-		s.serveS3(w, r, scope) // s3.go
-		return
-	case wire == wireCBOR:
-		// Smithy RPC v2 CBOR routes by path: wire_cbor.go.
-		if !s.serveRPCv2(w, r, scope, signed) {
-			s.refuse(w, r, body, wire, service, scope, errUnknownAction(wire, actionOf(r, body)))
-		}
-		return
-	case wire == wireREST:
-		// REST protocols route by method and path: wire_rest.go's route table.
-		if !s.serveREST(w, r, service, scope, signed) {
-			s.refuse(w, r, body, wire, service, scope, errUnknownService(wire, service))
-		}
-		return
+	case e != nil:
+		return nil, e
+	case !signed:
+		return nil, cd.unsigned()
+	case req.unknown != nil:
+		return nil, req.unknown
+	case req.regional && !s.regionEnabled(scope.region):
+		return nil, errAuth(req.service)
+	case req.service == "cloudtrail" && req.action == "LookupEvents" && !s.lookupAllowed(scope.region):
+		return nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest}
 	}
-	s.serveRPC(w, r, body, wire, service, scope, signed)
+	c := &call{service: req.service, action: req.action, region: scope.region, params: req.params, body: body,
+		requestID: m.requestID, wire: wire}
+	var out any
+	if wire == wireS3 {
+		out, e = s.serveS3(c, req.op, scope.keyID) // S3's data calls authenticate alone (s3.go)
+	} else {
+		out, e = s.serve(c, req.op, scope.keyID, clientIP(r), r.UserAgent())
+	}
+	rec.At = c.at
+	return out, e
 }
 
-// serveRPC answers the protocols that name their operation in the request
-// (query's Action, JSON's X-Amz-Target) from the operations table.
-func (s *Sim) serveRPC(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, signed bool) {
-	reqID := s.requestIDLocked()
-	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
-	defer func() {
-		if p := recover(); p != nil {
-			s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, &apiError{code: "InternalFailure",
-				message: "The simulated account failed to process the request.", status: http.StatusInternalServerError})
-		}
-	}()
-	action, params, perr := requestAction(wire, r, body)
-	rec.Action = action
-	if perr != nil {
-		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, perr)
-		return
-	}
-	if !s.services.speaks(service, wire) {
-		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errUnknownService(wire, service))
-		return
-	}
-	o, known := s.services.op(service, action)
-	rec.Mutating = known && !o.readOnly || !known && !s.services.readOnly(service, action, nil)
-	switch {
-	case !signed:
-		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errMissingAuth(wire))
-		return
-	case !known:
-		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errUnknownAction(wire, action))
-		return
-	}
-	if (service == "ec2" || service == "cloudtrail") && !s.regionEnabled(scope.region) {
-		s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, errAuth(service))
-		return
-	}
-	if service == "cloudtrail" && action == "LookupEvents" {
-		if l := s.limiter(scope.region); l != nil && !l.Allow() {
-			s.answer(w, wire, &rec, replyMeta{requestID: reqID}, nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest})
-			return
-		}
-	}
-	c := &call{service: service, action: action, region: scope.region, params: params, body: body,
-		requestID: reqID, wire: wire}
-	out, e := s.serve(c, o, scope.keyID, clientIP(r), r.UserAgent())
-	rec.At = c.at
-	s.answer(w, wire, &rec, replyMeta{requestID: reqID}, out, e)
+// lookupAllowed takes a token from the region's LookupEvents quota.
+func (s *Sim) lookupAllowed(region string) bool {
+	l := s.limiter(region)
+	return l == nil || l.Allow()
 }
 
 // serve authenticates and runs c under the lock.
@@ -195,51 +179,4 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// requestAction extracts the action and parameters of a request.
-func requestAction(wire string, r *http.Request, body []byte) (string, url.Values, *apiError) {
-	if isJSONWire(wire) {
-		target := r.Header.Get("X-Amz-Target")
-		return target[strings.LastIndexByte(target, '.')+1:], nil, nil
-	}
-	params := r.URL.Query()
-	params.Del("X-Amz-Credential")
-	if len(body) > 0 {
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			return "", nil, &apiError{code: "MalformedQueryString", message: "The request body is not a valid form-encoded query.", status: http.StatusBadRequest}
-		}
-		for k, v := range form {
-			params[k] = v
-		}
-	}
-	return params.Get("Action"), params, nil
-}
-
-func errMissingAuth(wire string) *apiError {
-	if wire != wireQuery && wire != wireEC2 {
-		return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token", status: http.StatusBadRequest}
-	}
-	return &apiError{code: "MissingAuthenticationToken", message: "Request is missing Authentication Token", status: http.StatusForbidden}
-}
-
-func errUnknownAction(wire, action string) *apiError {
-	if wire != wireQuery && wire != wireEC2 {
-		return &apiError{code: "UnknownOperationException", message: "Unknown operation " + action, status: http.StatusBadRequest}
-	}
-	if action == "" {
-		return &apiError{code: "MissingAction", message: "Missing Action", status: http.StatusBadRequest}
-	}
-	return &apiError{code: "InvalidAction", message: "The action " + action + " is not valid for this web service.", status: http.StatusBadRequest}
-}
-
-// errUnknownService answers a service the sim does not serve, or does not
-// serve over the request's protocol.
-func errUnknownService(wire, service string) *apiError {
-	msg := fmt.Sprintf("The simulated account does not serve the %q service over %s.", service, wire)
-	if wire == wireQuery || wire == wireEC2 {
-		return &apiError{code: "InvalidAction", status: http.StatusBadRequest, message: msg}
-	}
-	return &apiError{code: "UnknownOperationException", status: http.StatusNotFound, message: msg}
 }

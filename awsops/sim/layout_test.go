@@ -60,6 +60,21 @@ func TestCatalogDeclaresEachServiceOnce(t *testing.T) {
 	}
 }
 
+// The package documentation names every service the sim serves, with the
+// file that declares it.
+func TestDocListsEveryService(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(strings.ReplaceAll(string(doc), "//", "")), " ")
+	for _, svc := range apis() {
+		if !strings.Contains(text, " "+svc.name+" (") {
+			t.Errorf("doc.go does not list the service %q as \"%s (FILE.go)\"", svc.name, svc.name)
+		}
+	}
+}
+
 // What a scenario needs is declared in its file, so a team's own scenario
 // can declare it too: no Go outside tests names an embedded scenario (as
 // the data-event schedules once did, keyed by scenario name).

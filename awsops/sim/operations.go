@@ -81,6 +81,10 @@ type service struct {
 	// queryCompatible services answer JSON and CBOR errors with their
 	// query code in X-Amzn-Query-Error (the awsQueryCompatible trait).
 	queryCompatible bool
+	// regional services' query and JSON requests are refused (errAuth) in
+	// a region the account has not enabled; every request over REST and
+	// CBOR is (request.regional).
+	regional bool
 }
 
 // catalog is every service the sim serves, by name. The constructor

@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -13,8 +14,8 @@ import (
 // trail does not record (a trail logs S3 data events only when asked to).
 // The account's other buckets (those its workloads' data events name) are
 // listed and located too, but hold no objects the sim models; any other
-// bucket is NoSuchBucket. ServeHTTP hands every request signed for "s3"
-// to serveS3.
+// bucket is NoSuchBucket. Every request signed for "s3" speaks restXml,
+// whose codec names its operation (restXMLCodec.decode); serveS3 runs it.
 
 const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -58,36 +59,40 @@ func s3Action(method, bucket, key string, q map[string][]string) string {
 
 func s3Has(q map[string][]string, k string) bool { _, ok := q[k]; return ok }
 
-// serveS3 answers an S3 request, path-style.
-func (s *Sim) serveS3(w http.ResponseWriter, r *http.Request, scope credentialScope) {
-	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	reqID := s.requestIDLocked()
-	action := s3Action(r.Method, bucket, key, r.URL.Query())
-	rec := RequestRecord{Service: "s3", Action: action, Region: scope.region, AccessKeyID: scope.keyID}
+// s3Op is the operation of an S3 request, bound to its bucket, key and
+// query; for one the sim does not serve (action ""), an operation that
+// answers NotImplemented.
+func s3Op(action, bucket, key string, q url.Values) op {
 	if action == "" {
-		rec.Action, rec.Mutating = r.Method+" "+r.URL.Path, r.Method != http.MethodGet && r.Method != http.MethodHead
+		return op{fn: func(*Sim, *call) (any, *apiError) {
+			return nil, &apiError{code: "NotImplemented", message: "A header or query you provided implies functionality that is not implemented: the simulated account serves " + strings.Join(s3Operations, ", ") + ".", status: http.StatusNotImplemented}
+		}}
 	}
-	out, e := s.s3Call(r, scope, &rec, action, bucket, key)
-	s.answer(w, wireS3, &rec, replyMeta{requestID: reqID}, out, e)
+	return op{readOnly: true, fn: func(s *Sim, c *call) (any, *apiError) { return s.s3Call(c, bucket, key, q) }}
 }
 
-// s3Call authenticates, authorizes and answers one S3 call. A bucket the
-// account does not hold is NoSuchBucket whoever asks, as S3's bucket names
-// are global and the sim models no other account's.
-func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord, action, bucket, key string) (any, *apiError) {
+// serveS3 authenticates an S3 call and runs it. S3's data calls are
+// authenticated by the key alone (an unknown or inactive key is
+// InvalidAccessKeyId) and recorded in no management trail, so they do not
+// go through serve.
+func (s *Sim) serveS3(c *call, o op, keyID string) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec.At = s.now
-	k, p, e, known := s.callerOf(scope.keyID, "s3")
+	c.at = s.now
+	k, p, e, known := s.callerOf(keyID, "s3")
 	if !known || e != nil {
 		return nil, &apiError{code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records.", status: http.StatusForbidden}
 	}
-	if action == "" {
-		return nil, &apiError{code: "NotImplemented", message: "A header or query you provided implies functionality that is not implemented: the simulated account serves " + strings.Join(s3Operations, ", ") + ".", status: http.StatusNotImplemented}
-	}
-	c := &call{service: "s3", action: action, region: scope.region, who: p, key: k, at: s.now}
+	c.key, c.who = k, p
+	return o.fn(s, c)
+}
+
+// s3Call authorizes and answers one S3 call, under the lock. A bucket the
+// account does not hold is NoSuchBucket whoever asks, as S3's bucket names
+// are global and the sim models no other account's.
+func (s *Sim) s3Call(c *call, bucket, key string, q url.Values) (any, *apiError) {
 	b, exists := s.bucketOf(bucket)
-	if action != "ListBuckets" && !exists {
+	if c.action != "ListBuckets" && !exists {
 		return nil, &apiError{code: "NoSuchBucket", message: "The specified bucket does not exist", bucket: bucket, resource: "/" + bucket, status: http.StatusNotFound}
 	}
 	resource := "*"
@@ -101,8 +106,7 @@ func (s *Sim) s3Call(r *http.Request, scope credentialScope, rec *RequestRecord,
 		return nil, &apiError{code: "AccessDenied", message: ae.message, resource: "/" + bucket + "/" + key, status: http.StatusForbidden}
 	}
 	s.touchKey(c)
-	q := r.URL.Query()
-	switch action {
+	switch c.action {
 	case "ListBuckets":
 		return s.listBuckets(), nil
 	case "GetBucketLocation":

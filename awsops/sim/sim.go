@@ -246,9 +246,10 @@ func (s *Sim) Advance(d time.Duration) {
 	s.advanceMembers(d)
 }
 
-// Follow advances the simulated clock with the wall clock, speed simulated
-// seconds per real second, until ctx ends: what a standalone server wants.
-func (s *Sim) Follow(ctx context.Context, speed float64) {
+// FollowWallClock advances the simulated clock with the wall clock, speed
+// simulated seconds per real second, until ctx ends: what a standalone
+// server wants.
+func (s *Sim) FollowWallClock(ctx context.Context, speed float64) {
 	if speed <= 0 {
 		return
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -81,31 +80,4 @@ func (c catalog) guessService(r *http.Request) string {
 		}
 	}
 	return "iam"
-}
-
-// actionOf names a request's operation for the request log, before any
-// service has parsed it: its X-Amz-Target, Action parameter or path.
-func actionOf(r *http.Request, body []byte) string {
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		return t[strings.LastIndexByte(t, '.')+1:]
-	}
-	if _, op, ok := rpcPath(r.URL.Path); ok {
-		return op
-	}
-	if a := r.URL.Query().Get("Action"); a != "" {
-		return a
-	}
-	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
-		return form.Get("Action")
-	}
-	return r.Method + " " + r.URL.Path
-}
-
-// refuse answers a request that goes no further than its signature or
-// body (a wrong secret, a body over the limit), in its protocol.
-func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, body []byte, wire, service string, scope credentialScope, e *apiError) {
-	reqID := s.requestIDLocked()
-	codecOf(wire).fail(w, s.services.replyMeta(service, "", reqID), e)
-	s.logRequest(RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID,
-		Action: actionOf(r, body), ErrorCode: e.code, Status: e.status})
 }

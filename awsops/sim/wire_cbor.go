@@ -3,7 +3,6 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,63 +36,42 @@ func rpcPath(p string) (service, operation string, ok bool) {
 	return parts[1], parts[3], true
 }
 
-// serveRPCv2 answers a Smithy RPC v2 CBOR request and reports true; it
-// reports false, writing nothing, for a request of another protocol.
-// Operations run as every other does (s.serve: authentication, the policy
-// check, CloudTrail).
-func (s *Sim) serveRPCv2(w http.ResponseWriter, r *http.Request, scope credentialScope, signed bool) bool {
-	shape, action, isRPC := rpcPath(r.URL.Path)
-	if !isRPC || r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
-		return false
-	}
-	service, known := s.services.byRPCShape(shape)
-	if !known {
-		service = shape
-	}
-	reqID := s.requestIDLocked()
-	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID, Action: action}
-	reply := func(out any, e *apiError) {
-		s.answer(w, wireCBOR, &rec, replyMeta{requestID: reqID}, out, e)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			reply(nil, &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError})
-		}
-	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		reply(nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
-		return true
-	}
-	o, implemented := s.services.op(service, action)
-	rec.Mutating = implemented && !o.readOnly || !implemented && !s.services.readOnly(service, action, nil)
-	if _, e := decodeRPCInput(body); e != nil {
-		reply(nil, e)
-		return true
-	}
-	switch {
-	case !known || !implemented || r.Method != http.MethodPost:
-		reply(nil, &apiError{code: "UnknownOperationException", status: http.StatusNotFound,
-			message: fmt.Sprintf("The simulated account does not serve %s %s.", shape, action)})
-		return true
-	case !signed:
-		reply(nil, errMissingAuth(protoQuery))
-		return true
-	case !s.regionEnabled(scope.region):
-		reply(nil, errAuth(service))
-		return true
-	}
-	c := &call{service: service, action: action, region: scope.region, params: url.Values{}, body: body, requestID: reqID, wire: wireCBOR}
-	out, e := s.serve(c, o, scope.keyID, clientIP(r), r.UserAgent())
-	rec.At = c.at
-	reply(out, e)
-	return true
-}
-
 // cborCodec is Smithy RPC v2 CBOR (CloudWatch): the result as a CBOR
 // map, errors with __type, and the query code in X-Amzn-Query-Error, as
 // CloudWatch is awsQueryCompatible.
 type cborCodec struct{}
+
+// decode reads the service and operation from the path; the service shape
+// names the service, whatever the signature says. The members stay in the
+// body, which the operation decodes (inputOf); a body that is not a CBOR
+// map is refused here, before the operation is looked up.
+func (cborCodec) decode(r *http.Request, body []byte, cat catalog, signedFor string) (request, *apiError) {
+	shape, action, isRPC := rpcPath(r.URL.Path)
+	if !isRPC {
+		action := actionOf(r, body)
+		return request{service: signedFor, action: action}, errUnknownAction(wireCBOR, action)
+	}
+	service, known := cat.byRPCShape(shape)
+	if !known {
+		service = shape
+	}
+	o, implemented := cat.op(service, action)
+	// Every service the sim serves over CBOR is regional.
+	req := request{service: service, action: action, op: o, params: url.Values{}, regional: true,
+		mutating: implemented && !o.readOnly || !implemented && !cat.readOnly(service, action, nil)}
+	if _, e := decodeRPCInput(body); e != nil {
+		return req, e
+	}
+	if !known || !implemented || r.Method != http.MethodPost {
+		return req, &apiError{code: "UnknownOperationException", status: http.StatusNotFound,
+			message: fmt.Sprintf("The simulated account does not serve %s %s.", shape, action)}
+	}
+	return req, nil
+}
+
+func (cborCodec) unsigned() *apiError {
+	return &apiError{code: "MissingAuthenticationTokenException", message: "Missing Authentication Token", status: http.StatusBadRequest}
+}
 
 func (cborCodec) result(w http.ResponseWriter, m replyMeta, out any) {
 	v, ok := out.(cbor.Value)

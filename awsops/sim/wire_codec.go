@@ -1,32 +1,111 @@
 package sim
 
 import (
-	"encoding/json"
-	"encoding/xml"
-	"maps"
-	"math"
+	"fmt"
 	"net/http"
-	"slices"
-	"strconv"
-	"time"
-
-	"github.com/aws/smithy-go/encoding/cbor"
+	"net/url"
+	"strings"
 )
 
-// codec writes one wire protocol's replies and errors, as the protocol's
-// specification (smithy.io, "AWS protocols") lays them out and the SDK's
-// deserializers read them. Every path that answers a request (serveRPC,
-// serveREST, serveRPCv2, serveS3, refuse) writes through codecOf(wire).
+// codec is one wire protocol, as its specification (smithy.io, "AWS
+// protocols") lays out requests, replies and errors and the SDK's
+// serializers and deserializers read them: awsQuery and ec2Query
+// (wire_query.go), awsJson1_0 and awsJson1_1 (wire_json.go), restJson1
+// and restXml (wire_rest.go), rpcv2Cbor (wire_cbor.go). ServeHTTP
+// (handler.go) answers every request through the codec of its wire:
+// decode, then the same authentication and dispatch for all, then result
+// or fail.
 //
 // An operation served over several protocols (CloudWatch) builds its reply
 // once, as a cbor.Value, and each codec renders it: CBOR as it is, JSON
 // with timestamps as epoch seconds, query XML with lists as <member>
 // elements and ISO 8601 times.
 type codec interface {
+	// decode reads which operation of which service a request calls
+	// (service is the one its signature names) and its input, from the
+	// catalog. Its error is answered before the signature's presence is
+	// looked at; the request it returns says what the log records even
+	// then.
+	decode(r *http.Request, body []byte, cat catalog, service string) (request, *apiError)
+	// unsigned is the protocol's error for a request without a signature.
+	unsigned() *apiError
 	// result writes out, the operation's result (nil for none).
 	result(w http.ResponseWriter, m replyMeta, out any)
 	// fail writes e.
 	fail(w http.ResponseWriter, m replyMeta, e *apiError)
+}
+
+// request is an API request as its codec decoded it, in the same shape
+// for every protocol.
+type request struct {
+	service, action string // as the request log and CloudTrail name them
+	op              op
+	// params are the query string's and a form body's parameters, and a
+	// REST path's labels; the JSON and CBOR members stay in the body
+	// (inputOf).
+	params url.Values
+	// status is the success status (a REST route's); zero is 200.
+	status   int
+	mutating bool // for the request log
+	// regional requests are refused (errAuth) in a region the account has
+	// not enabled.
+	regional bool
+	// unknown is the error for an operation the sim does not serve, when
+	// the protocol looks the operation up only after the signature (query,
+	// JSON); nil when op is the operation.
+	unknown *apiError
+}
+
+// decodeRPC looks up the operation a query or JSON request names.
+func (c catalog) decodeRPC(wire string, req request) (request, *apiError) {
+	if !c.speaks(req.service, wire) {
+		return req, errUnknownService(wire, req.service)
+	}
+	o, known := c.op(req.service, req.action)
+	req.op, req.regional = o, c[req.service].regional
+	req.mutating = known && !o.readOnly || !known && !c.readOnly(req.service, req.action, nil)
+	if !known {
+		req.unknown = errUnknownAction(wire, req.action)
+	}
+	return req, nil
+}
+
+// actionOf names a request's operation for the request log, before any
+// codec has decoded it: its X-Amz-Target, Action parameter or path.
+func actionOf(r *http.Request, body []byte) string {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		return t[strings.LastIndexByte(t, '.')+1:]
+	}
+	if _, op, ok := rpcPath(r.URL.Path); ok {
+		return op
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+		return form.Get("Action")
+	}
+	return r.Method + " " + r.URL.Path
+}
+
+func errUnknownAction(wire, action string) *apiError {
+	if wire != wireQuery && wire != wireEC2 {
+		return &apiError{code: "UnknownOperationException", message: "Unknown operation " + action, status: http.StatusBadRequest}
+	}
+	if action == "" {
+		return &apiError{code: "MissingAction", message: "Missing Action", status: http.StatusBadRequest}
+	}
+	return &apiError{code: "InvalidAction", message: "The action " + action + " is not valid for this web service.", status: http.StatusBadRequest}
+}
+
+// errUnknownService answers a service the sim does not serve, or does not
+// serve over the request's protocol.
+func errUnknownService(wire, service string) *apiError {
+	msg := fmt.Sprintf("The simulated account does not serve the %q service over %s.", service, wire)
+	if wire == wireQuery || wire == wireEC2 {
+		return &apiError{code: "InvalidAction", status: http.StatusBadRequest, message: msg}
+	}
+	return &apiError{code: "UnknownOperationException", status: http.StatusNotFound, message: msg}
 }
 
 // replyMeta is what a reply says beside its body.
@@ -45,9 +124,9 @@ func codecOf(wire string) codec {
 	case wireEC2:
 		return ec2Codec{}
 	case wireJSON10:
-		return jsonCodec{contentType: "application/x-amz-json-1.0"}
+		return jsonCodec{wire: wireJSON10, contentType: "application/x-amz-json-1.0"}
 	case wireJSON11:
-		return jsonCodec{contentType: "application/x-amz-json-1.1"}
+		return jsonCodec{wire: wireJSON11, contentType: "application/x-amz-json-1.1"}
 	case wireREST:
 		return restJSONCodec{}
 	case wireS3:
@@ -58,17 +137,18 @@ func codecOf(wire string) codec {
 	return queryCodec{}
 }
 
-// answer writes the reply in the request's protocol and logs the request.
-func (s *Sim) answer(w http.ResponseWriter, wire string, rec *RequestRecord, m replyMeta, out any, e *apiError) {
+// answer writes the reply through the request's codec and logs the
+// request.
+func (s *Sim) answer(w http.ResponseWriter, cd codec, rec *RequestRecord, m replyMeta, out any, e *apiError) {
 	status := m.status
 	m = s.services.replyMeta(rec.Service, rec.Action, m.requestID)
 	m.status = status
 	if e != nil {
 		rec.ErrorCode, rec.Status = e.code, e.status
-		codecOf(wire).fail(w, m, e)
+		cd.fail(w, m, e)
 	} else {
 		rec.Status = orStatus(m.status)
-		codecOf(wire).result(w, m, out)
+		cd.result(w, m, out)
 	}
 	s.logRequest(*rec)
 }
@@ -86,245 +166,4 @@ func faultOf(e *apiError) string {
 		return "Receiver"
 	}
 	return "Sender"
-}
-
-// queryCodec is awsQuery (IAM, STS, CloudWatch): XML in <ActionResponse>,
-// the result in <ActionResult>, errors in <ErrorResponse>.
-type queryCodec struct{}
-
-func (queryCodec) result(w http.ResponseWriter, m replyMeta, out any) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", m.requestID)
-	h.Set("Content-Type", "text/xml")
-	if v, ok := out.(cbor.Value); ok {
-		out = cborXML{v}
-	}
-	enc := xml.NewEncoder(w)
-	start := xml.StartElement{Name: xml.Name{Local: m.action + "Response"},
-		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: m.xmlns}}}
-	_ = enc.EncodeToken(start)
-	if out != nil {
-		_ = enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: m.action + "Result"}})
-	}
-	_ = enc.EncodeElement(struct {
-		RequestID string `xml:"RequestId"`
-	}{m.requestID}, xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}})
-	_ = enc.EncodeToken(start.End())
-	_ = enc.Flush()
-}
-
-func (queryCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", m.requestID)
-	h.Set("Content-Type", "text/xml")
-	w.WriteHeader(e.status)
-	_ = xml.NewEncoder(w).Encode(struct {
-		XMLName   xml.Name `xml:"ErrorResponse"`
-		Xmlns     string   `xml:"xmlns,attr,omitempty"`
-		Type      string   `xml:"Error>Type"`
-		Code      string   `xml:"Error>Code"`
-		Message   string   `xml:"Error>Message"`
-		RequestID string   `xml:"RequestId"`
-	}{Xmlns: m.xmlns, Type: faultOf(e), Code: e.code, Message: e.message, RequestID: m.requestID})
-}
-
-// ec2Codec is ec2Query: XML in <ActionResponse> with requestId inline,
-// errors in <Response><Errors>.
-type ec2Codec struct{}
-
-// ec2Result is embedded by EC2 replies, which carry requestId inline.
-type ec2Result struct {
-	RequestID string `xml:"requestId"`
-}
-
-func (r *ec2Result) setRequestID(id string) { r.RequestID = id }
-
-func (ec2Codec) result(w http.ResponseWriter, m replyMeta, out any) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", m.requestID)
-	h.Set("Content-Type", "text/xml;charset=UTF-8")
-	if out == nil {
-		out = &ec2Result{}
-	}
-	if r, ok := out.(interface{ setRequestID(string) }); ok {
-		r.setRequestID(m.requestID)
-	}
-	start := xml.StartElement{Name: xml.Name{Local: m.action + "Response"},
-		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: ec2Namespace}}}
-	enc := xml.NewEncoder(w)
-	_ = enc.EncodeElement(out, start)
-	_ = enc.Flush()
-}
-
-func (ec2Codec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", m.requestID)
-	h.Set("Content-Type", "text/xml;charset=UTF-8")
-	w.WriteHeader(e.status)
-	_ = xml.NewEncoder(w).Encode(struct {
-		XMLName   xml.Name `xml:"Response"`
-		Code      string   `xml:"Errors>Error>Code"`
-		Message   string   `xml:"Errors>Error>Message"`
-		RequestID string   `xml:"RequestID"`
-	}{Code: e.code, Message: e.message, RequestID: m.requestID})
-}
-
-// jsonCodec is awsJson1_0 and awsJson1_1 (CloudTrail, Athena, ECS,
-// Organizations, CloudWatch): the result as a JSON object, errors with
-// __type. A query-compatible service adds its query code.
-type jsonCodec struct{ contentType string }
-
-func (c jsonCodec) result(w http.ResponseWriter, m replyMeta, out any) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", m.requestID)
-	h.Set("Content-Type", c.contentType)
-	switch v := out.(type) {
-	case nil:
-		out = struct{}{}
-	case cbor.Value:
-		out = cborJSON(v)
-	}
-	_ = json.NewEncoder(w).Encode(out)
-}
-
-func (c jsonCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
-	h := w.Header()
-	h.Set("x-amzn-RequestId", m.requestID)
-	shape := e.code
-	if m.queryCompatible {
-		h.Set("X-Amzn-Query-Error", e.code+";"+faultOf(e))
-		if s, ok := rpcErrorShapes[e.code]; ok {
-			shape = s
-		}
-	}
-	h.Set("Content-Type", c.contentType)
-	h.Set("X-Amzn-ErrorType", shape)
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": shape, "message": e.message})
-}
-
-// epochTag is CBOR's tag for a timestamp in epoch seconds (RFC 8949 §3.4.2).
-const epochTag = 1
-
-func tagOf(v cbor.Value) (*cbor.Tag, bool) {
-	switch t := v.(type) {
-	case cbor.Tag:
-		return &t, true
-	case *cbor.Tag:
-		return t, t != nil
-	}
-	return nil, false
-}
-
-// cborJSON renders a reply for the AWS JSON protocols: timestamps as epoch
-// seconds.
-func cborJSON(v cbor.Value) any {
-	if t, ok := tagOf(v); ok {
-		return cborJSON(t.Value)
-	}
-	switch x := v.(type) {
-	case cbor.Map:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = cborJSON(e)
-		}
-		return m
-	case cbor.List:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = cborJSON(e)
-		}
-		return l
-	case cbor.String:
-		return string(x)
-	case cbor.Uint:
-		return uint64(x)
-	case cbor.NegInt:
-		return -int64(x) // NegInt(n) is -n (the codec applies CBOR's -1 bias)
-	case cbor.Float64:
-		return float64(x)
-	case cbor.Float32:
-		return float64(x)
-	case cbor.Bool:
-		return bool(x)
-	case cbor.Slice:
-		return []byte(x) // encoding/json writes base64, as the protocols do for blobs
-	}
-	return nil
-}
-
-// jsonCBOR turns a JSON request body into the members an operation reads:
-// numbers become integers where they are whole.
-func jsonCBOR(v any) cbor.Value {
-	switch x := v.(type) {
-	case map[string]any:
-		m := cbor.Map{}
-		for k, e := range x {
-			m[k] = jsonCBOR(e)
-		}
-		return m
-	case []any:
-		l := cbor.List{}
-		for _, e := range x {
-			l = append(l, jsonCBOR(e))
-		}
-		return l
-	case string:
-		return cbor.String(x)
-	case bool:
-		return cbor.Bool(x)
-	case float64:
-		if x == math.Trunc(x) && x >= 0 && x < 1<<53 {
-			return cbor.Uint(uint64(x))
-		}
-		if x == math.Trunc(x) && x < 0 && x > -(1<<53) {
-			return cbor.NegInt(uint64(-x))
-		}
-		return cbor.Float64(x)
-	}
-	return &cbor.Nil{}
-}
-
-// cborXML renders a reply for the query protocol: a structure's members as
-// elements, a list's items as <member>, timestamps in ISO 8601.
-type cborXML struct{ v cbor.Value }
-
-// MarshalXML implements xml.Marshaler.
-func (c cborXML) MarshalXML(enc *xml.Encoder, start xml.StartElement) error {
-	if t, ok := tagOf(c.v); ok && t.ID == epochTag {
-		secs, _ := cbor.AsFloat64(t.Value)
-		at := time.UnixMilli(int64(math.Round(secs * 1000))).UTC()
-		return enc.EncodeElement(at.Format("2006-01-02T15:04:05.000Z"), start)
-	}
-	switch x := c.v.(type) {
-	case cbor.Map:
-		if err := enc.EncodeToken(start); err != nil {
-			return err
-		}
-		for _, k := range slices.Sorted(maps.Keys(x)) {
-			if err := enc.EncodeElement(cborXML{x[k]}, xml.StartElement{Name: xml.Name{Local: k}}); err != nil {
-				return err
-			}
-		}
-		return enc.EncodeToken(start.End())
-	case cbor.List:
-		if err := enc.EncodeToken(start); err != nil {
-			return err
-		}
-		for _, e := range x {
-			if err := enc.EncodeElement(cborXML{e}, xml.StartElement{Name: xml.Name{Local: "member"}}); err != nil {
-				return err
-			}
-		}
-		return enc.EncodeToken(start.End())
-	case cbor.String:
-		return enc.EncodeElement(string(x), start)
-	case cbor.Uint:
-		return enc.EncodeElement(strconv.FormatUint(uint64(x), 10), start)
-	case cbor.Float64:
-		return enc.EncodeElement(strconv.FormatFloat(float64(x), 'f', -1, 64), start)
-	case cbor.Bool:
-		return enc.EncodeElement(strconv.FormatBool(bool(x)), start)
-	}
-	return nil // an absent member
 }

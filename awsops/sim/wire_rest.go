@@ -17,10 +17,9 @@ import (
 // operation by HTTP method and path, not by an Action parameter or an
 // X-Amz-Target header: "GET /2015-03-31/functions/{FunctionName}" is
 // GetFunction. A service declares its routes in its table (restTable) and
-// ServeHTTP hands every request of a service with routes to serveREST.
-// Operations run as every other does (s.serve: authentication, the policy
-// check, CloudTrail), so only the request's shape and the reply's encoding
-// differ.
+// restJSONCodec.decode finds the route of a request. Operations run as
+// every other does (s.serve: authentication, the policy check, CloudTrail),
+// so only the request's shape and the reply's encoding differ.
 
 // restRoute is one operation of a REST service, as its Smithy model's
 // @http trait declares it.
@@ -118,55 +117,30 @@ func matchPath(pattern, path string) (map[string]string, bool) {
 	return labels, len(rp) == len(pp)
 }
 
-// serveREST answers a request of a REST-routed service and reports true;
-// it reports false, writing nothing, for a service without routes.
-func (s *Sim) serveREST(w http.ResponseWriter, r *http.Request, service string, scope credentialScope, signed bool) bool {
-	routes := s.services.routes(service)
+// decode finds the route of a request of a REST-routed service; its
+// parameters are the query string's and the path's labels, its members
+// in the body (restJSONInput).
+func (restJSONCodec) decode(r *http.Request, body []byte, cat catalog, service string) (request, *apiError) {
+	routes := cat.routes(service)
 	if len(routes) == 0 {
-		return false
-	}
-	proto := protocolOf(service)
-	reqID := s.requestIDLocked()
-	rec := RequestRecord{Service: service, Region: scope.region, AccessKeyID: scope.keyID}
-	reply := func(status int, out any, e *apiError) {
-		s.answer(w, wireREST, &rec, replyMeta{requestID: reqID, status: status}, out, e)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			reply(0, nil, &apiError{code: "InternalFailure", message: "The simulated account failed to process the request.", status: http.StatusInternalServerError})
-		}
-	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		reply(0, nil, errInvalid(service, "The request body is unreadable or larger than 1 MiB."))
-		return true
+		return request{service: service, action: actionOf(r, body)}, errUnknownService(wireREST, service)
 	}
 	rt, labels, found := matchREST(routes, r.Method, r.URL)
 	if !found {
-		rec.Mutating = r.Method != http.MethodGet && r.Method != http.MethodHead
-		reply(0, nil, errUnknownRoute(proto, r.Method, r.URL.Path))
-		return true
-	}
-	rec.Action, rec.Mutating = rt.action, !rt.op.readOnly
-	switch {
-	case !signed:
-		reply(0, nil, errMissingRESTAuth(proto))
-		return true
-	case !s.regionEnabled(scope.region):
-		reply(0, nil, errAuth(service))
-		return true
+		return request{service: service, mutating: r.Method != http.MethodGet && r.Method != http.MethodHead},
+			errUnknownRoute(protocolOf(service), r.Method, r.URL.Path)
 	}
 	params := r.URL.Query()
 	params.Del("X-Amz-Credential")
 	for k, v := range labels {
 		params.Set(k, v)
 	}
-	c := &call{service: service, action: rt.action, region: scope.region, params: params, body: body, requestID: reqID, wire: wireREST}
-	out, e := s.serve(c, rt.op, scope.keyID, clientIP(r), r.UserAgent())
-	rec.At = c.at
-	reply(rt.status, out, e)
-	return true
+	// Every service the sim serves over REST is regional.
+	return request{service: service, action: rt.action, op: rt.op, params: params, status: rt.status,
+		mutating: !rt.op.readOnly, regional: true}, nil
 }
+
+func (restJSONCodec) unsigned() *apiError { return errMissingRESTAuth(protoREST) }
 
 func errUnknownRoute(proto, method, path string) *apiError {
 	if proto == protoS3 {
@@ -220,6 +194,22 @@ func (restJSONCodec) fail(w http.ResponseWriter, m replyMeta, e *apiError) {
 // results as XML documents whose structs name their root element, errors
 // as an <Error> document. S3 names its request ID x-amz-request-id.
 type restXMLCodec struct{}
+
+// decode names the operation of a path-style S3 request (s3Action) and
+// binds its bucket, key and query to it (s3Op); the caller's key is
+// checked before an operation the sim does not serve is refused.
+func (restXMLCodec) decode(r *http.Request, _ []byte, _ catalog, service string) (request, *apiError) {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	q := r.URL.Query()
+	action := s3Action(r.Method, bucket, key, q)
+	req := request{service: service, action: action, op: s3Op(action, bucket, key, q)}
+	if action == "" {
+		req.action, req.mutating = r.Method+" "+r.URL.Path, r.Method != http.MethodGet && r.Method != http.MethodHead
+	}
+	return req, nil
+}
+
+func (restXMLCodec) unsigned() *apiError { return errMissingRESTAuth(protoS3) }
 
 func (restXMLCodec) result(w http.ResponseWriter, m replyMeta, out any) {
 	h := w.Header()

@@ -211,9 +211,9 @@ func TestFollowAdvancesWithWallClock(t *testing.T) {
 	began := s.Now()
 	c, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
-	s.Follow(c, 600) // ten simulated minutes per second
+	s.FollowWallClock(c, 600) // ten simulated minutes per second
 	if got := s.Now().Sub(began); got != 10*time.Minute {
 		t.Errorf("clock moved %v in 1.5 s at 600x, want one tick of 10m", got)
 	}
-	s.Follow(ctx, 0) // a zero speed returns at once
+	s.FollowWallClock(ctx, 0) // a zero speed returns at once
 }

@@ -39,19 +39,19 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 	d.do(runbook.ConfirmDeactivate{})
 	windows := 1
 	firstWindow := 0
-	for d.tr.sim.Now().Sub(d.state().DeactivatedAt) < hours {
+	for d.tr.sim.Now().Sub(d.state().Contain.DeactivatedAt) < hours {
 		if windows == 1 {
 			firstWindow = countRecords(t, d.log)
 		}
 		st := d.state()
-		if st.Step != runbook.StepWatch || !st.WatchEnded {
-			t.Fatalf("window %d: step %s, ended %v: the watch did not end with the workloads failing", windows, st.Step, st.WatchEnded)
+		if st.Step != runbook.StepWatch || !st.Watch.Ended {
+			t.Fatalf("window %d: step %s, ended %v: the watch did not end with the workloads failing", windows, st.Step, st.Watch.Ended)
 		}
 		d.do(runbook.RestartWatch{})
 		windows++
 	}
 	st := d.state()
-	if len(st.Blockers()) == 0 {
+	if len(st.Watch.Blockers()) == 0 {
 		t.Fatal("nothing blocks the deletion with the workloads failing")
 	}
 	if _, err := d.en.Submit(runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}); err == nil {
@@ -67,7 +67,7 @@ func TestCarelessWatchKeepsTheLogSmall(t *testing.T) {
 			records, windows, perWindow, sixteenHours)
 	}
 	t.Logf("%d windows over %s simulated: %d records (%.1f a window after the first; sixteen hours ≈ %d)",
-		windows, d.tr.sim.Now().Sub(st.DeactivatedAt).Round(time.Minute), records, perWindow, sixteenHours)
+		windows, d.tr.sim.Now().Sub(st.Contain.DeactivatedAt).Round(time.Minute), records, perWindow, sixteenHours)
 }
 
 func countRecords(t *testing.T, path string) int {
@@ -102,20 +102,20 @@ func TestCarelessMintedSessionNamesTheLooseEnds(t *testing.T) {
 	}
 	st := d.state()
 	var wants []string
-	for _, c := range st.Investigation.Minted {
+	for _, c := range st.Investigate.Investigation.Minted {
 		if !c.CrossAccount {
 			wants = append(wants, c.KeyID)
 		}
 	}
 	instances := 0
-	for _, r := range st.Investigation.BlastRadius {
+	for _, r := range st.Investigate.Investigation.BlastRadius {
 		if r.Type == "ec2-instance" && r.Action == "RunInstances" {
 			wants = append(wants, r.ID)
 			instances++
 		}
 	}
-	if len(st.Investigation.Minted) == 0 || instances == 0 {
-		t.Fatalf("the investigation found %d minted session(s) and %d instance(s): the scenario lost its loose ends", len(st.Investigation.Minted), instances)
+	if len(st.Investigate.Investigation.Minted) == 0 || instances == 0 {
+		t.Fatalf("the investigation found %d minted session(s) and %d instance(s): the scenario lost its loose ends", len(st.Investigate.Investigation.Minted), instances)
 	}
 	for _, want := range append(wants, "Sessions the key minted revoked (−", "Attacker's compute stopped (−", "still running: ") {
 		if !strings.Contains(text, want) {

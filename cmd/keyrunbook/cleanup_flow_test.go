@@ -123,12 +123,12 @@ func cleanedAll(st runbook.State) bool { return len(leftOver(st)) == 0 }
 
 func leftOver(st runbook.State) []string {
 	var left []string
-	for _, r := range st.Investigation.BlastRadius {
+	for _, r := range st.Investigate.Investigation.BlastRadius {
 		if r.Type == "temporary-credentials" {
 			continue
 		}
 		done := false
-		for _, c := range st.CleanedUp {
+		for _, c := range st.Delete.CleanedUp {
 			done = done || c.Type == r.Type && c.ID == r.ID && c.Region == r.Region
 		}
 		if !done {

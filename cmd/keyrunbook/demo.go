@@ -67,12 +67,12 @@ func (p *player) close() {
 func (p *player) play(ctx context.Context) error {
 	for range maxDemoMoves {
 		st := p.en.Machine().State()
-		if st.LastError != nil {
-			return fmt.Errorf("%s failed: %s", st.LastError.Effect, st.LastError.Message)
+		if st.Effects.LastError != nil {
+			return fmt.Errorf("%s failed: %s", st.Effects.LastError.Effect, st.Effects.LastError.Message)
 		}
-		if st.Step == runbook.StepWatch && st.WatchEnded {
+		if st.Step == runbook.StepWatch && st.Watch.Ended {
 			var what []string
-			for _, b := range st.Blockers() {
+			for _, b := range st.Watch.Blockers() {
 				what = append(what, b.What)
 			}
 			return fmt.Errorf("the watch ended with the deletion blocked: %s", strings.Join(what, "; "))
@@ -91,7 +91,7 @@ func (p *player) play(ctx context.Context) error {
 		if err := p.en.Run(ctx, p.exec, mv.event); err != nil {
 			return fmt.Errorf("%s at %s: %w", mv.event.EventName(), st.Step.Title(), err)
 		}
-		if after := p.en.Machine().State(); after.WatchPassed && !st.WatchPassed {
+		if after := p.en.Machine().State(); after.Watch.Passed && !st.Watch.Passed {
 			p.say(runbook.StepWatch, watchWhy(after))
 		}
 	}

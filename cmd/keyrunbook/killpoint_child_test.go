@@ -124,7 +124,7 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 		switch {
 		case st.Step == runbook.StepClosed:
 			return
-		case len(st.Failed) > 0:
+		case len(st.Effects.Failed) > 0:
 			ev = runbook.Retry{}
 		case st.Step == runbook.StepIntake:
 			ev = runbook.SubmitKey{KeyID: os.Getenv("KP_KEY")}
@@ -135,14 +135,14 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			ev = runbook.BeginProposals{}
 		case st.Step == runbook.StepPropose:
 			ev = runbook.ApplyProposals{}
-			for _, p := range st.Proposals {
+			for _, p := range st.Propose.Proposals {
 				if oidc := kpOIDCProposal(st, sc, p); oidc != nil {
 					ev = runbook.EditProposal{Proposal: *oidc}
 					break
 				}
 				if p.Target == "" {
 					// The trainee reads the function off the account.
-					c, _ := st.Investigation.Caller(p.CallerID)
+					c, _ := st.Investigate.Investigation.Caller(p.CallerID)
 					for _, w := range sc.Workloads {
 						if w.Legitimate && workloadIP(sc, w) == c.SourceIP {
 							p.Target = w.RunsOn
@@ -158,7 +158,7 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			}
 		case st.Step == runbook.StepReplace:
 			ev = runbook.ProceedToDeactivate{}
-			for _, p := range st.Proposals {
+			for _, p := range st.Propose.Proposals {
 				if p.Kind == runbook.ReplaceOIDCRole && p.Applied && !p.Moved && !pointed {
 					// The responder points the workflow at its new role.
 					pointed = true
@@ -168,7 +168,7 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			// Twice at most: an ECS task's or a workflow's session is named
 			// after the task or the workflow, not the role, and VerifyMove
 			// (which looks sessions up by name) does not see them move.
-			if slices.ContainsFunc(st.Proposals, func(p runbook.Proposal) bool { return !p.Moved }) && verifies < 2 {
+			if slices.ContainsFunc(st.Propose.Proposals, func(p runbook.Proposal) bool { return !p.Moved }) && verifies < 2 {
 				if verifies > 0 {
 					// Scheduled callers show up under their replacement at
 					// their next run: wait a day of simulated time.
@@ -179,14 +179,14 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			}
 		case st.Step == runbook.StepDeactivate:
 			ev = runbook.ConfirmDeactivate{}
-			if st.Investigation != nil && len(st.Investigation.Minted) > 0 && st.Revocation == nil && len(st.RevocationPlan().Targets) > 0 {
+			if st.Investigate.Investigation != nil && len(st.Investigate.Investigation.Minted) > 0 && st.Contain.Revocation == nil && len(st.RevocationPlan().Targets) > 0 {
 				// The sessions the key minted outlive its deactivation.
 				ev = runbook.RevokeSessions{}
 			}
 			if r, ok := kpToCleanUp(st, sc); ok {
 				ev = runbook.CleanUp{Resource: r}
 			}
-		case (st.Step == runbook.StepWatch || st.Step == runbook.StepDelete) && os.Getenv("KP_ROLLBACK") != "" && st.Rollbacks == 0:
+		case (st.Step == runbook.StepWatch || st.Step == runbook.StepDelete) && os.Getenv("KP_ROLLBACK") != "" && st.Contain.Rollbacks == 0:
 			ev = runbook.RequestReactivate{Reason: "kill-point run: the watch showed impact"}
 		case st.Step == runbook.StepWatch:
 			ev = runbook.RestartWatch{}
@@ -195,7 +195,7 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			ev = runbook.SignInAsRoot{}
 		case st.Step == runbook.StepDelete:
 			ev = runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}
-		case st.Step == runbook.StepHarden && st.Checklist == nil:
+		case st.Step == runbook.StepHarden && st.Harden.Checklist == nil:
 			ev = runbook.RecheckHardening{}
 		case st.Step == runbook.StepHarden:
 			ev = runbook.CloseIncident{Note: "kill-point run"}
@@ -208,7 +208,7 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 	}
 	st := en.Machine().State()
 	var props []string
-	for _, p := range st.Proposals {
+	for _, p := range st.Propose.Proposals {
 		props = append(props, fmt.Sprintf("%s %s %s applied=%t moved=%t", p.CallerID, p.Kind, p.Target, p.Applied, p.Moved))
 	}
 	t.Fatalf("not closed after 300 moves: %s; proposals: %s", st.Step, strings.Join(props, "; "))
@@ -219,15 +219,15 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 // instances the key launched, console passwords it set.
 func kpToCleanUp(st runbook.State, sc *sim.Scenario) (runbook.Resource, bool) {
 	cleaned := func(r runbook.Resource) bool {
-		return slices.ContainsFunc(st.CleanedUp, func(c runbook.Resource) bool { return c.Type == r.Type && c.ID == r.ID })
+		return slices.ContainsFunc(st.Delete.CleanedUp, func(c runbook.Resource) bool { return c.Type == r.Type && c.ID == r.ID })
 	}
 	for _, want := range drillFor(sc).Planted {
-		i := slices.IndexFunc(st.Investigation.BlastRadius, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID })
-		if i >= 0 && !cleaned(st.Investigation.BlastRadius[i]) {
-			return st.Investigation.BlastRadius[i], true
+		i := slices.IndexFunc(st.Investigate.Investigation.BlastRadius, func(r runbook.Resource) bool { return r.Type == want.Type && r.ID == want.ID })
+		if i >= 0 && !cleaned(st.Investigate.Investigation.BlastRadius[i]) {
+			return st.Investigate.Investigation.BlastRadius[i], true
 		}
 	}
-	for _, r := range st.Investigation.BlastRadius {
+	for _, r := range st.Investigate.Investigation.BlastRadius {
 		if (r.Type == "ec2-instance" && r.Action == "RunInstances" || r.Type == "login-profile") && !cleaned(r) {
 			return r, true
 		}
@@ -240,10 +240,10 @@ func kpToCleanUp(st runbook.State, sc *sim.Scenario) (runbook.Resource, bool) {
 // does with the kind and target keys; nil when there is none to make.
 func kpOIDCProposal(st runbook.State, sc *sim.Scenario, p runbook.Proposal) *runbook.Proposal {
 	name := os.Getenv("KP_OIDC")
-	if name == "" || p.Applied || st.Investigation == nil {
+	if name == "" || p.Applied || st.Investigate.Investigation == nil {
 		return nil
 	}
-	c, _ := st.Investigation.Caller(p.CallerID)
+	c, _ := st.Investigate.Investigation.Caller(p.CallerID)
 	if workloadAt(sc, c.SourceIP) != name {
 		return nil
 	}
@@ -301,7 +301,7 @@ func (k *kpExecutor) Run(ctx context.Context, e runbook.Effect, _ func(runbook.E
 		if k.polls++; k.polls > maxDrillPolls {
 			return runbook.EffectFailed{Effect: e.EffectName(), Message: "too many watch readings"}
 		}
-		if st := k.en.Machine().State(); st.KeyUses > 0 && !st.WatchPassed {
+		if st := k.en.Machine().State(); st.Watch.KeyUses > 0 && !st.Watch.Passed {
 			_, _ = k.en.Submit(runbook.RestartWatch{})
 		}
 	}

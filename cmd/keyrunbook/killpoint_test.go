@@ -348,8 +348,8 @@ func (r *kpRun) check(t *testing.T) []string {
 		return append(problems, "the log does not replay: "+err.Error())
 	}
 	st := rp.Machine.State()
-	if st.Step != runbook.StepClosed || st.Key.Status != runbook.KeyGone {
-		problems = append(problems, fmt.Sprintf("incident %s, key %s", st.Step, st.Key.Status))
+	if st.Step != runbook.StepClosed || st.Intake.Key.Status != runbook.KeyGone {
+		problems = append(problems, fmt.Sprintf("incident %s, key %s", st.Step, st.Intake.Key.Status))
 	}
 	id, secret := r.s.ResponderCredentials()
 	cfg, err := awsops.LoadConfig(context.Background(), awsops.Target{Region: "us-east-1", Endpoint: r.base,
@@ -362,7 +362,7 @@ func (r *kpRun) check(t *testing.T) []string {
 		cfg, _ = memberConfig(cfg, r.kc.member, sim.MemberRole, r.s.Now)
 	}
 	client := iam.NewFromConfig(cfg)
-	for _, p := range st.Proposals {
+	for _, p := range st.Propose.Proposals {
 		if p.Kind != runbook.ReplaceIAMUser {
 			continue
 		}

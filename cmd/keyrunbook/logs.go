@@ -154,7 +154,7 @@ func continueIncident(ctx context.Context, path string, st runbook.State, o resp
 	if err != nil {
 		return fmt.Errorf("cannot resume %s: %w", path, err)
 	}
-	o.watch, o.logPath = st.WatchWindow, path
+	o.watch, o.logPath = st.Watch.Window, path
 	x, err := buildExecutor(ctx, o, st.Mode)
 	if err != nil {
 		return err
@@ -177,16 +177,16 @@ func printResumed(io streams, path string, rp *runbook.Replayed) {
 	fmt.Fprintf(io.out, "Step:       %s\n", st.Step.Title())
 	if st.KeyID != "" {
 		fmt.Fprintf(io.out, "Key:        %s", st.KeyID)
-		if st.Identified {
-			fmt.Fprintf(io.out, " (%s, %s)", st.Key.Owner(), orDash(string(st.Key.Status)))
+		if st.Intake.Identified {
+			fmt.Fprintf(io.out, " (%s, %s)", st.Intake.Key.Owner(), orDash(string(st.Intake.Key.Status)))
 		}
 		fmt.Fprintln(io.out)
 	}
-	if st.Caller.ARN != "" {
-		fmt.Fprintf(io.out, "Actor:      %s\n", st.Caller.ARN)
+	if st.Intake.Caller.ARN != "" {
+		fmt.Fprintf(io.out, "Actor:      %s\n", st.Intake.Caller.ARN)
 	}
-	if st.LastError != nil {
-		fmt.Fprintf(io.out, "Last error: %s: %s\n", st.LastError.Effect, runbook.RedactString(st.LastError.Message))
+	if st.Effects.LastError != nil {
+		fmt.Fprintf(io.out, "Last error: %s: %s\n", st.Effects.LastError.Effect, runbook.RedactString(st.Effects.LastError.Message))
 	}
 	if len(rp.Pending) == 0 {
 		fmt.Fprintln(io.out, "Pending:    none")

@@ -61,7 +61,7 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 	if st.Step.Final() {
 		return move{}, false
 	}
-	if len(st.Pending) > 0 || st.Sweeping {
+	if len(st.Effects.Pending) > 0 || st.Investigate.Sweeping {
 		return move{}, true // effects in flight: wait for them
 	}
 	switch st.Step {
@@ -86,15 +86,15 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 	case runbook.StepDelete:
 		if st.NeedsRootSignIn() {
 			return move{event: runbook.SignInAsRoot{},
-				why: "The deletion needs root's credentials in member account " + st.Key.Account + ": open a root session with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, at most 15 minutes). Every call in it is root's, and the log says so."}, true
+				why: "The deletion needs root's credentials in member account " + st.Intake.Key.Account + ": open a root session with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, at most 15 minutes). Every call in it is root's, and the log says so."}, true
 		}
 		why := "The window passed with nothing blocking: delete the key for good, typing its last four characters as the confirmation."
-		if p.orgMember && st.Key.Root {
+		if p.orgMember && st.Intake.Key.Root {
 			why += " It goes through sts:AssumeRoot with IAMDeleteRootUserCredentials, from the management account."
 		}
 		return move{event: runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}, why: why}, true
 	case runbook.StepHarden:
-		for _, it := range st.Checklist {
+		for _, it := range st.Harden.Checklist {
 			if strings.HasPrefix(it.ID, "follow-up-") && !it.OK {
 				return move{event: runbook.ConfirmFollowUp{ID: it.ID, Note: "done in the console"},
 					why: "What the attacker's techniques left is done by hand (" + it.Title + "): confirm it, so the report shows it closed."}, true
@@ -109,21 +109,21 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 // watchWhy says what the watch showed once it passed: quiet, or only the
 // attacker failing on the dead key, which is containment working.
 func watchWhy(st runbook.State) string {
-	why := fmt.Sprintf("Watched %s: nothing that is ours used the key, no workload or alarm broke.", st.WatchWindow)
-	for _, u := range st.Contained() {
+	why := fmt.Sprintf("Watched %s: nothing that is ours used the key, no workload or alarm broke.", st.Watch.Window)
+	for _, u := range st.Watch.Contained() {
 		why += " " + u.Who() + " tried it and failed (" + u.Action + "): keep it off, never roll back for that."
 	}
 	return why
 }
 
 func identifyWhy(st runbook.State) string {
-	why := fmt.Sprintf("The key is %s's in account %s, the account these credentials are for: keyrunbook may act. ", st.Key.Owner(), st.Key.Account)
+	why := fmt.Sprintf("The key is %s's in account %s, the account these credentials are for: keyrunbook may act. ", st.Intake.Key.Owner(), st.Intake.Key.Account)
 	return why + "Sweep CloudTrail for everything the key did before turning anything off: who uses it, and what the attacker left."
 }
 
 func investigateWhy(st runbook.State) string {
 	var legit, other []string
-	for _, c := range st.Investigation.Callers {
+	for _, c := range st.Investigate.Investigation.Callers {
 		switch {
 		case c.NeedsReplacement():
 			legit = append(legit, fmt.Sprintf("%s (%s %s)", c.ID, c.Kind, orDash(c.Resource)))
@@ -131,7 +131,7 @@ func investigateWhy(st runbook.State) string {
 			other = append(other, fmt.Sprintf("%s at %s (%s)", c.ID, c.SourceIP, c.Label))
 		}
 	}
-	why := fmt.Sprintf("%d events, %d callers. ", st.Investigation.Events, len(st.Investigation.Callers))
+	why := fmt.Sprintf("%d events, %d callers. ", st.Investigate.Investigation.Events, len(st.Investigate.Investigation.Callers))
 	if len(legit) > 0 {
 		why += "Legitimate, to move before the key goes off: " + strings.Join(legit, ", ") + ". "
 	} else {
@@ -146,7 +146,7 @@ func investigateWhy(st runbook.State) string {
 // propose names the function a Lambda caller runs (read off the account),
 // decides every proposal "apply", then applies them.
 func (p *modelPlan) propose(st runbook.State) move {
-	for _, pr := range st.Proposals {
+	for _, pr := range st.Propose.Proposals {
 		if pr.Target == "" {
 			w, _ := p.workloadOf(st, pr.CallerID)
 			pr.Target = w.RunsOn
@@ -154,9 +154,9 @@ func (p *modelPlan) propose(st runbook.State) move {
 				why: "The investigation could not name where " + pr.CallerID + " runs; the account shows it is " + w.RunsOn + "."}
 		}
 	}
-	for _, pr := range st.Proposals {
+	for _, pr := range st.Propose.Proposals {
 		if pr.Decision == runbook.DecisionUndecided {
-			c, _ := st.Investigation.Caller(pr.CallerID)
+			c, _ := st.Investigate.Investigation.Caller(pr.CallerID)
 			return move{event: runbook.DecideProposal{CallerID: pr.CallerID, Decision: runbook.DecisionApply},
 				why: fmt.Sprintf("%s is %s work (%s): its replacement is %s %s, allowed only what it was seen doing. %s",
 					pr.CallerID, c.Kind, orDash(c.Resource), pr.Kind, pr.Name, kindWhy(pr.Kind))}
@@ -186,7 +186,7 @@ func kindWhy(k runbook.ReplacementKind) string {
 // under its replacement only at its next run, so the model waits once.
 func (p *modelPlan) replace(st runbook.State) move {
 	var notMoved []runbook.Proposal
-	for _, pr := range st.Proposals {
+	for _, pr := range st.Propose.Proposals {
 		if pr.Applied && !pr.Moved {
 			notMoved = append(notMoved, pr)
 		}
@@ -219,7 +219,7 @@ func (p *modelPlan) replace(st runbook.State) move {
 // contain removes what the attacker left, stops what it launched, revokes
 // the sessions the key minted, then deactivates.
 func (p *modelPlan) contain(st runbook.State) move {
-	inv := st.Investigation
+	inv := st.Investigate.Investigation
 	for _, want := range p.drill.Planted {
 		for _, r := range inv.BlastRadius {
 			if r.Type == want.Type && r.ID == want.ID && !cleaned(st, r) {
@@ -246,11 +246,11 @@ func (p *modelPlan) contain(st runbook.State) move {
 		return move{event: runbook.CleanUp{Resources: launched},
 			why: fmt.Sprintf("The key launched %d instances (%s in %s, …): compute the attacker runs on your bill. Stop them all, in one confirmation.", len(launched), launched[0].ID, launched[0].Region)}
 	}
-	if len(st.RevocationPlan().Targets) > 0 && st.Revocation == nil {
+	if len(st.RevocationPlan().Targets) > 0 && st.Contain.Revocation == nil {
 		return move{event: runbook.RevokeSessions{},
 			why: "The key minted temporary credentials: they stay valid after the key goes off. Deny every session issued before now."}
 	}
-	if p.orgMember && st.Key.Root {
+	if p.orgMember && st.Intake.Key.Root {
 		return move{event: runbook.ConfirmDeactivate{},
 			why: "No root task policy allows iam:UpdateAccessKey, so sts:AssumeRoot cannot deactivate a member's root key. Contain it instead with an SCP from the management account " +
 				"denying the member's root unless aws:AssumedRoot: reversible (detach it), and the deletion through AssumeRoot still works. Then watch 30 minutes."}
@@ -264,7 +264,7 @@ func (p *modelPlan) contain(st runbook.State) move {
 }
 
 func cleaned(st runbook.State, r runbook.Resource) bool {
-	for _, c := range st.CleanedUp {
+	for _, c := range st.Delete.CleanedUp {
 		if c.Type == r.Type && c.ID == r.ID {
 			return true
 		}
@@ -275,7 +275,7 @@ func cleaned(st runbook.State, r runbook.Resource) bool {
 // workloadOf is the scenario's workload behind a caller, found by its
 // source IP: the ground truth a trainee reads in the account's console.
 func (p *modelPlan) workloadOf(st runbook.State, callerID string) (sim.Workload, bool) {
-	c, _ := st.Investigation.Caller(callerID)
+	c, _ := st.Investigate.Investigation.Caller(callerID)
 	for _, w := range p.sc.Workloads {
 		if w.Legitimate && workloadIP(p.sc, w) == c.SourceIP {
 			return w, true

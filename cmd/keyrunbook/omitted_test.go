@@ -20,7 +20,7 @@ import (
 func TestOmittedRecordOnScreenAndInTheReport(t *testing.T) {
 	d := startDrill(t, "minted-session")
 	d.investigate()
-	inv := d.state().Investigation
+	inv := d.state().Investigate.Investigation
 	var launched []runbook.Resource
 	for _, r := range inv.BlastRadius {
 		if r.Type == "ec2-instance" && r.Region == "ap-southeast-2" {

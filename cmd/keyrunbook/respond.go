@@ -220,9 +220,9 @@ func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor
 		return err
 	}
 	st := en.Machine().State()
-	rep := awsops.Report{Identification: runbook.KeyIdentified{Caller: st.Caller, Key: st.Key, Findings: st.Findings}}
-	if st.LastError != nil {
-		rep.Failure = st.LastError
+	rep := awsops.Report{Identification: runbook.KeyIdentified{Caller: st.Intake.Caller, Key: st.Intake.Key, Findings: st.Findings}}
+	if st.Effects.LastError != nil {
+		rep.Failure = st.Effects.LastError
 		return printInvestigation(rep, o, path, io)
 	}
 	to := o.now().UTC()
@@ -238,7 +238,7 @@ func investigateOnly(ctx context.Context, en *runbook.Engine, x runbook.Executor
 		return err
 	}
 	st = en.Machine().State()
-	rep.Investigation, rep.Failure = st.Investigation, st.LastError
+	rep.Investigation, rep.Failure = st.Investigate.Investigation, st.Effects.LastError
 	rep.Findings = st.Findings
 	return printInvestigation(rep, o, path, io)
 }
@@ -307,12 +307,12 @@ func exportProposal(p runbook.Proposal, account string) (cli, terraform string) 
 func addTrailSources(ctx context.Context, en *runbook.Engine, x runbook.Executor, o respondOptions, io streams) error {
 	for _, src := range o.trailSources() {
 		st := en.Machine().State()
-		if st.Investigation == nil || st.Sweeping {
+		if st.Investigate.Investigation == nil || st.Investigate.Sweeping {
 			return nil // the sweep failed: its failure is the report
 		}
 		var from time.Time // zero: the sweep's window
 		if o.trailDays > 0 {
-			from = st.Investigation.To.Add(-time.Duration(o.trailDays) * 24 * time.Hour)
+			from = st.Investigate.Investigation.To.Add(-time.Duration(o.trailDays) * 24 * time.Hour)
 		}
 		q, err := st.TrailQuery(src, from, time.Time{})
 		if err != nil {
@@ -337,7 +337,7 @@ func addTrailSources(ctx context.Context, en *runbook.Engine, x runbook.Executor
 		if err != nil {
 			return err
 		}
-		if f := en.Machine().State().LastError; f != nil && f.Effect == "ScanTrailSource" {
+		if f := en.Machine().State().Effects.LastError; f != nil && f.Effect == "ScanTrailSource" {
 			fmt.Fprintf(io.err, "%s could not be read: %s\n", src, runbook.RedactString(f.Message))
 		}
 	}

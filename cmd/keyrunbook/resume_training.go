@@ -51,15 +51,15 @@ func rebuildTraining(ctx context.Context, st runbook.State, records []runbook.Re
 	if err != nil {
 		return nil, err
 	}
-	t, err := startTraining(ctx, sc, 0, st.WatchWindow)
+	t, err := startTraining(ctx, sc, 0, st.Watch.Window)
 	if err != nil {
 		return nil, err
 	}
-	if a := st.RootAccess; a != nil && a.Method == runbook.RootSignIn {
+	if a := st.Contain.RootAccess; a != nil && a.Method == runbook.RootSignIn {
 		// The drill signed in as root: the rebuilt account's root session
 		// is opened again (the device's code is the simulator's to read),
 		// so the root key's changes replay, and go on, as root's.
-		in := runbook.ObtainRootCredentials{KeyID: st.KeyID, Account: st.Key.Account, Method: a.Method, MFACode: t.sim.RootMFACode()}
+		in := runbook.ObtainRootCredentials{KeyID: st.KeyID, Account: st.Intake.Key.Account, Method: a.Method, MFACode: t.sim.RootMFACode()}
 		if f, failed := t.exec.Run(ctx, in, nil).(runbook.EffectFailed); failed {
 			t.stop()
 			return nil, fmt.Errorf("rebuild the simulated account: the root sign-in failed again: %s", f.Message)

@@ -112,11 +112,11 @@ func (d *drill) do(ev runbook.Event) {
 	switch {
 	case x.polls >= maxDrillPolls:
 		d.t.Fatalf("%s: the watch did not pass after %d readings: key uses %d, denied %v, alarms %v, unhealthy %v",
-			ev.EventName(), x.polls, st.KeyUses, st.Denied, st.Alarms, st.Unhealthy)
+			ev.EventName(), x.polls, st.Watch.KeyUses, st.Watch.Denied, st.Watch.Alarms, st.Watch.Unhealthy)
 	case err != nil:
 		d.t.Fatalf("%s: %v (step %s)", ev.EventName(), err, st.Step)
-	case st.LastError != nil:
-		d.t.Fatalf("%s: step %s failed: %+v", ev.EventName(), st.Step, *st.LastError)
+	case st.Effects.LastError != nil:
+		d.t.Fatalf("%s: step %s failed: %+v", ev.EventName(), st.Step, *st.Effects.LastError)
 	}
 }
 
@@ -174,7 +174,7 @@ func (d *drill) replace() {
 		d.tr.sim.Advance(mv.wait)
 		d.do(mv.event)
 	}
-	for _, p := range d.state().Proposals {
+	for _, p := range d.state().Propose.Proposals {
 		if !p.Applied || !p.Moved {
 			d.t.Fatalf("%s (%s %s on %s): applied %v, moved %v", p.CallerID, p.Kind, p.Name, p.Target, p.Applied, p.Moved)
 		}
@@ -186,13 +186,13 @@ func (d *drill) replace() {
 func (d *drill) cleanUpPlanted() {
 	d.t.Helper()
 	for _, want := range drillFor(d.sc).Planted {
-		i := slices.IndexFunc(d.state().Investigation.BlastRadius, func(r runbook.Resource) bool {
+		i := slices.IndexFunc(d.state().Investigate.Investigation.BlastRadius, func(r runbook.Resource) bool {
 			return r.Type == want.Type && r.ID == want.ID
 		})
 		if i < 0 {
-			d.t.Fatalf("%s %s is planted but not in the blast radius: %+v", want.Type, want.ID, d.state().Investigation.BlastRadius)
+			d.t.Fatalf("%s %s is planted but not in the blast radius: %+v", want.Type, want.ID, d.state().Investigate.Investigation.BlastRadius)
 		}
-		d.do(runbook.CleanUp{Resource: d.state().Investigation.BlastRadius[i]})
+		d.do(runbook.CleanUp{Resource: d.state().Investigate.Investigation.BlastRadius[i]})
 	}
 }
 
@@ -205,7 +205,7 @@ func (d *drill) model() {
 			return
 		}
 		if mv.event == nil {
-			d.t.Fatalf("the model has no move at %s: blockers %+v", d.state().Step, d.state().Blockers())
+			d.t.Fatalf("the model has no move at %s: blockers %+v", d.state().Step, d.state().Watch.Blockers())
 		}
 		d.tr.sim.Advance(mv.wait)
 		d.do(mv.event)
@@ -308,7 +308,7 @@ func TestCarelessResponseLosesPoints(t *testing.T) {
 	tried := false
 	d.during = func(e runbook.Effect) {
 		st := d.state()
-		if _, ok := e.(runbook.PollWatch); !ok || tried || st.WatchLast.IsZero() || st.KeyUses > 0 {
+		if _, ok := e.(runbook.PollWatch); !ok || tried || st.Watch.Last.IsZero() || st.Watch.KeyUses > 0 {
 			return
 		}
 		tried = true
@@ -364,7 +364,7 @@ func TestCarelessResponseLeavesTheFollowUps(t *testing.T) {
 		t.Fatalf("the drill expects follow-ups %v, want %v", got, want[1:])
 	}
 	d.investigate()
-	for _, r := range d.state().Investigation.AttackerResources() {
+	for _, r := range d.state().Investigate.Investigation.AttackerResources() {
 		if r.Type == "lambda-function" {
 			t.Errorf("the CI's function %s is offered for clean-up", r.ID)
 		}

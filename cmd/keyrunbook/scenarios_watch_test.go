@@ -14,7 +14,7 @@ import "context"
 func (d *drill) judgeWatch(context.Context) {
 	d.t.Helper()
 	st := d.state()
-	for _, u := range st.Uses {
+	for _, u := range st.Watch.Uses {
 		if !u.Contained() {
 			d.t.Fatalf("the key was used during the watch by %s: %s (%s)", u.Who(), u.What(), u.Advice())
 		}

@@ -85,7 +85,7 @@ func cmdSim(ctx context.Context, args []string, io streams) error {
 	fmt.Fprintf(io.out, "Leaked key of the scenario: %s\n\n", s.LeakedKeyID())
 	fmt.Fprintf(io.out, "Responder credentials (simulated, valid only here):\n  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n  export AWS_REGION=us-east-1\n  export AWS_DEFAULT_REGION=us-east-1   # the AWS CLI v1 reads this one\n  export AWS_ENDPOINT_URL=%s\n\n", id, secret, url)
 	fmt.Fprintf(io.out, "Press Ctrl+C to stop.\n")
-	go s.Follow(ctx, *speed)
+	go s.FollowWallClock(ctx, *speed)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
