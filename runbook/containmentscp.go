@@ -53,3 +53,14 @@ func (RemoveContainmentSCP) Mutates() bool { return true }
 func (h HardenState) ContainmentSCPOpen() bool {
 	return slices.ContainsFunc(h.Checklist, func(it CheckItem) bool { return it.ID == CheckContainmentSCP && !it.OK })
 }
+
+func (ReleaseContainmentSCP) sentence() string {
+	return "removal of the SCP that contained the root key requested"
+}
+
+func (e ContainmentSCPRemoved) sentence() string {
+	if e.DryRun {
+		return "DRY-RUN: " + e.Policy + " would be detached and deleted (rehearsed at " + stamp(e.At) + ")"
+	}
+	return e.Policy + " detached and deleted at " + stamp(e.At)
+}
