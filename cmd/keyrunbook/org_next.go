@@ -16,26 +16,20 @@ import (
 // run's org action log.
 func (o orgOptions) nextStep(log string, now time.Time, window time.Duration) func(runbook.RootAudit) string {
 	return func(a runbook.RootAudit) string {
-		switch {
-		case a.Retirable(now, window):
+		switch a.NextMove(now, window) {
+		case runbook.MoveRetire:
 			if o.retire {
 				return "unused: delete through AssumeRoot (the review below)"
 			}
 			return "unused: delete through AssumeRoot: " + o.orgCommand("--retire-unused", "--log", log)
-		case a.HasKeys == runbook.Yes && a.Source == runbook.SourceAssumeRoot:
+		case runbook.MoveRespond:
 			key, _ := keyToRespond(a)
-			what := "in use"
-			for _, k := range a.Keys {
-				if k.Used(now, window) == runbook.Unknown {
-					what = "last use unknown"
-				}
-			}
-			return what + ": contain with an SCP, replace the caller, delete through AssumeRoot: " + o.respondCommand(key)
-		case a.HasKeys == runbook.Yes && a.Management:
-			return "sign in as the management account's root user and delete it there (AssumeRoot cannot reach it)"
-		case a.HasKeys == runbook.Yes && a.Source == runbook.SourceSecurityHub:
+			return a.UseText(now, window) + ": contain with an SCP, replace the caller, delete through AssumeRoot: " + o.respondCommand(key)
+		case runbook.MoveManagementRoot:
+			return runbook.ManagementRootAdvice
+		case runbook.MoveEnableCentral:
 			return "enable centralized root access (the calls above), then " + o.orgCommand("--log", "NEW.jsonl")
-		case a.Why != "":
+		case runbook.MoveReread:
 			// An account the log holds is not read again: a new log reads it.
 			return a.Why + "; then " + o.orgCommand("--log", "NEW.jsonl")
 		}
