@@ -101,9 +101,17 @@ func (v hardenView) view(f frame, c cleanupList) string {
 		if !it.OK {
 			mark = sty.Danger.Render("✗ ")
 		}
-		items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
-		if !it.OK && it.ID == runbook.CheckContainmentSCP {
-			items = append(items, wrapAfterPrefix("  ", "x detaches and deletes it, after showing the calls", f.sty.Call, f.w, "  ")...)
+		switch {
+		case it.ID == runbook.CheckContainmentSCP:
+			// The SCP's name and its account are what the responder acts
+			// on: wrapped, never clipped away.
+			items = append(items, clip(mark+it.Title, f.w))
+			items = append(items, wrapAfterPrefix("  ", it.State, sty.Muted, f.w, "  ")...)
+			if !it.OK {
+				items = append(items, wrapAfterPrefix("  ", "x detaches and deletes it, after showing the calls", sty.Call, f.w, "  ")...)
+			}
+		default:
+			items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
 		}
 		if !it.OK && it.Fix != "" {
 			items = append(items, wrapAfterPrefix("  fix: ", it.Fix, plain, f.w, "       ")...)

@@ -16,17 +16,17 @@ import (
 func TestHardenRemovesTheContainmentSCP(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, runbook.ModeTraining)
-	h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	h.x.scpAttached = true
 	h.toHarden()
-	h.wantScreen("still attached to account "+testAccount, "x detaches and deletes it")
+	h.wantScreen("SCP keyrunbook-deny-root-"+testAccount, "attached to account "+testAccount, "x detaches and deletes it")
 	h.press("x")
-	h.wantScreen("Remove the SCP that contained the root key", `organizations DetachPolicy {"PolicyId": "p-scp", "TargetId": "`+testAccount+`"}`, `organizations DeletePolicy {"PolicyId": "p-scp"}`)
+	h.wantScreen("Remove the SCP that contained the root key", `organizations DetachPolicy {"PolicyId": "p-scp",`, `"TargetId": "`+testAccount+`"}`, `organizations DeletePolicy {"PolicyId": "p-scp"}`)
 	if slices.Contains(h.x.effectsRun(), "RemoveContainmentSCP") {
 		t.Fatal("the SCP was removed before the responder confirmed")
 	}
 	h.press("enter")
-	h.wantScreen("detached from account " + testAccount + " and deleted")
+	h.wantScreen("✓ The SCP that contained the root key is removed", "detached from account", testAccount+" and deleted at")
 	if !slices.Contains(h.x.effectsRun(), "RemoveContainmentSCP") {
 		t.Fatalf("effects %v", h.x.effectsRun())
 	}
