@@ -91,7 +91,8 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request, cd codec, wire stri
 		return nil, cd.unsigned()
 	case req.unknown != nil:
 		return nil, req.unknown
-	case req.regional && !s.regionEnabled(scope.region):
+	case s.services.regional(req.service) && !s.regionEnabled(scope.region):
+		// Every regional service, whatever its protocol (service.global).
 		return nil, errAuth(req.service)
 	case req.service == "cloudtrail" && req.action == "LookupEvents" && !s.lookupAllowed(scope.region):
 		return nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest}

@@ -22,7 +22,7 @@ import (
 // organizationsAPI is Organizations (JSON 1.1,
 // AWSOrganizationsV20161128), the management account's side (org_ops.go).
 func organizationsAPI() *service {
-	return &service{name: "organizations", wires: []string{wireJSON11}, targets: []string{"AWSOrganizationsV20161128"}, ops: map[string]op{
+	return &service{name: "organizations", wires: []string{wireJSON11}, global: true, targets: []string{"AWSOrganizationsV20161128"}, ops: map[string]op{
 		"DescribeOrganization": {fn: opDescribeOrganization, readOnly: true},
 		"ListAccounts":         {fn: opListAccounts, readOnly: true},
 		// Service control policies (org_scp.go).
