@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -58,7 +59,7 @@ func exportProposals() map[string]runbook.Proposal {
 func TestExportCLIGolden(t *testing.T) {
 	for name, p := range exportProposals() {
 		t.Run(name, func(t *testing.T) {
-			classifyGolden(t, name+".sh", ExportCLI(p, classifyAccount))
+			classifyGolden(t, name+".sh", ExportCLI(p, judgetest.Account))
 		})
 	}
 }
@@ -66,7 +67,7 @@ func TestExportCLIGolden(t *testing.T) {
 func TestExportTerraformGolden(t *testing.T) {
 	for name, p := range exportProposals() {
 		t.Run(name, func(t *testing.T) {
-			classifyGolden(t, name+".tf", ExportTerraform(p, classifyAccount))
+			classifyGolden(t, name+".tf", ExportTerraform(p, judgetest.Account))
 		})
 	}
 }
@@ -76,7 +77,7 @@ func TestExportTerraformGolden(t *testing.T) {
 // proposal's.
 func TestExportCLIPolicyArguments(t *testing.T) {
 	p := exportProposals()["instance-role"]
-	out := ExportCLI(p, classifyAccount)
+	out := ExportCLI(p, judgetest.Account)
 	for _, flagName := range []string{"--policy-document '", "--assume-role-policy-document '"} {
 		_, rest, ok := strings.Cut(out, flagName)
 		if !ok {

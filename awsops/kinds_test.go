@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyrunbook/keyrunbook/judge"
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -25,7 +26,7 @@ const (
 )
 
 func kindsInventory() Inventory {
-	return Inventory{Account: classifyAccount, Instances: []Instance{
+	return Inventory{Account: judgetest.Account, Instances: []Instance{
 		{ID: "i-0node1", Region: "eu-west-1", PrivateIPs: []string{nodeIP}, EKSCluster: "prod"},
 	}}
 }
@@ -33,8 +34,8 @@ func kindsInventory() Inventory {
 // kindsRecord is one successful call at a time of day.
 func kindsRecord(ip, ua, source, name string, at time.Time, readOnly bool, params string) TrailRecord {
 	r := TrailRecord{EventID: fmt.Sprintf("%s-%s-%d", ip, name, at.Unix()), EventTime: at, EventSource: source, EventName: name,
-		AWSRegion: "eu-west-1", SourceIPAddress: ip, UserAgent: ua, ReadOnly: readOnly, RecipientAccountID: classifyAccount,
-		UserIdentity: UserIdentity{Type: "IAMUser", AccessKeyID: kindsKey, AccountID: classifyAccount, UserName: "svc"}}
+		AWSRegion: "eu-west-1", SourceIPAddress: ip, UserAgent: ua, ReadOnly: readOnly, RecipientAccountID: judgetest.Account,
+		UserIdentity: UserIdentity{Type: "IAMUser", AccessKeyID: kindsKey, AccountID: judgetest.Account, UserName: "svc"}}
 	if params != "" {
 		r.RequestParameters = json.RawMessage(params)
 	}
@@ -147,7 +148,7 @@ func TestEKSClusterTags(t *testing.T) {
 // caller, and the IAM-user fallback for a host off AWS with no evidence.
 func TestProposeChoosesTheKindTheEvidenceSupports(t *testing.T) {
 	callers := kindsFold(t)
-	ps := Propose(runbook.Investigation{Callers: callers}, classifyAccount)
+	ps := Propose(runbook.Investigation{Callers: callers}, judgetest.Account)
 	byCaller := map[string]runbook.Proposal{}
 	for _, p := range ps {
 		byCaller[p.CallerID] = p
@@ -224,7 +225,7 @@ func TestExportsOfTheNewKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			p := kindProposal(tt.kind, tt.target)
-			trust := TrustPolicyFor(p, classifyAccount)
+			trust := TrustPolicyFor(p, judgetest.Account)
 			if err := json.Unmarshal([]byte(trust), new(map[string]any)); err != nil {
 				t.Fatalf("trust policy is not JSON: %v\n%s", err, trust)
 			}
@@ -233,7 +234,7 @@ func TestExportsOfTheNewKinds(t *testing.T) {
 					t.Errorf("trust lacks %s:\n%s", w, trust)
 				}
 			}
-			cli, tf := ExportCLI(p, classifyAccount), ExportTerraform(p, classifyAccount)
+			cli, tf := ExportCLI(p, judgetest.Account), ExportTerraform(p, judgetest.Account)
 			for _, w := range append(tt.cli, "keyrunbook: "+string(tt.kind)) {
 				if !strings.Contains(cli, w) {
 					t.Errorf("CLI lacks %s:\n%s", w, cli)

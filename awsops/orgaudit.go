@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -155,6 +157,10 @@ type OrgAuditResult struct {
 	// Throttled counts AssumeRoot calls STS refused for the rate: other
 	// callers share the account's quota, or the network bunched requests.
 	Throttled int
+	// ServerTime is the Date of DescribeOrganization's answer: the server's
+	// clock as the audit began, which the SDK records in the response
+	// metadata (aws/middleware.GetServerTime). Zero when it sent none.
+	ServerTime time.Time
 }
 
 // Run audits every account not in done (accounts an earlier, interrupted
@@ -171,6 +177,7 @@ func (a *OrgAudit) Run(ctx context.Context, done map[string]runbook.RootAudit, e
 		_, text := describe("organizations:DescribeOrganization", err)
 		return res, fmt.Errorf("read the organization: %s: %w", text, err)
 	}
+	res.ServerTime, _ = awsmiddleware.GetServerTime(org.ResultMetadata)
 	res.Organization = aws.ToString(org.Organization.Id)
 	res.Management = aws.ToString(org.Organization.MasterAccountId)
 	res.RootAccess, res.Advice = a.rootAccess(ctx)

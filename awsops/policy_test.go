@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -148,8 +149,8 @@ func TestBuildPolicyNothingToGrant(t *testing.T) {
 
 // The policy of the fixture's instance caller, end to end from the trail.
 func TestBuildPolicyFromTrail(t *testing.T) {
-	res := classifyFold(classifyRecords(t, "mixed.json"), classifyInventory())
-	c := classifyCallerAt(t, res, "54.10.20.30", "Boto3")
+	res := classify.Fold(classify.Records(t, "mixed.json"), classify.Inventory())
+	c := judgetest.CallerAt(t, res, "54.10.20.30", "Boto3")
 	pol := BuildPolicy(c)
 	p := checkPolicyDocument(t, pol.Document)
 	want := []string{

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/keyrunbook/keyrunbook/judge"
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -47,7 +48,7 @@ func instanceDay() []TrailRecord {
 
 func foldDay(t *testing.T) runbook.Investigation {
 	t.Helper()
-	a := judge.NewAggregator(kindsKey, classifyInventory())
+	a := judge.NewAggregator(kindsKey, classify.Inventory())
 	for _, r := range instanceDay() {
 		a.Add(r)
 	}
@@ -95,7 +96,7 @@ func TestOnlyLegitimateEventsFeedAPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps := Propose(tt.inv, classifyAccount)
+			ps := Propose(tt.inv, judgetest.Account)
 			if len(ps) != tt.callers {
 				t.Fatalf("%d proposals, want %d: %+v", len(ps), tt.callers, ps)
 			}
@@ -122,7 +123,7 @@ func TestOnlyLegitimateEventsFeedAPolicy(t *testing.T) {
 // account: the instance's calls are allowed, the attacker's writes denied.
 func TestProofDeniesTheAttackersWrites(t *testing.T) {
 	inv := foldDay(t)
-	ps := Propose(inv, classifyAccount)
+	ps := Propose(inv, judgetest.Account)
 	var served, attackers []runbook.UsageCaller
 	for _, c := range inv.Callers {
 		switch {

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
 func TestProposeFromTrail(t *testing.T) {
-	res := classifyFold(classifyRecords(t, "mixed.json"), classifyInventory())
-	props := Propose(runbook.Investigation{Callers: res.callers}, classifyAccount)
+	res := classify.Fold(classify.Records(t, "mixed.json"), classify.Inventory())
+	props := Propose(runbook.Investigation{Callers: res.Callers}, judgetest.Account)
 	byCaller := map[string]runbook.Proposal{}
 	for _, p := range props {
 		byCaller[p.CallerID] = p
@@ -37,7 +38,7 @@ func TestProposeFromTrail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := classifyCallerAt(t, res, tt.ip, tt.ua)
+			c := judgetest.CallerAt(t, res, tt.ip, tt.ua)
 			p, ok := byCaller[c.ID]
 			if !ok {
 				t.Fatalf("no proposal for %s", c.ID)
@@ -62,8 +63,8 @@ func TestProposeFromTrail(t *testing.T) {
 	}
 	// One instance holds one instance profile: the three callers on it get
 	// one policy covering all their calls.
-	shared := byCaller[classifyCallerAt(t, res, "54.10.20.30", "aws-cli").ID].Policy
-	for _, other := range []runbook.UsageCaller{classifyCallerAt(t, res, "54.10.20.30", "Boto3"), classifyCallerAt(t, res, "10.0.1.15", "go-v2")} {
+	shared := byCaller[judgetest.CallerAt(t, res, "54.10.20.30", "aws-cli").ID].Policy
+	for _, other := range []runbook.UsageCaller{judgetest.CallerAt(t, res, "54.10.20.30", "Boto3"), judgetest.CallerAt(t, res, "10.0.1.15", "go-v2")} {
 		if byCaller[other.ID].Policy != shared {
 			t.Errorf("caller %s on the same instance got a different policy", other.ID)
 		}
@@ -83,7 +84,7 @@ func TestProposeOnlyCallersThatNeedIt(t *testing.T) {
 		{ID: "c4", Kind: runbook.CallerAWSService, Label: runbook.LabelLegitimate, SourceIP: "AWS Internal"},
 		{ID: "c5", Kind: runbook.CallerCloudShell, Label: runbook.LabelLegitimate, SourceIP: "44.1.1.1"},
 	}
-	props := Propose(runbook.Investigation{Callers: callers}, classifyAccount)
+	props := Propose(runbook.Investigation{Callers: callers}, judgetest.Account)
 	if len(props) != 1 || props[0].CallerID != "c5" || props[0].Kind != runbook.ReplaceIAMUser {
 		t.Fatalf("got %+v, want one user proposal for the relabelled CloudShell caller", props)
 	}
@@ -109,7 +110,7 @@ func TestProposeWarnsWhenThePolicyIsTooLarge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		caller := runbook.UsageCaller{ID: "c1", Kind: tt.kind, Label: runbook.LabelLegitimate, SourceIP: "203.0.113.1", Resource: "i-1", Actions: uses}
-		p := Propose(runbook.Investigation{Callers: []runbook.UsageCaller{caller}}, classifyAccount)[0]
+		p := Propose(runbook.Investigation{Callers: []runbook.UsageCaller{caller}}, judgetest.Account)[0]
 		if got := strings.Contains(strings.Join(p.Warnings, " "), "IAM allows"); got != tt.warn {
 			t.Errorf("%s: size warning %v for a %d-character policy, want %v", tt.kind, got, compactPolicySize(p.Policy), tt.warn)
 		}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 )
 
 func TestIAMActions(t *testing.T) {
@@ -99,7 +101,7 @@ func TestCallResources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := TrailRecord{AWSRegion: tt.region, RecipientAccountID: classifyAccount,
+			r := TrailRecord{AWSRegion: tt.region, RecipientAccountID: judgetest.Account,
 				UserIdentity: UserIdentity{Type: "IAMUser", ARN: "arn:aws:iam::111122223333:user/svc"}}
 			if tt.req != "" {
 				r.RequestParameters = json.RawMessage(tt.req)

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -14,72 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-// classifyAccount is the account of the hand-written fixtures.
-const classifyAccount = "111122223333"
-
-// classifyInventory is what DescribeInstances/DescribeAddresses would say of
-// the fixtures' account (testdata/classify/inventory.json): one instance, a
-// NAT gateway's Elastic IP, and the Lambda function whose environment holds
-// the key. awsops's tests read the same file.
-func classifyInventory() Inventory {
-	raw, err := os.ReadFile(filepath.Join("testdata", "classify", "inventory.json"))
-	if err != nil {
-		panic(err)
-	}
-	var inv Inventory
-	if err := json.Unmarshal(raw, &inv); err != nil {
-		panic(err)
-	}
-	return inv
-}
-
-// classifyRecords reads a fixture trail log of testdata/classify.
-func classifyRecords(t testing.TB, name string) []TrailRecord {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "classify", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []TrailRecord
-	if err := DecodeTrailLog(f, func(r TrailRecord) error { recs = append(recs, r); return nil }); err != nil {
-		t.Fatalf("decode %s: %v", name, err)
-	}
-	return recs
-}
-
-type classifyResult struct {
-	callers    []runbook.UsageCaller
-	indicators []runbook.Indicator
-	blast      []runbook.Resource
-}
-
-func classifyFold(recs []TrailRecord, inv Inventory) classifyResult {
-	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", inv)
-	for _, r := range recs {
-		a.Add(r)
-	}
-	c, i, b := a.Result()
-	return classifyResult{c, i, b}
-}
-
-// classifyCallerAt finds the caller of an address whose user agent contains ua.
-func classifyCallerAt(t *testing.T, res classifyResult, ip, ua string) runbook.UsageCaller {
-	t.Helper()
-	for _, c := range res.callers {
-		if c.SourceIP == ip && strings.Contains(c.UserAgent, ua) {
-			return c
-		}
-	}
-	t.Fatalf("no caller %s %q among %d", ip, ua, len(res.callers))
-	return runbook.UsageCaller{}
-}
+// classify reads and folds the hand-written fixtures (judge/judgetest),
+// which awsops's tests read too.
+var classify = judgetest.New(NewAggregator, DecodeTrailLog)
 
 func TestAggregateClassifiesEachCaller(t *testing.T) {
-	res := classifyFold(classifyRecords(t, "mixed.json"), classifyInventory())
+	res := classify.Fold(classify.Records(t, "mixed.json"), classify.Inventory())
 	tests := []struct {
 		name, ip, ua     string
 		kind             runbook.CallerKind
@@ -102,12 +44,12 @@ func TestAggregateClassifiesEachCaller(t *testing.T) {
 		{"recon only, no AWS tool", "192.0.2.50", "Go-http-client", runbook.CallerUnknown, runbook.LabelSuspicious, "", "", "", 3, 1, "mostly enumerated the account"},
 		{"off AWS, mostly denied", "192.0.2.77", "aws-sdk-java", runbook.CallerOffAWS, runbook.LabelSuspicious, "", "", "aws-sdk-java", 7, 5, "was denied 5 of 7 calls"},
 	}
-	if len(res.callers) != len(tests) {
-		t.Errorf("got %d callers, want %d", len(res.callers), len(tests))
+	if len(res.Callers) != len(tests) {
+		t.Errorf("got %d callers, want %d", len(res.Callers), len(tests))
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := classifyCallerAt(t, res, tt.ip, tt.ua)
+			c := judgetest.CallerAt(t, res, tt.ip, tt.ua)
 			if c.Kind != tt.kind || c.Label != tt.label || c.Resource != tt.resource || c.Tool != tt.tool {
 				t.Errorf("got kind=%s label=%s resource=%q tool=%q, want %s %s %q %q", c.Kind, c.Label, c.Resource, c.Tool, tt.kind, tt.label, tt.resource, tt.tool)
 			}
@@ -128,8 +70,8 @@ func TestAggregateClassifiesEachCaller(t *testing.T) {
 }
 
 func TestAggregateUserAgentTokensThatVaryPerCallStayOneCaller(t *testing.T) {
-	res := classifyFold(classifyRecords(t, "mixed.json"), classifyInventory())
-	attacker := classifyCallerAt(t, res, "198.51.100.66", "aws-cli")
+	res := classify.Fold(classify.Records(t, "mixed.json"), classify.Inventory())
+	attacker := judgetest.CallerAt(t, res, "198.51.100.66", "aws-cli")
 	if strings.Contains(attacker.UserAgent, "command/") {
 		t.Errorf("user agent keeps the per-command token: %q", attacker.UserAgent)
 	}
@@ -140,11 +82,11 @@ func TestAggregateUserAgentTokensThatVaryPerCallStayOneCaller(t *testing.T) {
 }
 
 func TestAggregateIndicatorsExactly(t *testing.T) {
-	res := classifyFold(classifyRecords(t, "mixed.json"), classifyInventory())
-	attacker := classifyCallerAt(t, res, "198.51.100.66", "aws-cli").ID
-	recon := classifyCallerAt(t, res, "192.0.2.50", "Go-http").ID
-	java := classifyCallerAt(t, res, "192.0.2.77", "java").ID
-	nat := classifyCallerAt(t, res, "3.3.3.3", "go-v2").ID
+	res := classify.Fold(classify.Records(t, "mixed.json"), classify.Inventory())
+	attacker := judgetest.CallerAt(t, res, "198.51.100.66", "aws-cli").ID
+	recon := judgetest.CallerAt(t, res, "192.0.2.50", "Go-http").ID
+	java := judgetest.CallerAt(t, res, "192.0.2.77", "java").ID
+	nat := judgetest.CallerAt(t, res, "3.3.3.3", "go-v2").ID
 	type want struct {
 		caller   string
 		kind     string
@@ -165,14 +107,14 @@ func TestAggregateIndicatorsExactly(t *testing.T) {
 		{attacker, IndicatorResourceAbuse, runbook.SeverityInfo, []string{"e-711"}, "us-east-1, a region the legitimate callers use"},
 		{attacker, IndicatorCredentialAccess, runbook.SeverityInfo, []string{"e-712"}, "GetSessionToken ×1"},
 	}
-	if len(res.indicators) != len(wants) {
-		for _, ind := range res.indicators {
+	if len(res.Indicators) != len(wants) {
+		for _, ind := range res.Indicators {
 			t.Logf("got %s %s %s: %s", ind.Severity, ind.Kind, ind.CallerID, ind.Summary)
 		}
-		t.Fatalf("got %d indicators, want %d", len(res.indicators), len(wants))
+		t.Fatalf("got %d indicators, want %d", len(res.Indicators), len(wants))
 	}
 	for i, w := range wants {
-		got := res.indicators[i]
+		got := res.Indicators[i]
 		var ids []string
 		for _, e := range got.Events {
 			ids = append(ids, e.ID)
@@ -187,9 +129,9 @@ func TestAggregateIndicatorsExactly(t *testing.T) {
 }
 
 func TestAggregateBlastRadiusExactly(t *testing.T) {
-	res := classifyFold(classifyRecords(t, "mixed.json"), classifyInventory())
+	res := classify.Fold(classify.Records(t, "mixed.json"), classify.Inventory())
 	var got []string
-	for _, r := range res.blast {
+	for _, r := range res.Blast {
 		got = append(got, fmt.Sprintf("%s %s %s %s %s", r.Type, r.ID, r.Region, r.Parent, r.Action))
 	}
 	// The Lambda function's change to its own configuration is the
@@ -213,15 +155,15 @@ func TestAggregateBlastRadiusExactly(t *testing.T) {
 // and CreateLoginProfile a password: none may reach any output (the
 // proposals built from it are checked in awsops).
 func TestAggregateNoSecretInAnyOutput(t *testing.T) {
-	recs := classifyRecords(t, "mixed.json")
-	res := classifyFold(recs, classifyInventory())
+	recs := classify.Records(t, "mixed.json")
+	res := classify.Fold(recs, classify.Inventory())
 	out, err := json.Marshal(struct {
-		R       classifyResult
+		R       judgetest.Result
 		C       []runbook.UsageCaller
 		I       []runbook.Indicator
 		B       []runbook.Resource
 		Records []TrailRecord
-	}{res, res.callers, res.indicators, res.blast, recs})
+	}{res, res.Callers, res.Indicators, res.Blast, recs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,22 +178,22 @@ func TestAggregateNoSecretInAnyOutput(t *testing.T) {
 }
 
 func TestAggregateSameResultInAnyOrder(t *testing.T) {
-	recs := classifyRecords(t, "mixed.json")
-	want := classifyFold(recs, classifyInventory())
+	recs := classify.Records(t, "mixed.json")
+	want := classify.Fold(recs, classify.Inventory())
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 5 {
 		shuffled := slices.Clone(recs)
 		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-		if got := classifyFold(shuffled, classifyInventory()); !reflect.DeepEqual(got, want) {
+		if got := classify.Fold(shuffled, classify.Inventory()); !reflect.DeepEqual(got, want) {
 			t.Fatalf("shuffle %d: result differs from the ordered fold", i)
 		}
 	}
 }
 
 func TestAggregateConcurrentAdds(t *testing.T) {
-	recs := classifyRecords(t, "mixed.json")
-	want := classifyFold(recs, classifyInventory())
-	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+	recs := classify.Records(t, "mixed.json")
+	want := classify.Fold(recs, classify.Inventory())
+	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classify.Inventory())
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -262,7 +204,7 @@ func TestAggregateConcurrentAdds(t *testing.T) {
 	}
 	wg.Wait()
 	c, i, b := a.Result()
-	if got := (classifyResult{c, i, b}); !reflect.DeepEqual(got, want) {
+	if got := (judgetest.Result{Callers: c, Indicators: i, Blast: b}); !reflect.DeepEqual(got, want) {
 		t.Error("concurrent fold differs from the sequential one")
 	}
 	if a.Events() != len(recs) {
@@ -331,7 +273,7 @@ func syntheticRecord(i int, base time.Time) TrailRecord {
 		params = fmt.Sprintf(params, i%4)
 	}
 	return TrailRecord{
-		UserIdentity:       UserIdentity{Type: "IAMUser", AccountID: classifyAccount, AccessKeyID: "AKIAJ7LEAKEDKEY2EXAM"},
+		UserIdentity:       UserIdentity{Type: "IAMUser", AccountID: judgetest.Account, AccessKeyID: "AKIAJ7LEAKEDKEY2EXAM"},
 		EventID:            fmt.Sprintf("ev-%08d", i),
 		EventTime:          base.Add(time.Duration(i) * time.Second),
 		EventSource:        s.src,
@@ -341,7 +283,7 @@ func syntheticRecord(i int, base time.Time) TrailRecord {
 		UserAgent:          s.ua,
 		ErrorCode:          s.code,
 		RequestParameters:  json.RawMessage(params),
-		RecipientAccountID: classifyAccount,
+		RecipientAccountID: judgetest.Account,
 	}
 }
 
@@ -358,7 +300,7 @@ func BenchmarkAggregate(b *testing.B) {
 	var ms runtime.MemStats
 	for b.Loop() {
 		runtime.GC()
-		a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+		a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classify.Inventory())
 		var buf []byte
 		for i := range events {
 			buf = syntheticJSON(buf[:0], syntheticRecord(i, base))

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -36,7 +37,7 @@ func TestExposureTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := foldExposed(tt.calls, tt.exposed)
-			for _, c := range res.callers {
+			for _, c := range res.Callers {
 				if c.SourceIP != tt.ip {
 					continue
 				}
@@ -56,19 +57,19 @@ func TestUnknownCallerKeepsItsFollowUp(t *testing.T) {
 		{ip: "20.57.112.9", src: "lambda.amazonaws.com", name: "GetFunction20150331v2", region: "us-west-2"},
 		{ip: "198.51.100.77", ua: "Boto3/1.34.51", src: "secretsmanager.amazonaws.com", name: "GetSecretValue", hours: 60, region: "us-west-2", req: `{"secretId":"reporting/warehouse"}`},
 	}, threatBase.Add(48*time.Hour))
-	inv := runbook.Investigation{Callers: res.callers, Indicators: res.indicators}
+	inv := runbook.Investigation{Callers: res.Callers, Indicators: res.Indicators}
 	f := inv.FollowUps()
 	if len(f) != 1 || f[0].Kind != FollowUpRotate || len(f[0].Targets) != 1 || f[0].Targets[0] != "reporting/warehouse" {
 		t.Fatalf("follow-ups %+v, want rotate reporting/warehouse", f)
 	}
 }
 
-func foldExposed(calls []threatCall, exposed time.Time) classifyResult {
-	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+func foldExposed(calls []threatCall, exposed time.Time) judgetest.Result {
+	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classify.Inventory())
 	a.SetExposedAt(exposed)
 	for _, r := range threatRecords(calls) {
 		a.Add(r)
 	}
 	c, i, b := a.Result()
-	return classifyResult{c, i, b}
+	return judgetest.Result{Callers: c, Indicators: i, Blast: b}
 }

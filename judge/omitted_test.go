@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 )
 
 // Issue 14: a record whose response CloudTrail omitted for size still
@@ -15,11 +17,11 @@ func TestOmittedFieldsFallBackToResources(t *testing.T) {
 	rec := func(source, name string, req, resp string, res ...TrailResource) TrailRecord {
 		r := TrailRecord{EventID: "o-" + name, EventTime: at, EventSource: source, EventName: name, AWSRegion: "ap-southeast-2",
 			SourceIPAddress: "198.51.100.9", UserAgent: "python-requests/2.31",
-			UserIdentity:      UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: "AKIAJ7LEAKEDKEY2EXAM", AccountID: classifyAccount},
+			UserIdentity:      UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: "AKIAJ7LEAKEDKEY2EXAM", AccountID: judgetest.Account},
 			RequestParameters: json.RawMessage(req), ResponseElements: json.RawMessage(resp), Resources: res}
 		return r
 	}
-	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classify.Inventory())
 	a.Add(rec("ec2.amazonaws.com", "RunInstances", `{"instanceType":"p3.16xlarge"}`, `{"omitted":true}`,
 		TrailResource{Type: "AWS::EC2::Instance", ARN: "i-0aaa"}, TrailResource{Type: "AWS::EC2::Instance", ARN: "arn:aws:ec2:ap-southeast-2:111122223333:instance/i-0bbb"}))
 	a.Add(rec("iam.amazonaws.com", "CreateAccessKey", `{"userName":"backdoor"}`, `{"omitted":true}`,

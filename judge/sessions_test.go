@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -16,18 +17,18 @@ func TestSessionCallersTakeTheirMintersLabel(t *testing.T) {
 	mint := func(ip, ua, session string, h float64) TrailRecord {
 		r := TrailRecord{EventID: "m-" + session, EventTime: threatBase.Add(time.Duration(h * float64(time.Hour))), EventSource: "sts.amazonaws.com",
 			EventName: "GetSessionToken", AWSRegion: "us-east-1", SourceIPAddress: ip, UserAgent: ua,
-			UserIdentity:     UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: leaked, AccountID: classifyAccount},
+			UserIdentity:     UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: leaked, AccountID: judgetest.Account},
 			ResponseElements: []byte(`{"credentials":{"accessKeyId":"` + session + `"}}`)}
 		return r
 	}
 	use := func(ip, session string, h float64, i int) TrailRecord {
 		return TrailRecord{EventID: fmt.Sprintf("u-%s-%d", session, i), EventTime: threatBase.Add(time.Duration(h*float64(time.Hour)) + time.Minute),
 			EventSource: "s3.amazonaws.com", EventName: "ListObjects", AWSRegion: "us-east-1", SourceIPAddress: ip, UserAgent: "Boto3/1.34.51",
-			UserIdentity: UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: session, AccountID: classifyAccount}, RequestParameters: []byte(`{"bucketName":"b"}`)}
+			UserIdentity: UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: session, AccountID: judgetest.Account}, RequestParameters: []byte(`{"bucketName":"b"}`)}
 	}
 	backdoor := TrailRecord{EventID: "evil", EventTime: threatBase.Add(49 * time.Hour), EventSource: "iam.amazonaws.com", EventName: "CreateUser",
 		AWSRegion: "us-east-1", SourceIPAddress: "198.51.100.66", UserAgent: "aws-cli/2.13.0",
-		UserIdentity: UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: leaked, AccountID: classifyAccount}, RequestParameters: []byte(`{"userName":"x"}`)}
+		UserIdentity: UserIdentity{Type: "IAMUser", UserName: "svc", AccessKeyID: leaked, AccountID: judgetest.Account}, RequestParameters: []byte(`{"userName":"x"}`)}
 	tests := []struct {
 		name  string
 		recs  []TrailRecord
@@ -43,7 +44,7 @@ func TestSessionCallersTakeTheirMintersLabel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := NewAggregator(leaked, classifyInventory())
+			a := NewAggregator(leaked, classify.Inventory())
 			for _, r := range tt.recs {
 				a.Add(r)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/judge/judgetest"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -26,8 +27,8 @@ const (
 	threatCLI        = "aws-cli/2.15.0 Python/3.11"
 )
 
-func threatFold(calls []threatCall) classifyResult {
-	return classifyFold(threatRecords(calls), classifyInventory())
+func threatFold(calls []threatCall) judgetest.Result {
+	return classify.Fold(threatRecords(calls), classify.Inventory())
 }
 
 func threatRecords(calls []threatCall) []TrailRecord {
@@ -40,7 +41,7 @@ func threatRecords(calls []threatCall) []TrailRecord {
 			c.ua = threatCLI
 		}
 		r := TrailRecord{
-			UserIdentity:    UserIdentity{Type: "IAMUser", UserName: "svc", ARN: "arn:aws:iam::111122223333:user/svc", AccountID: classifyAccount},
+			UserIdentity:    UserIdentity{Type: "IAMUser", UserName: "svc", ARN: "arn:aws:iam::111122223333:user/svc", AccountID: judgetest.Account},
 			EventID:         fmt.Sprintf("t-%03d", i),
 			EventTime:       threatBase.Add(time.Duration(c.hours * float64(time.Hour))),
 			EventSource:     c.src,
@@ -71,13 +72,13 @@ func repeatCall(n int, c threatCall) []threatCall {
 }
 
 // indicatorKinds lists "caller-ip kind severity" for every indicator.
-func indicatorKinds(res classifyResult) []string {
+func indicatorKinds(res judgetest.Result) []string {
 	ip := map[string]string{}
-	for _, c := range res.callers {
+	for _, c := range res.Callers {
 		ip[c.ID] = c.SourceIP
 	}
 	var out []string
-	for _, ind := range res.indicators {
+	for _, ind := range res.Indicators {
 		out = append(out, fmt.Sprintf("%s %s %s", ip[ind.CallerID], ind.Kind, ind.Severity))
 	}
 	slices.Sort(out)
@@ -153,7 +154,7 @@ func TestIndicatorRules(t *testing.T) {
 			if got := indicatorKinds(res); !slices.Equal(got, tt.want) {
 				t.Errorf("indicators %q, want %q", got, tt.want)
 			}
-			for _, c := range res.callers {
+			for _, c := range res.Callers {
 				if want, ok := tt.labels[c.SourceIP]; ok && c.Label != want {
 					t.Errorf("%s labelled %s, want %s (%s)", c.SourceIP, c.Label, want, c.Why)
 				}
@@ -168,7 +169,7 @@ func TestIndicatorRules(t *testing.T) {
 // Calls signed with temporary credentials the key minted count as the
 // key's, and the caller's reason says so.
 func TestAggregateMintedCredentials(t *testing.T) {
-	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classify.Inventory())
 	for i, key := range []string{"AKIAJ7LEAKEDKEY2EXAM", "ASIAQTEMPKEY00000001", "ASIAQTEMPKEY00000001"} {
 		a.Add(TrailRecord{EventID: fmt.Sprint(i), SourceIPAddress: threatOffAWS, UserAgent: threatCLI, AWSRegion: "us-east-1",
 			EventSource: "s3.amazonaws.com", EventName: "ListBuckets", UserIdentity: UserIdentity{AccessKeyID: key}})
@@ -181,7 +182,7 @@ func TestAggregateMintedCredentials(t *testing.T) {
 
 // AWS's own events (AwsServiceEvent) are not calls made with the key.
 func TestAggregateSkipsServiceEvents(t *testing.T) {
-	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classifyInventory())
+	a := NewAggregator("AKIAJ7LEAKEDKEY2EXAM", classify.Inventory())
 	a.Add(TrailRecord{EventID: "s1", EventType: "AwsServiceEvent", SourceIPAddress: "AWS Internal",
 		EventSource: "ec2.amazonaws.com", EventName: "SharedSnapshotCopyInitiated"})
 	a.Add(TrailRecord{EventID: "s2", EventType: "AwsApiCall", SourceIPAddress: threatOffAWS, UserAgent: threatCLI,
@@ -237,8 +238,8 @@ func TestIndicatorEventsPerKind(t *testing.T) {
 			if got := indicatorKinds(res); !slices.Equal(got, want) {
 				t.Errorf("indicators %q, want %q", got, want)
 			}
-			if len(res.indicators) == 1 && (len(res.indicators[0].Events) != 1 || res.indicators[0].Events[0].Name != tt.name) {
-				t.Errorf("indicator does not name its event: %+v", res.indicators[0].Events)
+			if len(res.Indicators) == 1 && (len(res.Indicators[0].Events) != 1 || res.Indicators[0].Events[0].Name != tt.name) {
+				t.Errorf("indicator does not name its event: %+v", res.Indicators[0].Events)
 			}
 		})
 	}
@@ -248,7 +249,7 @@ func TestIndicatorKeepsEarliestEvents(t *testing.T) {
 	calls := repeatCall(25, threatCall{ip: threatOffAWS, src: "iam.amazonaws.com", name: "CreateUser", req: `{"userName":"x"}`})
 	slices.Reverse(calls) // the earliest come last
 	res := threatFold(calls)
-	ind := res.indicators[0]
+	ind := res.Indicators[0]
 	if len(ind.Events) != eventRefCap || !strings.Contains(ind.Summary, "(5 more events not listed)") {
 		t.Fatalf("got %d events, summary %q", len(ind.Events), ind.Summary)
 	}
@@ -286,7 +287,7 @@ func TestBlastRadiusPerCall(t *testing.T) {
 			tt.call.ip, tt.call.ua = threatOffAWS, "python-requests/2.31"
 			res := threatFold([]threatCall{tt.call})
 			var got []string
-			for _, r := range res.blast {
+			for _, r := range res.Blast {
 				got = append(got, strings.Join([]string{r.Type, r.ID, r.Region, r.Parent}, " "))
 			}
 			var want []string
@@ -321,11 +322,11 @@ func TestBlastRadiusAttribution(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := threatFold(tt.calls)
 			ip := map[string]string{}
-			for _, c := range res.callers {
+			for _, c := range res.Callers {
 				ip[c.ID] = c.SourceIP
 			}
 			var got []string
-			for _, r := range res.blast {
+			for _, r := range res.Blast {
 				got = append(got, r.Type+" "+r.ID+" "+ip[r.CallerID])
 			}
 			if !slices.Equal(got, tt.want) {

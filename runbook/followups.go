@@ -6,6 +6,15 @@ import (
 	"strings"
 )
 
+// CheckItem is one hardening check.
+type CheckItem struct {
+	ID    string `json:"id"` // e.g. root-keys (Security Hub IAM.4)
+	Title string `json:"title"`
+	OK    bool   `json:"ok"`
+	State string `json:"state"` // what was read
+	Fix   string `json:"fix,omitempty"`
+}
+
 // FollowUp is what to do about an indicator once the incident is
 // contained: rotate the secrets read, unshare the snapshot shared, revoke
 // the model access enabled. It comes from the technique row the calls

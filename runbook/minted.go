@@ -318,15 +318,13 @@ func (m *Machine) mintedCaller() string {
 		c.KeyID, c.Describe())
 }
 
-// describeMinted is the timeline's sentence for the revocation's events.
-func describeMinted(ev Event) string {
-	switch e := ev.(type) {
-	case RevokeSessions:
-		return "revocation of the sessions the key minted requested"
-	case SessionsRevoked:
-		return fmt.Sprintf("%ssessions issued before %s denied on %s", dry(e.DryRun), stamp(e.At), revocationTargets(e.Targets))
-	}
-	return ""
+// sentence is the timeline's, named by the event's line in registry.go.
+func (RevokeSessions) sentence() string {
+	return "revocation of the sessions the key minted requested"
+}
+
+func (e SessionsRevoked) sentence() string {
+	return fmt.Sprintf("%ssessions issued before %s denied on %s", dry(e.DryRun), stamp(e.At), revocationTargets(e.Targets))
 }
 
 func revocationTargets(ts []RevocationTarget) string {

@@ -212,17 +212,61 @@ func (a RootAudit) LastUseText(now time.Time) string {
 	return "never"
 }
 
-// NextText says what the campaign does with the account's root keys.
-func (a RootAudit) NextText(now time.Time, window time.Duration) string {
+// OrgMove is the campaign's next move for an account's root keys: the one
+// classification the org table, its TUI and the campaign word, each in
+// its own medium (a command line, a key to press).
+type OrgMove int
+
+// The moves, in the order NextMove tests them.
+const (
+	// MoveCheckByHand: nothing the audit read decides it.
+	MoveCheckByHand OrgMove = iota
+	// MoveRetire: no key was used in the window: deleted in bulk through
+	// sts:AssumeRoot after one review.
+	MoveRetire
+	// MoveRespond: a key is in use (or its last use unknown): its own
+	// runbook contains it with an SCP (no root task policy allows
+	// UpdateAccessKey), replaces the caller, deletes through AssumeRoot.
+	MoveRespond
+	// MoveManagementRoot: the management account's root is out of
+	// AssumeRoot's reach: sign in as root there.
+	MoveManagementRoot
+	// MoveEnableCentral: only Security Hub saw the key: enable centralized
+	// root access, then audit again.
+	MoveEnableCentral
+	// MoveReread: the account could not be read (Why says why).
+	MoveReread
+)
+
+// ManagementRootAdvice is MoveManagementRoot in words.
+const ManagementRootAdvice = "sign in as the management account's root user and delete it there (AssumeRoot cannot reach it)"
+
+// NextMove is the campaign's next move for the account's root keys.
+func (a RootAudit) NextMove(now time.Time, window time.Duration) OrgMove {
 	switch {
 	case a.Retirable(now, window):
-		return "retire (unused in the window)"
+		return MoveRetire
 	case a.HasKeys == Yes && a.Source == SourceAssumeRoot:
-		return "in use: replace the caller, then delete (keyrunbook respond)"
+		return MoveRespond
+	case a.HasKeys == Yes && a.Management:
+		return MoveManagementRoot
+	case a.HasKeys == Yes && a.Source == SourceSecurityHub:
+		return MoveEnableCentral
 	case a.Why != "":
-		return a.Why
+		return MoveReread
 	}
-	return "check by hand"
+	return MoveCheckByHand
+}
+
+// UseText words the use that makes a key's account MoveRespond: "in use",
+// or "last use unknown" when a key's last use could not be read.
+func (a RootAudit) UseText(now time.Time, window time.Duration) string {
+	for _, k := range a.Keys {
+		if k.Used(now, window) == Unknown {
+			return "last use unknown"
+		}
+	}
+	return "in use"
 }
 
 // Journal records of the organization campaign. A RootAudited result per

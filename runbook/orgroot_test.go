@@ -130,3 +130,37 @@ func TestAnOrgLogIsNoIncident(t *testing.T) {
 		t.Fatalf("replaying an org log: %v", err)
 	}
 }
+
+// NextMove is the one classification the org table, its TUI and the
+// campaign word: each account lands on exactly one move.
+func TestRootAuditNextMove(t *testing.T) {
+	now := time.Date(2025, 6, 2, 9, 30, 0, 0, time.UTC)
+	window := 90 * 24 * time.Hour
+	unused := RootKey{ID: "AKIAUNUSED", Status: "Active", LastUsedKnown: true}
+	inUse := RootKey{ID: "AKIAINUSE", Status: "Active", LastUsedKnown: true, LastUsed: now.Add(-time.Hour)}
+	unknown := RootKey{ID: "AKIAUNKNOWN", Status: "Active"}
+	tests := []struct {
+		name string
+		a    RootAudit
+		want OrgMove
+		use  string
+	}{
+		{"no key used in the window", RootAudit{Source: SourceAssumeRoot, HasKeys: Yes, Keys: []RootKey{unused}}, MoveRetire, "in use"},
+		{"a key in use", RootAudit{Source: SourceAssumeRoot, HasKeys: Yes, Keys: []RootKey{unused, inUse}}, MoveRespond, "in use"},
+		{"a key whose last use is unknown", RootAudit{Source: SourceAssumeRoot, HasKeys: Yes, Keys: []RootKey{unknown}}, MoveRespond, "last use unknown"},
+		{"the management account", RootAudit{Management: true, Source: "account summary", HasKeys: Yes}, MoveManagementRoot, "in use"},
+		{"Security Hub only", RootAudit{Source: SourceSecurityHub, HasKeys: Yes}, MoveEnableCentral, "in use"},
+		{"unread", RootAudit{HasKeys: Unknown, Why: "unknown, because sts:AssumeRoot was denied"}, MoveReread, "in use"},
+		{"no root key", RootAudit{Source: SourceAssumeRoot, HasKeys: No}, MoveCheckByHand, "in use"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.a.NextMove(now, window); got != tt.want {
+				t.Errorf("NextMove = %d, want %d", got, tt.want)
+			}
+			if got := tt.a.UseText(now, window); got != tt.use {
+				t.Errorf("UseText = %q, want %q", got, tt.use)
+			}
+		})
+	}
+}

@@ -361,22 +361,20 @@ func (m *Machine) decided(e DecideProposal) ([]Effect, error) {
 	return nil, nil
 }
 
-// describeProof is the timeline's sentence for a proof or its override.
-func describeProof(ev Event) string {
-	switch e := ev.(type) {
-	case ProposalProven:
-		switch {
-		case e.Error != "":
-			return fmt.Sprintf("policy of %s could not be proved: %s", e.CallerID, RedactString(e.Error))
-		case len(e.Denied) > 0 || len(e.AttackerAllowed) > 0:
-			return fmt.Sprintf("policy of %s fails its proof: %s", e.CallerID,
-				proofFailures(Proof{Denied: e.Denied, AttackerAllowed: e.AttackerAllowed}))
-		}
-		return fmt.Sprintf("policy of %s proved: %d legitimate call(s) allowed, %d attacker write(s) denied", e.CallerID, len(e.Allowed), len(e.AttackerDenied))
-	case OverrideProof:
-		return fmt.Sprintf("policy of %s to be applied unproven, override: %s", e.CallerID, e.Reason)
+// sentence is the timeline's, named by the event's line in registry.go.
+func (e ProposalProven) sentence() string {
+	switch {
+	case e.Error != "":
+		return fmt.Sprintf("policy of %s could not be proved: %s", e.CallerID, RedactString(e.Error))
+	case len(e.Denied) > 0 || len(e.AttackerAllowed) > 0:
+		return fmt.Sprintf("policy of %s fails its proof: %s", e.CallerID,
+			proofFailures(Proof{Denied: e.Denied, AttackerAllowed: e.AttackerAllowed}))
 	}
-	return ""
+	return fmt.Sprintf("policy of %s proved: %d legitimate call(s) allowed, %d attacker write(s) denied", e.CallerID, len(e.Allowed), len(e.AttackerDenied))
+}
+
+func (e OverrideProof) sentence() string {
+	return fmt.Sprintf("policy of %s to be applied unproven, override: %s", e.CallerID, e.Reason)
 }
 
 // Summary says in a sentence where the proof stands, for the report.

@@ -8,14 +8,16 @@ import (
 
 // The registry is the one list of every event and effect the runbook
 // knows. Replay decodes journaled records with it, the machine dispatches
-// transitions through it, the engine tells results from intents by it, and
+// transitions through it, the engine tells results from intents by it, the
+// report's timeline phrases each record with its event's sentence, and
 // awsops and the TUI check their tables against it (registry_test.go fails
 // when a type is declared and not listed here).
 //
 // A new event needs its type (events.go, or the file of its feature), one
-// line below, and its transition in the transitions_<step>.go of the step
-// it belongs to. A new effect needs its type, one line below, and its
-// handler in awsops (handlers.go).
+// line below, its transition in the transitions_<step>.go of the step it
+// belongs to, and its sentence for the report's timeline (describe.go, or
+// the file of its feature) or a reason it has none. A new effect needs
+// its type, one line below, and its handler in awsops (handlers.go).
 
 // EventKind says where an event comes from, which decides how it is
 // journaled and replayed.
@@ -41,6 +43,10 @@ type EventSpec struct {
 	Step   Step
 	decode func(data []byte) (Event, error)
 	apply  func(m *Machine, ev Event) ([]Effect, error)
+	// sentence is the event's line in the report's timeline; nil when
+	// silent gives the reason the event's name is enough.
+	sentence func(Event) string
+	silent   string
 }
 
 // EffectSpec is what the registry knows of an effect.
@@ -55,62 +61,65 @@ type EffectSpec struct {
 	decode func(data []byte) (Effect, error)
 }
 
-// eventList is every event, in the order the steps meet them.
+// eventList is every event, in the order the steps meet them. The last
+// argument is the event's sentence in the report's timeline (describe.go,
+// or the feature file the event belongs to); an event registered silent
+// says why its name alone is enough.
 var eventList = []EventSpec{
-	on(Intent, StepIntake, (*Machine).submitKey),
-	on(Result, StepIdentify, (*Machine).keyIdentified),
+	on(Intent, StepIntake, (*Machine).submitKey, SubmitKey.sentence),
+	on(Result, StepIdentify, (*Machine).keyIdentified, KeyIdentified.sentence),
 
-	on(Intent, StepInvestigate, (*Machine).beginInvestigation),
-	on(Result, StepInvestigate, (*Machine).sweepProgress),
-	on(Result, StepInvestigate, (*Machine).sweepFinished),
-	on(Intent, StepInvestigate, (*Machine).relabelAndReprove),
-	on(Intent, StepInvestigate, (*Machine).addTrailSource),
-	on(Result, StepInvestigate, (*Machine).trailScanProgress),
-	on(Result, StepInvestigate, (*Machine).trailSourceScanned),
+	on(Intent, StepInvestigate, (*Machine).beginInvestigation, BeginInvestigation.sentence),
+	silent(Result, StepInvestigate, (*Machine).sweepProgress, "a region's progress: SweepFinished says what the sweep found"),
+	on(Result, StepInvestigate, (*Machine).sweepFinished, SweepFinished.sentence),
+	on(Intent, StepInvestigate, (*Machine).relabelAndReprove, RelabelCaller.sentence),
+	on(Intent, StepInvestigate, (*Machine).addTrailSource, AddTrailSource.sentence),
+	silent(Result, StepInvestigate, (*Machine).trailScanProgress, "a scan's progress: TrailSourceScanned says what the source showed"),
+	on(Result, StepInvestigate, (*Machine).trailSourceScanned, TrailSourceScanned.sentence),
 
-	on(Intent, StepPropose, (*Machine).beginProposals),
-	on(Result, StepPropose, (*Machine).proposalsReady),
-	on(Intent, StepPropose, (*Machine).edited),
-	on(Intent, StepPropose, (*Machine).decided),
-	on(Result, StepPropose, noEffect((*Machine).proven)),
-	on(Intent, StepPropose, noEffect((*Machine).overrideProof)),
-	on(Intent, StepPropose, (*Machine).applyProposals),
+	on(Intent, StepPropose, (*Machine).beginProposals, BeginProposals.sentence),
+	on(Result, StepPropose, (*Machine).proposalsReady, ProposalsReady.sentence),
+	on(Intent, StepPropose, (*Machine).edited, EditProposal.sentence),
+	on(Intent, StepPropose, (*Machine).decided, DecideProposal.sentence),
+	on(Result, StepPropose, noEffect((*Machine).proven), ProposalProven.sentence),
+	on(Intent, StepPropose, noEffect((*Machine).overrideProof), OverrideProof.sentence),
+	silent(Intent, StepPropose, (*Machine).applyProposals, "no field: each ReplacementApplied says what was created"),
 
-	on(Result, StepReplace, (*Machine).replacementApplied),
-	on(Intent, StepReplace, (*Machine).verifyMoves),
-	on(Result, StepReplace, (*Machine).callerMoved),
-	on(Intent, StepReplace, (*Machine).backToProposals),
-	on(Intent, StepReplace, (*Machine).proceedToDeactivate),
+	on(Result, StepReplace, (*Machine).replacementApplied, ReplacementApplied.sentence),
+	silent(Intent, StepReplace, (*Machine).verifyMoves, "no field: each CallerMoved says whether its caller moved"),
+	on(Result, StepReplace, (*Machine).callerMoved, CallerMoved.sentence),
+	silent(Intent, StepReplace, (*Machine).backToProposals, "no field: its name says it; the edits and decisions that follow say what changed"),
+	on(Intent, StepReplace, (*Machine).proceedToDeactivate, ProceedToDeactivate.sentence),
 
-	on(Intent, StepDeactivate, (*Machine).confirmDeactivate),
-	on(Result, StepDeactivate, (*Machine).keyDeactivated),
-	on(Intent, StepDeactivate, (*Machine).revokeSessions),
-	on(Result, StepDeactivate, (*Machine).sessionsRevoked),
-	on(Intent, StepDeactivate, (*Machine).signInAsRoot),
-	on(Result, StepDeactivate, (*Machine).rootObtained),
+	on(Intent, StepDeactivate, (*Machine).confirmDeactivate, ConfirmDeactivate.sentence),
+	on(Result, StepDeactivate, (*Machine).keyDeactivated, KeyDeactivated.sentence),
+	on(Intent, StepDeactivate, (*Machine).revokeSessions, RevokeSessions.sentence),
+	on(Result, StepDeactivate, (*Machine).sessionsRevoked, SessionsRevoked.sentence),
+	on(Intent, StepDeactivate, (*Machine).signInAsRoot, SignInAsRoot.sentence),
+	on(Result, StepDeactivate, (*Machine).rootObtained, RootCredentialsObtained.sentence),
 
-	on(Result, StepWatch, (*Machine).observe),
-	on(Intent, StepWatch, (*Machine).restartWatch),
-	on(Intent, StepWatch, (*Machine).requestReactivate),
-	on(Result, StepReactivate, (*Machine).keyReactivated),
+	on(Result, StepWatch, (*Machine).observe, WatchObserved.sentence),
+	silent(Intent, StepWatch, (*Machine).restartWatch, "no field: its name says the watch window starts again"),
+	on(Intent, StepWatch, (*Machine).requestReactivate, RequestReactivate.sentence),
+	on(Result, StepReactivate, (*Machine).keyReactivated, KeyReactivated.sentence),
 
-	on(Intent, StepDelete, (*Machine).confirmDelete),
-	on(Result, StepDelete, noEffect((*Machine).keyStatusRead)),
-	on(Intent, StepDelete, (*Machine).rereadKey),
-	on(Result, StepDelete, (*Machine).keyDeleted),
+	on(Intent, StepDelete, (*Machine).confirmDelete, ConfirmDelete.sentence),
+	on(Result, StepDelete, noEffect((*Machine).keyStatusRead), KeyStatusRead.sentence),
+	on(Intent, StepDelete, (*Machine).rereadKey, RereadKey.sentence),
+	on(Result, StepDelete, (*Machine).keyDeleted, KeyDeleted.sentence),
 
-	on(Intent, StepHarden, (*Machine).cleanUp),
-	on(Result, StepHarden, (*Machine).resourceCleanedUp),
-	on(Result, StepHarden, (*Machine).hardeningChecked),
-	on(Intent, StepHarden, (*Machine).recheckHardening),
-	on(Intent, StepHarden, noEffect((*Machine).confirmFollowUp)),
-	on(Intent, StepHarden, (*Machine).closeIncident),
+	on(Intent, StepHarden, (*Machine).cleanUp, CleanUp.sentence),
+	on(Result, StepHarden, (*Machine).resourceCleanedUp, ResourceCleanedUp.sentence),
+	on(Result, StepHarden, (*Machine).hardeningChecked, HardeningChecked.sentence),
+	silent(Intent, StepHarden, (*Machine).recheckHardening, "no field: the HardeningChecked that answers it says what was read"),
+	silent(Intent, StepHarden, noEffect((*Machine).confirmFollowUp), "the report's follow-ups table says which ones the responder confirmed"),
+	on(Intent, StepHarden, (*Machine).closeIncident, CloseIncident.sentence),
 
-	on(Intent, "", (*Machine).abort),
-	on(Intent, "", (*Machine).retry),
-	on(Result, "", (*Machine).effectFailed),
+	on(Intent, "", (*Machine).abort, Abort.sentence),
+	silent(Intent, "", (*Machine).retry, "no field: the effect's intent that follows names what runs again"),
+	on(Result, "", (*Machine).effectFailed, EffectFailed.sentence),
 
-	note[APICall](),
+	note[APICall]("the timeline shows each call as a row of its own (report.go)"),
 }
 
 // effectList is every effect; its order is the order Pending lists them.
@@ -192,8 +201,31 @@ func IsResult(ev Event) bool {
 	return ok && spec.Kind != Intent
 }
 
-// on registers an event with its transition.
-func on[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error)) EventSpec {
+// on registers an event with its transition and its timeline sentence.
+func on[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error), sentence func(E) string) EventSpec {
+	spec := handled(kind, step, apply)
+	if sentence == nil {
+		return spec // registry_test.go names the event
+	}
+	spec.sentence = func(ev Event) string {
+		e, ok := ev.(E)
+		if !ok {
+			return ""
+		}
+		return sentence(e)
+	}
+	return spec
+}
+
+// silent registers an event the timeline shows by its name alone, and why.
+func silent[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error), why string) EventSpec {
+	spec := handled(kind, step, apply)
+	spec.silent = why
+	return spec
+}
+
+// handled is an event's entry with its decoder and its transition.
+func handled[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, error)) EventSpec {
 	var zero E
 	return EventSpec{Name: zero.EventName(), Kind: kind, Step: step, decode: decodeEvent[E],
 		apply: func(m *Machine, ev Event) ([]Effect, error) {
@@ -205,10 +237,11 @@ func on[E Event](kind EventKind, step Step, apply func(*Machine, E) ([]Effect, e
 		}}
 }
 
-// note registers an event that is journaled and never applied or replayed.
-func note[E Event]() EventSpec {
+// note registers an event that is journaled and never applied or
+// replayed, with where the report shows it instead of a sentence.
+func note[E Event](why string) EventSpec {
 	var zero E
-	return EventSpec{Name: zero.EventName(), Kind: Note}
+	return EventSpec{Name: zero.EventName(), Kind: Note, silent: why}
 }
 
 // noEffect adapts a transition that asks for nothing.

@@ -76,6 +76,30 @@ func TestEveryEventIsRegistered(t *testing.T) {
 	}
 }
 
+// Every event says how the report's timeline phrases it: a sentence, or a
+// reason its name alone is enough. An event registered with neither would
+// show in every report as a bare name, and nobody would have decided that.
+func TestEveryEventHasASentenceOrASilence(t *testing.T) {
+	t.Parallel()
+	for _, s := range Events() {
+		switch {
+		case s.sentence == nil && s.silent == "":
+			t.Errorf("%s has no timeline sentence and no reason to be silent (registry.go: on(…, %s.sentence) or silent(…, why))", s.Name, s.Name)
+		case s.sentence != nil && s.silent != "":
+			t.Errorf("%s has a sentence and is silent (%q)", s.Name, s.silent)
+		case s.sentence != nil:
+			// A record written before a field existed decodes to its zero
+			// value: its sentence must still phrase it.
+			ev, err := DecodeEvent(s.Name, nil)
+			if err != nil {
+				t.Errorf("DecodeEvent(%s): %v", s.Name, err)
+				continue
+			}
+			_ = s.sentence(ev)
+		}
+	}
+}
+
 func TestEveryEffectIsRegistered(t *testing.T) {
 	t.Parallel()
 	var registered []string

@@ -85,16 +85,16 @@ func deactivateView(f frame, c cleanupList, ph phone) string {
 	case st.Effects.LastError != nil:
 		lines = append(lines, errorLines(f, st.Effects.LastError)...)
 	default:
-		lines = append(lines, para(plain, "The key "+st.KeyID+" of "+st.Intake.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
+		lines = append(lines, wrapParagraph(plain, "The key "+st.KeyID+" of "+st.Intake.Key.Owner()+" becomes Inactive: every call signed with it fails from then on. If a workload breaks, roll back from the watch.", f.w, "")...)
 	}
 	lines = append(lines, stepCallLines(f)...)
 	lines = append(lines, rootSessionLine(f)...)
 	if st.Intake.Key.Root && st.Contain.RootAccess == nil {
-		lines = append(lines, para(sty.Warning, "! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead.", f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "! root key: the call must be made as root; in an Organizations member account, an SCP denying the root user (unless aws:AssumedRoot) contains it instead.", f.w, "  ")...)
 	}
 	lines = append(lines, kv(sty, "Replacements", replacementTally(st.Propose.Proposals)))
 	if st.Propose.Override != "" {
-		lines = append(lines, para(sty.Warning, fmt.Sprintf("! override: %q", st.Propose.Override), f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, fmt.Sprintf("! override: %q", st.Propose.Override), f.w, "  ")...)
 	}
 	if st.Intake.Key.QuarantinePolicy != "" {
 		lines = append(lines, sty.Muted.Render("AWS's "+st.Intake.Key.QuarantinePolicy+" stays attached until closing."))

@@ -116,16 +116,16 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	} else {
 		lines = append(lines, keyInactiveLines(f)...)
 		if st.NeedsRootSignIn() {
-			lines = append(lines, hang(sty.Warning.Render("· "), "root's session: not open. s opens it with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, 15 minutes at most); the deletion is made in it, as root", plain, f.w, "  ")...)
+			lines = append(lines, wrapAfterPrefix(sty.Warning.Render("· "), "root's session: not open. s opens it with sts:AssumeRoot from the management account (task policy IAMDeleteRootUserCredentials, 15 minutes at most); the deletion is made in it, as root", plain, f.w, "  ")...)
 		}
 		if len(st.Watch.Unread) > 0 {
-			lines = append(lines, hang(sty.Warning.Render("? "), "the watch: unknown, because "+st.Watch.Unread[0].Text(), plain, f.w, "  ")...)
+			lines = append(lines, wrapAfterPrefix(sty.Warning.Render("? "), "the watch: unknown, because "+st.Watch.Unread[0].Text(), plain, f.w, "  ")...)
 		} else {
 			lines = append(lines, check(st.Watch.Passed && len(st.Watch.Blockers()) == 0, "the watch ("+shortDur(st.Watch.Window)+") passed with nothing blocking"))
 		}
 	}
 	for _, u := range st.Watch.Contained() {
-		lines = append(lines, hang(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
+		lines = append(lines, wrapAfterPrefix(sty.OK.Render("· "), u.SourceIP+" still tries the dead key and fails ("+u.Action+"): containment works; deleting the key is the next step.", plain, f.w, "  ")...)
 	}
 	pending := false
 	for _, n := range st.Effects.Pending {
@@ -139,7 +139,7 @@ func (v deleteView) view(f frame, c cleanupList) string {
 	}
 	lines = append(lines, "", callsLabel(len(f.stepCalls.calls), st.Mode))
 	lines = append(lines, stepCallLines(f)...)
-	lines = append(lines, para(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
+	lines = append(lines, wrapParagraph(sty.Danger, "It cannot be undone: a deleted key cannot be reactivated. To confirm, type the last four characters of "+st.KeyID+".", f.w, "")...)
 	if st.Mode == runbook.ModeDryRun {
 		lines = append(lines, sty.Warning.Render("DRY-RUN: journaled as would-call; the key is not deleted."))
 	}
@@ -163,7 +163,7 @@ func keyIDChar(k tea.KeyPressMsg) bool {
 // on reads as such, never as "Inactive since" the deactivation.
 func keyInactiveLines(f frame) []string {
 	st, sty := f.st, f.sty
-	line := func(mark, text string) []string { return hang(mark, text, plain, f.w, "  ") }
+	line := func(mark, text string) []string { return wrapAfterPrefix(mark, text, plain, f.w, "  ") }
 	for _, n := range st.Effects.Pending {
 		if n == "ReadKeyStatus" {
 			return line(f.spin+" ", "the key's status: reading it again in IAM…")

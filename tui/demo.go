@@ -55,5 +55,5 @@ func (m Model) onDemo() (tea.Model, tea.Cmd) {
 
 // narrationView is the demo's last reason, above the step.
 func (m Model) narrationView(w int) string {
-	return strings.Join(para(m.sty.Title, "▶ "+m.narration, w, "  "), "\n")
+	return strings.Join(wrapParagraph(m.sty.Title, "▶ "+m.narration, w, "  "), "\n")
 }

@@ -76,11 +76,11 @@ func (p prompt) update(msg tea.Msg, dk dialogKeys) (prompt, runbook.Event, tea.C
 func (p prompt) view(f frame) string {
 	lines := []string{f.sty.Title.Render(p.spec.title)}
 	for _, d := range p.spec.detail {
-		lines = append(lines, para(plain, d, f.w-4, "")...)
+		lines = append(lines, wrapParagraph(plain, d, f.w-4, "")...)
 	}
 	lines = append(lines, "", p.input.View())
 	if p.err != "" {
-		lines = append(lines, para(f.sty.Danger, "✗ "+p.err, f.w-4, "  ")...)
+		lines = append(lines, wrapParagraph(f.sty.Danger, "✗ "+p.err, f.w-4, "  ")...)
 	}
 	lines = append(lines, "", f.sty.Muted.Render("enter confirm · esc cancel"))
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
@@ -217,16 +217,16 @@ func (c confirmation) view(f frame) string {
 		head = append(head, f.spin+" reading the account for the exact calls…")
 	}
 	for _, e := range c.planErrs {
-		head = append(head, hang(f.sty.Danger.Render("✗ "), "could not read every call: "+redact(e), plain, inner, "  ")...)
+		head = append(head, wrapAfterPrefix(f.sty.Danger.Render("✗ "), "could not read every call: "+redact(e), plain, inner, "  ")...)
 	}
 	var calls []string
 	n := 0
 	for _, effectCalls := range c.calls {
 		for _, call := range effectCalls {
 			n++
-			calls = append(calls, hang(f.sty.Call.Render("• "), call.String(), plain, inner, "    ")...)
+			calls = append(calls, wrapAfterPrefix(f.sty.Call.Render("• "), call.String(), plain, inner, "    ")...)
 			if call.Note != "" {
-				calls = append(calls, hang("  ", call.Note, f.sty.Muted, inner, "    ")...)
+				calls = append(calls, wrapAfterPrefix("  ", call.Note, f.sty.Muted, inner, "    ")...)
 			}
 		}
 	}

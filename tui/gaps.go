@@ -22,15 +22,15 @@ func gapLines(f frame, inv *runbook.Investigation) []string {
 		return nil
 	}
 	if o := f.st.Investigate.GapOverride; o != nil {
-		return para(f.sty.Warning, fmt.Sprintf("! incomplete, overridden: %q", o.Reason), f.w, "  ")
+		return wrapParagraph(f.sty.Warning, fmt.Sprintf("! incomplete, overridden: %q", o.Reason), f.w, "  ")
 	}
-	lines := para(f.sty.Danger, fmt.Sprintf("✗ Investigation incomplete (%d gap(s)): decisions are blocked until what failed is read again (r) or you go on with a reason (o).", len(gaps)), f.w, "  ")
+	lines := wrapParagraph(f.sty.Danger, fmt.Sprintf("✗ Investigation incomplete (%d gap(s)): decisions are blocked until what failed is read again (r) or you go on with a reason (o).", len(gaps)), f.w, "  ")
 	for i, g := range gaps {
 		if i == maxGapLines {
 			lines = append(lines, f.sty.Muted.Render(fmt.Sprintf("  … and %d more (b: blind spots)", len(gaps)-i)))
 			break
 		}
-		lines = append(lines, para(f.sty.Warning, "· "+g, f.w, "  ")...)
+		lines = append(lines, wrapParagraph(f.sty.Warning, "· "+g, f.w, "  ")...)
 	}
 	return lines
 }

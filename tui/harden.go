@@ -95,7 +95,7 @@ func (v hardenView) view(f frame, c cleanupList) string {
 		}
 		items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
 		if !it.OK && it.Fix != "" {
-			items = append(items, hang("  fix: ", it.Fix, plain, f.w, "       ")...)
+			items = append(items, wrapAfterPrefix("  fix: ", it.Fix, plain, f.w, "       ")...)
 		}
 	}
 	if len(items) > room {

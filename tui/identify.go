@@ -49,28 +49,28 @@ func identifyView(f frame) string {
 	if k.UserARN != "" {
 		owner += " (" + k.UserARN + ")"
 	}
-	lines = append(lines, kvw(f, "Owner", owner)...)
+	lines = append(lines, wrapKeyValue(f, "Owner", owner)...)
 	acct := k.Account
 	if k.Account == st.Intake.Caller.Account {
 		acct += sty.OK.Render(" ✓ your credentials' account")
 	} else {
 		acct += sty.Danger.Render(" ✗ not your account (" + st.Intake.Caller.Account + "): nothing can be changed")
 	}
-	lines = append(lines, kvw(f, "Account", acct)...)
-	lines = append(lines, kvw(f, "Status", statusWord(sty, k.Status, st.Mode == runbook.ModeDryRun))...)
+	lines = append(lines, wrapKeyValue(f, "Account", acct)...)
+	lines = append(lines, wrapKeyValue(f, "Status", statusWord(sty, k.Status, st.Mode == runbook.ModeDryRun))...)
 	if !k.Created.IsZero() {
-		lines = append(lines, kvw(f, "Created", stamp(k.Created)+sty.Muted.Render(" ("+ago(f.now, k.Created)+")"))...)
+		lines = append(lines, wrapKeyValue(f, "Created", stamp(k.Created)+sty.Muted.Render(" ("+ago(f.now, k.Created)+")"))...)
 	}
 	used := "never"
 	if !k.LastUsed.IsZero() {
 		used = stamp(k.LastUsed) + " · " + orDash(k.LastUsedService) + " · " + orDash(k.LastUsedRegion) + sty.Muted.Render(" ("+ago(f.now, k.LastUsed)+")")
 	}
-	lines = append(lines, kvw(f, "Last used", used)...)
+	lines = append(lines, wrapKeyValue(f, "Last used", used)...)
 	if p := policySummary(k); p != "" {
-		lines = append(lines, kvw(f, "Permissions", p)...)
+		lines = append(lines, wrapKeyValue(f, "Permissions", p)...)
 	}
 	if k.OtherKeys > 0 {
-		lines = append(lines, kvw(f, "Other keys", fmt.Sprintf("%d other access key(s) on this owner: check them too", k.OtherKeys))...)
+		lines = append(lines, wrapKeyValue(f, "Other keys", fmt.Sprintf("%d other access key(s) on this owner: check them too", k.OtherKeys))...)
 	}
 	if k.Root {
 		mfa := sty.Muted.Render("unknown")
@@ -79,16 +79,16 @@ func identifyView(f frame) string {
 		} else if k.RootMFA != nil {
 			mfa = sty.Danger.Render("NOT enabled")
 		}
-		lines = append(lines, kvw(f, "Root MFA", mfa)...)
-		lines = append(lines, para(sty.Warning, "! A root key: root task policies (sts:AssumeRoot) cannot deactivate it; it is turned off with UpdateAccessKey as root, or contained by an SCP in a member account.", f.w, "  ")...)
+		lines = append(lines, wrapKeyValue(f, "Root MFA", mfa)...)
+		lines = append(lines, wrapParagraph(sty.Warning, "! A root key: root task policies (sts:AssumeRoot) cannot deactivate it; it is turned off with UpdateAccessKey as root, or contained by an SCP in a member account.", f.w, "  ")...)
 	}
 	if k.QuarantinePolicy != "" {
-		lines = append(lines, para(sty.Danger, "! AWS already found this key in public and attached "+k.QuarantinePolicy+
+		lines = append(lines, wrapParagraph(sty.Danger, "! AWS already found this key in public and attached "+k.QuarantinePolicy+
 			". Leave it attached until the incident is closed; it denies the key iam:UpdateAccessKey, so act with other credentials.", f.w, "  ")...)
 	}
 	lines = append(lines, findingLines(f, runbook.StepIdentify)...)
 	lines = append(lines, "")
-	lines = append(lines, para(sty.Muted, "Next: enter sweeps CloudTrail in every region for this key's events of the last "+days(f.sweepWindow)+" (read-only).", f.w, "")...)
+	lines = append(lines, wrapParagraph(sty.Muted, "Next: enter sweeps CloudTrail in every region for this key's events of the last "+days(f.sweepWindow)+" (read-only).", f.w, "")...)
 	return strings.Join(lines, "\n")
 }
 
@@ -124,14 +124,14 @@ func findingLines(f frame, step runbook.Step) []string {
 		if fd.Action != "" {
 			text += " (missing " + fd.Action + ")"
 		}
-		lines = append(lines, para(style, mark+redact(text), f.w, "  ")...)
+		lines = append(lines, wrapParagraph(style, mark+redact(text), f.w, "  ")...)
 	}
 	return lines
 }
 
 // errorLines shows a failed effect in place, with what to do.
 func errorLines(f frame, e *runbook.EffectFailed) []string {
-	return para(f.sty.Danger, "✗ "+failureText(*e), f.w, "  ")
+	return wrapParagraph(f.sty.Danger, "✗ "+failureText(*e), f.w, "  ")
 }
 
 func orDash(s string) string {

@@ -188,35 +188,35 @@ func (v intakeView) view(f frame) string {
 	// The warning about the secret is the line a responder must read
 	// whole: it wraps, never cut at a narrow terminal.
 	lines := []string{sty.Heading.Render("Intake")}
-	lines = append(lines, para(plain, "Which access key leaked? Paste its ID (AKIA…), never its secret.", f.w, "")...)
+	lines = append(lines, wrapParagraph(plain, "Which access key leaked? Paste its ID (AKIA…), never its secret.", f.w, "")...)
 	lines = append(lines, "", v.input.View())
 	value := strings.TrimSpace(v.input.Value())
 	switch {
 	case looksSecret(value):
-		lines = append(lines, para(sty.Danger, "✗ this looks like a secret access key, not its ID: it is hidden and will not be used. Clear it (ctrl+u) and paste the ID.", f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Danger, "✗ this looks like a secret access key, not its ID: it is hidden and will not be used. Clear it (ctrl+u) and paste the ID.", f.w, "  ")...)
 	case value == "":
 		lines = append(lines, sty.Muted.Render("  AKIA followed by 16 characters (A-Z, 2-7)"))
 	case v.input.Err != nil:
-		lines = append(lines, para(sty.Warning, "✗ "+v.input.Err.Error(), f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "✗ "+v.input.Err.Error(), f.w, "  ")...)
 	default:
 		lines = append(lines, sty.OK.Render("✓ a long-term access key ID"))
 	}
 	lines = append(lines, "", v.exposed.View())
 	switch {
 	case v.exposed.Err != nil:
-		lines = append(lines, para(sty.Warning, "✗ "+v.exposed.Err.Error(), f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "✗ "+v.exposed.Err.Error(), f.w, "  ")...)
 	case strings.TrimSpace(v.exposed.Value()) == "":
-		lines = append(lines, para(sty.Muted, "  unknown (tab to set it): callers are judged by where they run and what they did", f.w, "")...)
+		lines = append(lines, wrapParagraph(sty.Muted, "  unknown (tab to set it): callers are judged by where they run and what they did", f.w, "")...)
 	default:
-		lines = append(lines, para(sty.Muted, "  a caller first seen after it, from an address and tool the key never used, waits for your verdict", f.w, "")...)
+		lines = append(lines, wrapParagraph(sty.Muted, "  a caller first seen after it, from an address and tool the key never used, waits for your verdict", f.w, "")...)
 	}
 	lines = append(lines, "")
 	if t := f.training; t != nil && t.Brief != "" {
 		lines = append(lines, sty.Title.Render("Scenario "+t.Scenario))
-		lines = append(lines, para(plain, t.Brief, f.w, "")...)
+		lines = append(lines, wrapParagraph(plain, t.Brief, f.w, "")...)
 		lines = append(lines, "")
 	}
-	lines = append(lines, para(sty.Muted, "Next: keyrunbook finds the key's account, owner and status (sts GetCallerIdentity, "+
+	lines = append(lines, wrapParagraph(sty.Muted, "Next: keyrunbook finds the key's account, owner and status (sts GetCallerIdentity, "+
 		"sts GetAccessKeyInfo, iam reads). Reading only: nothing changes until you confirm a change.", f.w, "")...)
 	if f.st.Mode == runbook.ModeDryRun {
 		lines = append(lines, "", sty.Warning.Render("DRY-RUN: reads are real; no change will be sent to AWS."))

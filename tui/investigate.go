@@ -387,11 +387,11 @@ func (v investigateView) detail(f frame) []string {
 		c.Events, c.Errors, c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04")))}
 	if c.Undecided != "" {
 		// Deactivation waits for this verdict (issue 14): say so, and how.
-		lines = append(lines, para(sty.Warning, "? your verdict is needed before deactivation: "+c.Undecided+
+		lines = append(lines, wrapParagraph(sty.Warning, "? your verdict is needed before deactivation: "+c.Undecided+
 			". Press l to label it (legitimate, suspicious, attacker).", w, "  ")...)
 	}
 	if c.Why != "" {
-		lines = append(lines, para(sty.Muted, "why: "+c.Why, w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Muted, "why: "+c.Why, w, "  ")...)
 	}
 	for _, in := range inv.Indicators {
 		if in.CallerID != c.ID {
@@ -401,14 +401,14 @@ func (v investigateView) detail(f frame) []string {
 		if in.Severity == runbook.SeverityCritical {
 			style = sty.Danger
 		}
-		lines = append(lines, para(style, "! "+in.Kind+": "+in.Summary, w, "  ")...)
+		lines = append(lines, wrapParagraph(style, "! "+in.Kind+": "+in.Summary, w, "  ")...)
 	}
-	lines = append(lines, para(plain, "actions: "+actionSummary(c.Actions), w, "  ")...)
+	lines = append(lines, wrapParagraph(plain, "actions: "+actionSummary(c.Actions), w, "  ")...)
 	if len(c.Regions) > 0 {
 		lines = append(lines, sty.Muted.Render("regions: "+strings.Join(c.Regions, ", ")))
 	}
 	if where := callerWhere(c); where != "" {
-		lines = append(lines, para(sty.Muted, where, w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Muted, where, w, "  ")...)
 	}
 	return lines
 }

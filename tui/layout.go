@@ -246,16 +246,16 @@ func fitBlock(s string, w, h int) string {
 // plain is the style of unstyled text.
 var plain = lipgloss.NewStyle()
 
-// para word-wraps plain text to w cells, styles each line, and indents the
-// lines after the first. Styling per line (not once around the whole text)
-// keeps the colour on every line of the screen.
-func para(style lipgloss.Style, text string, w int, indent string) []string {
-	return hang("", text, style, w, indent)
+// wrapParagraph word-wraps plain text to w cells, styles each line, and
+// indents the lines after the first. Styling per line (not once around the
+// whole text) keeps the colour on every line of the screen.
+func wrapParagraph(style lipgloss.Style, text string, w int, indent string) []string {
+	return wrapAfterPrefix("", text, style, w, indent)
 }
 
-// hang is para after an already-styled prefix on the first line, such as a
-// label or a mark.
-func hang(prefix, text string, style lipgloss.Style, w int, indent string) []string {
+// wrapAfterPrefix is wrapParagraph after an already-styled prefix on the
+// first line, such as a label or a mark: the text hangs from the prefix.
+func wrapAfterPrefix(prefix, text string, style lipgloss.Style, w int, indent string) []string {
 	pw, iw := ansi.StringWidth(prefix), ansi.StringWidth(indent)
 	lines := wrapPlain(text, w-pw, w-iw)
 	for i, l := range lines {
@@ -312,9 +312,10 @@ func kv(sty styles, label, value string) string {
 	return kvLabel(sty, label) + value
 }
 
-// kvw is kv wrapped to the frame, continuation lines under the value.
-func kvw(f frame, label, value string) []string {
-	return hang(kvLabel(f.sty, label), value, plain, f.w, strings.Repeat(" ", 13))
+// wrapKeyValue is kv wrapped to the frame, continuation lines under the
+// value.
+func wrapKeyValue(f frame, label, value string) []string {
+	return wrapAfterPrefix(kvLabel(f.sty, label), value, plain, f.w, strings.Repeat(" ", 13))
 }
 
 func kvLabel(sty styles, label string) string {

@@ -57,7 +57,7 @@ func mintedSummary(f frame) []string {
 	}
 	s := fmt.Sprintf("%d temporary credential(s) minted by the key, %d still valid: their calls count as the key's; revoke them after deactivating (S)",
 		len(inv.Minted), live)
-	return para(f.sty.Danger, "! "+s, f.w, "  ")
+	return wrapParagraph(f.sty.Danger, "! "+s, f.w, "  ")
 }
 
 // mintedLines lists the minted credentials with the time each may still
@@ -79,17 +79,17 @@ func mintedLines(f frame) []string {
 		if st.Contain.Revocation.DryRun {
 			mark = sty.Warning.Render("  DRY-RUN ")
 		}
-		lines = append(lines, hang(mark, fmt.Sprintf("sessions issued before %s denied on %s (S again moves the cut-off to now)",
+		lines = append(lines, wrapAfterPrefix(mark, fmt.Sprintf("sessions issued before %s denied on %s (S again moves the cut-off to now)",
 			clock(st.Contain.Revocation.At), targetNames(st.Contain.Revocation.Targets)), plain, f.w, "    ")...)
 	case len(plan.Targets) > 0:
-		lines = append(lines, para(sty.Warning, "S revokes them: "+runbook.RevocationPolicyName+" on "+targetNames(plan.Targets)+
+		lines = append(lines, wrapParagraph(sty.Warning, "S revokes them: "+runbook.RevocationPolicyName+" on "+targetNames(plan.Targets)+
 			" denies every session issued before now, legitimate ones too.", f.w, "  ")...)
 	}
 	for _, e := range plan.Elsewhere {
-		lines = append(lines, para(sty.Warning, "! "+e, f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "! "+e, f.w, "  ")...)
 	}
 	for _, m := range st.Investigate.Investigation.Minted {
-		lines = append(lines, hang("  "+m.KeyID+" ", mintedDetail(m, f.now, st.Contain.Revocation), plain, f.w, "    ")...)
+		lines = append(lines, wrapAfterPrefix("  "+m.KeyID+" ", mintedDetail(m, f.now, st.Contain.Revocation), plain, f.w, "    ")...)
 	}
 	return lines
 }
@@ -140,7 +140,7 @@ func targetNames(ts []runbook.RevocationTarget) string {
 // not yet meaningful, and a window shorter than the lag.
 func watchLagLines(f frame) []string {
 	if note := f.st.WatchLagNote(); note != "" {
-		return para(f.sty.Warning, "! "+note, f.w, "  ")
+		return wrapParagraph(f.sty.Warning, "! "+note, f.w, "  ")
 	}
 	return nil
 }
@@ -154,7 +154,7 @@ func coverageLines(f frame, room int) []string {
 	}
 	lines := []string{f.sty.Title.Render("Coverage and blind spots") + f.sty.Muted.Render(" · what this sweep did not read")}
 	for _, c := range inv.Coverage {
-		lines = append(lines, hang("  · ", c, plain, f.w, "    ")...)
+		lines = append(lines, wrapAfterPrefix("  · ", c, plain, f.w, "    ")...)
 	}
 	if len(lines) > room {
 		lines = append(lines[:room-1], f.sty.Muted.Render("  … (the report lists every statement)"))

@@ -141,7 +141,21 @@ func TestOrgViewFitsEightyColumns(t *testing.T) {
 			t.Fatalf("a line of %d cells at 80 columns: %q", w, line)
 		}
 	}
-	if s := orgScreenText(m); !strings.Contains(s, "in use: replace the caller") {
+	if s := orgScreenText(m); !strings.Contains(s, "in use: enter opens its runbook") {
 		t.Fatalf("the selected account's details do not say what comes next:\n%s", s)
+	}
+}
+
+// The selected account's details word its next move as a key to press on
+// this screen, not as a command to run elsewhere.
+func TestOrgViewSaysTheNextMoveAsAKey(t *testing.T) {
+	m := NewOrg(OrgOptions{Mode: runbook.ModeLive, Accounts: orgAccounts(), Now: orgNow, Window: 90 * 24 * time.Hour})
+	screen := orgScreenText(m)
+	if !strings.Contains(screen, "in use: enter opens its runbook") || strings.Contains(screen, "keyrunbook respond") {
+		t.Fatalf("sandbox-7 (in use) should say enter opens its runbook:\n%s", screen)
+	}
+	m, _ = sendOrg(t, m, keyMsg("down"))
+	if screen = orgScreenText(m); !strings.Contains(screen, "r reviews, then deletes it through AssumeRoot") {
+		t.Fatalf("an unused key should say r retires it:\n%s", screen)
 	}
 }

@@ -48,11 +48,17 @@ func (m OrgModel) banner() string {
 // next is the table's short word for what the campaign does; the
 // selected account's details below say why.
 func (m OrgModel) next(a runbook.RootAudit) string {
-	switch {
-	case a.Retirable(m.o.Now, m.o.Window):
+	switch a.NextMove(m.o.Now, m.o.Window) {
+	case runbook.MoveRetire:
 		return "retire"
-	case a.HasKeys == runbook.Yes && a.Source == runbook.SourceAssumeRoot:
+	case runbook.MoveRespond:
 		return "runbook"
+	case runbook.MoveManagementRoot:
+		return "as root"
+	case runbook.MoveEnableCentral:
+		return "enable"
+	case runbook.MoveReread:
+		return "unread"
 	}
 	return "check"
 }
@@ -90,7 +96,7 @@ func (m OrgModel) viewTable(b *strings.Builder) {
 			b.WriteString(clip(fmt.Sprintf("  %s  %s, last used %s", k.ID, k.Status, k.LastUse(m.o.Now)), w) + "\n")
 		}
 		b.WriteString(clip(fmt.Sprintf("  root MFA %s · console password %s · read from %s", a.MFA, a.LoginProfile, orDash(a.Source)), w) + "\n")
-		for _, line := range wrapPlain(a.NextText(m.o.Now, m.o.Window), w-2, w-2) {
+		for _, line := range wrapPlain(m.nextText(a), w-2, w-2) {
 			b.WriteString("  " + line + "\n")
 		}
 	}
@@ -129,4 +135,22 @@ func (m OrgModel) viewReview(b *strings.Builder) {
 	b.WriteString(m.sty.Danger.Render("A root key cannot be deactivated first: no root task policy allows iam:UpdateAccessKey. Deletion cannot be undone.") + "\n")
 	fmt.Fprintf(b, "Type %d and press enter to confirm; esc goes back.\n", len(m.review))
 	b.WriteString(m.input.View() + "\n")
+}
+
+// nextText words the account's next move (runbook.RootAudit.NextMove) for
+// this screen, where the move is a key to press rather than a command.
+func (m OrgModel) nextText(a runbook.RootAudit) string {
+	switch a.NextMove(m.o.Now, m.o.Window) {
+	case runbook.MoveRetire:
+		return "unused in the window: r reviews, then deletes it through AssumeRoot"
+	case runbook.MoveRespond:
+		return a.UseText(m.o.Now, m.o.Window) + ": enter opens its runbook (contain with an SCP, replace the caller, delete through AssumeRoot)"
+	case runbook.MoveManagementRoot:
+		return runbook.ManagementRootAdvice
+	case runbook.MoveEnableCentral:
+		return "enable centralized root access, then audit again"
+	case runbook.MoveReread:
+		return a.Why
+	}
+	return "check by hand"
 }

@@ -207,7 +207,7 @@ func stepCallLines(f frame) []string {
 	}
 	var lines []string
 	if sc.err != "" {
-		lines = append(lines, hang(f.sty.Danger.Render("✗ "), "could not read every call: "+redact(sc.err), plain, f.w, "  ")...)
+		lines = append(lines, wrapAfterPrefix(f.sty.Danger.Render("✗ "), "could not read every call: "+redact(sc.err), plain, f.w, "  ")...)
 	}
 	if len(sc.calls) == 0 && sc.err == "" {
 		lines = append(lines, f.sty.Muted.Render("  no call: the account already reads as this change would leave it"))
@@ -218,7 +218,7 @@ func stepCallLines(f frame) []string {
 func callLines(f frame, calls []plannedCall) []string {
 	var lines []string
 	for _, c := range calls {
-		lines = append(lines, hang("  ", c.String(), f.sty.Call, f.w, "    ")...)
+		lines = append(lines, wrapAfterPrefix("  ", c.String(), f.sty.Call, f.w, "    ")...)
 	}
 	return lines
 }

@@ -21,10 +21,10 @@ func proofLines(f frame, p runbook.Proposal) []string {
 	sty, w := f.sty, f.w
 	var lines []string
 	if p.Kind.ExportOnly() {
-		lines = append(lines, para(sty.Warning, "export only: "+p.Kind.ExportOnlyReason()+".", w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "export only: "+p.Kind.ExportOnlyReason()+".", w, "  ")...)
 	}
 	if p.Kind == runbook.ReplaceOIDCRole && strings.Contains(p.Target, "<") {
-		lines = append(lines, para(sty.Warning, "set the target (t) to the repository the role trusts, repo:ORG/REPO:* or narrower: a placeholder is not applied.", w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "set the target (t) to the repository the role trusts, repo:ORG/REPO:* or narrower: a placeholder is not applied.", w, "  ")...)
 	}
 	pr, ok := f.st.ProofOf(p.CallerID)
 	switch {
@@ -37,25 +37,25 @@ func proofLines(f frame, p runbook.Proposal) []string {
 	case pr.Status == runbook.ProofRunning:
 		return append(lines, f.spin+" proving the policy: replaying its callers' calls through iam:SimulateCustomPolicy…")
 	case pr.Status == runbook.ProofError:
-		lines = append(lines, para(sty.Danger, "? proof could not run: "+pr.Error, w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Danger, "? proof could not run: "+pr.Error, w, "  ")...)
 	case pr.Status == runbook.ProofPassed:
-		lines = append(lines, para(sty.OK, fmt.Sprintf("✓ proof: %d legitimate call(s) allowed, %d attacker write(s) denied", len(pr.Allowed), len(pr.AttackerDenied)), w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.OK, fmt.Sprintf("✓ proof: %d legitimate call(s) allowed, %d attacker write(s) denied", len(pr.Allowed), len(pr.AttackerDenied)), w, "  ")...)
 	default:
 		if n := len(pr.Denied); n > 0 {
-			lines = append(lines, para(sty.Danger, fmt.Sprintf("✗ proof: denies %d of %d legitimate call(s): %s", n, n+len(pr.Allowed), shortList(pr.Denied)), w, "  ")...)
+			lines = append(lines, wrapParagraph(sty.Danger, fmt.Sprintf("✗ proof: denies %d of %d legitimate call(s): %s", n, n+len(pr.Allowed), shortList(pr.Denied)), w, "  ")...)
 		}
 		if n := len(pr.AttackerAllowed); n > 0 {
-			lines = append(lines, para(sty.Danger, fmt.Sprintf("✗ proof: allows %d attacker write(s): %s", n, shortList(pr.AttackerAllowed)), w, "  ")...)
+			lines = append(lines, wrapParagraph(sty.Danger, fmt.Sprintf("✗ proof: allows %d attacker write(s): %s", n, shortList(pr.AttackerAllowed)), w, "  ")...)
 		}
 	}
 	if pr.Override != "" {
-		return append(lines, para(sty.Warning, "overridden: "+pr.Override, w, "  ")...)
+		return append(lines, wrapParagraph(sty.Warning, "overridden: "+pr.Override, w, "  ")...)
 	}
 	if pr.Status == runbook.ProofFailed || pr.Status == runbook.ProofError {
 		lines = append(lines, sty.Muted.Render("  E edit the policy · o apply it anyway, with a reason"))
 	}
 	for _, n := range pr.Notes {
-		lines = append(lines, para(sty.Muted, "· "+n, w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Muted, "· "+n, w, "  ")...)
 	}
 	return lines
 }

@@ -269,7 +269,7 @@ func (v proposeView) head(f frame) []string {
 	}
 	lines := []string{sty.Heading.Render("Propose") + sty.Muted.Render(fmt.Sprintf(" · a replacement per legitimate caller · %d of %d decided", decided, len(ps)))}
 	for _, l := range st.Contain.Lessons {
-		lines = append(lines, para(sty.Warning, "↺ rolled back: "+l, f.w, "  ")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "↺ rolled back: "+l, f.w, "  ")...)
 	}
 	pending := false
 	for _, n := range st.Effects.Pending {
@@ -304,7 +304,7 @@ func (v proposeView) head(f frame) []string {
 	if p.Applied {
 		what += " · created"
 	}
-	lines = append(lines, hang("", what, sty.Muted, f.w, "  ")...)
+	lines = append(lines, wrapAfterPrefix("", what, sty.Muted, f.w, "  ")...)
 	if n := len(p.Warnings); n > 0 {
 		// The warnings are read under the policy: above it, a few of them
 		// filled the pane at 80×24 and the policy was never seen.
@@ -314,7 +314,7 @@ func (v proposeView) head(f frame) []string {
 	what = "policy"
 	if e := v.exports[p.CallerID]; e.current(p) {
 		// The notice gave the full paths; beside the action log is where.
-		lines = append(lines, hang(sty.OK.Render("exported: "), filepath.Base(e.cli)+" · "+filepath.Base(e.terraform)+
+		lines = append(lines, wrapAfterPrefix(sty.OK.Render("exported: "), filepath.Base(e.cli)+" · "+filepath.Base(e.terraform)+
 			" (x shows the commands)", sty.Muted, f.w, "  ")...)
 		if v.cli {
 			what = "CLI commands · x policy"

@@ -122,10 +122,10 @@ func (v replaceView) view(f frame) string {
 		lines = append(lines, clip("  "+state, f.w))
 		lines = append(lines, nextRunLines(f, p, checking)...)
 		if p.Applied && len(p.Created) > 0 {
-			lines = append(lines, hang("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "  ")...)
+			lines = append(lines, wrapAfterPrefix("  ", strings.Join(p.Created, ", "), sty.Muted, f.w, "  ")...)
 		}
 		if path := v.secrets[p.CallerID]; path != "" {
-			lines = append(lines, hang("  ", "new key's secret: "+path+" (mode 0600): install it, then delete the file", sty.Warning, f.w, "  ")...)
+			lines = append(lines, wrapAfterPrefix("  ", "new key's secret: "+path+" (mode 0600): install it, then delete the file", sty.Warning, f.w, "  ")...)
 		}
 	}
 	if len(st.Propose.Proposals) == 0 {
@@ -152,7 +152,7 @@ func (v replaceView) view(f frame) string {
 		}
 	}
 	lines = append(lines, "")
-	lines = append(lines, para(sty.Muted, "Next: v checks CloudTrail for each caller under its new identity; enter goes to deactivation once every legitimate caller is decided.", f.w, "")...)
+	lines = append(lines, wrapParagraph(sty.Muted, "Next: v checks CloudTrail for each caller under its new identity; enter goes to deactivation once every legitimate caller is decided.", f.w, "")...)
 	return strings.Join(lines, "\n")
 }
 
@@ -179,5 +179,5 @@ func nextRunLines(f frame, p runbook.Proposal, checking bool) []string {
 	if checking && f.training != nil {
 		when += ": the check waits for it on the simulated clock"
 	}
-	return hang("  ", when, f.sty.Muted, f.w, "    ")
+	return wrapAfterPrefix("  ", when, f.sty.Muted, f.w, "    ")
 }

@@ -102,28 +102,28 @@ func rootSignInLines(f frame, ph phone) []string {
 	if st.Effects.LastError != nil && st.Effects.LastError.Effect == "ObtainRootCredentials" {
 		lines = append(lines, errorLines(f, st.Effects.LastError)...)
 	}
-	lines = append(lines, para(plain, "Account "+st.Intake.Key.Account+" is standalone (no organization can act for its root), so you sign in to the console as its root user, as a responder would:", f.w, "")...)
+	lines = append(lines, wrapParagraph(plain, "Account "+st.Intake.Key.Account+" is standalone (no organization can act for its root), so you sign in to the console as its root user, as a responder would:", f.w, "")...)
 	rs := rootInfo(f)
 	email, device := "(the root user's email address)", ""
 	if rs != nil {
 		email, device = rs.Email, rs.Device
 	}
-	lines = append(lines, hang("  1. ", "signin.aws.amazon.com → Root user → "+email, plain, f.w, "     ")...)
-	lines = append(lines, hang("  2. ", "password: from the break-glass vault (the drill fills it in)", plain, f.w, "     ")...)
+	lines = append(lines, wrapAfterPrefix("  1. ", "signin.aws.amazon.com → Root user → "+email, plain, f.w, "     ")...)
+	lines = append(lines, wrapAfterPrefix("  2. ", "password: from the break-glass vault (the drill fills it in)", plain, f.w, "     ")...)
 	switch {
 	case device == "":
-		lines = append(lines, hang("  3. ", "no MFA device: root signs in with a password alone; enable MFA after the incident", sty.Warning, f.w, "     ")...)
+		lines = append(lines, wrapAfterPrefix("  3. ", "no MFA device: root signs in with a password alone; enable MFA after the incident", sty.Warning, f.w, "     ")...)
 	case ph.code != "":
-		lines = append(lines, hang("  3. ", "MFA code: "+ph.code+" (your device at "+ph.at.UTC().Format("15:04:05")+"; a new code every 30 s)", sty.Call, f.w, "     ")...)
+		lines = append(lines, wrapAfterPrefix("  3. ", "MFA code: "+ph.code+" (your device at "+ph.at.UTC().Format("15:04:05")+"; a new code every 30 s)", sty.Call, f.w, "     ")...)
 	default:
 		lines = append(lines, "  3. MFA code: from root's device "+sty.Muted.Render("(m: look at it)"))
 	}
 	if device != "" {
-		lines = append(lines, hang("     ", device, sty.Muted, f.w, "     ")...)
+		lines = append(lines, wrapAfterPrefix("     ", device, sty.Muted, f.w, "     ")...)
 	}
 	// The change's calls are read with root's session, which does not
 	// exist yet: saying so beats showing the failed read.
-	lines = append(lines, para(sty.Muted, "Then, as root: the deactivation. Its exact calls are read in root's session and shown before you confirm.", f.w, "  ")...)
+	lines = append(lines, wrapParagraph(sty.Muted, "Then, as root: the deactivation. Its exact calls are read in root's session and shown before you confirm.", f.w, "  ")...)
 	return lines
 }
 
@@ -133,5 +133,5 @@ func rootSessionLine(f frame) []string {
 	if a == nil {
 		return nil
 	}
-	return para(f.sty.OK, "✓ signed in: "+a.Text(), f.w, "  ")
+	return wrapParagraph(f.sty.OK, "✓ signed in: "+a.Text(), f.w, "  ")
 }

@@ -189,12 +189,12 @@ func (c trailConfirm) view(f frame) string {
 		}
 	}
 	head := []string{sty.Title.Render("Read " + src.String())}
-	head = append(head, para(sty.Muted, fmt.Sprintf("%s → %s UTC, read only",
+	head = append(head, wrapParagraph(sty.Muted, fmt.Sprintf("%s → %s UTC, read only",
 		from.UTC().Format("2006-01-02 15:04"), to.UTC().Format("2006-01-02 15:04")), inner, "")...)
 	q := src.Query
 	if q == nil {
 		head = append(head, sty.Muted.Render("enter reads it · esc cancel"))
-		body := para(plain, "keyrunbook lists the trail's log files (.json.gz) under "+src.Location+
+		body := wrapParagraph(plain, "keyrunbook lists the trail's log files (.json.gz) under "+src.Location+
 			" for the days in the window, reads them in parallel and merges this key's records, data events included, into the investigation.", inner, "")
 		return sty.Dialog.Width(f.w).Render(strings.Join(append(head, body...), "\n"))
 	}
@@ -207,7 +207,7 @@ func (c trailConfirm) view(f frame) string {
 			where = "results where the workgroup puts them"
 		}
 		// Athena bills by the bytes a query scans: progress shows them.
-		body = append(body, para(sty.Muted, "workgroup "+src.Workgroup+", "+where+"; billed by bytes scanned", inner, "")...)
+		body = append(body, wrapParagraph(sty.Muted, "workgroup "+src.Workgroup+", "+where+"; billed by bytes scanned", inner, "")...)
 		title := "This query (StartQueryExecution):"
 		if q.DDL != "" {
 			body = append(body, sty.Warning.Render("First, this creates the table (StartQueryExecution):"))
@@ -220,7 +220,7 @@ func (c trailConfirm) view(f frame) string {
 	}
 	body = append(body, codeLines(q.SQL, inner)...)
 	if len(q.Params) > 0 {
-		body = append(body, hang(sty.Muted.Render("? in order: "), strings.Join(q.Params, ", "), plain, inner, "    ")...)
+		body = append(body, wrapAfterPrefix(sty.Muted.Render("? in order: "), strings.Join(q.Params, ", "), plain, inner, "    ")...)
 	}
 	body = c.window(body, max(f.h-2-len(head), 3), sty)
 	return sty.Dialog.Width(f.w).Render(strings.Join(append(head, body...), "\n"))
@@ -267,7 +267,7 @@ func trailLines(f frame, scan runbook.TrailScanStats) []string {
 		if scan.State != "" {
 			s = "reading the trail · query " + scan.State + " · " + queryCost(scan)
 		}
-		return hang(f.spin+" ", s, plain, f.w, "  ")
+		return wrapAfterPrefix(f.spin+" ", s, plain, f.w, "  ")
 	}
 	if inv == nil || len(inv.Trails) == 0 {
 		return nil
@@ -281,9 +281,9 @@ func trailLines(f frame, scan runbook.TrailScanStats) []string {
 	// Covered counts the matched records the investigation had already.
 	s := fmt.Sprintf("%s: %s · %d events found, %d new · %d data events", t.Source, read, st.Matched, st.Matched-st.Covered, st.DataEvents)
 	if st.Failed > 0 {
-		return para(sty.Warning, fmt.Sprintf("%s · %d file(s) could not be read", s, st.Failed), f.w, "  ")
+		return wrapParagraph(sty.Warning, fmt.Sprintf("%s · %d file(s) could not be read", s, st.Failed), f.w, "  ")
 	}
-	return para(sty.Muted, s, f.w, "  ")
+	return wrapParagraph(sty.Muted, s, f.w, "  ")
 }
 
 // queryCost is what an Athena or Lake query scanned, which it is billed by.

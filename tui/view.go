@@ -100,13 +100,13 @@ func (m Model) noticeView(w int) string {
 	case noticeInfo:
 		style, mark = m.sty.Muted, "· "
 	}
-	return strings.Join(para(style, mark+m.notice.text, w, "  "), "\n")
+	return strings.Join(wrapParagraph(style, mark+m.notice.text, w, "  "), "\n")
 }
 
 func (m Model) hintView(f frame) string {
 	text := m.opts.Training.Hints(f.st.Step)
 	lines := []string{f.sty.Title.Render("Hint") + f.sty.Muted.Render(" (counted in the debrief · esc or h hides)")}
-	lines = append(lines, para(plain, text, f.w-4, "")...)
+	lines = append(lines, wrapParagraph(plain, text, f.w-4, "")...)
 	return f.sty.Dialog.Width(f.w).Render(strings.Join(lines, "\n"))
 }
 

@@ -97,7 +97,7 @@ func watchView(f frame, c cleanupList) string {
 		lines = append(lines, f.spin+" "+sty.Muted.Render(reading))
 	}
 	if st.Mode == runbook.ModeDryRun {
-		lines = append(lines, para(sty.Warning, "DRY-RUN: the key was not turned off, so there is nothing to watch: this is a rehearsal of the "+shortDur(st.Watch.Window)+" a live run watches.", f.w, "")...)
+		lines = append(lines, wrapParagraph(sty.Warning, "DRY-RUN: the key was not turned off, so there is nothing to watch: this is a rehearsal of the "+shortDur(st.Watch.Window)+" a live run watches.", f.w, "")...)
 	}
 
 	lines = append(lines, sty.Title.Render("Signals"))
@@ -144,8 +144,8 @@ func useLines(f frame) []string {
 		if u.Contained() {
 			mark, style = "    · ", sty.OK
 		}
-		lines = append(lines, hang(style.Render(mark), u.Who()+": "+u.What(), plain, f.w, "      ")...)
-		lines = append(lines, hang("      ", u.Advice(), sty.Muted, f.w, "      ")...)
+		lines = append(lines, wrapAfterPrefix(style.Render(mark), u.Who()+": "+u.What(), plain, f.w, "      ")...)
+		lines = append(lines, wrapAfterPrefix("      ", u.Advice(), sty.Muted, f.w, "      ")...)
 	}
 	return lines
 }
@@ -162,9 +162,9 @@ func readSignal(f frame, name, signalName string, quiet bool, detail string) []s
 	if len(unread) == 0 || pollFailed(f.st) {
 		return signal(f, name, quiet, detail)
 	}
-	lines := hang(f.sty.Warning.Render("  ? "+fmt.Sprintf("%-24s", name)), strings.Join(unread, "; "), plain, f.w, strings.Repeat(" ", 28))
+	lines := wrapAfterPrefix(f.sty.Warning.Render("  ? "+fmt.Sprintf("%-24s", name)), strings.Join(unread, "; "), plain, f.w, strings.Repeat(" ", 28))
 	if !quiet {
-		lines = append(lines, hang(strings.Repeat(" ", 28), "and where it was read: "+detail, plain, f.w, strings.Repeat(" ", 28))...)
+		lines = append(lines, wrapAfterPrefix(strings.Repeat(" ", 28), "and where it was read: "+detail, plain, f.w, strings.Repeat(" ", 28))...)
 	}
 	return lines
 }
@@ -178,23 +178,23 @@ func watchAdvice(f frame) []string {
 	case pollFailed(st):
 		return nil // the error says what to do; nothing is known to advise on
 	case st.Watch.Ended:
-		lines := para(sty.Danger, "The window passed, but the key cannot be deleted yet. What blocks it, and what to do:", f.w, "")
+		lines := wrapParagraph(sty.Danger, "The window passed, but the key cannot be deleted yet. What blocks it, and what to do:", f.w, "")
 		for _, b := range st.Watch.Blockers() {
-			lines = append(lines, hang(sty.Danger.Render("  • "), b.What, plain, f.w, "    ")...)
-			lines = append(lines, hang("    → ", b.Do, sty.Muted, f.w, "      ")...)
+			lines = append(lines, wrapAfterPrefix(sty.Danger.Render("  • "), b.What, plain, f.w, "    ")...)
+			lines = append(lines, wrapAfterPrefix("    → ", b.Do, sty.Muted, f.w, "      ")...)
 		}
 		return lines
 	case st.Watch.Impact():
-		return para(sty.Danger, "Something you run is affected: R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")
+		return wrapParagraph(sty.Danger, "Something you run is affected: R rolls back (the key becomes active again) so you can fix the replacement; w restarts the watch after a fix.", f.w, "")
 	case len(st.Watch.Unread) > 0:
-		return para(sty.Warning, "Some signals are unknown: the window cannot pass until they are read. Grant what is missing, then w restarts the watch.", f.w, "")
+		return wrapParagraph(sty.Warning, "Some signals are unknown: the window cannot pass until they are read. Grant what is missing, then w restarts the watch.", f.w, "")
 	case len(st.Watch.Contained()) > 0:
-		return para(sty.OK, "Only the attacker uses the key, and fails: containment works. Keep the key off; do not roll back.", f.w, "")
+		return wrapParagraph(sty.OK, "Only the attacker uses the key, and fails: containment works. Keep the key off; do not roll back.", f.w, "")
 	}
 	if lag := watchLagLines(f); lag != nil {
 		return lag
 	}
-	return para(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")
+	return wrapParagraph(sty.Muted, "Quiet so far. The delete step opens when the window passes with no signal.", f.w, "")
 }
 
 // pollFailed reports whether the last reading failed: every signal is then
@@ -213,5 +213,5 @@ func signal(f frame, name string, quiet bool, detail string) []string {
 	if quiet {
 		return []string{sty.OK.Render("  ✓ ") + fmt.Sprintf("%-24s", name) + sty.Muted.Render("none")}
 	}
-	return hang(sty.Danger.Render("  ✗ "+fmt.Sprintf("%-24s", name)), detail, plain, f.w, strings.Repeat(" ", 28))
+	return wrapAfterPrefix(sty.Danger.Render("  ✗ "+fmt.Sprintf("%-24s", name)), detail, plain, f.w, strings.Repeat(" ", 28))
 }

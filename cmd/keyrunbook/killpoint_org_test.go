@@ -23,13 +23,14 @@ import (
 // KP_MEMBER) and `keyrunbook org --retire-unused` (kpOrgRetire).
 
 // kpOrgRetire is the child of the bulk retirement: the org command as
-// cmdOrg runs it once its target is built, on the org action log at log,
+// orgRun runs it once its target is built, on the org action log at log,
 // confirmed with --yes; run again on the same log, it resumes. "Used
 // within --days" is measured by the simulated clock.
 func kpOrgRetire(t *testing.T, ctx context.Context, mgmt aws.Config, log string, clk remoteClock) {
 	o := orgOptions{logPath: log, retire: true, yes: true, jsonOut: true, days: 90,
-		parallel: awsops.DefaultOrgWorkers, rate: awsops.DefaultAssumeRootRate}
-	if err := runOrg(ctx, mgmt, clk.Now(), runbook.ModeLive, o, streams{in: strings.NewReader(""), out: io.Discard, err: os.Stdout}); err != nil {
+		parallel: awsops.DefaultOrgWorkers, rate: awsops.DefaultAssumeRootRate, clock: clk.Now,
+		IO: streams{in: strings.NewReader(""), out: io.Discard, err: os.Stdout}}
+	if err := auditOrg(ctx, mgmt, runbook.ModeLive, o); err != nil {
 		t.Fatalf("keyrunbook org --retire-unused: %v", err)
 	}
 }

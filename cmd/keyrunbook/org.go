@@ -30,7 +30,10 @@ lists the accounts (organizations:ListAccounts) and, in each member, opens
 an sts:AssumeRoot session with the IAMAuditRootUserCredentials task policy
 to read the root user's access keys, their last use, MFA and console
 password. The table lists the accounts riskiest first (a key used recently,
-no MFA). Progress goes to stderr.
+no MFA), each with its next move as a command. "Used within --days" is
+measured from the organization's clock: the Date of the server's answer
+(the simulated clock with --scenario), shown on stderr. Progress goes to
+stderr.
 
 Every account read is journaled (--log); run the same command with the same
 --log to resume an interrupted audit. Without centralized root access it
@@ -48,20 +51,39 @@ Examples:
   keyrunbook org --scenario org-iam4            (a simulated organization)
 `
 
+// orgOptions are org's flags and its injected dependencies (deps): the
+// configuration loader, the local clock (the log's name, and "now" when
+// the server sends no Date), the terminal check and the program runner.
 type orgOptions struct {
+	deps
+	IO streams
+
 	profile, region, endpoint, logPath, scenario string
-	jsonOut, csvOut, retire, dryRun, yes, tui    bool
+	jsonOut, csvOut, retire, dryRun, yes         bool
 	memberRole                                   string
 	watch                                        time.Duration
 	days, parallel                               int
 	rate                                         float64
 	// simOrg is the simulated organization of --scenario, once started.
 	simOrg *sim.Sim
+	// clock is the organization's own clock where keyrunbook holds it: the
+	// simulated organization's (--scenario, the kill-point test's). Nil:
+	// "now" is the server's, from the Date of its first answer (orgNow).
+	clock func() time.Time
 }
 
 func cmdOrg(ctx context.Context, args []string, io streams) error {
+	o, err := parseOrg(args, io)
+	if err != nil {
+		return err
+	}
+	return orgRun(ctx, o)
+}
+
+// parseOrg reads org's flags into checked options with the real deps.
+func parseOrg(args []string, io streams) (orgOptions, error) {
 	f := newFlags("org", orgHelp, io.out)
-	var o orgOptions
+	o := orgOptions{IO: io}
 	f.BoolVar(&o.jsonOut, "json", false, "print the table as JSON")
 	f.BoolVar(&o.csvOut, "csv", false, "print the table as CSV")
 	f.StringVar(&o.profile, "profile", "", "AWS shared-config profile of the management (or delegated admin) account")
@@ -78,42 +100,49 @@ func cmdOrg(ctx context.Context, args []string, io streams) error {
 	f.StringVar(&o.memberRole, "member-role", "OrganizationAccountAccessRole", "role assumed in a member account to run the runbook of its root key")
 	f.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window of a member's runbook")
 	if err := parseFlags(f, args); err != nil {
-		return err
+		return orgOptions{}, err
 	}
-	o.tui = interactive()
 	switch {
 	case f.NArg() > 0:
-		return usagef("org: unexpected argument %q", f.Arg(0))
+		return orgOptions{}, usagef("org: unexpected argument %q", f.Arg(0))
 	case o.jsonOut && o.csvOut:
-		return usagef("org: --json and --csv exclude each other")
+		return orgOptions{}, usagef("org: --json and --csv exclude each other")
 	case o.days < 1:
-		return usagef("org: --days must be at least 1")
+		return orgOptions{}, usagef("org: --days must be at least 1")
 	case o.parallel < 1 || o.parallel > 1000:
-		return usagef("org: --parallel must be 1 to 1000")
+		return orgOptions{}, usagef("org: --parallel must be 1 to 1000")
 	case o.rate <= 0 || o.rate > awsops.DefaultAssumeRootRate:
-		return usagef("org: --rate must be above 0 and at most %v (STS's quota)", awsops.DefaultAssumeRootRate)
+		return orgOptions{}, usagef("org: --rate must be above 0 and at most %v (STS's quota)", awsops.DefaultAssumeRootRate)
 	case (o.dryRun || o.yes) && !o.retire:
-		return usagef("org: --dry-run and --yes go with --retire-unused")
+		return orgOptions{}, usagef("org: --dry-run and --yes go with --retire-unused")
 	}
-	cfg, now, mode, stop, err := orgTarget(ctx, &o)
+	return o, nil
+}
+
+// orgRun audits the organization with checked options: against AWS (or
+// --endpoint-url), or a simulated organization started here for
+// --scenario. A test calls it without flags, with fakes.
+func orgRun(ctx context.Context, o orgOptions) error {
+	cfg, mode, stop, err := orgTarget(ctx, &o)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	return runOrg(ctx, cfg, now, mode, o, io)
+	return auditOrg(ctx, cfg, mode, o)
 }
 
-// runOrg audits (resuming the log at o.logPath), prints the table, and
+// auditOrg audits (resuming the log at o.logPath), prints the table, and
 // retires with --retire-unused: the whole command once its target is
 // built (the kill-point test runs it against its own account, killed and
-// resumed). now measures "used within --days".
-func runOrg(ctx context.Context, cfg aws.Config, now time.Time, mode runbook.Mode, o orgOptions, io streams) error {
+// resumed).
+func auditOrg(ctx context.Context, cfg aws.Config, mode runbook.Mode, o orgOptions) error {
+	io := o.IO
 	audit := awsops.NewOrgAudit(cfg)
 	audit.AssumeRootRate, audit.Workers = o.rate, o.parallel
 
 	path := o.logPath
 	if path == "" {
-		path = defaultLogName("org", time.Now())
+		path = defaultLogName("org", o.now())
 	}
 	j, done, err := openOrgJournal(path, mode)
 	if err != nil {
@@ -154,53 +183,58 @@ func runOrg(ctx context.Context, cfg aws.Config, now time.Time, mode runbook.Mod
 	if res.Throttled > 0 {
 		fmt.Fprintf(io.err, "STS throttled sts:AssumeRoot %d times (retried): other callers share the management account's quota; lower --rate to leave them room\n", res.Throttled)
 	}
+	now, from := o.orgNow(res)
+	fmt.Fprintf(io.err, "now %s, from %s: last use is measured from it\n", now.UTC().Format(orgTimeFormat), from)
+	if d := now.Sub(o.now()).Abs(); o.endpoint == "" && o.clock == nil && d > clockSkew {
+		// AWS's Date is the true time: a wrong local clock must not age keys.
+		fmt.Fprintf(io.err, "this machine's clock is %s off AWS's; AWS's is used\n", d.Round(time.Second))
+	}
 	window := time.Duration(o.days) * 24 * time.Hour
 	runbook.SortByRisk(accounts, now, window)
-	t := orgTable{Result: res, Accounts: accounts, Now: now, Window: window}
+	t := orgTable{Result: res, Accounts: accounts, Now: now, NowFrom: from, Window: window, next: o.nextStep(path, now, window)}
 	switch {
 	case o.jsonOut:
 		err = t.writeJSON(io.out)
 	case o.csvOut:
 		err = t.writeCSV(io.out)
-	case o.tui && !o.retire:
-		return orgTUI(ctx, cfg, audit, j, t, mode, o, io)
+	case o.isTerminal() && !o.retire:
+		return orgTUI(ctx, cfg, audit, j, t, mode, o)
 	default:
 		err = t.writeText(io.out)
 	}
 	if err != nil || !o.retire {
 		return err
 	}
-	return retireUnused(ctx, audit, j, t, o, io)
+	return retireUnused(ctx, audit, j, t, o)
 }
 
 // orgTarget builds the audit against AWS, or against a simulated
-// organization started in-process for --scenario. now is the clock "used
-// within --days" is measured by: the simulated one for a scenario.
-func orgTarget(ctx context.Context, o *orgOptions) (aws.Config, time.Time, runbook.Mode, func(), error) {
+// organization started in-process for --scenario, whose clock it keeps
+// (o.clock).
+func orgTarget(ctx context.Context, o *orgOptions) (aws.Config, runbook.Mode, func(), error) {
 	t := awsops.Target{Region: o.region, Profile: o.profile, Endpoint: o.endpoint, Logger: logging.Nop{}}
 	mode, stop := runbook.ModeLive, func() {}
 	if o.dryRun {
 		mode = runbook.ModeDryRun
 	}
-	var clock func() time.Time = time.Now
 	if o.scenario != "" {
 		sc, err := sim.LoadScenario(o.scenario)
 		if err != nil {
-			return aws.Config{}, time.Time{}, "", nil, usagef("org: %v", err)
+			return aws.Config{}, "", nil, usagef("org: %v", err)
 		}
 		if sc.Organization == nil {
-			return aws.Config{}, time.Time{}, "", nil, usagef("org: scenario %s has no organization (try org-iam4)", o.scenario)
+			return aws.Config{}, "", nil, usagef("org: scenario %s has no organization (try org-iam4)", o.scenario)
 		}
 		s, err := sim.New(sc, sim.WithThrottle(trainingSweepRate))
 		if err != nil {
-			return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
+			return aws.Config{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
 		}
 		o.simOrg = s
 		// Served here rather than with s.Start, to close at once on exit:
 		// a graceful shutdown waits for idle keep-alive connections.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
+			return aws.Config{}, "", nil, fmt.Errorf("start the simulated organization: %w", err)
 		}
 		srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(ln) }() // returns ErrServerClosed on Close
@@ -208,14 +242,33 @@ func orgTarget(ctx context.Context, o *orgOptions) (aws.Config, time.Time, runbo
 		t = awsops.Target{Region: "us-east-1", Endpoint: "http://" + ln.Addr().String(),
 			Credentials: credentials.NewStaticCredentialsProvider(id, secret, ""), Logger: logging.Nop{}}
 		stop = func() { _ = srv.Close() }
-		mode, clock = runbook.ModeTraining, s.Now
+		mode, o.clock = runbook.ModeTraining, s.Now
 	}
-	cfg, err := awsops.LoadConfig(ctx, t)
+	cfg, err := o.loadConfig(ctx, t)
 	if err != nil {
 		stop()
-		return aws.Config{}, time.Time{}, "", nil, fmt.Errorf("load AWS credentials: %w (set the management account's profile with --profile, or AWS_PROFILE)", err)
+		return aws.Config{}, "", nil, fmt.Errorf("load AWS credentials: %w (set the management account's profile with --profile, or AWS_PROFILE)", err)
 	}
-	return cfg, clock(), mode, stop, nil
+	return cfg, mode, stop, nil
+}
+
+// orgTimeFormat is how org shows its "now".
+const orgTimeFormat = "2006-01-02 15:04 UTC"
+
+// orgNow is the time "used within --days" is measured from, and where it
+// came from. The organization's clock decides which keys look unused, so
+// it is the organization's own: the simulated one held here, else the
+// server's, from the Date of the audit's first answer (a simulator served
+// by 'keyrunbook sim serve' may live in another year; AWS's is the true
+// time, whatever this machine's clock says), else this machine's.
+func (o orgOptions) orgNow(res awsops.OrgAuditResult) (time.Time, string) {
+	switch {
+	case o.clock != nil:
+		return o.clock(), "the simulated organization's clock"
+	case !res.ServerTime.IsZero():
+		return res.ServerTime, "the server's clock"
+	}
+	return o.now(), "this machine's clock (the server's answer had no Date)"
 }
 
 // openOrgJournal resumes an existing org action log or starts one.

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"time"
-
-	tea "charm.land/bubbletea/v2"
 
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
@@ -19,7 +16,7 @@ import (
 func playCampaignTUI(ctx context.Context, sc *sim.Scenario, o trainOptions, io streams) error {
 	path := o.logPath
 	if path == "" {
-		path = defaultLogName("training-"+sc.Name, time.Now())
+		path = defaultLogName("training-"+sc.Name, o.now())
 	}
 	c, stop, err := startCampaign(ctx, sc, path, io.err)
 	if err != nil {
@@ -38,7 +35,7 @@ func playCampaignTUI(ctx context.Context, sc *sim.Scenario, o trainOptions, io s
 		if err != nil {
 			return err
 		}
-		log := filepath.Join(filepath.Dir(path), defaultLogName("training-"+a.Name, time.Now()))
+		log := filepath.Join(filepath.Dir(path), defaultLogName("training-"+a.Name, o.now()))
 		p, err := newPlayerOn(tr, tr.sc, log, o.watch)
 		if err != nil {
 			return err
@@ -54,9 +51,9 @@ func playCampaignTUI(ctx context.Context, sc *sim.Scenario, o trainOptions, io s
 			}
 			return mv.why, mv.event, false
 		}}
-		final, err := tea.NewProgram(tui.New(tui.Options{Engine: p.en, Executor: tr.exec, LogPath: log, KeyID: tr.sim.LeakedKeyID(),
+		final, err := o.runProgram(ctx, tui.New(tui.Options{Engine: p.en, Executor: tr.exec, LogPath: log, KeyID: tr.sim.LeakedKeyID(),
 			Training: &tui.TrainingInfo{Scenario: tr.sc.Name, Brief: sc.Brief, ClockSpeed: "simulated time, jumps while waiting", Hints: hint},
-			Now:      c.sim.Now, Export: exportProposal, Plan: tr.exec.Plan, Demo: demo}), tea.WithContext(ctx)).Run()
+			Now:      c.sim.Now, Export: exportProposal, Plan: tr.exec.Plan, Demo: demo}))
 		if err != nil {
 			p.close()
 			return fmt.Errorf("training: %w (the action log is %s)", err, log)

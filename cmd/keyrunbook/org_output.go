@@ -22,8 +22,13 @@ import (
 type orgTable struct {
 	Result   awsops.OrgAuditResult
 	Accounts []runbook.RootAudit
-	Now      time.Time
-	Window   time.Duration
+	// Now is what "used within --days" is measured from; NowFrom says
+	// whose clock it is (orgNow).
+	Now     time.Time
+	NowFrom string
+	Window  time.Duration
+	// next words an account's next move as the command to run (nextStep).
+	next func(runbook.RootAudit) string
 }
 
 // listed are the accounts the table shows: root key present or unknown.
@@ -42,12 +47,13 @@ func (t orgTable) writeText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tNAME\tROOT KEYS\tLAST USED\tMFA\tPASSWORD\tNEXT")
 	for _, a := range listed {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Account, a.Name, a.KeysText(), a.LastUseText(t.Now), a.MFA, a.LoginProfile, a.NextText(t.Now, t.Window))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Account, a.Name, a.KeysText(), a.LastUseText(t.Now), a.MFA, a.LoginProfile, t.next(a))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write the table: %w", err)
 	}
-	_, err := fmt.Fprintf(w, "\n%d of %d accounts have a root key or may have one; %d have none.\n", len(listed), len(t.Accounts), len(t.Accounts)-len(listed))
+	_, err := fmt.Fprintf(w, "\n%d of %d accounts have a root key or may have one; %d have none.\nLast use is measured from %s, %s.\n",
+		len(listed), len(t.Accounts), len(t.Accounts)-len(listed), t.Now.UTC().Format(orgTimeFormat), t.NowFrom)
 	return err
 }
 
@@ -66,13 +72,14 @@ func (t orgTable) writeJSON(w io.Writer) error {
 		RootAccess   bool             `json:"rootAccess"`
 		Advice       string           `json:"advice,omitempty"`
 		At           time.Time        `json:"at"`
+		AtFrom       string           `json:"atFrom"`
 		WindowDays   int              `json:"windowDays"`
 		Audited      int              `json:"audited"`
 		Accounts     []orgJSONAccount `json:"accounts"`
-	}{t.Result.Organization, t.Result.Management, t.Result.RootAccess, t.Result.Advice, t.Now.UTC(),
+	}{t.Result.Organization, t.Result.Management, t.Result.RootAccess, t.Result.Advice, t.Now.UTC(), t.NowFrom,
 		int(t.Window / (24 * time.Hour)), len(t.Accounts), []orgJSONAccount{}}
 	for _, a := range t.listed() {
-		doc.Accounts = append(doc.Accounts, orgJSONAccount{a, a.Risk(t.Now, t.Window), a.Retirable(t.Now, t.Window), a.NextText(t.Now, t.Window)})
+		doc.Accounts = append(doc.Accounts, orgJSONAccount{a, a.Risk(t.Now, t.Window), a.Retirable(t.Now, t.Window), t.next(a)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -96,7 +103,7 @@ func (t orgTable) writeCSV(w io.Writer) error {
 		}
 		_ = cw.Write([]string{a.Account, a.Name, a.KeysText(), strings.Join(ids, " "), a.LastUseText(t.Now), at,
 			string(a.MFA), string(a.LoginProfile), a.Source, strconv.Itoa(a.Risk(t.Now, t.Window)),
-			strconv.FormatBool(a.Retirable(t.Now, t.Window)), a.NextText(t.Now, t.Window)})
+			strconv.FormatBool(a.Retirable(t.Now, t.Window)), t.next(a)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -108,7 +115,8 @@ func (t orgTable) writeCSV(w io.Writer) error {
 // retireUnused is the headless bulk retirement: the review on stderr,
 // one confirmation (the number of keys, typed), then each deletion
 // journaled as an intent and a result.
-func retireUnused(ctx context.Context, audit *awsops.OrgAudit, j *runbook.Journal, t orgTable, o orgOptions, io streams) error {
+func retireUnused(ctx context.Context, audit *awsops.OrgAudit, j *runbook.Journal, t orgTable, o orgOptions) error {
+	io := o.IO
 	var keys []runbook.RootKeyRetirement
 	fmt.Fprintf(io.err, "\nRoot keys no caller used in the last %d days, to delete through sts:AssumeRoot (IAMDeleteRootUserCredentials):\n", o.days)
 	for _, a := range t.listed() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -35,18 +34,7 @@ func TestOrgAgainstServedScenarioListsExactlyTheAccountsWithRootKeys(t *testing.
 		cancel()
 		<-served
 	})
-	env := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
-			env[k] = strings.Fields(v)[0]
-		}
-		if strings.HasPrefix(line, "Press Ctrl+C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr) //nolint:errcheck // drain the rest
+	env := servedEnv(pr)
 	if env["AWS_ENDPOINT_URL"] == "" || env["AWS_ACCESS_KEY_ID"] == "" {
 		t.Fatalf("sim serve printed no credentials: %v", env)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
@@ -15,15 +14,15 @@ import (
 
 // orgTUI shows the audit's table in the terminal. Retiring journals each
 // deletion; picking an account opens the runbook of its root key there.
-func orgTUI(ctx context.Context, mgmt aws.Config, audit *awsops.OrgAudit, j *runbook.Journal, t orgTable, mode runbook.Mode, o orgOptions, io streams) error {
+func orgTUI(ctx context.Context, mgmt aws.Config, audit *awsops.OrgAudit, j *runbook.Journal, t orgTable, mode runbook.Mode, o orgOptions) error {
 	retire := func(ctx context.Context, keys []runbook.RootKeyRetirement) ([]runbook.RootKeyRetirement, error) {
 		return audit.RetireRootKeys(ctx, keys, mode == runbook.ModeDryRun, func(typ runbook.RecordType, r runbook.RootKeyRetirement) error {
 			_, err := j.Append(typ, runbook.StepOrgRetire, runbook.RecordRetireRootKey, r)
 			return err
 		})
 	}
-	final, err := tea.NewProgram(tui.NewOrg(tui.OrgOptions{Mode: mode, Organization: t.Result.Organization, Accounts: t.Accounts,
-		Now: t.Now, Window: t.Window, Advice: t.Result.Advice, Retire: retire}), tea.WithContext(ctx)).Run()
+	final, err := o.runProgram(ctx, tui.NewOrg(tui.OrgOptions{Mode: mode, Organization: t.Result.Organization, Accounts: t.Accounts,
+		Now: t.Now, Window: t.Window, Advice: t.Result.Advice, Retire: retire}))
 	if err != nil {
 		return fmt.Errorf("org: %w", err)
 	}
@@ -33,10 +32,10 @@ func orgTUI(ctx context.Context, mgmt aws.Config, audit *awsops.OrgAudit, j *run
 	}
 	key, ok := keyToRespond(chosen)
 	if !ok {
-		fmt.Fprintf(io.err, "account %s: no root key ID is known (%s); sign in to it and check by hand\n", chosen.Account, chosen.Why)
+		fmt.Fprintf(o.IO.err, "account %s: no root key ID is known (%s); sign in to it and check by hand\n", chosen.Account, chosen.Why)
 		return nil
 	}
-	return memberRunbook(ctx, mgmt, chosen.Account, key, mode, o, io)
+	return memberRunbook(ctx, mgmt, chosen.Account, key, mode, o)
 }
 
 // keyToRespond is the root key a runbook is opened for: the one used
@@ -60,7 +59,8 @@ func keyToRespond(a runbook.RootAudit) (string, bool) {
 // investigation and replacements through --member-role in the member
 // account (the SDK's assume-role provider, refreshed as it expires);
 // deletion through sts:AssumeRoot from the management account.
-func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, mode runbook.Mode, o orgOptions, io streams) error {
+func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, mode runbook.Mode, o orgOptions) error {
+	io := o.IO
 	member, roleARN := memberConfig(mgmt, account, o.memberRole, nil)
 	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, OrgAdmin: &mgmt}
 	x := awsops.NewExecutor(member, opts)
@@ -78,7 +78,7 @@ func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, 
 		topts.Training = &tui.TrainingInfo{Scenario: tr.sc.Name, Brief: "Root key " + keyID + " of member account " + account +
 			": contain it with an SCP (no root task policy allows UpdateAccessKey), delete it through AssumeRoot.", ClockSpeed: "simulated time, jumps while waiting", Hints: hint}
 	}
-	path := defaultLogName("incident-"+keyID, time.Now())
+	path := defaultLogName("incident-"+keyID, o.now())
 	j, err := runbook.CreateJournal(path, string(mode), "", now)
 	if err != nil {
 		return fmt.Errorf("create the action log: %w", err)
@@ -90,7 +90,7 @@ func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, 
 	}
 	fmt.Fprintf(io.err, "opening the runbook of root key %s in account %s as %s\n", keyID, account, roleARN)
 	topts.Engine, topts.Executor, topts.LogPath, topts.Plan = en, x, path, x.Plan
-	final, err := tea.NewProgram(tui.New(topts), tea.WithContext(ctx)).Run()
+	final, err := o.runProgram(ctx, tui.New(topts))
 	if err != nil {
 		return fmt.Errorf("runbook of %s: %w (the action log is %s; resume with 'keyrunbook resume %s')", keyID, err, path, path)
 	}

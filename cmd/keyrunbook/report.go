@@ -28,24 +28,39 @@ Example:
   keyrunbook report incident.jsonl --format md --out incident-report.md
 `
 
+// reportOptions are report's flags. It reaches nothing outside the log
+// and the file it writes, so it needs no deps.
+type reportOptions struct {
+	IO                   streams
+	logPath, format, out string
+	force                bool
+}
+
 func cmdReport(args []string, io streams) error {
 	fs := newFlags("report", reportHelp, io.out)
-	format := fs.String("format", "md", "md, json or csv")
-	out := fs.String("out", "", "write to this file (created, mode 0600) instead of standard output; never over an existing file without --force")
-	force := fs.Bool("force", false, "with --out: replace an existing file (never an action log)")
+	o := reportOptions{IO: io}
+	fs.StringVar(&o.format, "format", "md", "md, json or csv")
+	fs.StringVar(&o.out, "out", "", "write to this file (created, mode 0600) instead of standard output; never over an existing file without --force")
+	fs.BoolVar(&o.force, "force", false, "with --out: replace an existing file (never an action log)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	logPath, err := onePath("report", rest)
-	if err != nil {
+	if o.logPath, err = onePath("report", rest); err != nil {
 		return err
 	}
-	switch *format {
+	switch o.format {
 	case "md", "json", "csv":
 	default:
-		return usagef("report: --format must be md, json or csv, not %q", *format)
+		return usagef("report: --format must be md, json or csv, not %q", o.format)
 	}
+	return reportRun(o)
+}
+
+// reportRun writes the report of the log at o.logPath with checked
+// options; a test calls it without flags.
+func reportRun(o reportOptions) error {
+	io, logPath := o.IO, o.logPath
 	f, err := openLog(logPath)
 	if err != nil {
 		return err
@@ -57,7 +72,7 @@ func cmdReport(args []string, io streams) error {
 		return fmt.Errorf("report %s: %w", logPath, err)
 	}
 	var body []byte
-	switch *format {
+	switch o.format {
 	case "md":
 		body = r.Markdown()
 	case "json":
@@ -71,7 +86,7 @@ func cmdReport(args []string, io streams) error {
 	if !vr.OK {
 		fmt.Fprintf(io.err, "warning: %s does not verify (%s); the report covers the records before the break\n", logPath, vr.Reason)
 	}
-	if *out == "" {
+	if o.out == "" {
 		if _, err := io.out.Write(body); err != nil {
 			return err
 		}
@@ -80,10 +95,10 @@ func cmdReport(args []string, io streams) error {
 		}
 		return nil
 	}
-	if err := writeNewFile(*out, body, *force); err != nil {
+	if err := writeNewFile(o.out, body, o.force); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	fmt.Fprintf(io.err, "report written to %s\n", *out)
+	fmt.Fprintf(io.err, "report written to %s\n", o.out)
 	if !vr.OK {
 		// The report is written, with its warning; the exit status tells a
 		// script the log it came from does not verify.

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/keyrunbook/keyrunbook/awsops/sim"
 	"github.com/keyrunbook/keyrunbook/runbook"
 	"github.com/keyrunbook/keyrunbook/tui"
@@ -86,7 +84,8 @@ func advanceTo(t *training, at time.Time) {
 
 // resumeTraining continues a drill in the TUI from its rebuilt account,
 // and debriefs it at the end as a drill played in one go.
-func resumeTraining(ctx context.Context, path string, io streams) error {
+func resumeTraining(ctx context.Context, o resumeOptions) error {
+	io, path := o.IO, o.path
 	f, err := openLog(path)
 	if err != nil {
 		return err
@@ -111,11 +110,11 @@ func resumeTraining(ctx context.Context, path string, io streams) error {
 		return fmt.Errorf("cannot resume %s: %w", path, err)
 	}
 	en := runbook.ResumeEngine(rp.Machine, j)
-	final, err := tea.NewProgram(tui.New(tui.Options{
+	final, err := o.runProgram(ctx, tui.New(tui.Options{
 		Engine: en, Executor: t.exec, LogPath: path, Pending: rp.Pending, Now: t.sim.Now, Export: exportProposal, Plan: t.exec.Plan,
 		Training: &tui.TrainingInfo{Scenario: t.sc.Name, Brief: t.sc.Brief, ClockSpeed: fmt.Sprintf("simulated time ×%g", t.speed), Hints: hint,
 			RootSignIn: rootSignInInfo(t.sim)},
-	}), tea.WithContext(ctx)).Run()
+	}))
 	if err != nil {
 		return fmt.Errorf("resume: %w (the action log is %s)", err, path)
 	}

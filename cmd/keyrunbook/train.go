@@ -135,7 +135,12 @@ func trainRun(ctx context.Context, o trainOptions) error {
 		if o.scenario == "" {
 			return usagef("train: an organization's scenario file is played with --demo, or with 'keyrunbook org --scenario NAME' when embedded")
 		}
-		return cmdOrg(ctx, []string{"--scenario", o.scenario, "--watch", o.watch.String()}, io)
+		org, err := parseOrg([]string{"--scenario", o.scenario, "--watch", o.watch.String()}, io)
+		if err != nil {
+			return err
+		}
+		org.deps = o.deps
+		return orgRun(ctx, org)
 	}
 	return playTraining(ctx, sc, o, io)
 }
