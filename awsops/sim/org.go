@@ -42,7 +42,8 @@ type Organization struct {
 	// RootCredentialsManagement and RootSessions say whether the two
 	// features of centralized root access are enabled
 	// (iam:EnableOrganizationsRootCredentialsManagement and
-	// iam:EnableOrganizationsRootSessions); sts:AssumeRoot needs them.
+	// iam:EnableOrganizationsRootSessions): every sts:AssumeRoot needs
+	// RootSessions, one to delete root credentials needs both (opAssumeRoot).
 	RootCredentialsManagement bool `json:"rootCredentialsManagement,omitempty"`
 	RootSessions              bool `json:"rootSessions,omitempty"`
 	// SecurityHub says whether the management account aggregates Security
