@@ -321,3 +321,31 @@ func TestSweepOnlyAskedRegions(t *testing.T) {
 		t.Errorf("coverage:\n%s", cov)
 	}
 }
+
+// An opt-in region the account has not enabled refuses every regional
+// service's calls, so the sweep and its inventory never call there: the
+// coverage names it skipped, and the account's one enabled opt-in region
+// is swept like the others.
+func TestSweepSkipsRegionsNotEnabled(t *testing.T) {
+	s, url := startSim(t, "root-key-ec2-onprem")
+	res, err := Sweep(context.Background(), responder(t, s, url), window(s, day), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Requests() {
+		if r.Region == "ap-east-1" || r.ErrorCode == "UnrecognizedClientException" || r.ErrorCode == "AuthFailure" {
+			t.Errorf("%s %s in %s: %s", r.Service, r.Action, r.Region, r.ErrorCode)
+		}
+	}
+	swept := map[string]bool{}
+	for _, r := range res.Investigation.Regions {
+		swept[r.Region] = true
+	}
+	if !swept["ap-southeast-3"] || swept["ap-east-1"] || len(swept) != 18 {
+		t.Errorf("swept %v, want the 18 enabled regions, ap-southeast-3 among them", swept)
+	}
+	cov := strings.Join(res.Investigation.Coverage, "\n")
+	if !strings.Contains(cov, "opt-in regions the account has not enabled") || !strings.Contains(cov, "ap-east-1") {
+		t.Errorf("coverage does not name the regions skipped:\n%s", cov)
+	}
+}

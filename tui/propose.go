@@ -222,7 +222,10 @@ func targetHelp(k runbook.ReplacementKind) string {
 
 func (v proposeView) keys(f frame) []key.Binding {
 	if len(f.st.Propose.Proposals) == 0 {
-		return []key.Binding{v.km.Create}
+		// Nothing to create: enter only goes on, and says so.
+		goOn := v.km.Create
+		goOn.SetHelp("enter", "go on to deactivation")
+		return []key.Binding{goOn}
 	}
 	return []key.Binding{v.km.Apply, v.km.Export, v.km.NotOurs, v.km.Create, v.km.Down, v.km.Rename, v.km.Retarget,
 		v.km.EditPolicy, v.km.Override, v.km.Switch, v.km.PageDown, v.km.Undecide, v.km.Up, v.km.PageUp}

@@ -39,3 +39,30 @@ func TestProposeShowsThePolicyDespiteWarnings(t *testing.T) {
 		t.Errorf("the warnings cannot be scrolled to:\n%s", screen)
 	}
 }
+
+// With no caller to replace, enter only goes on: the help line says so
+// rather than offering to create replacements that do not exist.
+func TestProposeWithNothingToCreateSaysEnterGoesOn(t *testing.T) {
+	t.Parallel()
+	v := newProposeView()
+	for _, tt := range []struct {
+		name string
+		st   runbook.State
+		want string
+	}{
+		{"no proposal", runbook.State{Step: runbook.StepPropose}, "go on to deactivation"},
+		{"a proposal", runbook.State{Step: runbook.StepPropose, Propose: runbook.ProposeState{Proposals: []runbook.Proposal{proposalFor(fixtureCallers()[0])}}}, "create the applied ones"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var helps []string
+			for _, b := range v.keys(frame{st: tt.st}) {
+				if b.Help().Key == "enter" {
+					helps = append(helps, b.Help().Desc)
+				}
+			}
+			if len(helps) != 1 || helps[0] != tt.want {
+				t.Errorf("enter's help %q, want %q", helps, tt.want)
+			}
+		})
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // cloudTrailAPI is CloudTrail (JSON 1.1, CloudTrail_20131101).
 func cloudTrailAPI() *service {
-	return &service{name: "cloudtrail", wires: []string{wireJSON11}, regional: true,
+	return &service{name: "cloudtrail", wires: []string{wireJSON11},
 		targets: []string{"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "CloudTrail_20131101"}, ops: map[string]op{
 			"LookupEvents":   {fn: opLookupEvents, readOnly: true},
 			"DescribeTrails": {fn: opDescribeTrails, readOnly: true},

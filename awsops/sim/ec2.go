@@ -14,7 +14,7 @@ const ec2Namespace = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 // ec2API is EC2 (EC2 query protocol, 2016-11-15).
 func ec2API() *service {
-	return &service{name: "ec2", wires: []string{wireEC2}, xmlns: ec2Namespace, regional: true, ops: map[string]op{
+	return &service{name: "ec2", wires: []string{wireEC2}, xmlns: ec2Namespace, ops: map[string]op{
 		"DescribeRegions":             {fn: opDescribeRegions, readOnly: true},
 		"DescribeInstances":           {fn: opDescribeInstances, readOnly: true},
 		"DescribeAddresses":           {fn: opDescribeAddresses, readOnly: true},

@@ -91,7 +91,8 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request, cd codec, wire stri
 		return nil, cd.unsigned()
 	case req.unknown != nil:
 		return nil, req.unknown
-	case req.regional && !s.regionEnabled(scope.region):
+	case s.services.regional(req.service) && !s.regionEnabled(scope.region):
+		// Every regional service, whatever its protocol (service.global).
 		return nil, errAuth(req.service)
 	case req.service == "cloudtrail" && req.action == "LookupEvents" && !s.lookupAllowed(scope.region):
 		return nil, &apiError{code: "ThrottlingException", message: "Rate exceeded", status: http.StatusBadRequest}
@@ -100,7 +101,7 @@ func (s *Sim) handle(w http.ResponseWriter, r *http.Request, cd codec, wire stri
 		requestID: m.requestID, wire: wire}
 	var out any
 	if wire == wireS3 {
-		out, e = s.serveS3(c, req.op, scope.keyID) // S3's data calls authenticate alone (s3.go)
+		out, e = s.serveS3(c, req.op, scope.keyID, clientIP(r), r.UserAgent()) // S3's data calls are in no event history (s3.go)
 	} else {
 		out, e = s.serve(c, req.op, scope.keyID, clientIP(r), r.UserAgent())
 	}
@@ -119,10 +120,7 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.at = s.now
-	if ip == "127.0.0.1" || ip == "::1" || ip == "" {
-		ip = s.responderIP
-	}
-	c.origin = s.trail.origin(origin{ip: ip, userAgent: userAgent})
+	c.origin = s.originOf(ip, userAgent)
 	k, p, e, known := s.callerOf(keyID, c.service)
 	if !known {
 		return nil, e
@@ -147,6 +145,15 @@ func (s *Sim) serve(c *call, o op, keyID, ip, userAgent string) (any, *apiError)
 		return o.fn(s, c)
 	}
 	return s.invoke(c, o)
+}
+
+// originOf is the origin a request's events carry: a loopback client is
+// the responder, at the scenario's responder address. Callers hold s.mu.
+func (s *Sim) originOf(ip, userAgent string) uint32 {
+	if ip == "127.0.0.1" || ip == "::1" || ip == "" {
+		ip = s.responderIP
+	}
+	return s.trail.origin(origin{ip: ip, userAgent: userAgent})
 }
 
 func (s *Sim) regionEnabled(region string) bool {

@@ -18,7 +18,7 @@ func iamAPI() *service {
 		}
 		return s.oidcARN(oidcHost(c.params.Get("Url")))
 	}
-	return &service{name: "iam", wires: []string{wireQuery}, xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", ops: map[string]op{
+	return &service{name: "iam", wires: []string{wireQuery}, global: true, xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", ops: map[string]op{
 		// Users and their keys (iam_users.go).
 		"ListUsers":            {fn: opListUsers, readOnly: true},
 		"GetUser":              {fn: opGetUser, readOnly: true, resource: user},

@@ -81,10 +81,17 @@ type service struct {
 	// queryCompatible services answer JSON and CBOR errors with their
 	// query code in X-Amzn-Query-Error (the awsQueryCompatible trait).
 	queryCompatible bool
-	// regional services' query and JSON requests are refused (errAuth) in
-	// a region the account has not enabled; every request over REST and
-	// CBOR is (request.regional).
-	regional bool
+	// global services (IAM, Organizations) have one endpoint, not one a
+	// region, so the regions the account has enabled do not matter to
+	// them. Every other service is regional, and its endpoint in a region
+	// the account has not enabled refuses every call, whatever the
+	// protocol: "The act of disabling a Region will remove all IAM access
+	// to any resources that reside in that Region" (Account Management API
+	// reference, DisableRegion). STS is regional too: its global endpoint
+	// is us-east-1's, and a regional one in an opt-in region answers only
+	// an account that enabled the region (IAM user guide, "Manage AWS STS
+	// in an AWS Region").
+	global bool
 }
 
 // catalog is every service the sim serves, by name. The constructor
@@ -119,6 +126,13 @@ func (c catalog) op(service, action string) (op, bool) {
 		return o, ok
 	}
 	return op{}, false
+}
+
+// regional reports whether a service's endpoints are one a region, which
+// a region the account has not enabled refuses (service.global).
+func (c catalog) regional(service string) bool {
+	svc := c[service]
+	return svc == nil || !svc.global
 }
 
 // routes are a REST service's routes; none for another service.

@@ -22,7 +22,7 @@ import (
 // organizationsAPI is Organizations (JSON 1.1,
 // AWSOrganizationsV20161128), the management account's side (org_ops.go).
 func organizationsAPI() *service {
-	return &service{name: "organizations", wires: []string{wireJSON11}, targets: []string{"AWSOrganizationsV20161128"}, ops: map[string]op{
+	return &service{name: "organizations", wires: []string{wireJSON11}, global: true, targets: []string{"AWSOrganizationsV20161128"}, ops: map[string]op{
 		"DescribeOrganization": {fn: opDescribeOrganization, readOnly: true},
 		"ListAccounts":         {fn: opListAccounts, readOnly: true},
 		// Service control policies (org_scp.go).
@@ -42,7 +42,8 @@ type Organization struct {
 	// RootCredentialsManagement and RootSessions say whether the two
 	// features of centralized root access are enabled
 	// (iam:EnableOrganizationsRootCredentialsManagement and
-	// iam:EnableOrganizationsRootSessions); sts:AssumeRoot needs them.
+	// iam:EnableOrganizationsRootSessions): every sts:AssumeRoot needs
+	// RootSessions, one to delete root credentials needs both (opAssumeRoot).
 	RootCredentialsManagement bool `json:"rootCredentialsManagement,omitempty"`
 	RootSessions              bool `json:"rootSessions,omitempty"`
 	// SecurityHub says whether the management account aggregates Security

@@ -185,6 +185,21 @@ func opEnableRootFeature(s *Sim, c *call) (any, *apiError) {
 // only from the management account (or a delegated administrator), never
 // with the management account's root user, only for a member, only with a
 // root task policy, and only for at most 900 seconds.
+//
+// The two features of centralized root access gate different things (IAM
+// user guide, "Centralize root access for member accounts",
+// id_root-enable-root-access.html). "Privileged root actions in member
+// accounts" (RootSessions) is what lets the management account "perform
+// certain tasks that require root user credentials": every root session,
+// whatever its task, and recovering a deleted root password
+// (IAMCreateRootUserPassword) needs it. "Root credentials management"
+// lets it "delete root user credentials for member accounts", so
+// IAMDeleteRootUserCredentials needs it too; it also makes accounts the
+// organization creates start without a root password (AWS Security Blog,
+// "Secure root user access for member accounts in AWS Organizations",
+// 2024-11-22), which the sim, creating no accounts, does not model. Auditing
+// (IAMAuditRootUserCredentials) and the S3 and SQS unlocks need root
+// sessions alone.
 func opAssumeRoot(s *Sim, c *call) (any, *apiError) {
 	org := s.org
 	if org != nil && org.sts != nil && !org.sts.Allow() {
@@ -220,8 +235,8 @@ func opAssumeRoot(s *Sim, c *call) (any, *apiError) {
 		return nil, denied("the target is not a member account of organization " + org.id)
 	case !org.rootSession:
 		return nil, denied("privileged root actions (RootSessions) are not enabled in the organization; enable them with iam:EnableOrganizationsRootSessions")
-	case strings.HasPrefix(task, "IAM") && !org.credsMgmt:
-		return nil, denied("root credentials management is not enabled in the organization; enable it with iam:EnableOrganizationsRootCredentialsManagement")
+	case task == "IAMDeleteRootUserCredentials" && !org.credsMgmt:
+		return nil, denied("root credentials management is not enabled in the organization, so member root credentials cannot be deleted; enable it with iam:EnableOrganizationsRootCredentialsManagement")
 	}
 	m := org.byID[target]
 	expires := c.at.Add(time.Duration(seconds) * time.Second)

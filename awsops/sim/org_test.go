@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,17 +135,28 @@ func TestDeleteSessionDeletesTheRootKeyButCannotDeactivateIt(t *testing.T) {
 	wantCode(t, err, "ExpiredToken")
 }
 
-func TestAssumeRootNeedsCentralizedRootAccess(t *testing.T) {
+// startOrg starts org-iam4 with the two features of centralized root
+// access as given.
+func startOrg(t *testing.T, credsMgmt, rootSessions bool) *env {
+	t.Helper()
 	sc := must[*sim.Scenario](t)(sim.LoadScenario("org-iam4"))
-	sc.Organization.RootCredentialsManagement, sc.Organization.RootSessions = false, false
+	sc.Organization.RootCredentialsManagement, sc.Organization.RootSessions = credsMgmt, rootSessions
 	s := must[*sim.Sim](t)(sim.New(sc))
 	url, stop, err := s.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	e := &env{sim: s, url: url}
-	_, err = e.assumeRoot(t, payments, auditTask, 900)
+	return &env{sim: s, url: url}
+}
+
+// Every root session needs RootSessions ("privileged root actions in
+// member accounts"); deleting root credentials needs root credentials
+// management besides (IAM user guide, "Centralize root access for member
+// accounts").
+func TestAssumeRootNeedsCentralizedRootAccess(t *testing.T) {
+	e := startOrg(t, false, false)
+	_, err := e.assumeRoot(t, payments, auditTask, 900)
 	wantCode(t, err, "AccessDenied")
 	admin := e.responder("us-east-1").iam
 	feat := must[*iam.ListOrganizationsFeaturesOutput](t)(admin.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{}))
@@ -152,11 +164,46 @@ func TestAssumeRootNeedsCentralizedRootAccess(t *testing.T) {
 		t.Fatalf("features %v, want none", feat.EnabledFeatures)
 	}
 	must[*iam.EnableOrganizationsRootSessionsOutput](t)(admin.EnableOrganizationsRootSessions(ctx, &iam.EnableOrganizationsRootSessionsInput{}))
-	_, err = e.assumeRoot(t, payments, auditTask, 900)
+	if _, err := e.assumeRoot(t, payments, auditTask, 900); err != nil {
+		t.Fatalf("an audit session with root sessions enabled: %v", err)
+	}
+	_, err = e.assumeRoot(t, payments, deleteTask, 900)
 	wantCode(t, err, "AccessDenied") // root credentials management is still off
 	must[*iam.EnableOrganizationsRootCredentialsManagementOutput](t)(admin.EnableOrganizationsRootCredentialsManagement(ctx, &iam.EnableOrganizationsRootCredentialsManagementInput{}))
-	if _, err := e.assumeRoot(t, payments, auditTask, 900); err != nil {
-		t.Fatalf("AssumeRoot after enabling both features: %v", err)
+	if _, err := e.assumeRoot(t, payments, deleteTask, 900); err != nil {
+		t.Fatalf("a delete session after enabling both features: %v", err)
+	}
+}
+
+// What each feature alone allows, task by task.
+func TestRootAccessFeaturesGateTheirTasks(t *testing.T) {
+	tasks := []string{"IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials", "IAMCreateRootUserPassword",
+		"S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"}
+	tests := []struct {
+		name                    string
+		credsMgmt, rootSessions bool
+		allowed                 []string
+	}{
+		{"neither", false, false, nil},
+		{"credentials management alone", true, false, nil},
+		{"root sessions alone", false, true, []string{"IAMAuditRootUserCredentials", "IAMCreateRootUserPassword",
+			"S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"}},
+		{"both", true, true, tasks},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := startOrg(t, tt.credsMgmt, tt.rootSessions)
+			for _, task := range tasks {
+				_, err := e.assumeRoot(t, payments, "arn:aws:iam::aws:policy/root-task/"+task, 900)
+				want := "AccessDenied"
+				if slices.Contains(tt.allowed, task) {
+					want = ""
+				}
+				if got := code(err); got != want {
+					t.Errorf("%s: error %q, want %q (%v)", task, got, want, err)
+				}
+			}
+		})
 	}
 }
 

@@ -71,20 +71,43 @@ func s3Op(action, bucket, key string, q url.Values) op {
 	return op{readOnly: true, fn: func(s *Sim, c *call) (any, *apiError) { return s.s3Call(c, bucket, key, q) }}
 }
 
-// serveS3 authenticates an S3 call and runs it. S3's data calls are
-// authenticated by the key alone (an unknown or inactive key is
-// InvalidAccessKeyId) and recorded in no management trail, so they do not
+// s3Management are the served S3 operations CloudTrail records as
+// management events, in event history as in every trail: "By default,
+// CloudTrail logs bucket-level actions", ListBuckets and GetBucketLocation
+// among them; object-level calls (GetObject, and ListObjects as a prefix's
+// data) are data events, which event history never holds (Amazon S3 user
+// guide, "Amazon S3 CloudTrail events", docs.aws.amazon.com/AmazonS3/
+// latest/userguide/cloudtrail-logging-s3-info.html). A trail's S3 data
+// events are the scenario's dataEvents (s3_data.go).
+var s3Management = map[string]bool{"ListBuckets": true, "GetBucketLocation": true}
+
+// serveS3 authenticates an S3 call and runs it. S3 answers any
+// authentication failure as InvalidAccessKeyId. A management call is
+// recorded in CloudTrail as serve records a call (an inactive key's with
+// its error); a data call is recorded in no event history, so S3 does not
 // go through serve.
-func (s *Sim) serveS3(c *call, o op, keyID string) (any, *apiError) {
+func (s *Sim) serveS3(c *call, o op, keyID, ip, userAgent string) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.at = s.now
+	c.origin = s.originOf(ip, userAgent)
 	k, p, e, known := s.callerOf(keyID, "s3")
-	if !known || e != nil {
-		return nil, &apiError{code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records.", status: http.StatusForbidden}
+	if !known {
+		return nil, e
 	}
 	c.key, c.who = k, p
-	return o.fn(s, c)
+	var out any
+	if e == nil {
+		out, e = o.fn(s, c)
+	}
+	// Another account's calls land in its own trail, not this one's.
+	if s3Management[c.action] && p.account == s.acct.id {
+		s.record(c, true, e)
+	}
+	if e != nil {
+		return nil, e
+	}
+	return out, nil
 }
 
 // s3Call authorizes and answers one S3 call, under the lock. A bucket the
@@ -99,6 +122,7 @@ func (s *Sim) s3Call(c *call, bucket, key string, q url.Values) (any, *apiError)
 	if bucket != "" {
 		resource = "arn:aws:s3:::" + bucket
 	}
+	s3Event(c, bucket)
 	if key != "" {
 		resource += "/" + key
 	}
@@ -136,4 +160,17 @@ func (s *Sim) s3Call(c *call, bucket, key string, q url.Values) (any, *apiError)
 		return nil, &apiError{code: "InternalError", message: "The simulated account failed to render the log file.", status: http.StatusInternalServerError}
 	}
 	return data, nil
+}
+
+// s3Event sets what a management call's event carries, in the shape
+// CloudTrail gives S3's bucket-level events: the bucket, the endpoint's
+// host, the bucket among the resources.
+func s3Event(c *call, bucket string) {
+	switch c.action {
+	case "ListBuckets":
+		c.reqParams = map[string]string{"Host": "s3." + c.region + ".amazonaws.com"}
+	case "GetBucketLocation":
+		c.reqParams = map[string]string{"bucketName": bucket, "location": "", "Host": bucket + ".s3." + c.region + ".amazonaws.com"}
+		c.resources = []eventResource{{Type: "AWS::S3::Bucket", Name: bucket}}
+	}
 }

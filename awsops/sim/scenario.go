@@ -33,7 +33,9 @@ type Scenario struct {
 	TrailFieldLimit int `json:"trailFieldLimit,omitempty"`
 	// Account is the simulated account.
 	Account Account `json:"account"`
-	// Regions are the enabled regions; empty means AWS's default set.
+	// Regions are the enabled regions; empty means AWS's default set, which
+	// a list must include (no account can disable a default region). A
+	// regional service refuses calls in any other region (handler.go).
 	Regions []string `json:"regions,omitempty"`
 	// Root is the account's root user.
 	Root Root `json:"root"`

@@ -119,6 +119,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		{"account id", set("account.id", "12345"), "account.id"},
 		{"unknown region", set("regions", []string{"us-east-1", "mars-1"}), "regions[1]"},
 		{"no us-east-1", set("regions", []string{"eu-west-1"}), "regions"},
+		{"a default region left out", set("regions", []string{"us-east-1", "ap-east-1"}), "regions"},
 		{"bad key id", set("users.keys.id", "AKIA123"), "users[0].keys[0].id"},
 		{"bad status", set("users.keys.status", "Paused"), "users[0].keys[0].status"},
 		{"future key", set("users.keys.created", "+2d"), "users[0].keys[0].created"},

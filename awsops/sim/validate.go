@@ -189,6 +189,15 @@ func (v *validator) header() error {
 	if !v.enabled["us-east-1"] {
 		return fieldErr("regions", "us-east-1 must be enabled: IAM and STS-global events are recorded there")
 	}
+	// "Default Regions cannot be enabled or disabled" (Account Management
+	// reference guide, "Enable or disable AWS Regions in your account"):
+	// DescribeRegions reports them opt-in-not-required, and every
+	// service answers there.
+	for _, r := range defaultRegions() {
+		if !v.enabled[r] {
+			return fieldErr("regions", "%q must be enabled: AWS enables its default regions in every account, and they cannot be disabled", r)
+		}
+	}
 	return nil
 }
 

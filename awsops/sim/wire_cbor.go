@@ -56,8 +56,7 @@ func (cborCodec) decode(r *http.Request, body []byte, cat catalog, signedFor str
 		service = shape
 	}
 	o, implemented := cat.op(service, action)
-	// Every service the sim serves over CBOR is regional.
-	req := request{service: service, action: action, op: o, params: url.Values{}, regional: true,
+	req := request{service: service, action: action, op: o, params: url.Values{},
 		mutating: implemented && !o.readOnly || !implemented && !cat.readOnly(service, action, nil)}
 	if _, e := decodeRPCInput(body); e != nil {
 		return req, e

@@ -47,9 +47,6 @@ type request struct {
 	// status is the success status (a REST route's); zero is 200.
 	status   int
 	mutating bool // for the request log
-	// regional requests are refused (errAuth) in a region the account has
-	// not enabled.
-	regional bool
 	// unknown is the error for an operation the sim does not serve, when
 	// the protocol looks the operation up only after the signature (query,
 	// JSON); nil when op is the operation.
@@ -62,7 +59,7 @@ func (c catalog) decodeRPC(wire string, req request) (request, *apiError) {
 		return req, errUnknownService(wire, req.service)
 	}
 	o, known := c.op(req.service, req.action)
-	req.op, req.regional = o, c[req.service].regional
+	req.op = o
 	req.mutating = known && !o.readOnly || !known && !c.readOnly(req.service, req.action, nil)
 	if !known {
 		req.unknown = errUnknownAction(wire, req.action)

@@ -135,9 +135,8 @@ func (restJSONCodec) decode(r *http.Request, body []byte, cat catalog, service s
 	for k, v := range labels {
 		params.Set(k, v)
 	}
-	// Every service the sim serves over REST is regional.
 	return request{service: service, action: rt.action, op: rt.op, params: params, status: rt.status,
-		mutating: !rt.op.readOnly, regional: true}, nil
+		mutating: !rt.op.readOnly}, nil
 }
 
 func (restJSONCodec) unsigned() *apiError { return errMissingRESTAuth(protoREST) }

@@ -39,14 +39,22 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 const topUsage = `keyrunbook: respond to a leaked AWS access key, step by step.
 
 Usage:
-  keyrunbook train [--scenario NAME | --scenario-file PATH]   practise on a simulated account (no AWS needed)
-  keyrunbook respond --key AKIA… [--dry-run]                   respond to a real incident (live, or dry-run)
-  keyrunbook resume LOG                                        rebuild an incident from its action log
-  keyrunbook verify LOG                                        check an action log's hash chain
-  keyrunbook report LOG [--format md|json|csv]                 export an action log for the postmortem
-  keyrunbook org [--json | --csv] [--retire-unused]              audit every member account's root keys (IAM.4)
-  keyrunbook sim serve [--addr 127.0.0.1:4566] [--scenario NAME]  serve the simulated AWS account
-  keyrunbook version                                           print the version
+  keyrunbook train [--scenario NAME | --scenario-file PATH]
+      practise on a simulated account (no AWS needed)
+  keyrunbook respond --key AKIA… [--dry-run]
+      respond to a real incident (live, or dry-run)
+  keyrunbook resume LOG
+      rebuild an incident from its action log
+  keyrunbook verify LOG
+      check an action log's hash chain
+  keyrunbook report LOG [--format md|json|csv]
+      export an action log for the postmortem
+  keyrunbook org [--json | --csv] [--retire-unused]
+      audit every member account's root keys (IAM.4)
+  keyrunbook sim serve [--addr 127.0.0.1:4566] [--scenario NAME]
+      serve the simulated AWS account
+  keyrunbook version
+      print the version
 
 Run 'keyrunbook COMMAND --help' for a command's flags and an example.
 `
