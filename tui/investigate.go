@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"slices"
 	"strings"
 
@@ -383,8 +384,14 @@ func (v investigateView) detail(f frame) []string {
 	if c.Resource != "" {
 		title += " · " + c.Resource
 	}
-	lines := []string{title + sty.Muted.Render(fmt.Sprintf(" · %d events, %d errors · %s → %s",
-		c.Events, c.Errors, c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04")))}
+	// When it was seen is evidence behind the verdict: never cut. On a
+	// narrow screen it takes its own line rather than split a time.
+	counts := fmt.Sprintf(" · %d events, %d errors", c.Events, c.Errors)
+	seen := fmt.Sprintf("%s → %s UTC", c.FirstSeen.UTC().Format("01-02 15:04"), c.LastSeen.UTC().Format("01-02 15:04"))
+	lines := []string{title + sty.Muted.Render(counts+" · "+seen)}
+	if w > 0 && ansi.StringWidth(lines[0]) > w {
+		lines = append(wrapAfterPrefix(title+" ", strings.TrimPrefix(counts, " "), sty.Muted, w, "  "), sty.Muted.Render("  seen "+seen))
+	}
 	if c.Undecided != "" {
 		// Deactivation waits for this verdict (issue 14): say so, and how.
 		lines = append(lines, wrapParagraph(sty.Warning, "? your verdict is needed before deactivation: "+c.Undecided+
@@ -405,7 +412,7 @@ func (v investigateView) detail(f frame) []string {
 	}
 	lines = append(lines, wrapParagraph(plain, "actions: "+actionSummary(c.Actions), w, "  ")...)
 	if len(c.Regions) > 0 {
-		lines = append(lines, sty.Muted.Render("regions: "+strings.Join(c.Regions, ", ")))
+		lines = append(lines, wrapParagraph(sty.Muted, "regions: "+strings.Join(c.Regions, ", "), w, "  ")...)
 	}
 	if where := callerWhere(c); where != "" {
 		lines = append(lines, wrapParagraph(sty.Muted, where, w, "  ")...)
