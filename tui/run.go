@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -177,7 +176,7 @@ func (m Model) onEffect(msg effectMsg) (tea.Model, tea.Cmd) {
 	}
 	cmd := m.start(effects)
 	if ra, ok := msg.event.(runbook.ReplacementApplied); ok && err == nil && wantsSecret(m.State(), ra) {
-		cmd = tea.Batch(cmd, saveSecret(m.exec, filepath.Dir(m.opts.LogPath), ra.CallerID))
+		cmd = tea.Batch(cmd, saveSecret(m.exec, ra.CallerID))
 	}
 	m.sync()
 	return m, cmd

@@ -10,22 +10,30 @@ import (
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
-// keyMaker is the script plus awsops.Executor's TakeNewSecret: each
-// replacement user's key secret can be taken once.
+// keyMaker is the script plus awsops.Executor's SecretFile: the executor
+// writes each replacement user's secret to a file of mode 0600 in its
+// SecretDir (awsops.WriteSecretFile, tested there) and hands the path over
+// once. The TUI never holds the secret.
 type keyMaker struct {
 	*script
+	dir   string
 	mu    sync.Mutex
 	taken map[string]bool
 }
 
-func (k *keyMaker) TakeNewSecret(callerID string) (string, string, bool) {
+func (k *keyMaker) SecretFile(callerID string) (keyID, path string, orphans []string, ok bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.taken[callerID] {
-		return "", "", false
+		return "", "", nil, false
 	}
 	k.taken[callerID] = true
-	return "AKIANEWKEYFORCI22222", secret, true
+	keyID = "AKIANEWKEYFORCI22222"
+	path = filepath.Join(k.dir, "keyrunbook-new-key-"+keyID+".csv")
+	if err := os.WriteFile(path, []byte("Access key ID,Secret access key\n"+keyID+","+secret+"\n"), 0o600); err != nil {
+		return "", "", nil, false
+	}
+	return keyID, path, nil, true
 }
 
 func TestNewKeySecretGoesToAPrivateFileNotTheScreen(t *testing.T) {
@@ -40,12 +48,12 @@ func TestNewKeySecretGoesToAPrivateFileNotTheScreen(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			t.Parallel()
-			x := &keyMaker{script: newScript(), taken: map[string]bool{}}
+			x := &keyMaker{script: newScript(), taken: map[string]bool{}, dir: t.TempDir()}
 			h := newHarness(t, tt.mode, func(o *Options) { o.Executor = x })
 			h.x = x.script
 			h.toReplaced()
-			path := filepath.Join(filepath.Dir(h.path), "keyrunbook-new-key-AKIANEWKEYFORCI22222.csv")
-			info, err := os.Stat(path)
+			path := filepath.Join(x.dir, "keyrunbook-new-key-AKIANEWKEYFORCI22222.csv")
+			_, err := os.Stat(path)
 			if !tt.wantFile {
 				if err == nil {
 					t.Fatalf("%s mode wrote the secret to %s", tt.mode, path)
@@ -54,12 +62,6 @@ func TestNewKeySecretGoesToAPrivateFileNotTheScreen(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatalf("the secret was not saved: %v", err)
-			}
-			if perm := info.Mode().Perm(); perm != 0o600 {
-				t.Errorf("the secret's file has mode %o, want 600", perm)
-			}
-			if b, _ := os.ReadFile(path); !strings.Contains(string(b), "AKIANEWKEYFORCI22222,"+secret) {
-				t.Errorf("the file does not hold the key: %q", b)
 			}
 			h.wantScreen("new key's secret:", "keyrunbook-new-key-")
 			if scr := h.screen(); strings.Contains(scr, secret) || secretShape.MatchString(scr) {
