@@ -62,7 +62,9 @@ func keyToRespond(a runbook.RootAudit) (string, bool) {
 func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, mode runbook.Mode, o orgOptions) error {
 	io := o.IO
 	member, roleARN := memberConfig(mgmt, account, o.memberRole, nil)
-	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, OrgAdmin: &mgmt}
+	path := defaultLogName("incident-"+keyID, o.now())
+	opts := executorOptions(mode, o.watch, path)
+	opts.OrgAdmin = &mgmt
 	x := awsops.NewExecutor(member, opts)
 	topts := tui.Options{KeyID: keyID, SweepWindow: time.Duration(o.days) * 24 * time.Hour, Export: exportProposal}
 	var now func() time.Time
@@ -78,7 +80,6 @@ func memberRunbook(ctx context.Context, mgmt aws.Config, account, keyID string, 
 		topts.Training = &tui.TrainingInfo{Scenario: tr.sc.Name, Brief: "Root key " + keyID + " of member account " + account +
 			": contain it with an SCP (no root task policy allows UpdateAccessKey), delete it through AssumeRoot.", ClockSpeed: "simulated time, jumps while waiting", Hints: hint}
 	}
-	path := defaultLogName("incident-"+keyID, o.now())
 	j, err := runbook.CreateJournal(path, string(mode), "", now)
 	if err != nil {
 		return fmt.Errorf("create the action log: %w", err)

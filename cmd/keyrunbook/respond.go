@@ -183,6 +183,18 @@ func respondRun(ctx context.Context, o respondOptions) error {
 	return nil
 }
 
+// executorOptions are the options every runbook's executor starts from,
+// whichever command opens it (respond, or a member's runbook from org).
+func executorOptions(mode runbook.Mode, watch time.Duration, logPath string) awsops.ExecutorOptions {
+	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: watch}
+	if mode == runbook.ModeLive {
+		// A new key's secret goes next to the log the moment AWS returns
+		// it: nowhere else is it ever written (awsops.WriteSecretFile).
+		opts.SecretDir = filepath.Dir(logPath)
+	}
+	return opts
+}
+
 func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*awsops.Executor, error) {
 	// The SDK's own warnings would scribble over the TUI; failures reach the
 	// responder as findings and failed effects instead.
@@ -191,11 +203,8 @@ func buildExecutor(ctx context.Context, o respondOptions, mode runbook.Mode) (*a
 	if err != nil {
 		return nil, fmt.Errorf("load AWS credentials: %w (set a profile with --profile, or AWS_PROFILE)", err)
 	}
-	opts := awsops.ExecutorOptions{DryRun: mode == runbook.ModeDryRun, WatchWindow: o.watch, AlarmPrefix: o.alarmPrefix}
-	if mode == runbook.ModeLive {
-		// A new key's secret goes next to the log the moment AWS returns it.
-		opts.SecretDir = filepath.Dir(o.logPath)
-	}
+	opts := executorOptions(mode, o.watch, o.logPath)
+	opts.AlarmPrefix = o.alarmPrefix
 	if o.rootProfile != "" {
 		root, err := o.loadConfig(ctx, awsops.Target{Region: o.region, Profile: o.rootProfile, Endpoint: o.endpoint, Logger: quiet})
 		if err != nil {
