@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -50,12 +51,7 @@ func cmdRespond(ctx context.Context, args []string, io streams) error {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read for real, change nothing: journal each change as would-call")
 	fs.BoolVar(&o.investigateOnly, "investigate-only", false, "identify and investigate only, no TUI, no change")
 	fs.BoolVar(&o.jsonOut, "json", false, "with --investigate-only: print the result as JSON")
-	fs.StringVar(&o.profile, "profile", "", "AWS shared-config profile to act with")
-	fs.StringVar(&o.region, "region", "", "home region (default: the profile's, else us-east-1)")
-	fs.StringVar(&o.endpoint, "endpoint-url", "", "override every AWS endpoint (e.g. a 'keyrunbook sim serve')")
-	fs.StringVar(&o.rootProfile, "root-profile", "", "profile holding the key's account root credentials (root key deactivation)")
-	fs.StringVar(&o.orgAdminProfile, "org-admin-profile", "", "profile of the Organizations management/delegated admin account (sts:AssumeRoot)")
-	fs.StringVar(&o.alarmPrefix, "alarm-prefix", "", "watch only CloudWatch alarms whose name starts with this")
+	o.targetFlags(fs)
 	fs.StringVar(&o.logPath, "log", "", "action log path (default keyrunbook-incident-KEY-TIME.jsonl here)")
 	fs.DurationVar(&o.watch, "watch", runbook.DefaultWatchWindow, "watch window after deactivation")
 	fs.IntVar(&o.days, "days", 90, "how many days of CloudTrail event history to sweep, 1 to 90 (event history keeps 90)")
@@ -181,6 +177,17 @@ func respondRun(ctx context.Context, o respondOptions) error {
 		fmt.Fprintln(io.out, msg)
 	}
 	return nil
+}
+
+// targetFlags declares the flags that say which AWS credentials and
+// endpoints an incident acts with: respond's, and resume's to continue one.
+func (o *respondOptions) targetFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.profile, "profile", "", "AWS shared-config profile to act with")
+	fs.StringVar(&o.region, "region", "", "home region (default: the profile's, else us-east-1)")
+	fs.StringVar(&o.endpoint, "endpoint-url", "", "override every AWS endpoint (e.g. a 'keyrunbook sim serve')")
+	fs.StringVar(&o.rootProfile, "root-profile", "", "profile holding the key's account root credentials (root key deactivation)")
+	fs.StringVar(&o.orgAdminProfile, "org-admin-profile", "", "profile of the Organizations management/delegated admin account (sts:AssumeRoot)")
+	fs.StringVar(&o.alarmPrefix, "alarm-prefix", "", "watch only CloudWatch alarms whose name starts with this")
 }
 
 // executorOptions are the options every runbook's executor starts from,

@@ -45,12 +45,7 @@ func cmdResume(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("resume", resumeHelp, io.out)
 	o := resumeOptions{respondOptions: respondOptions{IO: io}}
 	fs.BoolVar(&o.printOnly, "print", false, "print the incident's state and exit")
-	fs.StringVar(&o.profile, "profile", "", "AWS shared-config profile to continue with")
-	fs.StringVar(&o.region, "region", "", "home region")
-	fs.StringVar(&o.endpoint, "endpoint-url", "", "override every AWS endpoint")
-	fs.StringVar(&o.rootProfile, "root-profile", "", "profile holding the key's account root credentials")
-	fs.StringVar(&o.orgAdminProfile, "org-admin-profile", "", "profile of the Organizations management/delegated admin account")
-	fs.StringVar(&o.alarmPrefix, "alarm-prefix", "", "watch only CloudWatch alarms whose name starts with this")
+	o.targetFlags(fs)
 	fs.BoolVar(&o.repair, "repair", false, "cut a torn last line (shown first; the cut is journaled) without asking")
 	args, err := parseInterspersed(fs, args)
 	if err != nil {
