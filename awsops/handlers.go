@@ -30,6 +30,8 @@ var handlers = map[string]handler{
 	"ProveProposal":       handle((*Executor).prove),
 	// The root-key drill's sign-in, or sts:AssumeRoot (rootsession.go).
 	"ObtainRootCredentials": handle((*Executor).obtainRoot),
+	// The SCP that contained a member's root key, removed at Harden (orgscp.go).
+	"RemoveContainmentSCP": handle((*Executor).removeContainmentSCP),
 }
 
 // handle adapts a typed handler to the table.

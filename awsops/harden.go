@@ -25,6 +25,9 @@ func (x *Executor) checkHardening(ctx context.Context, e runbook.CheckHardening)
 	items := x.rootChecks(ctx)
 	items = append(items, x.trailCheck(ctx), x.guardDutyCheck(ctx), x.billingAlarmCheck(ctx),
 		x.centralRootCheck(ctx), x.attackerKeysCheck(ctx, e))
+	if it, ok := x.containmentSCPCheck(ctx); ok {
+		items = append(items, it)
+	}
 	return runbook.HardeningChecked{Items: items}
 }
 

@@ -158,8 +158,8 @@ func orGone(s runbook.KeyStatus) string {
 func (x *Executor) readKeyStatus(ctx context.Context, e runbook.ReadKeyStatus) runbook.Event {
 	effect, t := e.EffectName(), e.KeyTarget
 	if t.Root {
-		if cfg, actor, fail := x.rootCredentials(ctx, effect); fail == nil && actor != "" {
-			got, err := x.userKeyStatus(asActor(ctx, actor, ""), cfg, "", t.KeyID)
+		if cfg, as, fail := x.rootCredentials(ctx, effect); fail == nil && as.actor != "" {
+			got, err := x.userKeyStatus(asActor(ctx, as.actor, as.via), cfg, "", t.KeyID)
 			if err != nil {
 				return effectFailed(effect, "iam:ListAccessKeys", err)
 			}

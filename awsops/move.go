@@ -2,7 +2,10 @@ package awsops
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -78,24 +81,75 @@ func (x *Executor) verifyMove(ctx context.Context, e runbook.VerifyMove) runbook
 // caller's source IP where one place means one IP (not Lambda, whose
 // addresses change).
 func (x *Executor) firstAsReplacement(ctx context.Context, p runbook.Proposal, c runbook.UsageCaller, regions []string, since, until time.Time) (time.Time, int, error) {
+	names, err := x.replacementSessions(ctx, p, regions, since, until)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
 	var first time.Time
 	n := 0
 	for _, region := range regions {
-		recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyUsername, sessionName(p), since, until)
-		if err != nil {
-			return time.Time{}, 0, err
-		}
-		for _, r := range recs {
-			if !isPrincipal(r.UserIdentity, p.Name) || !samePlace(p, c, r) {
-				continue
+		for _, name := range names {
+			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyUsername, name, since, until)
+			if err != nil {
+				return time.Time{}, 0, err
 			}
-			n++
-			if first.IsZero() || r.EventTime.Before(first) {
-				first = r.EventTime
+			for _, r := range recs {
+				if !isPrincipal(r.UserIdentity, p.Name) || !samePlace(p, c, r) {
+					continue
+				}
+				n++
+				if first.IsZero() || r.EventTime.Before(first) {
+					first = r.EventTime
+				}
 			}
 		}
 	}
 	return first, n, nil
+}
+
+// replacementSessions are the names the replacement's calls are recorded
+// under (LookupEvents' Username is an assumed role's session name). An
+// instance's or a function's session is named after it (sessionName), but
+// ECS names a task role's session after the task ID, and a CI's web
+// identity session carries the name the workflow sets
+// (aws-actions/configure-aws-credentials: "GitHubActions" unless told),
+// neither of which the proposal knows. Those are read off the
+// AssumeRole/AssumeRoleWithWebIdentity events that opened a session of the
+// replacement role (requestParameters.roleArn, roleSessionName); the calls
+// found under them still count only when made by the role's sessions
+// (isPrincipal: the assumed-role ARN, whose session issuer is the role).
+func (x *Executor) replacementSessions(ctx context.Context, p runbook.Proposal, regions []string, since, until time.Time) ([]string, error) {
+	names := []string{sessionName(p)}
+	if p.Kind != runbook.ReplaceECSTaskRole && p.Kind != runbook.ReplaceOIDCRole {
+		return names, nil
+	}
+	for _, region := range regions {
+		for _, event := range []string{"AssumeRole", "AssumeRoleWithWebIdentity"} {
+			recs, err := x.lookup(ctx, region, cttypes.LookupAttributeKeyEventName, event, since, until)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range recs {
+				var in struct {
+					RoleARN     string `json:"roleArn"`
+					SessionName string `json:"roleSessionName"`
+				}
+				if r.Failed() || json.Unmarshal(r.RequestParameters, &in) != nil || in.SessionName == "" || !isRoleARN(in.RoleARN, p.Name) {
+					continue
+				}
+				if !slices.Contains(names, in.SessionName) {
+					names = append(names, in.SessionName)
+				}
+			}
+		}
+	}
+	return names, nil
+}
+
+// isRoleARN reports whether arn is the role of that name (at any path).
+func isRoleARN(arn, name string) bool {
+	_, res, ok := strings.Cut(arn, ":role/")
+	return ok && (res == name || strings.HasSuffix(res, "/"+name))
 }
 
 // leakedUses counts the caller's calls signed with the leaked key.
@@ -118,8 +172,12 @@ func (x *Executor) leakedUses(ctx context.Context, keyID string, c runbook.Usage
 	return n, nil
 }
 
+// samePlace reports whether r comes from where the caller ran. Lambda and
+// ECS tasks change addresses, and so do hosted CI runners (GitHub's come
+// from a pool of Azure ranges): for them the role's session is the place,
+// and an OIDC role's trust admits only the workflow's tokens.
 func samePlace(p runbook.Proposal, c runbook.UsageCaller, r TrailRecord) bool {
-	if p.Kind == runbook.ReplaceLambdaRole || p.Kind == runbook.ReplaceECSTaskRole || c.SourceIP == "" {
+	if p.Kind == runbook.ReplaceLambdaRole || p.Kind == runbook.ReplaceECSTaskRole || p.Kind == runbook.ReplaceOIDCRole || c.SourceIP == "" {
 		return true
 	}
 	return r.SourceIPAddress == c.SourceIP

@@ -1,7 +1,9 @@
 package awsops
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -129,24 +131,84 @@ func (x *Executor) containWithSCP(ctx context.Context, effect string) runbook.Ev
 // releaseSCP detaches and deletes the account's containment SCP: the
 // member's root user works again, the key with it.
 func (x *Executor) releaseSCP(ctx context.Context, effect string) runbook.Event {
-	acct := x.account(ctx)
+	if f := x.removeRootDenySCP(ctx, effect, x.account(ctx)); f != nil {
+		return *f
+	}
+	return runbook.KeyReactivated{At: x.now(), DryRun: x.rehearsing()}
+}
+
+// removeRootDenySCP detaches the account's containment SCP if attached and
+// deletes it if it exists; what is gone already is not asked again, so a
+// retry or a resumed run finishes what the last one began.
+func (x *Executor) removeRootDenySCP(ctx context.Context, effect, acct string) *runbook.EffectFailed {
 	admin := *x.opts.OrgAdmin
 	writes := x.write.scp(admin)
 	id, attached, err := findRootDenySCP(ctx, orgsOf(admin), acct)
 	if err != nil {
-		return effectFailed(effect, "organizations:ListPoliciesForTarget", err)
+		f := effectFailed(effect, "organizations:ListPoliciesForTarget", err)
+		return &f
 	}
 	if attached {
 		if _, err := writes.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(id), TargetId: aws.String(acct)}); err != nil {
-			return effectFailed(effect, "organizations:DetachPolicy", err)
+			f := effectFailed(effect, "organizations:DetachPolicy", err)
+			return &f
 		}
 	}
 	if id != "" {
 		if _, err := writes.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: aws.String(id)}); err != nil {
-			return effectFailed(effect, "organizations:DeletePolicy", err)
+			f := effectFailed(effect, "organizations:DeletePolicy", err)
+			return &f
 		}
 	}
-	return runbook.KeyReactivated{At: x.now(), DryRun: x.rehearsing()}
+	return nil
+}
+
+// removeContainmentSCP is the hardening checklist's removal of the SCP
+// that contained a member's root key, once the key is deleted.
+func (x *Executor) removeContainmentSCP(ctx context.Context, e runbook.RemoveContainmentSCP) runbook.Event {
+	effect := e.EffectName()
+	if x.opts.OrgAdmin == nil {
+		return failed(effect, "The SCP %s is removed from the organization's management account: give its credentials with --org-admin-profile, or detach and delete it there: "+
+			"aws organizations detach-policy --policy-id ID --target-id %s, then aws organizations delete-policy --policy-id ID.", RootDenySCPName(e.Account), e.Account)
+	}
+	acct := cmp.Or(e.Account, x.account(ctx))
+	if f := x.removeRootDenySCP(ctx, effect, acct); f != nil {
+		return *f
+	}
+	done := runbook.ContainmentSCPRemoved{Policy: RootDenySCPName(acct), At: x.now(), DryRun: x.rehearsing()}
+	if x.rehearsing() {
+		return done
+	}
+	if id, _, err := findRootDenySCP(ctx, orgsOf(*x.opts.OrgAdmin), acct); err != nil || id != "" {
+		return failed(effect, "DetachPolicy and DeletePolicy were sent, but %s still reads as existing (%v). Retry.", RootDenySCPName(acct), err)
+	}
+	return done
+}
+
+// containmentSCPCheck is the checklist's item on the SCP that contained a
+// member's root key: none left (OK), or still there, named with the
+// account, for the responder to remove. It applies only where keyrunbook
+// holds the management account's credentials for a member account.
+func (x *Executor) containmentSCPCheck(ctx context.Context) (runbook.CheckItem, bool) {
+	if !x.memberRootKey(ctx) {
+		return runbook.CheckItem{}, false
+	}
+	acct, name := x.account(ctx), RootDenySCPName(x.account(ctx))
+	it := runbook.CheckItem{ID: runbook.CheckContainmentSCP, Title: "The SCP that contained the root key is removed"}
+	id, attached, err := findRootDenySCP(ctx, orgsOf(*x.opts.OrgAdmin), acct)
+	switch {
+	case err != nil:
+		it.State = couldNotRead("organizations:ListPoliciesForTarget", err)
+	case attached:
+		it.State = fmt.Sprintf("SCP %s (%s) is still attached to account %s: its root user is denied everything outside an sts:AssumeRoot session", name, id, acct)
+		it.Fix = fmt.Sprintf("Detach and delete it from the management account: aws organizations detach-policy --policy-id %s --target-id %s, then aws organizations delete-policy --policy-id %s; keep it only if the root user should stay locked out.", id, acct, id)
+	case id != "":
+		it.State = fmt.Sprintf("SCP %s (%s) is detached from account %s but still exists", name, id, acct)
+		it.Fix = fmt.Sprintf("Delete it from the management account: aws organizations delete-policy --policy-id %s.", id)
+	default:
+		it.OK, it.State = true, "no keyrunbook containment SCP on account "+acct
+	}
+	return it, true
 }
 
 // scpContains says whether the containment SCP is attached to the key's

@@ -21,6 +21,12 @@ var ErrNoPlan = errors.New("no plan for this effect")
 // them; the writes come back WouldCall, including the sts:AssumeRoot a
 // root key's deletion opens its session with. Nothing is changed.
 //
+// A root key's change planned before root's session exists (the drill's
+// sign-in not made yet, a member's sts:AssumeRoot not opened) names the
+// calls root will make once it does: each is noted with root as its actor,
+// Via runbook.ViaAfterSignIn for the sign-in, or after the AssumeRoot it
+// opens the session with.
+//
 // Effects that change nothing answer ErrNoPlan. An effect that would fail
 // (a root key keyrunbook holds no credentials for) answers the calls read
 // so far and its failure's message as the error.
@@ -32,9 +38,15 @@ func (x *Executor) Plan(ctx context.Context, e runbook.Effect) ([]runbook.APICal
 	if !ok {
 		return nil, fmt.Errorf("plan %s: %w", e.EffectName(), ErrNoPlan)
 	}
+	x.mu.Lock()
+	root := x.root
+	x.mu.Unlock()
+	// The root session the responder obtained plans root's calls as they
+	// are sent; before it exists, rootCredentials plans them as root's
+	// after the sign-in.
 	planner := &Executor{opts: x.opts, cfg: x.cfg, clients: x.clients, read: x.read,
 		write:  newWriteClients(x.cfg, &dryRun{arn: x.arnFor}),
-		whoami: x.identity(ctx), secrets: map[string]NewSecret{}, planning: true}
+		whoami: x.identity(ctx), secrets: map[string]NewSecret{}, planning: true, root: root}
 	// A plan is no incident's: nothing it learns reaches the training
 	// account or the screen's secrets.
 	planner.opts.OnNewUserKey = nil

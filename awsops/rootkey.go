@@ -56,14 +56,15 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 		}
 		return x.releaseSCP(ctx, effect)
 	}
-	cfg, actor, fail := x.rootCredentials(ctx, effect)
+	cfg, as, fail := x.rootCredentials(ctx, effect)
 	if fail != nil {
 		return *fail
 	}
+	actor := as.actor
 	if actor != "" || x.opts.DryRun {
 		// Dry-run journals the call root would make, whoever runs it; every
 		// call is journaled as root's (issue 18).
-		rootCtx := asActor(ctx, orRoot(actor, x.account(ctx)), "")
+		rootCtx := asActor(ctx, orRoot(actor, x.account(ctx)), as.via)
 		_, err := x.write.iam(cfg).UpdateAccessKey(rootCtx, &iam.UpdateAccessKeyInput{AccessKeyId: aws.String(t.KeyID), Status: status})
 		if err != nil {
 			return effectFailed(effect, "iam:UpdateAccessKey", err)
@@ -99,11 +100,11 @@ func (x *Executor) rootSetStatus(ctx context.Context, effect string, t runbook.K
 
 func (x *Executor) rootDelete(ctx context.Context, e runbook.DeleteKey) runbook.Event {
 	effect, t := e.EffectName(), e.KeyTarget
-	cfg, actor, fail := x.rootCredentials(ctx, effect)
+	cfg, as, fail := x.rootCredentials(ctx, effect)
 	if fail != nil {
 		return *fail
 	}
-	via, note := "as root", ""
+	actor, via, note := as.actor, "as root", as.via
 	if actor == "" && !x.opts.DryRun {
 		got, source := x.rootKeyStatus(ctx, t.KeyID)
 		switch {
@@ -159,32 +160,42 @@ func orRoot(actor, account string) string {
 // of the calls made with it) when keyrunbook holds root's credentials for
 // the key's account: the root session the responder obtained in a drill
 // (ObtainRootCredentials), the --root-profile's, or the responder's own
-// when signed in as root. actor is "" when it holds none.
-func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Config, string, *runbook.EffectFailed) {
+// when signed in as root. The actor is "" when it holds none.
+//
+// A Plan made before the drill's sign-in has no root session yet, but
+// knows it will: the sign-in (RootSignIn) opens it before any root change
+// runs (the machine refuses one until then). It is answered root's ARN,
+// noted runbook.ViaAfterSignIn, and the responder's configuration, which
+// the plan's dry write clients never send with: the handler then names
+// the calls root will make once signed in.
+func (x *Executor) rootCredentials(ctx context.Context, effect string) (aws.Config, actorNote, *runbook.EffectFailed) {
 	acct := x.account(ctx)
 	if held, ok := x.heldRoot(runbook.RootSignIn); ok {
-		return held.cfg, held.access.Actor, nil
+		return held.cfg, actorNote{actor: held.access.Actor}, nil
 	}
 	if x.opts.Root == nil {
 		who := x.identity(ctx)
-		if !strings.HasSuffix(who.ARN, ":root") || who.Account != acct {
-			return x.cfg, "", nil
+		switch {
+		case strings.HasSuffix(who.ARN, ":root") && who.Account == acct:
+			return x.cfg, actorNote{actor: who.ARN}, nil
+		case x.planning && x.opts.RootSignIn != nil && !x.memberRootKey(ctx):
+			return x.cfg, actorNote{actor: runbook.RootARN(acct), via: runbook.ViaAfterSignIn}, nil
 		}
-		return x.cfg, who.ARN, nil
+		return x.cfg, actorNote{}, nil
 	}
 	cfg := withCallNotes(*x.opts.Root)
 	out, err := x.read.sts(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		f := effectFailed(effect, "sts:GetCallerIdentity", err)
 		f.Message = "The root credentials given with --root-profile do not work: " + f.Message
-		return aws.Config{}, "", &f
+		return aws.Config{}, actorNote{}, &f
 	}
 	arn := aws.ToString(out.Arn)
 	if !strings.HasSuffix(arn, ":root") || aws.ToString(out.Account) != acct {
 		f := failed(effect, "The credentials given with --root-profile are %s, not the root user of account %s: give that account's root credentials, or leave the option out.", arn, acct)
-		return aws.Config{}, "", &f
+		return aws.Config{}, actorNote{}, &f
 	}
-	return cfg, arn, nil
+	return cfg, actorNote{actor: arn}, nil
 }
 
 // assumeRoot opens a 15-minute root session in the key's (member) account

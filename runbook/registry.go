@@ -113,6 +113,8 @@ var eventList = []EventSpec{
 	on(Result, StepHarden, (*Machine).hardeningChecked, HardeningChecked.sentence),
 	silent(Intent, StepHarden, (*Machine).recheckHardening, "no field: the HardeningChecked that answers it says what was read"),
 	silent(Intent, StepHarden, noEffect((*Machine).confirmFollowUp), "the report's follow-ups table says which ones the responder confirmed"),
+	on(Intent, StepHarden, (*Machine).releaseContainmentSCP, ReleaseContainmentSCP.sentence),
+	on(Result, StepHarden, (*Machine).containmentSCPRemoved, ContainmentSCPRemoved.sentence),
 	on(Intent, StepHarden, (*Machine).closeIncident, CloseIncident.sentence),
 
 	on(Intent, "", (*Machine).abort, Abort.sentence),
@@ -140,6 +142,7 @@ var effectList = []EffectSpec{
 	effect[RevokeOlderSessions](StepDeactivate, "SessionsRevoked"),
 	effect[ProveProposal](StepPropose, "ProposalProven"),
 	effect[ObtainRootCredentials](StepDeactivate, "RootCredentialsObtained"),
+	effect[RemoveContainmentSCP](StepHarden, "ContainmentSCPRemoved"),
 }
 
 var (

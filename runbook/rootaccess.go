@@ -53,6 +53,12 @@ func RootMethodFor(k KeyFacts) RootMethod {
 // report it from sts:GetCallerIdentity).
 func RootARN(account string) string { return "arn:aws:iam::" + account + ":root" }
 
+// ViaAfterSignIn is the Via of a call planned before root's session
+// exists (awsops' Plan before the drill's root sign-in): root sends it
+// once the responder has signed in, never before (the machine refuses a
+// root change until then), so a confirmation can show it early and say so.
+const ViaAfterSignIn = "after sign-in"
+
 // RootAccess is the root session keyrunbook acts with, as obtained.
 type RootAccess struct {
 	Method RootMethod `json:"method"`

@@ -1,6 +1,9 @@
 package runbook
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Transitions of hardening and closing: the checklist read after the key
 // is gone, clean-ups of what the attacker created (requested in
@@ -60,5 +63,44 @@ func (m *Machine) closeIncident(e CloseIncident) ([]Effect, error) {
 		return nil, refuse(s.Step, e, "wait for %s to finish", strings.Join(pendingNames(m.pending), ", "))
 	}
 	s.Reason, s.Step = e.Note, StepClosed
+	return nil, nil
+}
+
+// releaseContainmentSCP and containmentSCPRemoved: the SCP that contained
+// a member's root key, removed from the checklist (containmentscp.go).
+func (m *Machine) releaseContainmentSCP(e ReleaseContainmentSCP) ([]Effect, error) {
+	s := &m.s
+	switch {
+	case s.Step != StepHarden:
+		return nil, refuse(s.Step, e, "the containment SCP is removed at the hardening checklist, once the key is deleted")
+	case !s.Harden.ContainmentSCPOpen():
+		return nil, refuse(s.Step, e, "the checklist names no containment SCP still attached (read it again with g)")
+	case m.isPending("RemoveContainmentSCP"):
+		return nil, refuse(s.Step, e, "the SCP is being removed")
+	}
+	return []Effect{RemoveContainmentSCP{KeyID: s.KeyID, Account: s.Intake.Key.Account}}, nil
+}
+
+func (m *Machine) containmentSCPRemoved(e ContainmentSCPRemoved) ([]Effect, error) {
+	s := &m.s
+	if !m.isPending("RemoveContainmentSCP") {
+		return nil, refuse(s.Step, e, "no removal of the containment SCP was asked for")
+	}
+	m.settle("RemoveContainmentSCP")
+	s.Harden.Checklist = slices.Clone(s.Harden.Checklist)
+	for i, it := range s.Harden.Checklist {
+		if it.ID != CheckContainmentSCP {
+			continue
+		}
+		if e.DryRun {
+			// Nothing was detached: the item stays open, and says what a
+			// live run would do.
+			it.State = "dry-run: " + e.Policy + " would be detached and deleted; it stays attached"
+		} else {
+			it.OK, it.Fix = true, ""
+			it.State = e.Policy + " detached from account " + s.Intake.Key.Account + " and deleted at " + stamp(e.At)
+		}
+		s.Harden.Checklist[i] = it
+	}
 	return nil, nil
 }

@@ -166,6 +166,8 @@ func confirmTitle(ev runbook.Event) string {
 		return "Remove what the attacker created"
 	case runbook.RevokeSessions:
 		return "Revoke the sessions the key minted"
+	case runbook.ReleaseContainmentSCP:
+		return "Remove the SCP that contained the root key"
 	case runbook.Retry:
 		return "Run the failed change again"
 	}

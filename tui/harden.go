@@ -18,13 +18,14 @@ type hardenView struct {
 }
 
 var hardenKeyMap = struct {
-	Recheck, Close, PageDown, PageUp, FollowUp key.Binding
+	Recheck, Close, PageDown, PageUp, FollowUp, ReleaseSCP key.Binding
 }{
-	FollowUp: binding("F", "first open follow-up done", "F"),
-	Recheck:  binding("g", "read the checklist again", "g"),
-	Close:    binding("enter", "close the incident", "enter"),
-	PageDown: binding("pgdn", "more checks", "pgdown"),
-	PageUp:   binding("pgup", "previous checks", "pgup"),
+	FollowUp:   binding("F", "first open follow-up done", "F"),
+	ReleaseSCP: binding("x", "remove the containment SCP", "x"),
+	Recheck:    binding("g", "read the checklist again", "g"),
+	Close:      binding("enter", "close the incident", "enter"),
+	PageDown:   binding("pgdn", "more checks", "pgdown"),
+	PageUp:     binding("pgup", "previous checks", "pgup"),
 }
 
 func (v *hardenView) clamp(st runbook.State) {
@@ -37,6 +38,9 @@ func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 		return intent{event: runbook.RecheckHardening{}}
 	case key.Matches(k, hardenKeyMap.Close):
 		return intent{event: runbook.CloseIncident{}}
+	case key.Matches(k, hardenKeyMap.ReleaseSCP) && f.st.Harden.ContainmentSCPOpen():
+		// A change like any: offered, its calls read and confirmed.
+		return intent{event: runbook.ReleaseContainmentSCP{}}
 	case key.Matches(k, hardenKeyMap.FollowUp):
 		// keyrunbook cannot see a secret rotated or a snapshot unshared:
 		// the responder's word is journaled instead.
@@ -58,7 +62,11 @@ func (v *hardenView) update(k tea.KeyPressMsg, f frame, c *cleanupList) intent {
 }
 
 func (v hardenView) keys(f frame) []key.Binding {
-	return []key.Binding{hardenKeyMap.Close, hardenKeyMap.Recheck, hardenKeyMap.FollowUp, hardenKeyMap.PageDown, hardenKeyMap.PageUp}
+	keys := []key.Binding{hardenKeyMap.Close, hardenKeyMap.Recheck, hardenKeyMap.FollowUp, hardenKeyMap.PageDown, hardenKeyMap.PageUp}
+	if f.st.Harden.ContainmentSCPOpen() {
+		keys = append([]key.Binding{hardenKeyMap.ReleaseSCP}, keys...)
+	}
+	return keys
 }
 
 func (v hardenView) view(f frame, c cleanupList) string {
@@ -93,7 +101,18 @@ func (v hardenView) view(f frame, c cleanupList) string {
 		if !it.OK {
 			mark = sty.Danger.Render("✗ ")
 		}
-		items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
+		switch {
+		case it.ID == runbook.CheckContainmentSCP:
+			// The SCP's name and its account are what the responder acts
+			// on: wrapped, never clipped away.
+			items = append(items, clip(mark+it.Title, f.w))
+			items = append(items, wrapAfterPrefix("  ", it.State, sty.Muted, f.w, "  ")...)
+			if !it.OK {
+				items = append(items, wrapAfterPrefix("  ", "x detaches and deletes it, after showing the calls", sty.Call, f.w, "  ")...)
+			}
+		default:
+			items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
+		}
 		if !it.OK && it.Fix != "" {
 			items = append(items, wrapAfterPrefix("  fix: ", it.Fix, plain, f.w, "       ")...)
 		}

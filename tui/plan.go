@@ -34,15 +34,41 @@ type plannedCall struct {
 	Input     []field
 	// Note says what the call does when its input alone does not.
 	Note string
+	// As says whose session sends the call when it is not the responder's:
+	// "as root", and when root's session is still to be opened, after what.
+	As string
 }
 
-// String renders the call as `iam UpdateAccessKey {"AccessKeyId": "…", …}`.
+// String renders the call as `iam UpdateAccessKey {"AccessKeyId": "…", …}`,
+// followed by whose session sends it: `(as root, after sign-in)`.
 func (c plannedCall) String() string {
 	parts := make([]string, len(c.Input))
 	for i, f := range c.Input {
 		parts[i] = strconv.Quote(f.Name) + ": " + strconv.Quote(f.Value)
 	}
-	return c.Service + " " + c.Operation + " {" + strings.Join(parts, ", ") + "}"
+	s := c.Service + " " + c.Operation + " {" + strings.Join(parts, ", ") + "}"
+	if c.As != "" {
+		s += " (" + c.As + ")"
+	}
+	return s
+}
+
+// sentAs words who sends a planned call, from the actor and the session
+// awsops noted on it: root's own (signed in, or --root-profile), root's
+// after the drill's sign-in, or root's in the session sts:AssumeRoot
+// opens. The responder's own calls say nothing.
+func sentAs(call runbook.APICall) string {
+	switch {
+	case call.Actor == "":
+		return ""
+	case !strings.HasSuffix(call.Actor, ":root"):
+		return "as " + call.Actor
+	case call.Via == runbook.ViaAfterSignIn:
+		return "as root, after sign-in"
+	case strings.HasPrefix(call.Via, "sts:AssumeRoot"):
+		return "as root, in the sts:AssumeRoot session"
+	}
+	return "as root"
 }
 
 // unplanned stands for an effect's calls when the account could not be read
@@ -239,7 +265,7 @@ func callsLabel(n int, mode runbook.Mode) string {
 // the SDK serialised it, with a note where the input alone does not say
 // what the call does.
 func fromAPICall(call runbook.APICall) plannedCall {
-	out := plannedCall{Service: call.Service, Operation: call.Operation}
+	out := plannedCall{Service: call.Service, Operation: call.Operation, As: sentAs(call)}
 	dec := json.NewDecoder(bytes.NewReader(call.Input))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return out

@@ -121,10 +121,11 @@ func rootSignInLines(f frame, ph phone) []string {
 	if device != "" {
 		lines = append(lines, wrapAfterPrefix("     ", device, sty.Muted, f.w, "     ")...)
 	}
-	// The change's calls are read with root's session, which does not
-	// exist yet: saying so beats showing the failed read.
-	lines = append(lines, wrapParagraph(sty.Muted, "Then, as root: the deactivation. Its exact calls are read in root's session and shown before you confirm.", f.w, "  ")...)
-	return lines
+	// awsops plans root's calls before root's session exists (marked
+	// "as root, after sign-in"): nothing is sent until the responder has
+	// signed in and confirmed, and the calls are read again in the session.
+	lines = append(lines, wrapParagraph(sty.Muted, "Then, as root: the deactivation, sent once you are signed in and confirm it:", f.w, "  ")...)
+	return append(lines, stepCallLines(f)...)
 }
 
 // rootSessionLine says whose session a root key's change is made with.

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	tea "charm.land/bubbletea/v2"
+
 	"os"
 	"strings"
 	"testing"
@@ -184,4 +186,35 @@ func TestMemberRootKeyDeletedInAnAssumeRootSession(t *testing.T) {
 	h.typeText(runbook.LastFour(testKey))
 	h.press("enter")
 	h.wantStep(runbook.StepHarden)
+}
+
+// Root's calls are on screen before root's session exists, marked as
+// root's after the sign-in (or in the session sts:AssumeRoot opens), and
+// read again in the session once it does.
+func TestRootCallsShownBeforeTheSession(t *testing.T) {
+	t.Parallel()
+	t.Run("standalone", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, runbook.ModeTraining)
+		h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
+		asRootDrill(h)
+		h.toDeactivate()
+		h.wantScreen("Sign in as root", `iam UpdateAccessKey {"AccessKeyId": "`+testKey+`", "Status": "Inactive"} (as root, after sign-in)`)
+		h.press("enter")
+		h.typeText(rootDrillCode)
+		h.press("enter")
+		h.wantScreen("✓ signed in", `iam UpdateAccessKey {"AccessKeyId": "`+testKey+`", "Status": "Inactive"} (as root)`)
+		if strings.Contains(h.screen(), "after sign-in") {
+			t.Fatalf("signed in, the screen still says the call waits for the sign-in:\n%s", h.screen())
+		}
+	})
+	t.Run("member", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, runbook.ModeTraining)
+		h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
+		h.x.rootKey, h.x.orgMember = true, true
+		h.toDelete()
+		h.wantScreen("root's session: not open", `sts AssumeRoot {"TargetPrincipal": "`+testAccount+`"`,
+			`iam DeleteAccessKey {"AccessKeyId": "`+testKey+`"} (as root, in the sts:AssumeRoot session)`)
+	})
 }

@@ -137,6 +137,11 @@ type script struct {
 	// whose root session is opened with sts:AssumeRoot.
 	orgMember bool
 	mfaCode   string
+	// signedIn: root's session is open (ObtainRootCredentials answered).
+	signedIn bool
+	// scpAttached: the SCP that contained a member's root key is still
+	// attached when the checklist is read.
+	scpAttached bool
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -176,6 +181,7 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			return runbook.EffectFailed{Effect: e.EffectName(), Message: "The sign-in page refused it: your authentication information is incorrect; please try again."}
 		}
 		root := runbook.RootARN(x.Account)
+		s.signedIn = true
 		emit(runbook.APICall{Service: "sts", Operation: "GetCallerIdentity", Input: []byte("{}"), Actor: root})
 		return runbook.RootCredentialsObtained{Access: runbook.RootAccess{Method: x.Method, Actor: root, MFA: true, At: s.clock}}
 	case runbook.SweepCloudTrail:
@@ -244,12 +250,21 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 		note("iam", "DeleteAccessKey", map[string]string{"AccessKeyId": x.KeyID, "UserName": x.User})
 		return runbook.KeyDeleted{At: s.clock}
 	case runbook.CheckHardening:
-		return runbook.HardeningChecked{Items: []runbook.CheckItem{
+		items := []runbook.CheckItem{
 			{ID: "root-keys", Title: "No root access keys", OK: true, State: "AccountAccessKeysPresent 0"},
 			{ID: "root-mfa", Title: "Root MFA", OK: true, State: "enabled"},
 			{ID: "old-keys", Title: "No key older than 90 days", OK: false, State: "grafana-cloudwatch: 290 days", Fix: "rotate grafana-cloudwatch's key"},
 			{ID: "trail", Title: "A multi-region trail", OK: false, State: "none", Fix: "create an organization trail with log file validation"},
-		}}
+		}
+		if s.scpAttached {
+			items = append(items, runbook.CheckItem{ID: runbook.CheckContainmentSCP, Title: "The SCP that contained the root key is removed",
+				State: "SCP keyrunbook-deny-root-" + testAccount + " (p-scp) is still attached to account " + testAccount})
+		}
+		return runbook.HardeningChecked{Items: items}
+	case runbook.RemoveContainmentSCP:
+		note("organizations", "DetachPolicy", map[string]string{"PolicyId": "p-scp", "TargetId": x.Account})
+		note("organizations", "DeletePolicy", map[string]string{"PolicyId": "p-scp"})
+		return runbook.ContainmentSCPRemoved{Policy: "keyrunbook-deny-root-" + x.Account, At: s.clock}
 	case runbook.CleanUpResource:
 		done := runbook.ResourceCleanedUp{Resource: x.Resource}
 		if x.Resource.Type == "iam-user" && x.Resource.ID == "support-admin" {
@@ -321,6 +336,9 @@ func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, e
 		return runbook.APICall{Service: service, Operation: op, Input: json.RawMessage(input), WouldCall: true}
 	}
 	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	if k, ok := rootKeyChange(e); ok {
+		return s.planRoot(e, k), nil
+	}
 	switch x := e.(type) {
 	case runbook.DeactivateKey:
 		return []runbook.APICall{write("iam", "UpdateAccessKey", `{"AccessKeyId":`+str(x.KeyID)+`,"Status":"Inactive","UserName":`+str(x.User)+`}`)}, nil
@@ -345,6 +363,9 @@ func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, e
 			write("iam", "PutRolePolicy", `{"PolicyDocument":`+str(p.Policy)+`,"PolicyName":"keyrunbook-least-privilege","RoleName":`+str(p.Name)+`}`),
 			read("lambda", "GetFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`}`),
 			write("lambda", "UpdateFunctionConfiguration", `{"FunctionName":`+str(p.Target)+`,"Role":`+str("arn:aws:iam::730519468211:role/"+p.Name)+`}`)}, nil
+	case runbook.RemoveContainmentSCP:
+		return []runbook.APICall{write("organizations", "DetachPolicy", `{"PolicyId":"p-scp","TargetId":`+str(x.Account)+`}`),
+			write("organizations", "DeletePolicy", `{"PolicyId":"p-scp"}`)}, nil
 	case runbook.RevokeOlderSessions:
 		doc := str(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-11-23T03:05:00Z"}}}]}`)
 		var calls []runbook.APICall
@@ -376,4 +397,59 @@ func (s *script) plan(_ context.Context, e runbook.Effect) ([]runbook.APICall, e
 		return []runbook.APICall{{Service: "iam", Operation: "DeleteAccessKey", Input: json.RawMessage(`{"AccessKeyId":"` + r.ID + `","UserName":"` + r.Parent + `"}`), WouldCall: true}}, nil
 	}
 	return nil, errors.New("the script cannot plan " + r.Type)
+}
+
+// rootKeyChange is the key a root key's change acts on.
+func rootKeyChange(e runbook.Effect) (runbook.KeyTarget, bool) {
+	var t runbook.KeyTarget
+	switch x := e.(type) {
+	case runbook.DeactivateKey:
+		t = x.KeyTarget
+	case runbook.ReactivateKey:
+		t = x.KeyTarget
+	case runbook.DeleteKey:
+		t = x.KeyTarget
+	}
+	return t, t.Root
+}
+
+// planRoot answers as awsops plans a root key's change: root's own calls
+// (no UserName), noted as root's after the sign-in before root's session
+// exists; a member's deletion opens its session with sts:AssumeRoot.
+func (s *script) planRoot(e runbook.Effect, t runbook.KeyTarget) []runbook.APICall {
+	s.mu.Lock()
+	signedIn := s.signedIn
+	s.mu.Unlock()
+	root := runbook.RootARN(testAccount)
+	if _, del := e.(runbook.DeleteKey); s.orgMember && !del {
+		// A member's root key is contained with an SCP, from the
+		// management account (awsops/orgscp.go).
+		write := func(op, in string) runbook.APICall {
+			return runbook.APICall{Service: "organizations", Operation: op, WouldCall: true, Input: json.RawMessage(in)}
+		}
+		if _, back := e.(runbook.ReactivateKey); back {
+			return []runbook.APICall{write("DetachPolicy", `{"PolicyId":"p-scp","TargetId":"`+testAccount+`"}`), write("DeletePolicy", `{"PolicyId":"p-scp"}`)}
+		}
+		return []runbook.APICall{write("CreatePolicy", `{"Name":"keyrunbook-deny-root-`+testAccount+`","Type":"SERVICE_CONTROL_POLICY"}`),
+			write("AttachPolicy", `{"PolicyId":"p-scp","TargetId":"`+testAccount+`"}`)}
+	}
+	call := runbook.APICall{Service: "iam", Operation: "UpdateAccessKey", WouldCall: true, Actor: root,
+		Input: json.RawMessage(`{"AccessKeyId":"` + t.KeyID + `","Status":"Inactive","UserName":null}`)}
+	switch e.(type) {
+	case runbook.ReactivateKey:
+		call.Input = json.RawMessage(`{"AccessKeyId":"` + t.KeyID + `","Status":"Active","UserName":null}`)
+	case runbook.DeleteKey:
+		call.Operation, call.Input = "DeleteAccessKey", json.RawMessage(`{"AccessKeyId":"`+t.KeyID+`","UserName":null}`)
+	}
+	switch {
+	case s.orgMember:
+		call.Via = "sts:AssumeRoot by arn:aws:iam::111122223333:user/org-responder, task policy arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"
+		if !signedIn {
+			return []runbook.APICall{{Service: "sts", Operation: "AssumeRoot", WouldCall: true,
+				Input: json.RawMessage(`{"TargetPrincipal":"` + testAccount + `","TaskPolicyArn":{"Arn":"arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"},"DurationSeconds":900}`)}, call}
+		}
+	case !signedIn:
+		call.Via = runbook.ViaAfterSignIn
+	}
+	return []runbook.APICall{call}
 }

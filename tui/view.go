@@ -208,6 +208,8 @@ func describeEffect(name string) string {
 		return "reading the trail"
 	case "ObtainRootCredentials":
 		return "signing in as root"
+	case "RemoveContainmentSCP":
+		return "removing the containment SCP"
 	}
 	return name
 }

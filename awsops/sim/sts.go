@@ -60,8 +60,11 @@ func opGetAccessKeyInfo(s *Sim, c *call) (any, *apiError) {
 func (s *Sim) assumeRoleFor(w *workload, r *iamRole, region string) {
 	spec := w.cw.w
 	session := spec.RunsOn
-	if session == "" || spec.Kind == KindECS || spec.Kind == KindOnPrem || spec.Kind == KindCI {
+	if session == "" || spec.Kind == KindECS || spec.Kind == KindOnPrem {
 		session = spec.Name
+	}
+	if spec.Kind == KindCI {
+		session = ciSessionName
 	}
 	service := map[string]string{KindEC2: "ec2.amazonaws.com", KindLambda: "lambda.amazonaws.com",
 		KindECS: "ecs-tasks.amazonaws.com"}[spec.Kind]
@@ -99,7 +102,10 @@ func (s *Sim) assumeRoleFor(w *workload, r *iamRole, region string) {
 				"expiration": s.now.Add(6 * time.Hour).Format(trailDate)},
 			"assumedRoleUser": map[string]string{"assumedRoleId": p.id, "arn": p.arn}},
 	}
-	kind := s.trail.kind(kindKey{source: eventSource("sts"), name: "AssumeRole", region: region, readOnly: true, spec: -1}, nil, nil)
+	if spec.Kind == KindCI {
+		a = s.webIdentity(spec, c)
+	}
+	kind := s.trail.kind(kindKey{source: eventSource("sts"), name: c.action, region: region, readOnly: true, spec: -1}, nil, nil)
 	s.trail.add(event{at: c.at.UnixMilli(), kind: kind, actor: a, origin: c.origin,
 		detail: &eventDetail{params: mustJSON(c.reqParams), response: mustJSON(c.respElems), resources: c.resources, requestID: c.requestID}})
 }

@@ -60,10 +60,12 @@ var kpCases = []kpCase{
 			"iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"}},
 	// A member's root key from the management account: contained with an
 	// SCP (created and attached), a roll-back during the watch (detached and
-	// deleted), contained again, and deleted in an sts:AssumeRoot session.
+	// deleted), contained again, deleted in an sts:AssumeRoot session, and
+	// the SCP removed from the hardening checklist (detached and deleted).
 	{name: "org-member-root-key-rollback", scenario: "org-iam4", member: "410000000102", env: []string{"KP_ROLLBACK=1"},
 		sends: []string{"organizations:CreatePolicy", "organizations:AttachPolicy", "organizations:DetachPolicy", "organizations:DeletePolicy",
-			"organizations:CreatePolicy#2", "organizations:AttachPolicy#2", "iam:DeleteAccessKey"}},
+			"organizations:CreatePolicy#2", "organizations:AttachPolicy#2", "iam:DeleteAccessKey",
+			"organizations:DetachPolicy#2", "organizations:DeletePolicy#2"}},
 	// The bulk retirement of the root keys no caller used (`keyrunbook org
 	// --retire-unused`, resumed by running it again on its log): killed at
 	// the first, a middle and the last deletion.

@@ -165,9 +165,9 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 					remote(t, base, "role", url.Values{"workload": {os.Getenv("KP_OIDC")}, "role": {p.Name}})
 				}
 			}
-			// Twice at most: an ECS task's or a workflow's session is named
-			// after the task or the workflow, not the role, and VerifyMove
-			// (which looks sessions up by name) does not see them move.
+			// Twice at most: a caller that has not moved by then (the
+			// second look is a simulated day later) is left to the
+			// deactivation's guard, as a responder would decide.
 			if slices.ContainsFunc(st.Propose.Proposals, func(p runbook.Proposal) bool { return !p.Moved }) && verifies < 2 {
 				if verifies > 0 {
 					// Scheduled callers show up under their replacement at
@@ -197,6 +197,9 @@ func kpPlay(t *testing.T, ctx context.Context, en *runbook.Engine, x runbook.Exe
 			ev = runbook.ConfirmDelete{Typed: runbook.LastFour(st.KeyID)}
 		case st.Step == runbook.StepHarden && st.Harden.Checklist == nil:
 			ev = runbook.RecheckHardening{}
+		case st.Step == runbook.StepHarden && st.Harden.ContainmentSCPOpen():
+			// A member's root key is gone: the SCP that contained it goes too.
+			ev = runbook.ReleaseContainmentSCP{}
 		case st.Step == runbook.StepHarden:
 			ev = runbook.CloseIncident{Note: "kill-point run"}
 		default:

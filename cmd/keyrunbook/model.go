@@ -100,6 +100,10 @@ func (p *modelPlan) next(st runbook.State) (mv move, ok bool) {
 					why: "What the attacker's techniques left is done by hand (" + it.Title + "): confirm it, so the report shows it closed."}, true
 			}
 		}
+		if st.Harden.ContainmentSCPOpen() && st.Mode != runbook.ModeDryRun {
+			return move{event: runbook.ReleaseContainmentSCP{},
+				why: "The root key is deleted, and the SCP that contained it still denies the member's root user everything: it has done its job. Detach and delete it from the management account, unless root should stay locked out on purpose."}, true
+		}
 		return move{event: runbook.CloseIncident{Note: "model response"},
 			why: "The key is gone and the checklist is read: close the incident. Its action log is the postmortem's record."}, true
 	}
