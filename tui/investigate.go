@@ -312,7 +312,7 @@ func (v investigateView) view(f frame) string {
 			suspicious++
 		}
 	}
-	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %s", inv.Events, plural(len(inv.Callers), "caller")))
+	head := sty.Heading.Render("Investigate") + sty.Muted.Render(fmt.Sprintf(" · %d events · %s", inv.Events, runbook.Plural(len(inv.Callers), "caller")))
 	if suspicious > 0 {
 		head += sty.Danger.Render(fmt.Sprintf(" · %d suspicious", suspicious))
 	}

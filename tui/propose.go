@@ -311,7 +311,7 @@ func (v proposeView) head(f frame) []string {
 	if n := len(p.Warnings); n > 0 {
 		// The warnings are read under the policy: above it, a few of them
 		// filled the pane at 80×24 and the policy was never seen.
-		lines = append(lines, sty.Warning.Render(fmt.Sprintf("! %s: read under the policy (pgdn)", plural(n, "warning"))))
+		lines = append(lines, sty.Warning.Render(fmt.Sprintf("! %s: read under the policy (pgdn)", runbook.Plural(n, "warning"))))
 	}
 	lines = append(lines, proofLines(f, p)...)
 	what = "policy"

@@ -121,7 +121,11 @@ func watchWhy(st runbook.State) string {
 }
 
 func identifyWhy(st runbook.State) string {
-	why := fmt.Sprintf("The key is %s's in account %s, the account these credentials are for: keyrunbook may act. ", st.Intake.Key.Owner(), st.Intake.Key.Account)
+	owner := st.Intake.Key.Owner()
+	if st.Intake.Key.Root {
+		owner = "the root user" // Owner names the account, said next
+	}
+	why := fmt.Sprintf("The key belongs to %s in account %s, the account these credentials are for: keyrunbook may act. ", owner, st.Intake.Key.Account)
 	return why + "Sweep CloudTrail for everything the key did before turning anything off: who uses it, and what the attacker left."
 }
 
@@ -135,7 +139,8 @@ func investigateWhy(st runbook.State) string {
 			other = append(other, fmt.Sprintf("%s at %s (%s)", c.ID, c.SourceIP, c.Label))
 		}
 	}
-	why := fmt.Sprintf("%d events, %d callers. ", st.Investigate.Investigation.Events, len(st.Investigate.Investigation.Callers))
+	inv := st.Investigate.Investigation
+	why := fmt.Sprintf("%d events, %s. ", inv.Events, runbook.Plural(len(inv.Callers), "caller"))
 	if len(legit) > 0 {
 		why += "Legitimate, to move before the key goes off: " + strings.Join(legit, ", ") + ". "
 	} else {
