@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -53,13 +51,6 @@ const DefaultAssumeRootRate = quota.AssumeRootPerSecond
 // over the internet, and bounded so memory does not grow with the
 // organization.
 const DefaultOrgWorkers = 64
-
-// EnableRootAccessCalls are the calls, from the management account, that
-// turn on centralized root access: IAM's trusted access in Organizations,
-// then the two features (IAM user guide, "Centralize root access for
-// member accounts").
-const EnableRootAccessCalls = "aws organizations enable-aws-service-access --service-principal iam.amazonaws.com; " +
-	"aws iam enable-organizations-root-credentials-management; aws iam enable-organizations-root-sessions"
 
 // OrganizationsAPI is the part of Organizations the audit reads.
 type OrganizationsAPI interface {
@@ -146,9 +137,12 @@ type OrgProgress struct {
 // OrgAuditResult describes the organization and how its accounts were read.
 type OrgAuditResult struct {
 	Organization, Management string
-	// RootAccess says whether centralized root access is usable; when not,
-	// Advice says how to enable it and member accounts come from Security
-	// Hub (or stay unknown).
+	// Features are the features of centralized root access
+	// (iam:ListOrganizationsFeatures). RootAccess says whether members were
+	// read through AssumeRoot (RootSessions on, or unknown); when not, they
+	// come from Security Hub (or stay unknown). Advice says what is off and
+	// the calls that enable it, or why the features are unknown.
+	Features   RootFeatures
 	RootAccess bool
 	Advice     string
 	// Audited and Resumed count the accounts read now and those taken from
@@ -180,7 +174,8 @@ func (a *OrgAudit) Run(ctx context.Context, done map[string]runbook.RootAudit, e
 	res.ServerTime, _ = awsmiddleware.GetServerTime(org.ResultMetadata)
 	res.Organization = aws.ToString(org.Organization.Id)
 	res.Management = aws.ToString(org.Organization.MasterAccountId)
-	res.RootAccess, res.Advice = a.rootAccess(ctx)
+	res.Features = a.rootFeatures(ctx)
+	res.RootAccess, res.Advice = res.Features.ReadsMembers(), res.Features.Advice()
 
 	var fallback map[string]runbook.RootAudit
 	var fallbackWhy string
@@ -278,21 +273,6 @@ func cmp0[T comparable](v, def T) T {
 		return def
 	}
 	return v
-}
-
-// rootAccess reads whether both features of centralized root access are
-// on. A failed read is not a no: the audit tries AssumeRoot anyway.
-func (a *OrgAudit) rootAccess(ctx context.Context) (bool, string) {
-	out, err := a.IAM.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
-	if err != nil {
-		return true, ""
-	}
-	if slices.Contains(out.EnabledFeatures, iamtypes.FeatureTypeRootCredentialsManagement) &&
-		slices.Contains(out.EnabledFeatures, iamtypes.FeatureTypeRootSessions) {
-		return true, ""
-	}
-	return false, "Centralized root access is not enabled in this organization, so sts:AssumeRoot cannot read member accounts' root users. " +
-		"To enable it, from the management account: " + EnableRootAccessCalls
 }
 
 // auditMember reads one member account's root user through AssumeRoot.

@@ -2,6 +2,7 @@ package awsops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -28,7 +29,17 @@ type RetireJournal func(typ runbook.RecordType, r runbook.RootKeyRetirement) err
 // paced like the audit. With dryRun the session is opened and the key read
 // (reads are real), and the result says "would delete". It returns every
 // key's outcome.
+//
+// It first reads the features of centralized root access again (the audit
+// that listed the keys may be minutes old): when one that deletion needs is
+// off, every session would be refused, so it journals and sends nothing and
+// returns the refusal, with the calls that enable it. Callers say so before
+// their review (OrgAuditResult.Features.DeleteRefusal); this is the last
+// guard.
 func (a *OrgAudit) RetireRootKeys(ctx context.Context, keys []runbook.RootKeyRetirement, dryRun bool, journal RetireJournal) ([]runbook.RootKeyRetirement, error) {
+	if refusal := a.rootFeatures(ctx).DeleteRefusal(); refusal != "" {
+		return nil, errors.New(refusal)
+	}
 	lim := &pacer{lim: rate.NewLimiter(rate.Limit(cmp0(a.AssumeRootRate, DefaultAssumeRootRate)), 1)}
 	byAccount := map[string][]runbook.RootKeyRetirement{}
 	var order []string

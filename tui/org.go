@@ -34,6 +34,10 @@ type OrgOptions struct {
 	Advice string
 	// Retire deletes root keys and returns each one's outcome.
 	Retire func(ctx context.Context, keys []runbook.RootKeyRetirement) ([]runbook.RootKeyRetirement, error)
+	// RetireRefusal, when set, says why no key can be deleted (a feature of
+	// centralized root access is off) and how to enable it: r shows it
+	// instead of the review.
+	RetireRefusal string
 }
 
 type orgScreen int
@@ -190,6 +194,10 @@ func (m OrgModel) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		if m.o.Retire == nil {
 			m.err = "retirement is not available here"
+			return m, nil
+		}
+		if m.o.RetireRefusal != "" {
+			m.err = m.o.RetireRefusal
 			return m, nil
 		}
 		m.screen, m.err = orgReview, ""

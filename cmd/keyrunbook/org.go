@@ -36,13 +36,15 @@ measured from the organization's clock: the Date of the server's answer
 stderr.
 
 Every account read is journaled (--log); run the same command with the same
---log to resume an interrupted audit. Without centralized root access it
-prints the calls that enable it and falls back to Security Hub's IAM.4
-findings.
+--log to resume an interrupted audit. Without privileged root actions in
+member accounts (RootSessions) it prints the calls that enable centralized
+root access and falls back to Security Hub's IAM.4 findings.
 
 --retire-unused deletes, after one review, the root keys that no caller used
 within --days (through AssumeRoot with IAMDeleteRootUserCredentials: root
-keys cannot be deactivated that way), each deletion journaled. A key in use
+keys cannot be deactivated that way), each deletion journaled. That needs
+root credentials management too: without it, it refuses before the review
+and prints the call that enables it. A key in use
 needs its runbook: keyrunbook respond --key AKIA… --org-admin-profile …
 
 Examples:
@@ -177,7 +179,7 @@ func auditOrg(ctx context.Context, cfg aws.Config, mode runbook.Mode, o orgOptio
 		return err
 	}
 	fmt.Fprintf(io.err, "organization %s: %d accounts audited (%d resumed from %s)\n", res.Organization, res.Audited+res.Resumed, res.Resumed, path)
-	if !res.RootAccess {
+	if res.Advice != "" {
 		fmt.Fprintf(io.err, "! %s\n", res.Advice)
 	}
 	if res.Throttled > 0 {
@@ -191,7 +193,7 @@ func auditOrg(ctx context.Context, cfg aws.Config, mode runbook.Mode, o orgOptio
 	}
 	window := time.Duration(o.days) * 24 * time.Hour
 	runbook.SortByRisk(accounts, now, window)
-	t := orgTable{Result: res, Accounts: accounts, Now: now, NowFrom: from, Window: window, next: o.nextStep(path, now, window)}
+	t := orgTable{Result: res, Accounts: accounts, Now: now, NowFrom: from, Window: window, next: o.nextStep(path, now, window, res.Features)}
 	switch {
 	case o.jsonOut:
 		err = t.writeJSON(io.out)

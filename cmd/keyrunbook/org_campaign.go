@@ -36,6 +36,10 @@ type campaign struct {
 	audit *awsops.OrgAudit
 	j     *runbook.Journal
 	say   func(step, why string)
+	// features are what the audit read of centralized root access: the
+	// bulk retirement refuses before its review when deletion needs one
+	// that is off.
+	features awsops.RootFeatures
 }
 
 // startCampaign starts the simulated organization on loopback and the org
@@ -138,6 +142,7 @@ func (c *campaign) auditAll(ctx context.Context) ([]runbook.RootAudit, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.features = res.Features
 	runbook.SortByRisk(accounts, c.sim.Now(), campaignWindow)
 	var withKeys []string
 	for _, a := range accounts {
@@ -152,6 +157,9 @@ func (c *campaign) auditAll(ctx context.Context) ([]runbook.RootAudit, error) {
 
 // retireUnused deletes, after the one review, the keys no caller used.
 func (c *campaign) retireUnused(ctx context.Context, accounts []runbook.RootAudit) error {
+	if refusal := c.features.DeleteRefusal(); refusal != "" {
+		return fmt.Errorf("bulk retirement: %s", refusal)
+	}
 	var keys []runbook.RootKeyRetirement
 	var names []string
 	for _, a := range accounts {

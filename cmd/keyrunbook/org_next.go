@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyrunbook/keyrunbook/awsops"
 	"github.com/keyrunbook/keyrunbook/runbook"
 )
 
@@ -13,11 +14,17 @@ import (
 // in use gets its runbook, where Deactivate attaches an SCP (no root task
 // policy allows UpdateAccessKey) and deletion goes through AssumeRoot; the
 // management account's root is out of AssumeRoot's reach. log is this
-// run's org action log.
-func (o orgOptions) nextStep(log string, now time.Time, window time.Duration) func(runbook.RootAudit) string {
+// run's org action log; feats are the organization's features of
+// centralized root access: deleting needs root credentials management, so
+// where it is off the move names the call that enables it first.
+func (o orgOptions) nextStep(log string, now time.Time, window time.Duration, feats awsops.RootFeatures) func(runbook.RootAudit) string {
 	return func(a runbook.RootAudit) string {
 		switch a.NextMove(now, window) {
 		case runbook.MoveRetire:
+			if calls := feats.DeleteNeeds(); len(calls) > 0 {
+				return "unused: enable root credentials management (" + strings.Join(calls, "; ") + "), then delete through AssumeRoot: " +
+					o.orgCommand("--retire-unused", "--log", log)
+			}
 			if o.retire {
 				return "unused: delete through AssumeRoot (the review below)"
 			}

@@ -114,11 +114,19 @@ func (t orgTable) writeCSV(w io.Writer) error {
 
 // retireUnused is the headless bulk retirement: the review on stderr,
 // one confirmation (the number of keys, typed), then each deletion
-// journaled as an intent and a result.
+// journaled as an intent and a result. Where a feature deletion needs is
+// off it refuses first, naming the call that enables it: no review, no
+// question, no deletion bound to fail.
 func retireUnused(ctx context.Context, audit *awsops.OrgAudit, j *runbook.Journal, t orgTable, o orgOptions) error {
 	io := o.IO
+	if refusal := t.Result.Features.DeleteRefusal(); refusal != "" {
+		return fmt.Errorf("--retire-unused: %s; then run the same command again (the log keeps the audit)", refusal)
+	}
 	var keys []runbook.RootKeyRetirement
 	fmt.Fprintf(io.err, "\nRoot keys no caller used in the last %d days, to delete through sts:AssumeRoot (IAMDeleteRootUserCredentials):\n", o.days)
+	if note := t.Result.Features.RetireNote(); note != "" {
+		fmt.Fprintln(io.err, note)
+	}
 	for _, a := range t.listed() {
 		if !a.Retirable(t.Now, t.Window) {
 			continue

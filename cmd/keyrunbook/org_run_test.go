@@ -84,7 +84,7 @@ func TestOrgNextNamesTheCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.o.nextStep("org.jsonl", now, window)(tt.a)
+			got := tt.o.nextStep("org.jsonl", now, window, awsops.RootFeatures{})(tt.a)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("next %q, want it to say %q", got, w)

@@ -22,7 +22,7 @@ func orgTUI(ctx context.Context, mgmt aws.Config, audit *awsops.OrgAudit, j *run
 		})
 	}
 	final, err := o.runProgram(ctx, tui.NewOrg(tui.OrgOptions{Mode: mode, Organization: t.Result.Organization, Accounts: t.Accounts,
-		Now: t.Now, Window: t.Window, Advice: t.Result.Advice, Retire: retire}))
+		Now: t.Now, Window: t.Window, Advice: t.Result.Advice, RetireRefusal: t.Result.Features.DeleteRefusal(), Retire: retire}))
 	if err != nil {
 		return fmt.Errorf("org: %w", err)
 	}
