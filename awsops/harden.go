@@ -176,7 +176,7 @@ func (x *Executor) centralRootCheck(ctx context.Context) runbook.CheckItem {
 		return it
 	}
 	acct, mgmt := x.account(ctx), aws.ToString(out.Organization.MasterAccountId)
-	enable := "From the management account: aws iam enable-organizations-root-credentials-management (and enable-organizations-root-sessions), then remove members' root credentials."
+	enable := "From the management account: " + EnableRootCredentialsManagementCall + " (and " + EnableRootSessionsCall + "), then remove members' root credentials."
 	if acct != mgmt {
 		it.State = fmt.Sprintf("member of organization %s: whether centralized root access is on can be read only from the management account %s (iam:ListOrganizationsFeatures)", aws.ToString(out.Organization.Id), mgmt)
 		it.Fix = enable
