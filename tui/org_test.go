@@ -141,6 +141,9 @@ func TestOrgViewFitsEightyColumns(t *testing.T) {
 			t.Fatalf("a line of %d cells at 80 columns: %q", w, line)
 		}
 	}
+	if s := orgScreenText(m); !strings.Contains(s, "enter open its runbook · r retire unused keys · q quit") {
+		t.Fatalf("the help line is cut at 80 columns:\n%s", s)
+	}
 	if s := orgScreenText(m); !strings.Contains(s, "in use: enter opens its runbook") {
 		t.Fatalf("the selected account's details do not say what comes next:\n%s", s)
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/key"
 	"fmt"
 	"strings"
 
@@ -110,7 +111,13 @@ func (m OrgModel) viewTable(b *strings.Builder) {
 			b.WriteString("  " + r.Account + "  " + r.KeyID + "  " + style.Render(clip(r.Outcome, max(10, w-40))) + "\n")
 		}
 	}
-	b.WriteString("\n" + m.sty.Muted.Render(clip("↑/↓ move · enter open the runbook of its root key · r retire unused keys · q quit", w)) + "\n")
+	// The help names each key as its binding does (one fact): it fits 80
+	// columns, so "q quit" is never the part cut.
+	var help []string
+	for _, k := range []key.Binding{m.keys.Open, m.keys.Retire, m.keys.Quit} {
+		help = append(help, k.Help().Key+" "+k.Help().Desc)
+	}
+	b.WriteString("\n" + m.sty.Muted.Render(clip("↑/↓ move · "+strings.Join(help, " · "), w)) + "\n")
 }
 
 func (m OrgModel) viewReview(b *strings.Builder) {
