@@ -85,7 +85,7 @@ func TestOrgViewRetiresUnusedKeysAfterOneReview(t *testing.T) {
 	m := NewOrg(OrgOptions{Mode: runbook.ModeLive, Organization: "o-lumenf0ld7x", Accounts: orgAccounts(), Now: orgNow,
 		Window: 90 * 24 * time.Hour, Retire: retire})
 	m, _ = sendOrg(t, m, keyMsg("r"))
-	review := orgScreenText(m)
+	review := strings.Join(strings.Fields(orgScreenText(m)), " ") // wrapped to the screen
 	if !strings.Contains(review, "Review: 2 root keys") || !strings.Contains(review, "AKIANEVERNEVERNEVER1") ||
 		strings.Contains(review, "AKIAUSEDUSEDUSEDUSE1") || !strings.Contains(review, "no root task policy allows iam:UpdateAccessKey") {
 		t.Fatalf("review:\n%s", review)
@@ -160,5 +160,27 @@ func TestOrgViewSaysTheNextMoveAsAKey(t *testing.T) {
 	m, _ = sendOrg(t, m, keyMsg("down"))
 	if screen = orgScreenText(m); !strings.Contains(screen, "r reviews, then deletes it through AssumeRoot") {
 		t.Fatalf("an unused key should say r retires it:\n%s", screen)
+	}
+}
+
+// At 80 columns the review keeps what each deletion rests on: every key's
+// last use is on screen, none cut at the edge.
+func TestOrgReviewFitsEightyColumns(t *testing.T) {
+	accts := orgAccounts()
+	accts[2].Name = "a-very-long-account-name-for-legacy-billing"
+	accts[2].Keys[0].LastUsed, accts[2].Keys[0].Service, accts[2].Keys[0].Region = orgNow.Add(-400*24*time.Hour), "s3", "eu-west-1"
+	retire := func(context.Context, []runbook.RootKeyRetirement) ([]runbook.RootKeyRetirement, error) { return nil, nil }
+	m := NewOrg(OrgOptions{Mode: runbook.ModeLive, Accounts: accts, Now: orgNow, Window: 90 * 24 * time.Hour, Retire: retire})
+	m, _ = sendOrg(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, keyMsg("r"))
+	screen := orgScreenText(m)
+	for _, line := range strings.Split(screen, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Fatalf("a line of %d cells at 80 columns: %q", w, line)
+		}
+	}
+	for _, want := range []string{"last used s3 eu-west-1 400d ago", "last used never", "Type 2 and press enter"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the review at 80 columns lacks %q:\n%s", want, screen)
+		}
 	}
 }

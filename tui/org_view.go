@@ -2,7 +2,9 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -130,17 +132,37 @@ func (m OrgModel) viewReview(b *strings.Builder) {
 			keys[k.ID] = k
 		}
 	}
+	w := m.width
+	if w <= 0 {
+		w = minWidth
+	}
+	// What each deletion rests on (the key, its status, its last use) is
+	// never cut: on a narrow screen the last use takes a line of its own.
 	for _, r := range m.review {
 		k := keys[r.KeyID]
-		fmt.Fprintf(b, "  %-12s  %-16s  %s  %-8s  last used %s\n", r.Account, clip(names[r.Account], 16), r.KeyID, k.Status, k.LastUse(m.o.Now))
+		row := fmt.Sprintf("  %-12s  %-14s  %s  %-8s", r.Account, clip(names[r.Account], 14), r.KeyID, k.Status)
+		used := "last used " + k.LastUse(m.o.Now)
+		if ansi.StringWidth(row+"  "+used) > w {
+			b.WriteString(row + "\n" + clip("      "+used, w) + "\n")
+			continue
+		}
+		b.WriteString(row + "  " + used + "\n")
 	}
 	verb := "Each is deleted"
 	if m.o.Mode == runbook.ModeDryRun {
 		verb = "Each would be deleted (dry-run: nothing is)"
 	}
-	b.WriteString("\n" + verb + " through sts:AssumeRoot with IAMDeleteRootUserCredentials and journaled.\n")
-	b.WriteString(m.sty.Danger.Render("A root key cannot be deactivated first: no root task policy allows iam:UpdateAccessKey. Deletion cannot be undone.") + "\n")
-	fmt.Fprintf(b, "Type %d and press enter to confirm; esc goes back.\n", len(m.review))
+	b.WriteString("\n")
+	for _, p := range []struct {
+		style lipgloss.Style
+		text  string
+	}{
+		{lipgloss.NewStyle(), verb + " through sts:AssumeRoot with IAMDeleteRootUserCredentials and journaled."},
+		{m.sty.Danger, "A root key cannot be deactivated first: no root task policy allows iam:UpdateAccessKey. Deletion cannot be undone."},
+		{lipgloss.NewStyle(), fmt.Sprintf("Type %d and press enter to confirm; esc goes back.", len(m.review))},
+	} {
+		b.WriteString(strings.Join(wrapParagraph(p.style, p.text, w, ""), "\n") + "\n")
+	}
 	b.WriteString(m.input.View() + "\n")
 }
 
