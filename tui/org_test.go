@@ -169,7 +169,9 @@ func TestOrgReviewFitsEightyColumns(t *testing.T) {
 	accts := orgAccounts()
 	accts[2].Name = "a-very-long-account-name-for-legacy-billing"
 	accts[2].Keys[0].LastUsed, accts[2].Keys[0].Service, accts[2].Keys[0].Region = orgNow.Add(-400*24*time.Hour), "s3", "eu-west-1"
-	retire := func(context.Context, []runbook.RootKeyRetirement) ([]runbook.RootKeyRetirement, error) { return nil, nil }
+	retire := func(context.Context, []runbook.RootKeyRetirement) ([]runbook.RootKeyRetirement, error) {
+		return nil, nil
+	}
 	m := NewOrg(OrgOptions{Mode: runbook.ModeLive, Accounts: accts, Now: orgNow, Window: 90 * 24 * time.Hour, Retire: retire})
 	m, _ = sendOrg(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, keyMsg("r"))
 	screen := orgScreenText(m)
