@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -110,6 +111,11 @@ func (v hardenView) view(f frame, c cleanupList) string {
 			if !it.OK {
 				items = append(items, wrapAfterPrefix("  ", "x detaches and deletes it, after showing the calls", sty.Call, f.w, "  ")...)
 			}
+		case !it.OK && f.w > 0 && ansi.StringWidth(mark+it.Title+" · "+it.State) > f.w:
+			// What a failing check read ("unknown, because …", what is
+			// missing) is the evidence for its fix: wrapped, never cut.
+			items = append(items, clip(mark+it.Title, f.w))
+			items = append(items, wrapAfterPrefix("  ", it.State, sty.Muted, f.w, "  ")...)
 		default:
 			items = append(items, clip(mark+it.Title+sty.Muted.Render(" · "+it.State), f.w))
 		}

@@ -34,3 +34,25 @@ func TestHardenRemovesTheContainmentSCP(t *testing.T) {
 		t.Fatalf("the removed SCP is still offered:\n%s", h.screen())
 	}
 }
+
+// What a failing check read is the evidence for its fix: at 80 columns a
+// long "unknown, because …" wraps under its title instead of being cut.
+func TestHardenShowsAFailingChecksWholeState(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, runbook.ModeTraining)
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.x.unreadCheck = "unknown, because cloudwatch:DescribeAlarms in us-east-1 was denied (AccessDenied)"
+	h.toHarden()
+	var pane []string // the step's pane, right of the step list
+	for _, line := range strings.Split(h.screen(), "\n") {
+		if _, right, ok := strings.Cut(line, "│"); ok {
+			pane = append(pane, right)
+		}
+	}
+	screen := strings.Join(strings.Fields(strings.Join(pane, " ")), " ")
+	for _, want := range []string{"✗ A billing alarm exists", "unknown, because cloudwatch:DescribeAlarms in us-east-1 was denied (AccessDenied)"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the checklist at 80×24 lacks %q:\n%s", want, h.screen())
+		}
+	}
+}

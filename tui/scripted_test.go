@@ -142,6 +142,8 @@ type script struct {
 	// scpAttached: the SCP that contained a member's root key is still
 	// attached when the checklist is read.
 	scpAttached bool
+	// unreadCheck: a check whose read failed, with a long reason.
+	unreadCheck string
 }
 
 func newScript() *script { return &script{clock: t0} }
@@ -255,6 +257,9 @@ func (s *script) Run(ctx context.Context, e runbook.Effect, emit func(runbook.Ev
 			{ID: "root-mfa", Title: "Root MFA", OK: true, State: "enabled"},
 			{ID: "old-keys", Title: "No key older than 90 days", OK: false, State: "grafana-cloudwatch: 290 days", Fix: "rotate grafana-cloudwatch's key"},
 			{ID: "trail", Title: "A multi-region trail", OK: false, State: "none", Fix: "create an organization trail with log file validation"},
+		}
+		if s.unreadCheck != "" {
+			items = append(items, runbook.CheckItem{ID: "billing", Title: "A billing alarm exists", State: s.unreadCheck, Fix: "grant cloudwatch:DescribeAlarms"})
 		}
 		if s.scpAttached {
 			items = append(items, runbook.CheckItem{ID: runbook.CheckContainmentSCP, Title: "The SCP that contained the root key is removed",
