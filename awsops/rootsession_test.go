@@ -2,7 +2,6 @@ package awsops
 
 import (
 	"encoding/json"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -147,12 +146,10 @@ var secretShaped = regexp.MustCompile(`(^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}([^A-Z
 // logRecords reads and verifies the rig's action log.
 func logRecords(t *testing.T, path string) []runbook.Record {
 	t.Helper()
-	f, err := os.Open(path)
+	recs, res, err := runbook.ReadJournalFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, res := runbook.ReadJournal(f)
 	if !res.OK {
 		t.Fatalf("the action log does not verify: %s", res.Reason)
 	}

@@ -411,3 +411,17 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// ReadJournalFile reads and verifies a log by its path, and says when the
+// path cannot be opened rather than answering an empty log.
+func TestReadJournalFile(t *testing.T) {
+	j, path := newTestJournal(t)
+	mustAppend(t, j, RecordEvent, "Intake", "SubmitKey", SubmitKey{KeyID: "AKIAIOSFODNN7EXAMPLE"})
+	recs, res, err := ReadJournalFile(path)
+	if err != nil || !res.OK || len(recs) == 0 || recs[len(recs)-1].Name != "SubmitKey" {
+		t.Fatalf("ReadJournalFile = %d records, %+v, %v; want the log ending in SubmitKey", len(recs), res, err)
+	}
+	if _, _, err := ReadJournalFile(filepath.Join(t.TempDir(), "missing.jsonl")); err == nil {
+		t.Fatal("a missing log read as an empty one")
+	}
+}

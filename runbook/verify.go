@@ -55,6 +55,18 @@ func ReadJournal(r io.Reader) ([]Record, VerifyResult) {
 	return readJournal(r, true)
 }
 
+// ReadJournalFile is ReadJournal of the action log at path; err is only
+// a failure to open it.
+func ReadJournalFile(path string) ([]Record, VerifyResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, VerifyResult{}, err
+	}
+	defer f.Close()
+	recs, res := ReadJournal(f)
+	return recs, res, nil
+}
+
 func readJournal(r io.Reader, keep bool) ([]Record, VerifyResult) {
 	// ReadBytes grows its buffer to fit a line: records carrying a whole
 	// CloudTrail sweep run to megabytes, far past bufio.Scanner's default.

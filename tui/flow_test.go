@@ -77,6 +77,27 @@ func (p *program) waitUntil(ok func(screen string) bool) {
 	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
 }
 
+// toReplaced drives a fresh program from intake to the replace step with
+// both replacements created, confirming each step with its calls on screen;
+// owner is how Identify names the key's owner.
+func (p *program) toReplaced(owner string) {
+	p.waitFor("Key ID ›")
+	p.tm.Type(testKey)
+	p.press("enter")
+	p.waitFor("Owner        " + owner)
+	p.press("enter")
+	p.waitFor("9231 events · 4 callers")
+	p.press("enter")
+	p.waitFor("0 of 2 decided")
+	p.press("a", "down", "a")
+	p.waitFor("2 of 2 decided")
+	p.waitUntil(bothProved)
+	p.press("enter")
+	p.waitForCalls("Create the replacements", "iam CreateRole")
+	p.press("enter")
+	p.waitUntil(bothCreated)
+}
+
 // bothCreated is the replace screen once both replacements exist.
 func bothCreated(screen string) bool {
 	return strings.Count(screen, "✓ created") == 2
@@ -154,21 +175,7 @@ func TestProgramRollBackFromWatch(t *testing.T) {
 	x.breakFirstWatch = true
 	x.parkAfter = 1
 	p := startProgram(t, x)
-	p.waitFor("Key ID ›")
-	p.tm.Type(testKey)
-	p.press("enter")
-	p.waitFor("Owner        IAM user svc-reporting")
-	p.press("enter")
-	p.waitFor("9231 events · 4 callers")
-	p.press("enter")
-	p.waitFor("0 of 2 decided")
-	p.press("a", "down", "a")
-	p.waitFor("2 of 2 decided")
-	p.waitUntil(bothProved)
-	p.press("enter")
-	p.waitForCalls("Create the replacements", "iam CreateRole")
-	p.press("enter")
-	p.waitUntil(bothCreated)
+	p.toReplaced("IAM user svc-reporting")
 	p.press("enter")
 	p.waitFor("Deactivate · turn the key off")
 	p.press("enter")

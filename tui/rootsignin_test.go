@@ -91,12 +91,10 @@ func TestRootSignInScreen(t *testing.T) {
 
 func readRecords(t *testing.T, path string) []runbook.Record {
 	t.Helper()
-	f, err := os.Open(path)
+	recs, res, err := runbook.ReadJournalFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	recs, res := runbook.ReadJournal(f)
 	if !res.OK {
 		t.Fatalf("the action log does not verify: %s", res.Reason)
 	}
@@ -114,21 +112,7 @@ func TestProgramRootSignIn(t *testing.T) {
 		tr.RootSignIn = &RootSignInInfo{Email: "aws-root@example.com", Device: "arn:aws:iam::" + testAccount + ":mfa/root-account-mfa-device",
 			Code: func() string { return rootDrillCode }}
 	})
-	p.waitFor("Key ID ›")
-	p.tm.Type(testKey)
-	p.press("enter")
-	p.waitFor("Owner        root user of " + testAccount)
-	p.press("enter")
-	p.waitFor("9231 events · 4 callers")
-	p.press("enter")
-	p.waitFor("0 of 2 decided")
-	p.press("a", "down", "a")
-	p.waitFor("2 of 2 decided")
-	p.waitUntil(bothProved)
-	p.press("enter")
-	p.waitForCalls("Create the replacements", "iam CreateRole")
-	p.press("enter")
-	p.waitUntil(bothCreated)
+	p.toReplaced("root user of " + testAccount)
 	p.press("enter")
 	p.waitFor("Sign in as root", "aws-root@example.com", "m: look at it")
 	p.press("m")

@@ -58,14 +58,7 @@ func TestRespondRun(t *testing.T) {
 						tg.Profile = "" // the simulated account's credentials are in the environment
 						return awsops.LoadConfig(ctx, tg)
 					},
-					RunProgram: func(_ context.Context, m tea.Model) (tea.Model, error) {
-						tm, ok := m.(tui.Model)
-						if !ok {
-							t.Fatalf("the program runs a %T, want tui.Model", m)
-						}
-						ran = append(ran, ansi.Strip(tm.View().Content))
-						return m, nil
-					}},
+					RunProgram: recordScreens(t, &ran)},
 			}
 			err := respondRun(context.Background(), o)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
@@ -118,14 +111,7 @@ func TestTrainRun(t *testing.T) {
 		IO:       streams{out: &out, err: &out},
 		scenario: "root-key-ec2-onprem", speed: 60, watch: runbook.DefaultWatchWindow,
 		deps: deps{Now: func() time.Time { return now }, IsTerminal: func() bool { return true },
-			RunProgram: func(_ context.Context, m tea.Model) (tea.Model, error) {
-				tm, ok := m.(tui.Model)
-				if !ok {
-					t.Fatalf("the program runs a %T, want tui.Model", m)
-				}
-				screens = append(screens, ansi.Strip(tm.View().Content))
-				return m, nil
-			}},
+			RunProgram: recordScreens(t, &screens)},
 	}
 	if err := trainRun(context.Background(), o); err != nil {
 		t.Fatal(err)
@@ -147,5 +133,19 @@ func TestTrainRun(t *testing.T) {
 	}
 	if len(screens) != 1 {
 		t.Error("the menu ran without a terminal")
+	}
+}
+
+// recordScreens is a RunProgram that runs nothing: it checks the command
+// opened the runbook's TUI and keeps its first screen, as the responder
+// would see it.
+func recordScreens(t *testing.T, screens *[]string) func(context.Context, tea.Model) (tea.Model, error) {
+	return func(_ context.Context, m tea.Model) (tea.Model, error) {
+		tm, ok := m.(tui.Model)
+		if !ok {
+			t.Fatalf("the program runs a %T, want tui.Model", m)
+		}
+		*screens = append(*screens, ansi.Strip(tm.View().Content))
+		return m, nil
 	}
 }

@@ -9,12 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/keyrunbook/keyrunbook/awsops"
-	"github.com/keyrunbook/keyrunbook/tui"
 )
 
 // TestResumeRun calls resume without flags: it prints where the incident
@@ -46,14 +43,7 @@ func TestResumeRun(t *testing.T) {
 						targets = append(targets, tg)
 						return aws.Config{Region: tg.Region}, tt.cfgErr
 					},
-					RunProgram: func(_ context.Context, m tea.Model) (tea.Model, error) {
-						tm, ok := m.(tui.Model)
-						if !ok {
-							t.Fatalf("the program runs a %T, want tui.Model", m)
-						}
-						screens = append(screens, ansi.Strip(tm.View().Content))
-						return m, nil
-					}}}}
+					RunProgram: recordScreens(t, &screens)}}}
 			err := resumeRun(context.Background(), o)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Fatalf("err = %v, want one saying %q", err, tt.want)

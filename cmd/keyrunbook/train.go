@@ -326,12 +326,10 @@ func demoFor(sc *sim.Scenario, t *training, pace time.Duration) *tui.Demo {
 
 // debrief scores the run from its action log and journals the score.
 func debrief(j *runbook.Journal, path string, d runbook.Drill, broken []string, hints int) (runbook.Debrief, error) {
-	f, err := os.Open(path)
+	records, _, err := runbook.ReadJournalFile(path)
 	if err != nil {
 		return runbook.Debrief{}, fmt.Errorf("debrief: %w", err)
 	}
-	records, _ := runbook.ReadJournal(f)
-	f.Close()
 	db, err := runbook.Score(d, records, broken, hints)
 	if err != nil {
 		return runbook.Debrief{}, err
