@@ -83,7 +83,7 @@ func resumeRun(ctx context.Context, o resumeOptions) error {
 		fmt.Fprintf(io.out, "\nThe incident is %s; nothing to continue. Report: keyrunbook report %s\n", st.Step, path)
 		return nil
 	case st.Mode == runbook.ModeTraining:
-		return resumeTraining(ctx, o)
+		return resumeTraining(ctx, o, rp)
 	}
 	if err := checkInputs(ctx, o.respondOptions); err != nil {
 		return err

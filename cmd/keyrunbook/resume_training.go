@@ -83,18 +83,10 @@ func advanceTo(t *training, at time.Time) {
 }
 
 // resumeTraining continues a drill in the TUI from its rebuilt account,
-// and debriefs it at the end as a drill played in one go.
-func resumeTraining(ctx context.Context, o resumeOptions) error {
+// and debriefs it at the end as a drill played in one go. rp is the log
+// as resumeRun replayed it: it is read once.
+func resumeTraining(ctx context.Context, o resumeOptions, rp *runbook.Replayed) error {
 	io, path := o.IO, o.path
-	f, err := openLog(path)
-	if err != nil {
-		return err
-	}
-	rp, err := runbook.Replay(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("cannot resume %s: %w", path, err)
-	}
 	t, err := rebuildTraining(ctx, rp.Machine.State(), rp.Records, trainingSpeed)
 	if err != nil {
 		return fmt.Errorf("cannot resume %s: %w", path, err)
